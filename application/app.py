@@ -1,0 +1,183 @@
+"""The parindex application: signed commands in, events and log leaves out.
+
+`ParIndex.handle(envelope)` is the one write path (DESIGN.md "Signed commands"):
+parse -> key lookup -> signature -> idempotency -> key state -> clock skew ->
+role and scope -> domain decision -> one transaction (events, log leaves,
+command id). Any refusal raises before the transaction and writes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from application.commands import SignedCommand, parse_envelope
+from application.config import Settings
+from application.errors import CommandRejected
+from application.handlers import HANDLERS, Context
+from application.signing.keys import unb64
+from application.transparency.log_store import LeafRow, LogStore
+from domain.actors import Role, may
+from domain.deployment import DEPLOYMENT_ID, Deployment
+from domain.errors import DomainError
+from domain.keys import ActorKey, key_aggregate_id
+
+MAX_ATTEMPTS = 5
+
+
+class ParIndex(Application):
+    name = "parindex"
+
+    def __init__(self, settings: Settings, *, create_table: bool = False):
+        self.settings = settings
+        super().__init__(env=settings.event_store_env(create_table=create_table))
+        self.tlog = LogStore(self.recorder)
+
+    # -- reads used by handlers ------------------------------------------
+    def find_key(self, key_id: str) -> ActorKey | None:
+        try:
+            return self.repository.get(key_aggregate_id(key_id))
+        except AggregateNotFoundError:
+            return None
+
+    def deployment(self) -> Deployment | None:
+        try:
+            return self.repository.get(DEPLOYMENT_ID)
+        except AggregateNotFoundError:
+            return None
+
+    def get(self, aggregate_id: UUID) -> Any:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    # -- the write path --------------------------------------------------
+    def handle(self, envelope: object) -> dict:
+        """Verifies, authorizes and applies one signed command; returns its receipt."""
+        signed = parse_envelope(envelope)
+        key = self.find_key(signed.actor)
+        if key is None:
+            raise CommandRejected("unknown_key", f"'{signed.actor}'", f"'{signed.actor}'",
+                                  field="actor")
+        if not signed.verify(unb64(key.public_key)):
+            raise CommandRejected("bad_signature")
+        replay = self._replayed(signed)
+        if replay is not None:
+            return replay
+        if not key.active:
+            raise CommandRejected("key_revoked", f"'{key.key_id}'", f"'{key.key_id}'",
+                                  field="actor")
+        now = datetime.now(UTC)
+        if abs(now - signed.issued_at) > self.settings.clock_skew:
+            raise CommandRejected(
+                "timestamp_out_of_window",
+                f"lệch tối đa {int(self.settings.clock_skew.total_seconds())} giây",
+                f"at most {int(self.settings.clock_skew.total_seconds())} s allowed",
+                field="issued_at",
+            )
+        spec = HANDLERS.get(signed.type)
+        if spec is None:
+            raise CommandRejected("unknown_command", f"'{signed.type}'", f"'{signed.type}'",
+                                  field="type")
+        for attempt in range(MAX_ATTEMPTS):
+            ctx = Context(self, signed, key, now)
+            target = spec.target(ctx)
+            if not may(Role(key.role), key.scope_obj, signed.type, target):
+                raise CommandRejected(
+                    "not_permitted",
+                    f"vai trò {key.role}, phạm vi {key.scope}, lệnh {signed.type}",
+                    f"role {key.role}, scope {key.scope}, command {signed.type}",
+                )
+            aggregates = spec.decide(ctx)
+            expected = signed.command.get("expected_version")
+            if expected is not None:
+                self._check_expected(aggregates, expected)
+            try:
+                self.save(*aggregates, command_id=signed.id, command_digest=signed.digest)
+            except IntegrityError:
+                replay = self._replayed(signed)
+                if replay is not None:
+                    return replay
+                if expected is not None or attempt == MAX_ATTEMPTS - 1:
+                    raise CommandRejected("version_conflict") from None
+                time.sleep(0.005 * (attempt + 1))
+                continue
+            return self._receipt(signed, self.recorder.last_append.leaves, replayed=False)
+        raise CommandRejected("version_conflict")
+
+    def _check_expected(self, aggregates: list, expected: object) -> None:
+        if not isinstance(expected, int) or isinstance(expected, bool):
+            raise CommandRejected("malformed_command", "'expected_version' phải là số nguyên",
+                                  "'expected_version' must be an integer", "expected_version")
+        first = aggregates[0]
+        pending = len(first.pending_events) if hasattr(first, "pending_events") else 0
+        if first.version - pending != expected:
+            raise CommandRejected(
+                "version_conflict",
+                f"phiên bản hiện tại {first.version - pending}, lệnh mong đợi {expected}",
+                f"current version {first.version - pending}, command expected {expected}",
+            )
+
+    def _replayed(self, signed: SignedCommand) -> dict | None:
+        found = self.tlog.command(signed.id)
+        if found is None:
+            return None
+        digest, leaves = found
+        if digest != signed.digest:
+            raise CommandRejected("idempotency_conflict", f"'{signed.id}'", f"'{signed.id}'",
+                                  field="id")
+        return self._receipt(signed, leaves, replayed=True)
+
+    def _receipt(self, signed: SignedCommand, leaves: list, *, replayed: bool) -> dict:
+        return {
+            "command_id": signed.id,
+            "type": signed.type,
+            "replayed": replayed,
+            "log_index": leaves[0].leaf_index,
+            "tree_size": leaves[-1].leaf_index + 1,
+            "position": max((x.notification_id or 0) for x in leaves),
+            "events": [
+                {
+                    "originator_id": str(x.originator_id),
+                    "version": x.originator_version,
+                    "leaf_index": x.leaf_index,
+                    "leaf_hash": x.leaf_hash.hex(),
+                }
+                for x in leaves
+            ],
+        }
+
+    # -- genesis -----------------------------------------------------------
+    def initialise(self, envelope: dict, log_vkey: str) -> dict:
+        """Writes the genesis: the deployment and its first admin key, self-signed.
+
+        Accepted only on an empty log; the command must be `init_deployment`
+        signed by the key it registers.
+        """
+        signed = parse_envelope(envelope)
+        c = signed.command
+        if signed.type != "init_deployment" or self.tlog.size() != 0:
+            raise DomainError("already_initialised", "Triển khai này đã được khởi tạo.",
+                              "This deployment is already initialised.", status=409)
+        if not signed.verify(unb64(c["public_key"])):
+            raise CommandRejected("bad_signature")
+        if c.get("log_key") != log_vkey:
+            raise CommandRejected("malformed_command", "khóa nhật ký không khớp",
+                                  "log key mismatch", "log_key")
+        deployment = Deployment(origin=c["origin"], log_key=log_vkey,
+                                admin_key_id=signed.actor, signed=signed.stored())
+        admin = ActorKey(key_id=signed.actor, public_key=c["public_key"], role=Role.ADMIN.value,
+                         scope="*", display_name=c["display_name"], signed=signed.stored())
+        self.save(deployment, admin, command_id=signed.id, command_digest=signed.digest)
+        return self._receipt(signed, self.recorder.last_append.leaves, replayed=False)
+
+
+def leaf_dict(row: LeafRow) -> dict:
+    return {"leaf_index": row.leaf_index, "originator_id": str(row.originator_id),
+            "version": row.originator_version, "leaf_hash": row.leaf_hash.hex()}

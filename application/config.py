@@ -1,0 +1,158 @@
+"""Deployment settings: the data directory, the event store, limits.
+
+A data directory holds `parindex.json` (written by `parindex init`), the log
+key (`keys/log.key`, mode 0600), evidence blobs and read models. The event store
+is the SQLite file `events.sqlite` in it unless `PARINDEX_DATABASE_URL` (or the
+`database_url` in parindex.json) names a PostgreSQL database:
+`postgresql://user:password@host:port/dbname?schema=name`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+from domain.errors import DomainError
+
+CONFIG_FILE = "parindex.json"
+DEFAULT_SKEW_SECONDS = 600
+DEFAULT_MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
+
+
+@dataclass
+class Settings:
+    data_dir: Path
+    origin: str = "parindex.local/par-index"
+    database_url: str | None = None
+    clock_skew: timedelta = field(default_factory=lambda: timedelta(seconds=DEFAULT_SKEW_SECONDS))
+    max_evidence_bytes: int = DEFAULT_MAX_EVIDENCE_BYTES
+
+    @property
+    def config_path(self) -> Path:
+        return self.data_dir / CONFIG_FILE
+
+    @property
+    def log_key_path(self) -> Path:
+        return self.data_dir / "keys" / "log.key"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "events.sqlite"
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.data_dir / "evidence"
+
+    @property
+    def backend(self) -> str:
+        return "postgres" if self.database_url else "sqlite"
+
+    @classmethod
+    def load(cls, data_dir: str | os.PathLike) -> Settings:
+        """Reads DIR/parindex.json; PARINDEX_* environment variables override it."""
+        data_dir = Path(data_dir)
+        path = data_dir / CONFIG_FILE
+        if not path.exists():
+            raise DomainError(
+                "not_initialised",
+                f"Thư mục dữ liệu '{data_dir}' chưa được khởi tạo: chạy "
+                f"'parindex init --data-dir {data_dir}' trước.",
+                f"Data directory '{data_dir}' is not initialised: run "
+                f"'parindex init --data-dir {data_dir}' first.",
+                status=400,
+            )
+        raw = json.loads(path.read_text("utf-8"))
+        settings = cls(
+            data_dir=data_dir,
+            origin=raw["origin"],
+            database_url=raw.get("database_url"),
+            clock_skew=timedelta(seconds=int(raw.get("clock_skew_seconds", DEFAULT_SKEW_SECONDS))),
+            max_evidence_bytes=int(raw.get("max_evidence_bytes", DEFAULT_MAX_EVIDENCE_BYTES)),
+        )
+        settings.apply_environment()
+        return settings
+
+    def apply_environment(self) -> None:
+        env = os.environ
+        if env.get("PARINDEX_DATABASE_URL"):
+            self.database_url = env["PARINDEX_DATABASE_URL"]
+        if env.get("PARINDEX_CLOCK_SKEW_SECONDS"):
+            self.clock_skew = timedelta(seconds=int(env["PARINDEX_CLOCK_SKEW_SECONDS"]))
+        if env.get("PARINDEX_MAX_EVIDENCE_BYTES"):
+            self.max_evidence_bytes = int(env["PARINDEX_MAX_EVIDENCE_BYTES"])
+
+    def save(self) -> None:
+        """Writes parindex.json; a database password is never written to disk."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        raw = {
+            "origin": self.origin,
+            "clock_skew_seconds": int(self.clock_skew.total_seconds()),
+            "max_evidence_bytes": self.max_evidence_bytes,
+        }
+        if self.database_url and not os.environ.get("PARINDEX_DATABASE_URL"):
+            raw["database_url"] = redact_password(self.database_url)
+        self.config_path.write_text(json.dumps(raw, indent=2) + "\n", "utf-8")
+
+    def event_store_env(self, *, create_table: bool) -> dict[str, str]:
+        """The eventsourcing library's settings for this deployment's store."""
+        env = {
+            "CREATE_TABLE": "y" if create_table else "n",
+            "AGGREGATE_CACHE_MAXSIZE": "10000",
+            "COMPRESSOR_TOPIC": "",
+            "CIPHER_TOPIC": "",
+        }
+        if self.database_url:
+            env.update(postgres_env(self.database_url))
+            env["APPLICATION_RECORDER_TOPIC"] = (
+                "application.store.recorders:LoggedPostgresApplicationRecorder"
+            )
+        else:
+            env.update(
+                {
+                    "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                    "SQLITE_DBNAME": str(self.sqlite_path),
+                    "SQLITE_LOCK_TIMEOUT": "30",
+                    "APPLICATION_RECORDER_TOPIC": (
+                        "application.store.recorders:LoggedSQLiteApplicationRecorder"
+                    ),
+                }
+            )
+        return env
+
+
+def postgres_env(url: str) -> dict[str, str]:
+    """Library settings from a postgresql:// URL. Never enables DB functions."""
+    parts = urlparse(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise DomainError(
+            "invalid_database_url",
+            "PARINDEX_DATABASE_URL phải có dạng postgresql://người_dùng@máy:cổng/csdl.",
+            "PARINDEX_DATABASE_URL must look like postgresql://user@host:port/dbname.",
+            status=400,
+        )
+    query = parse_qs(parts.query)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": (parts.path or "/").lstrip("/") or "postgres",
+        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": unquote(parts.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_SCHEMA": query.get("schema", ["public"])[0],
+        "POSTGRES_POOL_SIZE": "4",
+        "POSTGRES_MAX_OVERFLOW": "8",
+        "POSTGRES_LOCK_TIMEOUT": "30",
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+    }
+
+
+def redact_password(url: str) -> str:
+    parts = urlparse(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return parts._replace(netloc=netloc).geturl()

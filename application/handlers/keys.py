@@ -1,0 +1,103 @@
+"""Key registry commands: register, rotate, revoke (admin only)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from application.errors import NotFound
+from application.handlers.base import Context, check_fields, handler
+from application.signing.keys import actor_key_id
+from domain.actors import Role, Scope
+from domain.errors import DomainError, Problems
+from domain.keys import ActorKey, key_aggregate_id
+
+REGISTER_FIELDS = ("key_id", "public_key", "role", "scope", "display_name")
+
+
+def _public_key(problems: Problems, text: object, key_id: object) -> bytes | None:
+    try:
+        raw = base64.b64decode(str(text), validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        problems.add("invalid_public_key", "Khóa công khai phải là 32 byte Ed25519, mã base64.",
+                     "public_key must be a base64 32-byte Ed25519 key.", field="public_key")
+        return None
+    if key_id != actor_key_id(raw):
+        problems.add("key_id_mismatch", "Mã khóa không khớp với khóa công khai.",
+                     "key_id does not match the public key.", field="key_id")
+    return raw
+
+
+def _new_key(ctx: Context, problems: Problems, rotated_from: str | None = None) -> ActorKey | None:
+    c = ctx.command
+    _public_key(problems, c.get("public_key"), c.get("key_id"))
+    if c.get("role") not in {r.value for r in Role}:
+        problems.add("invalid_role", f"Vai trò không hợp lệ: {c.get('role')!r}.",
+                     f"Invalid role: {c.get('role')!r}.", field="role")
+    try:
+        Scope.parse(str(c.get("scope", "")))
+    except DomainError as e:
+        problems.add(e.code, e.message_vi, e.message_en, field="scope")
+    name = c.get("display_name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        problems.add("invalid_display_name", "Cần họ tên người giữ khóa (tối đa 200 ký tự).",
+                     "display_name is required (at most 200 characters).", field="display_name")
+    problems.raise_if_any()
+    if ctx.app.find_key(c["key_id"]) is not None:
+        raise DomainError("key_exists", "Khóa này đã được đăng ký.",
+                          "This key is already registered.", field="key_id", status=409)
+    return ActorKey(
+        key_id=c["key_id"], public_key=c["public_key"], role=c["role"],
+        scope=str(Scope.parse(c["scope"])), display_name=name.strip(),
+        signed=ctx.signed.stored(), rotated_from=rotated_from,
+    )
+
+
+@handler("register_key")
+def register_key(ctx: Context) -> list:
+    check_fields(ctx, REGISTER_FIELDS)
+    return [_new_key(ctx, Problems())]
+
+
+def _existing(ctx: Context, field: str) -> ActorKey:
+    key_id = ctx.field(field)
+    key = ctx.app.find_key(key_id)
+    if key is None:
+        raise NotFound(f"khóa {key_id}", f"key {key_id}", code="key_not_found")
+    if not key.active:
+        raise DomainError("key_inactive", "Khóa này đã bị thu hồi hoặc thay thế.",
+                          "This key is already revoked or rotated.", field=field, status=409)
+    return key
+
+
+@handler("revoke_key")
+def revoke_key(ctx: Context) -> list:
+    check_fields(ctx, ("key_id", "reason"))
+    key = _existing(ctx, "key_id")
+    key.revoke(reason=ctx.field("reason"), signed=ctx.signed.stored())
+    return [key]
+
+
+@handler("rotate_key")
+def rotate_key(ctx: Context) -> list:
+    """Replaces a person's key: the old one stops, the new one keeps role and scope."""
+    check_fields(ctx, ("old_key_id", "key_id", "public_key", "display_name"))
+    old = _existing(ctx, "old_key_id")
+    problems = Problems()
+    command = dict(ctx.command, role=old.role, scope=old.scope)
+    command.setdefault("display_name", old.display_name)
+    _public_key(problems, command.get("public_key"), command.get("key_id"))
+    problems.raise_if_any()
+    if ctx.app.find_key(command["key_id"]) is not None:
+        raise DomainError("key_exists", "Khóa mới đã được đăng ký.",
+                          "The new key is already registered.", field="key_id", status=409)
+    new = ActorKey(
+        key_id=command["key_id"], public_key=command["public_key"], role=old.role,
+        scope=old.scope, display_name=command["display_name"], signed=ctx.signed.stored(),
+        rotated_from=old.key_id,
+    )
+    old.rotate(successor_key_id=new.key_id, signed=ctx.signed.stored())
+    assert key_aggregate_id(new.key_id) == new.id
+    return [old, new]

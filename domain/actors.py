@@ -1,0 +1,110 @@
+"""Actors, roles and scopes (DESIGN.md "Actors, keys, roles").
+
+A scope says over what a role acts: the whole deployment (`*`), a province
+(`province:<code>`), an appraising authority (`authority:<code>`) or a commune
+(`commune:<code>`). A command names its target (the commune, authority and
+province it touches); a key may act when its scope covers that target.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from domain.errors import DomainError
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    COMMUNE_OFFICER = "commune_officer"
+    COMMUNE_CHAIR = "commune_chair"
+    APPRAISER = "appraiser"
+    COUNCIL_CHAIR = "council_chair"
+    APPROVER = "approver"
+    OBSERVER = "observer"
+    AUDITOR = "auditor"
+
+
+ROLE_NAMES_VI = {
+    Role.ADMIN: "Quản trị (Sở/Phòng Nội vụ)",
+    Role.COMMUNE_OFFICER: "Công chức cấp xã",
+    Role.COMMUNE_CHAIR: "Chủ tịch UBND cấp xã",
+    Role.APPRAISER: "Thành viên Tổ giúp việc thẩm định",
+    Role.COUNCIL_CHAIR: "Chủ tịch Hội đồng thẩm định",
+    Role.APPROVER: "Chủ tịch UBND phê duyệt xếp hạng",
+    Role.OBSERVER: "Ủy ban MTTQ (giám sát)",
+    Role.AUDITOR: "Kiểm toán, thanh tra",
+}
+
+SCOPE_KINDS = ("province", "authority", "commune")
+_CODE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Scope:
+    kind: str  # "*", "province", "authority", "commune"
+    code: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> Scope:
+        text = (text or "").strip()
+        if text == "*":
+            return cls("*")
+        kind, _, code = text.partition(":")
+        if kind not in SCOPE_KINDS or not _CODE.match(code):
+            raise DomainError(
+                "invalid_scope",
+                f"Phạm vi không hợp lệ: '{text}'. Dạng đúng: *, province:<mã>, "
+                "authority:<mã> hoặc commune:<mã> (chữ thường, số, - _ .).",
+                f"Invalid scope '{text}': use *, province:<code>, authority:<code> "
+                "or commune:<code> (lowercase letters, digits, - _ .).",
+                field="scope",
+            )
+        return cls(kind, code)
+
+    def __str__(self) -> str:
+        return "*" if self.kind == "*" else f"{self.kind}:{self.code}"
+
+    def covers(self, target: Target) -> bool:
+        if self.kind == "*":
+            return True
+        return getattr(target, self.kind, None) == self.code
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a command touches; None where it touches no such thing."""
+
+    province: str | None = None
+    authority: str | None = None
+    commune: str | None = None
+
+
+DEPLOYMENT = Target()
+
+# Which role may issue which command. Scope is checked on top of this.
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "register_key": frozenset({Role.ADMIN}),
+    "rotate_key": frozenset({Role.ADMIN}),
+    "revoke_key": frozenset({Role.ADMIN}),
+    "publish_framework": frozenset({Role.ADMIN}),
+    "open_cycle": frozenset({Role.ADMIN}),
+    "record_self_score": frozenset({Role.COMMUNE_OFFICER}),
+    "declare_not_applicable": frozenset({Role.COMMUNE_OFFICER}),
+    "attach_evidence": frozenset({Role.COMMUNE_OFFICER, Role.APPRAISER}),
+    "withdraw_evidence": frozenset({Role.COMMUNE_OFFICER, Role.APPRAISER}),
+    "adjust_score": frozenset({Role.APPRAISER}),
+}
+
+
+def may(role: Role, scope: Scope, command_type: str, target: Target) -> bool:
+    """True when a key of this role and scope may issue the command on target."""
+    allowed = PERMISSIONS.get(command_type, frozenset())
+    if role not in allowed:
+        return False
+    if role == Role.ADMIN and target == DEPLOYMENT:
+        # Deployment-wide acts (keys, frameworks) need a deployment-wide admin
+        # or one whose province is the deployment's; checked by the caller.
+        return True
+    return scope.covers(target)
