@@ -140,8 +140,10 @@ class LogStore:
                        int(r["originator_version"]), bytes(r["leaf_hash"]),
                        r["notification_id"])
 
-    def iter_events(self, start: int = 0, batch: int = 5000) -> Iterator[LoggedEvent]:
-        """Every leaf in index order with its stored event (streamed in batches)."""
+    def iter_events(self, start: int = 0, batch: int = 5000,
+                    topic_prefixes: tuple[str, ...] = ()) -> Iterator[LoggedEvent]:
+        """Every leaf in index order with its stored event (streamed in batches);
+        with `topic_prefixes`, only events whose topic starts with one of them."""
         join = (
             "e.originator_id = CAST(l.originator_id AS uuid)"
             if self.t.dialect == "postgres"
@@ -152,11 +154,15 @@ class LogStore:
             f"l.notification_id, e.topic, e.state FROM {self.t.leaves} l "
             f"LEFT JOIN {self.events_table} e ON {join} "
             f"AND e.originator_version = l.originator_version "
-            f"WHERE l.leaf_index >= ? ORDER BY l.leaf_index LIMIT ?"
+            f"WHERE l.leaf_index >= ? "
         )
+        if topic_prefixes:
+            sql += "AND (" + " OR ".join("e.topic LIKE ?" for _ in topic_prefixes) + ") "
+        sql += "ORDER BY l.leaf_index LIMIT ?"
+        likes = [p + "%" for p in topic_prefixes]
         position = start
         while True:
-            rows = self._rows(sql, (position, batch))
+            rows = self._rows(sql, (position, *likes, batch))
             for r in rows:
                 yield LoggedEvent(
                     int(r["leaf_index"]), bytes(r["leaf_hash"]), UUID(hex=r["originator_id"]),
@@ -167,6 +173,20 @@ class LogStore:
             if len(rows) < batch:
                 return
             position = int(rows[-1]["leaf_index"]) + 1
+
+    def events_outside_log(self, limit: int = 100) -> list[tuple[UUID, int]]:
+        """Stored events that have no leaf: written around the log, not through it."""
+        oid = "CAST(e.originator_id AS text)" if self.t.dialect == "postgres" else "e.originator_id"
+        join = (
+            "REPLACE(CAST(e.originator_id AS text), '-', '') = l.originator_id"
+            if self.t.dialect == "postgres" else "e.originator_id = l.originator_id"
+        )
+        rows = self._rows(
+            f"SELECT {oid} AS oid, e.originator_version AS v FROM {self.events_table} e "
+            f"LEFT JOIN {self.t.leaves} l ON {join} "
+            f"AND l.originator_version = e.originator_version "
+            f"WHERE l.leaf_index IS NULL LIMIT ?", (limit,))
+        return [(UUID(str(r["oid"])), int(r["v"])) for r in rows]
 
     def count_events(self) -> int:
         return int(self._rows(f"SELECT COUNT(*) AS n FROM {self.events_table}")[0]["n"])

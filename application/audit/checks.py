@@ -1,0 +1,161 @@
+"""Per-event checks, pure and picklable so they run in worker processes.
+
+A record is `(leaf_index, claimed_leaf_hash | None, originator_id_hex, version,
+topic | None, state | None)`. The key registry maps key id to
+`(public_key, role, registered_leaf, revoked_leaf | None)` by log position.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from application.signing.jcs import COMMAND_CONTEXT
+from application.transparency.leaf import event_leaf_hash
+from domain.actors import PERMISSIONS
+
+Record = tuple[int, bytes | None, str, int, str | None, bytes | None]
+KeyInfo = tuple[bytes, str, int, int | None]
+
+GENESIS_TOPICS = ("domain.deployment:Deployment.Initialised",)
+KEY_TOPIC_PREFIX = "domain.keys:ActorKey."
+# Fields the library adds to every event; they are not part of any command.
+LIBRARY_FIELDS = {"timestamp", "originator_topic", "signed", "class_version"}
+
+_registry: dict[str, KeyInfo] = {}
+_pub_cache: dict[bytes, Ed25519PublicKey] = {}
+
+
+def set_registry(registry: dict[str, KeyInfo]) -> None:
+    global _registry
+    _registry = registry
+    _pub_cache.clear()
+
+
+def _public(raw: bytes) -> Ed25519PublicKey:
+    key = _pub_cache.get(raw)
+    if key is None:
+        key = _pub_cache[raw] = Ed25519PublicKey.from_public_bytes(raw)
+    return key
+
+
+def check_chunk(records: list[Record]) -> tuple[list[tuple], list[tuple]]:
+    """Returns (per-record (index, fold_hash, recomputed, oid, version), findings)."""
+    out: list[tuple] = []
+    findings: list[tuple] = []
+    for rec in records:
+        index, claimed, oid, version, topic, state = rec
+        if topic is None or state is None:
+            findings.append(("event_missing", {"leaf_index": index}, f"{oid} v{version}"))
+            out.append((index, claimed, None, oid, version))
+            continue
+        recomputed = event_leaf_hash(oid, version, topic, state)
+        if claimed is not None and claimed != recomputed:
+            findings.append(("event_altered", {"leaf_index": index}, f"{oid} v{version}"))
+        out.append((index, claimed if claimed is not None else recomputed, recomputed, oid,
+                    version))
+        findings.extend(check_signature(index, topic, state))
+    return out, findings
+
+
+def check_signature(index: int, topic: str, state: bytes) -> list[tuple]:
+    pos = {"leaf_index": index}
+    try:
+        body: dict[str, Any] = json.loads(state)
+        signed = body["signed"]
+        command_text = signed["command"]
+        command = json.loads(command_text)
+        signature = base64.b64decode(signed["signature"], validate=True)
+        key_id = signed["key_id"]
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        if isinstance(locals().get("body"), dict) and "signed" not in body:
+            return [("unsigned_event", pos, topic)]
+        return [("event_unreadable", pos, topic)]
+    findings: list[tuple] = []
+    if command.get("actor") != key_id:
+        findings.append(("command_mismatch", pos, "actor differs from signing key"))
+    ctype = command.get("type")
+    if ctype == "init_deployment":
+        info = _registry.get(key_id)
+        if info is None or info[2] > index:
+            # The genesis is self-signed by the key it registers.
+            try:
+                pub = base64.b64decode(command.get("public_key", ""), validate=True)
+            except (ValueError, binascii.Error):
+                pub = b""
+            info = (pub, "admin", index, None)
+    else:
+        info = _registry.get(key_id)
+    if info is None or info[2] > index:
+        findings.append(("unknown_key", pos, key_id))
+        return findings
+    pub, role, _registered, revoked = info
+    if revoked is not None and revoked < index:
+        findings.append(("key_revoked", pos, key_id))
+    try:
+        _public(pub).verify(signature, COMMAND_CONTEXT + command_text.encode("utf-8"))
+    except (InvalidSignature, ValueError):
+        findings.append(("bad_signature", pos, key_id))
+        return findings
+    if ctype != "init_deployment" and role not in PERMISSIONS.get(str(ctype), frozenset()):
+        findings.append(("not_permitted", pos, f"{role} -> {ctype}"))
+    for name, value in body.items():
+        if name in LIBRARY_FIELDS or name not in command:
+            continue
+        if command[name] != value:
+            findings.append(("command_mismatch", pos, f"field '{name}'"))
+    return findings
+
+
+def build_registry(key_records: list[Record]) -> tuple[dict[str, KeyInfo], dict | None, list]:
+    """The key registry by log position, from the genesis and key events in order.
+
+    A registration counts only when signed by an admin key valid at that point;
+    a forged one is left out (and pass 2 reports its signature).
+    """
+    registry: dict[str, KeyInfo] = {}
+    genesis: dict | None = None
+    findings: list[tuple] = []
+    for index, _claimed, _oid, _version, topic, state in key_records:
+        if topic is None or state is None:
+            continue
+        try:
+            body = json.loads(state)
+            command = json.loads(body["signed"]["command"])
+            signer = body["signed"]["key_id"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        if topic in GENESIS_TOPICS:
+            if index != 0 or genesis is not None:
+                findings.append(("bad_genesis", {"leaf_index": index}, "genesis not at leaf 0"))
+                continue
+            genesis = body
+            continue
+        name = topic[len(KEY_TOPIC_PREFIX):]
+        signer_info = registry.get(signer)
+        signer_ok = (
+            signer_info is not None and signer_info[1] == "admin"
+            and (signer_info[3] is None or signer_info[3] >= index)
+        ) or (command.get("type") == "init_deployment" and genesis is not None
+              and genesis.get("admin_key_id") == signer)
+        if not signer_ok:
+            continue
+        if name == "Registered":
+            try:
+                pub = base64.b64decode(body["public_key"], validate=True)
+            except (ValueError, KeyError, binascii.Error):
+                continue
+            registry.setdefault(body["key_id"], (pub, body["role"], index, None))
+        elif name in ("Revoked", "Rotated"):
+            key_id = command.get("key_id") if name == "Revoked" else command.get("old_key_id")
+            if key_id in registry:
+                pub, role, reg, revoked = registry[key_id]
+                registry[key_id] = (pub, role, reg, index if revoked is None else revoked)
+    if genesis is None and key_records:
+        findings.append(("bad_genesis", {"leaf_index": 0}, "no genesis event"))
+    return registry, genesis, findings
