@@ -1,0 +1,88 @@
+"""`parindex export` and `parindex verify`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from application.audit.bundle import BundleSource, StoreSource, export_bundle
+from application.audit.verify import verify
+from application.deployment import log_verifier_key, open_app
+from interfaces.cli.main import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, add_json, default_data_dir
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="xuất gói kiểm toán / write an audit bundle")
+    p.add_argument("--data-dir", default=default_data_dir())
+    p.add_argument("--out", required=True, help="tệp .jsonl hoặc .jsonl.gz")
+    add_json(p)
+    p.set_defaults(func=cmd_export)
+    p = sub.add_parser("verify", help="kiểm tra toàn bộ nhật ký / verify the whole log")
+    p.add_argument("bundle", nargs="?", help="gói kiểm toán / audit bundle")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--log-key", default=None,
+                   help="khóa xác minh nhật ký đã biết (vkey) / pin the log key")
+    p.add_argument("--checkpoint", action="append", default=[],
+                   help="tệp điểm kiểm tra đã lưu trước đây / a checkpoint you kept")
+    p.add_argument("--workers", type=int, default=None)
+    add_json(p)
+    p.set_defaults(func=cmd_verify)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    with open_app(args.data_dir) as app:
+        r = export_bundle(app.tlog, args.out, log_key=log_verifier_key(app),
+                          origin=app.settings.origin)
+    if args.json:
+        print(json.dumps(r, indent=2))
+    else:
+        print(f"Đã xuất {r['events']} sự kiện, {r['checkpoints']} điểm kiểm tra vào {r['out']}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    lang = "en" if os.environ.get("PARINDEX_LANG") == "en" else "vi"
+    if bool(args.bundle) == bool(args.data_dir):
+        print("Cần đúng một nguồn: BUNDLE hoặc --data-dir / give exactly one of BUNDLE or "
+              "--data-dir", file=sys.stderr)
+        return EXIT_USAGE
+    extra = []
+    for path in args.checkpoint:
+        try:
+            extra.append(Path(path).read_text("utf-8"))
+        except OSError as e:
+            print(f"Không đọc được {path}: {e}", file=sys.stderr)
+            return EXIT_USAGE
+    if args.bundle:
+        if not Path(args.bundle).is_file():
+            print(f"Không có tệp {args.bundle} / no such file", file=sys.stderr)
+            return EXIT_USAGE
+        report = verify(BundleSource(args.bundle), log_key=args.log_key, workers=args.workers,
+                        extra_checkpoints=extra)
+    else:
+        with open_app(args.data_dir) as app:
+            report = verify(StoreSource(app.tlog), log_key=args.log_key, workers=args.workers,
+                            extra_checkpoints=extra)
+    if args.json:
+        print(json.dumps(report.as_dict(lang), ensure_ascii=False, indent=2))
+    else:
+        print(summary(report, lang))
+    return EXIT_OK if report.ok else EXIT_FINDINGS
+
+
+def summary(report, lang: str = "vi") -> str:
+    lines = [
+        f"Sự kiện đã kiểm tra: {report.events_checked}; kích thước nhật ký: {report.size}",
+        f"Điểm kiểm tra đã kiểm tra: {report.checkpoints_checked}",
+        f"Gốc Merkle: {report.root}",
+        f"Khóa nhật ký: {report.log_key}" + ("" if report.log_key_pinned else " (chưa ghim)"),
+    ]
+    if report.ok:
+        lines.append("KẾT QUẢ: mọi kiểm tra đều đạt.")
+    else:
+        lines.append(f"KẾT QUẢ: {len(report.findings)} phát hiện:")
+        lines.extend("  " + f.text(lang) for f in report.findings)
+    return "\n".join(lines)
