@@ -74,6 +74,13 @@ class Settings:
             max_evidence_bytes=int(raw.get("max_evidence_bytes", DEFAULT_MAX_EVIDENCE_BYTES)),
         )
         settings.apply_environment()
+        if settings.database_url and ":***@" in settings.database_url:
+            raise DomainError(
+                "database_password_needed",
+                "Triển khai này dùng PostgreSQL có mật khẩu: đặt PARINDEX_DATABASE_URL.",
+                "This deployment uses PostgreSQL with a password: set PARINDEX_DATABASE_URL.",
+                status=400,
+            )
         return settings
 
     def apply_environment(self) -> None:
@@ -93,7 +100,9 @@ class Settings:
             "clock_skew_seconds": int(self.clock_skew.total_seconds()),
             "max_evidence_bytes": self.max_evidence_bytes,
         }
-        if self.database_url and not os.environ.get("PARINDEX_DATABASE_URL"):
+        if self.database_url:
+            # Recorded so a later command without the variable does not silently
+            # open an empty SQLite store; the password stays in the environment.
             raw["database_url"] = redact_password(self.database_url)
         self.config_path.write_text(json.dumps(raw, indent=2) + "\n", "utf-8")
 
