@@ -19,12 +19,15 @@ from eventsourcing.persistence import IntegrityError
 from application.commands import SignedCommand, parse_envelope
 from application.config import Settings
 from application.errors import CommandRejected
+from application.evidence import EvidenceStore
 from application.handlers import HANDLERS, Context
 from application.signing.keys import unb64
 from application.transparency.log_store import LeafRow, LogStore
 from domain.actors import Role, may
 from domain.deployment import DEPLOYMENT_ID, Deployment
 from domain.errors import DomainError
+from domain.framework import Framework, from_dict
+from domain.framework_record import PublishedFramework, framework_aggregate_id
 from domain.keys import ActorKey, key_aggregate_id
 
 MAX_ATTEMPTS = 5
@@ -37,6 +40,8 @@ class ParIndex(Application):
         self.settings = settings
         super().__init__(env=settings.event_store_env(create_table=create_table))
         self.tlog = LogStore(self.recorder)
+        self.evidence = EvidenceStore(settings.evidence_dir, settings.max_evidence_bytes)
+        self._frameworks: dict[str, Framework] = {}
 
     # -- reads used by handlers ------------------------------------------
     def find_key(self, key_id: str) -> ActorKey | None:
@@ -50,6 +55,21 @@ class ParIndex(Application):
             return self.repository.get(DEPLOYMENT_ID)
         except AggregateNotFoundError:
             return None
+
+    def framework_record(self, framework_id: str) -> PublishedFramework | None:
+        return self.get(framework_aggregate_id(framework_id))
+
+    def framework(self, framework_id: object) -> Framework | None:
+        """A published framework (immutable, so cached for the process's life)."""
+        if not isinstance(framework_id, str):
+            return None
+        cached = self._frameworks.get(framework_id)
+        if cached is None:
+            record = self.framework_record(framework_id)
+            if record is None:
+                return None
+            cached = self._frameworks[framework_id] = from_dict(record.framework)
+        return cached
 
     def get(self, aggregate_id: UUID) -> Any:
         try:

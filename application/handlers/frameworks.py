@@ -1,0 +1,61 @@
+"""Publishing a framework and opening a cycle (admin)."""
+
+from __future__ import annotations
+
+from application.errors import NotFound
+from application.handlers.base import Context, check_fields, handler
+from domain.assessment import Assessment
+from domain.cycle import CODE, Cycle, check_units
+from domain.errors import DomainError, Problems
+from domain.framework import content_digest, from_dict
+from domain.framework_record import PublishedFramework
+
+
+@handler("publish_framework")
+def publish_framework(ctx: Context) -> list:
+    """A new framework version; immutable once published."""
+    check_fields(ctx, ("framework",))
+    data = ctx.field("framework", dict)
+    framework = from_dict(data)  # ValidationFailed lists every fault
+    framework_id = str(framework.id)
+    if ctx.app.framework_record(framework_id) is not None:
+        raise DomainError("framework_exists",
+                          f"Bộ tiêu chí {framework_id} đã được công bố; hãy tạo phiên bản mới.",
+                          f"Framework {framework_id} is already published; make a new version.",
+                          field="framework", status=409)
+    supersedes = framework.meta.supersedes
+    if supersedes and ctx.app.framework_record(supersedes) is None:
+        raise NotFound(f"bộ tiêu chí được thay thế {supersedes}",
+                       f"superseded framework {supersedes}", code="framework_not_found")
+    return [PublishedFramework(framework_id=framework_id, framework=data,
+                               digest=content_digest(framework), signed=ctx.signed.stored())]
+
+
+@handler("open_cycle")
+def open_cycle(ctx: Context) -> list:
+    """A cycle and one empty assessment per unit, in one transaction."""
+    check_fields(ctx, ("cycle", "name", "framework", "year", "authority", "province", "units"))
+    c = ctx.command
+    problems = Problems()
+    for name in ("cycle", "authority", "province"):
+        if not isinstance(c.get(name), str) or not CODE.match(c[name]):
+            problems.add("invalid_code", f"'{name}' phải là mã chữ thường (a-z, 0-9, - _ .).",
+                         f"'{name}' must be a lowercase code (a-z, 0-9, - _ .).", field=name)
+    if not isinstance(c.get("name"), str) or not c["name"].strip():
+        problems.add("invalid_field", "Cần tên kỳ đánh giá.", "name is required.", field="name")
+    if not isinstance(c.get("year"), int) or not 2000 <= c["year"] <= 2100:
+        problems.add("invalid_year", "Năm không hợp lệ.", "Invalid year.", field="year")
+    units = check_units(c.get("units"), problems)
+    problems.raise_if_any()
+    if ctx.app.framework(c.get("framework")) is None:
+        raise NotFound(f"bộ tiêu chí {c.get('framework')}", f"framework {c.get('framework')}",
+                       code="framework_not_found")
+    if ctx.app.get(Cycle.create_id(c["cycle"])) is not None:
+        raise DomainError("cycle_exists", f"Kỳ đánh giá '{c['cycle']}' đã có.",
+                          f"Cycle '{c['cycle']}' already exists.", field="cycle", status=409)
+    signed = ctx.signed.stored()
+    cycle = Cycle(cycle=c["cycle"], name=c["name"], framework=c["framework"], year=c["year"],
+                  authority=c["authority"], province=c["province"], units=units, signed=signed)
+    assessments = [Assessment(cycle=c["cycle"], unit=u["code"], unit_name=u["name"],
+                              signed=signed) for u in units]
+    return [cycle, *assessments]
