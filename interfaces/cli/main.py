@@ -33,7 +33,7 @@ def emit(args: argparse.Namespace, data: object, text: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from interfaces.cli import audit_cmd, deploy_cmd, log_cmd
+    from interfaces.cli import audit_cmd, demo_cmd, deploy_cmd, framework_cmd, log_cmd
 
     parser = argparse.ArgumentParser(
         prog="parindex",
@@ -41,13 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
         "(signed, verifiable PAR-index scoring).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (deploy_cmd, log_cmd, audit_cmd):
+    for module in (deploy_cmd, framework_cmd, log_cmd, audit_cmd, demo_cmd):
         module.register(sub)
-    try:
-        from interfaces.cli import framework_cmd
-        framework_cmd.register(sub)
-    except ImportError:  # pragma: no cover - optional until the module lands
-        pass
     return parser
 
 
