@@ -1,0 +1,142 @@
+"""The criteria framework (bộ tiêu chí): a versioned tree of scored nodes.
+
+Areas (lĩnh vực, I..VIII) hold criteria (1.1), which hold sub-criteria (1.1.1),
+to any depth. Only leaves are scored; a parent's maximum is exactly the sum of
+its children's. Build one with `Framework.build`, which checks every invariant
+and reports every fault at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, localcontext
+
+from domain.framework.codes import code_key, default_label, parent_code
+from domain.framework.decimals import ARITHMETIC
+from domain.framework.invariants import tree_problems
+from domain.framework.meta import FrameworkId, FrameworkMeta
+from domain.framework.problems import error, failed
+from domain.framework.rules import Rule
+from domain.framework.text import clean
+
+
+@dataclass(frozen=True)
+class Node:
+    """One row of the table. `label` is the code as printed ("I", "1.1").
+
+    `rule` is None for parents; a leaf without one is scored manually.
+    """
+
+    code: str
+    title: str
+    max_points: Decimal
+    label: str = ""
+    note: str | None = None
+    rule: Rule | None = None
+
+
+@dataclass(frozen=True)
+class Framework:
+    """A valid framework: metadata and nodes in table order (by code)."""
+
+    meta: FrameworkMeta
+    nodes: tuple[Node, ...]
+    _by_code: dict[str, Node] = field(init=False, repr=False, compare=False)
+    _children: dict[str | None, tuple[Node, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_code = {n.code: n for n in self.nodes}
+        children: dict[str | None, list[Node]] = {}
+        for node in self.nodes:
+            children.setdefault(parent_code(node.code), []).append(node)
+        object.__setattr__(self, "_by_code", by_code)
+        object.__setattr__(self, "_children", {k: tuple(v) for k, v in children.items()})
+
+    @classmethod
+    def build(
+        cls, meta: FrameworkMeta, nodes: Iterable[Node], rows: Sequence[int | None] | None = None
+    ) -> Framework:
+        """A Framework from nodes in any order, or ValidationFailed listing every fault.
+
+        `rows` (parallel to `nodes`) are the spreadsheet rows the nodes came
+        from; when given, each problem names its row. Text is stored NFC,
+        leaves without a rule get the manual rule, missing labels get the
+        printed form (Roman numerals for areas).
+        """
+        given = [_normalised(n) for n in nodes]
+        row_of = list(rows) if rows is not None else [None] * len(given)
+        problems = meta.problems() + tree_problems(given, row_of)
+        if problems:
+            raise failed(problems)
+        parents = {parent_code(n.code) for n in given}
+        completed = [
+            dataclasses.replace(n, rule=n.rule or Rule()) if n.code not in parents else n
+            for n in given
+        ]
+        return cls(meta, tuple(sorted(completed, key=lambda n: code_key(n.code))))
+
+    @property
+    def id(self) -> FrameworkId:
+        return self.meta.id
+
+    def node(self, code: str) -> Node:
+        """The node with this code; DomainError `unknown_node` (404) if none."""
+        try:
+            return self._by_code[code]
+        except KeyError:
+            raise error("unknown_node", field="code", code=code) from None
+
+    def has(self, code: str) -> bool:
+        return code in self._by_code
+
+    def children(self, code: str | None) -> tuple[Node, ...]:
+        """Direct children in table order; `children(None)` are the areas."""
+        return self._children.get(code, ())
+
+    def is_leaf(self, code: str) -> bool:
+        return code in self._by_code and code not in self._children
+
+    @property
+    def areas(self) -> tuple[Node, ...]:
+        return self.children(None)
+
+    @property
+    def leaves(self) -> tuple[Node, ...]:
+        return tuple(n for n in self.nodes if n.code not in self._children)
+
+    def leaves_under(self, code: str) -> tuple[Node, ...]:
+        """The leaves of the subtree at `code` (the node itself if it is a leaf)."""
+        prefix = code + "."
+        return tuple(n for n in self.leaves if n.code == code or n.code.startswith(prefix))
+
+    def ancestors(self, code: str) -> tuple[str, ...]:
+        """Codes from the parent up to the area: "1.2.3" -> ("1.2", "1")."""
+        out, current = [], parent_code(code)
+        while current is not None:
+            out.append(current)
+            current = parent_code(current)
+        return tuple(out)
+
+    @property
+    def max_total(self) -> Decimal:
+        """The sum of the areas' maxima (100 for Thái Nguyên 2021)."""
+        with localcontext(ARITHMETIC):
+            return sum((a.max_points for a in self.areas), Decimal(0))
+
+    def as_version(self, version: int, supersedes: str | None) -> Framework:
+        """The same table as another version (a revision names what it supersedes)."""
+        meta = dataclasses.replace(self.meta, version=version, supersedes=supersedes)
+        return Framework.build(meta, self.nodes)
+
+
+def _normalised(node: Node) -> Node:
+    note = clean(node.note) or None
+    label = clean(node.label)
+    if not label:
+        try:
+            label = default_label(node.code)
+        except ValueError:
+            label = node.code
+    return dataclasses.replace(node, title=clean(node.title), label=label, note=note)

@@ -1,0 +1,103 @@
+"""Writing a framework to .csv or .xlsx in the import format, so it imports back identical.
+
+The file holds the table only (metadata comes from the import command's
+options); the .xlsx adds a second, informational sheet with the metadata and
+the content digest, which the importer does not read.
+"""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+from domain.framework.decimals import canonical
+from domain.framework.model import Framework
+from domain.framework.problems import failed
+from domain.framework.serialize import content_digest
+from interfaces.framework_io.problems import problem
+from interfaces.framework_io.rule_columns import rule_cells
+
+COLUMNS = (
+    "code",
+    "label",
+    "title",
+    "max_points",
+    "note",
+    "rule",
+    "step",
+    "bands",
+    "gated_by",
+    "na_policy",
+)
+
+
+def table_rows(framework: Framework) -> list[list[str]]:
+    """The header and one row per node, every cell as text."""
+    out = [list(COLUMNS)]
+    for node in framework.nodes:
+        cells = {
+            "code": node.code,
+            "label": node.label,
+            "title": node.title,
+            "max_points": canonical(node.max_points),
+            "note": node.note or "",
+            **rule_cells(node.rule),
+        }
+        out.append([cells[c] for c in COLUMNS])
+    return out
+
+
+def export(framework: Framework, path: str | Path) -> Path:
+    """Write .csv or .xlsx by the file's suffix; returns the path written."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        export_csv(framework, path)
+    elif suffix == ".xlsx":
+        export_xlsx(framework, path)
+    else:
+        raise failed([problem("unsupported_file_type", suffix=suffix or path.name)])
+    return path
+
+
+def export_csv(framework: Framework, path: Path) -> None:
+    """UTF-8 with a BOM (so Excel shows Vietnamese correctly), comma separated."""
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle).writerows(table_rows(framework))
+
+
+def export_xlsx(framework: Framework, path: Path) -> None:
+    """First sheet: the table, codes as text; second sheet: the metadata."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "bo-tieu-chi"
+    max_column = COLUMNS.index("max_points")
+    for number, cells in enumerate(table_rows(framework)):
+        row: list[object] = list(cells)
+        if number:  # maxima as numbers, so Excel can sum them; codes stay text
+            row[max_column] = Decimal(cells[max_column])
+        sheet.append(row)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for column, width in zip("ABCDEFGHIJ", (10, 8, 80, 11, 30, 18, 8, 18, 14, 12), strict=True):
+        sheet.column_dimensions[column].width = width
+    sheet.freeze_panes = "A2"
+    meta = framework.meta
+    info = workbook.create_sheet("thong-tin")
+    for key, value in (
+        ("id", str(meta.id)),
+        ("name", meta.name),
+        ("jurisdiction", meta.jurisdiction),
+        ("level", meta.level.value),
+        ("year", str(meta.year)),
+        ("source", meta.source or ""),
+        ("supersedes", meta.supersedes or ""),
+        ("bands", meta.bands.to_text()),
+        ("digest", content_digest(framework)),
+    ):
+        info.append([key, value])
+    workbook.save(path)

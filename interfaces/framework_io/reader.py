@@ -1,0 +1,105 @@
+"""Reading a .csv or .xlsx table into rows of text, numbered as a spreadsheet shows them.
+
+Row 1 is the first line of the file (normally the header). Every cell comes
+back as text: numbers from .xlsx are turned into their shortest exact decimal
+text (Excel keeps 15 significant digits), so no float reaches the model.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from domain.framework.problems import failed
+from interfaces.framework_io.problems import problem
+
+
+@dataclass(frozen=True)
+class RawRow:
+    """One row: its 1-based spreadsheet number and its cells as text."""
+
+    number: int
+    cells: tuple[str, ...]
+
+
+def read_rows(path: str | Path) -> list[RawRow]:
+    """The rows of a .csv (UTF-8, with or without BOM) or .xlsx (first sheet) file.
+
+    Raises ValidationFailed: file_not_found, unsupported_file_type,
+    file_not_utf8, file_unreadable.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise failed([problem("unsupported_file_type", suffix=suffix or path.name)])
+    if not path.is_file():
+        raise failed([problem("file_not_found", path=str(path))])
+    if suffix == ".csv":
+        return _read_csv(path)
+    return _read_xlsx(path)
+
+
+def rows_from_lists(table: list[list[object]] | list[tuple[object, ...]]) -> list[RawRow]:
+    """Rows from in-memory lists (the first list is row 1), e.g. for tests or an API."""
+    return [RawRow(i, tuple(_text(c) for c in cells)) for i, cells in enumerate(table, start=1)]
+
+
+def _read_csv(path: Path) -> list[RawRow]:
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise failed([problem("file_not_utf8", position=exc.start)]) from None
+    delimiter = _delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return [RawRow(i, tuple(cells)) for i, cells in enumerate(reader, start=1)]
+    except csv.Error as exc:
+        raise failed([problem("file_unreadable", path=str(path), detail=str(exc))]) from None
+
+
+def _delimiter(text: str) -> str:
+    """ "," normally; ";" or tab when the header uses them (Excel with decimal commas)."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    unquoted = first.split('"')[::2]
+    counts = {d: sum(part.count(d) for part in unquoted) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > counts[","] else ","
+
+
+def _read_xlsx(path: Path) -> list[RawRow]:
+    from openpyxl import load_workbook  # imported here: only .xlsx needs it
+
+    try:
+        workbook = load_workbook(path, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise failed(
+            [problem("file_unreadable", path=str(path), detail=type(exc).__name__)]
+        ) from None
+    sheet = workbook.worksheets[0]
+    rows = [
+        RawRow(i, tuple(_text(c) for c in cells))
+        for i, cells in enumerate(sheet.iter_rows(values_only=True), start=1)
+    ]
+    workbook.close()
+    return rows
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return format(Decimal(format(value, ".15g")), "f")
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
