@@ -71,7 +71,7 @@ def _malformed(vi: str, en: str, field: str | None = None) -> CommandRejected:
 
 
 def parse_timestamp(value: object, field: str = "issued_at") -> datetime:
-    if not isinstance(value, str) or not _TS.match(value):
+    if not isinstance(value, str) or not _TS.fullmatch(value):
         raise _malformed(
             f"'{field}' phải là thời điểm UTC dạng RFC 3339 kết thúc bằng Z",
             f"'{field}' must be an RFC 3339 UTC timestamp ending in Z",
@@ -99,7 +99,7 @@ def parse_envelope(envelope: object) -> SignedCommand:
         if not isinstance(command.get(name), str) or not command[name]:
             raise _malformed(f"thiếu trường '{name}' (chuỗi)",
                              f"missing string field '{name}'", name)
-    if not _ID.match(command["id"]):
+    if not _ID.fullmatch(command["id"]):
         raise _malformed("'id' chỉ gồm chữ, số và . _ : - (tối đa 128 ký tự)",
                          "'id' must be 1-128 letters, digits or . _ : -", "id")
     issued_at = parse_timestamp(command.get("issued_at"))

@@ -103,8 +103,8 @@ def may(role: Role, scope: Scope, command_type: str, target: Target) -> bool:
     allowed = PERMISSIONS.get(command_type, frozenset())
     if role not in allowed:
         return False
-    if role == Role.ADMIN and target == DEPLOYMENT:
-        # Deployment-wide acts (keys, frameworks) need a deployment-wide admin
-        # or one whose province is the deployment's; checked by the caller.
-        return True
+    if target == DEPLOYMENT:
+        # Deployment-wide acts (keys, frameworks, cycles) need a deployment-wide
+        # scope: an admin scoped to one commune must not mint a `*` admin.
+        return scope.kind == "*"
     return scope.covers(target)

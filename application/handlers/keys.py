@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from application.errors import NotFound
 from application.handlers.base import Context, check_fields, handler
-from application.signing.keys import actor_key_id
+from application.signing.keys import actor_key_id, unb64
 from domain.actors import Role, Scope
 from domain.errors import DomainError, Problems
 from domain.keys import ActorKey, key_aggregate_id
@@ -17,8 +14,9 @@ REGISTER_FIELDS = ("key_id", "public_key", "role", "scope", "display_name")
 
 def _public_key(problems: Problems, text: object, key_id: object) -> bytes | None:
     try:
-        raw = base64.b64decode(str(text), validate=True)
-    except (binascii.Error, ValueError):
+        # Strict and canonical: the stored text must decode the same way everywhere.
+        raw = unb64(text) if isinstance(text, str) else b""
+    except ValueError:
         raw = b""
     if len(raw) != 32:
         problems.add("invalid_public_key", "Khóa công khai phải là 32 byte Ed25519, mã base64.",
@@ -30,6 +28,16 @@ def _public_key(problems: Problems, text: object, key_id: object) -> bytes | Non
     return raw
 
 
+def _check_name(problems: Problems, name: object) -> None:
+    # Stored exactly as signed, so it must already be clean.
+    if not isinstance(name, str) or not name.strip() or name != name.strip() or len(name) > 200:
+        problems.add("invalid_display_name",
+                     "Cần họ tên người giữ khóa (không để trống, không thừa khoảng trắng, "
+                     "tối đa 200 ký tự).",
+                     "display_name is required (no surrounding spaces, at most 200 characters).",
+                     field="display_name")
+
+
 def _new_key(ctx: Context, problems: Problems, rotated_from: str | None = None) -> ActorKey | None:
     c = ctx.command
     _public_key(problems, c.get("public_key"), c.get("key_id"))
@@ -37,20 +45,22 @@ def _new_key(ctx: Context, problems: Problems, rotated_from: str | None = None) 
         problems.add("invalid_role", f"Vai trò không hợp lệ: {c.get('role')!r}.",
                      f"Invalid role: {c.get('role')!r}.", field="role")
     try:
-        Scope.parse(str(c.get("scope", "")))
+        canonical_scope = str(Scope.parse(str(c.get("scope", ""))))
     except DomainError as e:
         problems.add(e.code, e.message_vi, e.message_en, field="scope")
+    else:
+        if canonical_scope != c.get("scope"):  # stored as signed, so refuse, don't rewrite
+            problems.add("invalid_scope", f"Viết phạm vi đúng dạng: '{canonical_scope}'.",
+                         f"Write the scope as '{canonical_scope}'.", field="scope")
     name = c.get("display_name")
-    if not isinstance(name, str) or not name.strip() or len(name) > 200:
-        problems.add("invalid_display_name", "Cần họ tên người giữ khóa (tối đa 200 ký tự).",
-                     "display_name is required (at most 200 characters).", field="display_name")
+    _check_name(problems, name)
     problems.raise_if_any()
     if ctx.app.find_key(c["key_id"]) is not None:
         raise DomainError("key_exists", "Khóa này đã được đăng ký.",
                           "This key is already registered.", field="key_id", status=409)
     return ActorKey(
         key_id=c["key_id"], public_key=c["public_key"], role=c["role"],
-        scope=str(Scope.parse(c["scope"])), display_name=name.strip(),
+        scope=c["scope"], display_name=name,
         signed=ctx.signed.stored(), rotated_from=rotated_from,
     )
 
@@ -89,6 +99,7 @@ def rotate_key(ctx: Context) -> list:
     command = dict(ctx.command, role=old.role, scope=old.scope)
     command.setdefault("display_name", old.display_name)
     _public_key(problems, command.get("public_key"), command.get("key_id"))
+    _check_name(problems, command.get("display_name"))
     problems.raise_if_any()
     if ctx.app.find_key(command["key_id"]) is not None:
         raise DomainError("key_exists", "Khóa mới đã được đăng ký.",
