@@ -114,10 +114,19 @@ class ParIndex(Application):
                     f"vai trò {key.role}, phạm vi {key.scope}, lệnh {signed.type}",
                     f"role {key.role}, scope {key.scope}, command {signed.type}",
                 )
-            aggregates = spec.decide(ctx)
             expected = signed.command.get("expected_version")
-            if expected is not None:
-                self._check_expected(aggregates, expected)
+            try:
+                aggregates = spec.decide(ctx)
+                if expected is not None:
+                    self._check_expected(aggregates, expected)
+            except DomainError:
+                # The same command may have been stored by another server since
+                # the check above (a client's retry racing its first try): then
+                # the refusal is only its own effect, and the answer is a replay.
+                replay = self._replayed(signed)
+                if replay is not None:
+                    return replay
+                raise
             try:
                 self.save(*aggregates, command_id=signed.id, command_digest=signed.digest)
             except IntegrityError:

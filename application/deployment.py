@@ -41,30 +41,42 @@ def init_deployment(
     (data_dir / "keys").mkdir(parents=True, exist_ok=True)
     if settings.database_url:
         ensure_postgres_schema(settings)
-    log_key = keys.generate()
-    keys.write_key_file(settings.log_key_path,
-                        (note.format_signer_key(origin, log_key) + "\n").encode())
-    vkey = note.format_verifier_key(origin, keys.public_raw(log_key))
-    admin = keys.generate()
-    admin_path = Path(admin_key_path) if admin_key_path else data_dir / "keys" / "admin.key"
-    admin_id = keys.save_actor_key_file(admin_path, admin, display_name=admin_name)
-    command = {
-        "type": "init_deployment",
-        "id": f"init-{uuid.uuid4()}",
-        "issued_at": utc_now_text(),
-        "actor": admin_id,
-        "origin": origin,
-        "log_key": vkey,
-        "public_key": keys.b64(keys.public_raw(admin)),
-        "display_name": admin_name,
-    }
-    app = ParIndex(settings, create_table=True)
+    # Key files made here are removed again if init fails before the genesis is
+    # stored, so a failed init (e.g. a database that already holds a deployment)
+    # can simply be re-run. Once the genesis is stored, they are its only keys.
+    created: list[Path] = []
     try:
-        receipt = app.initialise(sign_command(command, admin), vkey)
-        checkpoint = issue_checkpoint(app)
-    finally:
-        app.close()
-    settings.save()
+        log_key = keys.generate()
+        keys.write_key_file(settings.log_key_path,
+                            (note.format_signer_key(origin, log_key) + "\n").encode())
+        created.append(settings.log_key_path)
+        vkey = note.format_verifier_key(origin, keys.public_raw(log_key))
+        admin = keys.generate()
+        admin_path = Path(admin_key_path) if admin_key_path else data_dir / "keys" / "admin.key"
+        admin_id = keys.save_actor_key_file(admin_path, admin, display_name=admin_name)
+        created.append(admin_path)
+        command = {
+            "type": "init_deployment",
+            "id": f"init-{uuid.uuid4()}",
+            "issued_at": utc_now_text(),
+            "actor": admin_id,
+            "origin": origin,
+            "log_key": vkey,
+            "public_key": keys.b64(keys.public_raw(admin)),
+            "display_name": admin_name,
+        }
+        app = ParIndex(settings, create_table=True)
+        try:
+            receipt = app.initialise(sign_command(command, admin), vkey)
+            created.clear()
+            checkpoint = issue_checkpoint(app)
+        finally:
+            app.close()
+        settings.save()
+    except BaseException:
+        for path in created:
+            path.unlink(missing_ok=True)
+        raise
     return {
         "data_dir": str(data_dir),
         "backend": settings.backend,

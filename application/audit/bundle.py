@@ -10,17 +10,22 @@ import base64
 import gzip
 import io
 import json
+import re
+import zlib
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
+from uuid import UUID
 
 from application.audit.checks import GENESIS_TOPICS, KEY_TOPIC_PREFIX, Record
 from application.audit.findings import Finding
 from application.audit.verify import Source
-from application.transparency.log_store import LogStore
+from application.transparency.log_store import LogStore, StoredCheckpoint
 
 BUNDLE_KIND = "parindex-audit-bundle/v1"
+# An event line, however its JSON is spaced (the exporter writes it compact).
+_EVENT_LINE = re.compile(rb'\s*\{\s*"kind"\s*:\s*"event"')
 KEY_PREFIXES = (KEY_TOPIC_PREFIX, *GENESIS_TOPICS)
 
 
@@ -38,8 +43,11 @@ def _line(obj: dict) -> bytes:
 def export_bundle(log: LogStore, out: str | Path, *, log_key: str, origin: str,
                   evidence: Iterable[dict] = ()) -> dict:
     """Streams the log to a bundle file; returns counts."""
+    # Checkpoints are read before the head, so each was issued for a size the
+    # log had reached; one larger than the head means the log lost its tail, and
+    # the bundle must carry it so the verifier can say so (log_truncated).
+    cps = log.checkpoints()
     size, root = log.head()
-    cps = [c for c in log.checkpoints() if c.size <= size]
     counts = {"events": 0, "checkpoints": 0, "consistency_proofs": 0, "evidence": 0}
     with _open(out, "w") as f:
         f.write(_line({"kind": "header", "format": BUNDLE_KIND, "origin": origin,
@@ -60,7 +68,7 @@ def export_bundle(log: LogStore, out: str | Path, *, log_key: str, origin: str,
             f.write(_line({"kind": "checkpoint", "size": cp.size, "issued_at": cp.issued_at,
                            "note": cp.note}))
             counts["checkpoints"] += 1
-        sizes = sorted({c.size for c in cps})
+        sizes = sorted({c.size for c in cps if c.size <= size})
         for m, n in zip(sizes, sizes[1:], strict=False):
             proof = log.consistency_proof(m, n)
             f.write(_line({"kind": "consistency", "size1": m, "size2": n,
@@ -74,14 +82,29 @@ def export_bundle(log: LogStore, out: str | Path, *, log_key: str, origin: str,
 
 
 def parse_event_line(obj: dict) -> Record:
+    """One event line as a record; ValueError/KeyError/TypeError if it is not one
+    (a hostile bundle must give findings, never a crash or a hang)."""
     state = obj.get("state")
+    topic = obj.get("topic")
+    index, version = obj["leaf_index"], obj["version"]
+    if type(index) is not int or not 0 <= index < 2**62:
+        raise ValueError("leaf_index out of range")
+    if type(version) is not int or not 0 <= version < 2**63:
+        raise ValueError("version out of range")
+    if topic is not None and not isinstance(topic, str):
+        raise TypeError("topic is not a string")
+    if topic is not None:
+        topic.encode("utf-8")  # UnicodeEncodeError (a ValueError) on lone surrogates
+    claimed = bytes.fromhex(obj["leaf_hash"]) if obj.get("leaf_hash") else None
+    if claimed is not None and len(claimed) != 32:
+        raise ValueError("leaf_hash is not 32 bytes")
     return (
-        int(obj["leaf_index"]),
-        bytes.fromhex(obj["leaf_hash"]) if obj.get("leaf_hash") else None,
-        str(obj["originator_id"]).replace("-", ""),
-        int(obj["version"]),
-        obj.get("topic"),
-        base64.b64decode(state) if state is not None else None,
+        index,
+        claimed,
+        UUID(str(obj["originator_id"])).hex,
+        version,
+        topic,
+        base64.b64decode(state, validate=True) if state is not None else None,
     )
 
 
@@ -94,18 +117,25 @@ class BundleSource(Source):
         self._checkpoints: list[str] = []
         self._proofs: dict[tuple[int, int], list[bytes]] = {}
         self._problems: list[Finding] = []
+        self._unreadable = False
         self._scan()
 
     def _lines(self) -> Iterator[tuple[int, bytes]]:
-        with _open(self.path, "r") as raw:
-            for n, line in enumerate(io.BufferedReader(raw), start=1):
-                if line.strip():
-                    yield n, line
+        n = 0
+        try:
+            with _open(self.path, "r") as raw:
+                for n, line in enumerate(io.BufferedReader(raw), start=1):
+                    if line.strip():
+                        yield n, line
+        except (OSError, EOFError, zlib.error) as e:  # not gzip, or a cut-short .gz
+            if not self._unreadable:
+                self._unreadable = True
+                self._problems.append(Finding("bundle_malformed", {"line": n + 1}, str(e)))
 
     def _scan(self) -> None:
         ended = False
         for n, line in self._lines():
-            if line.startswith(b'{"kind":"event"'):
+            if _EVENT_LINE.match(line):
                 continue
             try:
                 obj = json.loads(line)
@@ -113,15 +143,20 @@ class BundleSource(Source):
             except (ValueError, KeyError, TypeError):
                 self._problems.append(Finding("bundle_malformed", {"line": n}))
                 continue
-            if kind == "header":
-                self.header = obj
-            elif kind == "checkpoint":
-                self._checkpoints.append(obj["note"])
-            elif kind == "consistency":
-                self._proofs[(int(obj["size1"]), int(obj["size2"]))] = [
-                    bytes.fromhex(h) for h in obj["proof"]]
-            elif kind == "end":
-                ended = True
+            try:
+                if kind == "header":
+                    self.header = dict(obj)
+                elif kind == "checkpoint":
+                    if not isinstance(obj["note"], str):
+                        raise TypeError("note is not a string")
+                    self._checkpoints.append(obj["note"])
+                elif kind == "consistency":
+                    self._proofs[(int(obj["size1"]), int(obj["size2"]))] = [
+                        bytes.fromhex(h) for h in obj["proof"]]
+                elif kind == "end":
+                    ended = True
+            except (ValueError, KeyError, TypeError):
+                self._problems.append(Finding("bundle_malformed", {"line": n}))
         if self.header.get("format") != BUNDLE_KIND:
             self._problems.append(Finding("bundle_malformed", {"line": 1}, "no bundle header"))
         if not ended:
@@ -130,9 +165,13 @@ class BundleSource(Source):
 
     def _events(self, keys_only: bool) -> Iterator[Record]:
         for n, line in self._lines():
-            if not line.startswith(b'{"kind":"event"'):
+            if not _EVENT_LINE.match(line):
                 continue
-            if keys_only and not any(p.encode() in line for p in KEY_PREFIXES):
+            # A quick filter on the raw bytes; a line with JSON escapes could spell
+            # a key topic differently, so it is always parsed (else a revocation
+            # written as "ActorKey\u002eRevoked" would vanish from the registry).
+            if keys_only and b"\\" not in line and not any(p.encode() in line
+                                                           for p in KEY_PREFIXES):
                 continue
             try:
                 yield parse_event_line(json.loads(line))
@@ -157,10 +196,22 @@ class BundleSource(Source):
 
 
 class StoreSource(Source):
-    """Reads the event store and its log tables directly (`verify --data-dir`)."""
+    """Reads the event store and its log tables directly (`verify --data-dir`).
+
+    A live store keeps growing while it is verified, so the source fixes one
+    snapshot first: the checkpoints, then the leaf bound. Every read is bounded
+    by it, so keys registered and used meanwhile are neither half seen nor
+    reported, and a checkpoint beyond the bound means a lost tail."""
 
     def __init__(self, log: LogStore):
         self.log = log
+        self._snapshot: tuple[list[StoredCheckpoint], int] | None = None
+
+    def _snap(self) -> tuple[list[StoredCheckpoint], int]:
+        if self._snapshot is None:
+            cps = self.log.checkpoints()
+            self._snapshot = (cps, self.log.leaf_bound())
+        return self._snapshot
 
     @staticmethod
     def _record(e) -> Record:
@@ -168,17 +219,24 @@ class StoreSource(Source):
                 e.state)
 
     def key_records(self) -> Iterable[Record]:
-        return [self._record(e) for e in self.log.iter_events(topic_prefixes=KEY_PREFIXES)]
+        _, bound = self._snap()
+        return [self._record(e) for e in self.log.iter_events(topic_prefixes=KEY_PREFIXES)
+                if e.leaf_index < bound]
 
     def records(self) -> Iterable[Record]:
-        return (self._record(e) for e in self.log.iter_events())
+        _, bound = self._snap()
+        for e in self.log.iter_events():
+            if e.leaf_index >= bound:
+                return
+            yield self._record(e)
 
     def checkpoints(self) -> list[str]:
-        return [c.note for c in self.log.checkpoints()]
+        return [c.note for c in self._snap()[0]]
 
     def consistency_proofs(self) -> dict[tuple[int, int], list[bytes]]:
-        size = self.log.size()
-        sizes = sorted({c.size for c in self.log.checkpoints() if c.size <= size})
+        cps, bound = self._snap()
+        size = min(bound, self.log.size())
+        sizes = sorted({c.size for c in cps if c.size <= size})
         out = {}
         for m, n in zip(sizes, sizes[1:], strict=False):
             try:

@@ -188,6 +188,12 @@ class LogStore:
             f"WHERE l.leaf_index IS NULL LIMIT ?", (limit,))
         return [(UUID(str(r["oid"])), int(r["v"])) for r in rows]
 
+    def leaf_bound(self) -> int:
+        """One past the highest leaf index stored (not the stored size: a reader
+        bounded by this sees every leaf row that exists now)."""
+        rows = self._rows(f"SELECT MAX(leaf_index) AS m FROM {self.t.leaves}")
+        return int(rows[0]["m"]) + 1 if rows and rows[0]["m"] is not None else 0
+
     def count_events(self) -> int:
         return int(self._rows(f"SELECT COUNT(*) AS n FROM {self.events_table}")[0]["n"])
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from application.audit.bundle import BundleSource, StoreSource, export_bundle
 from application.audit.verify import verify
+from application.config import CONFIG_FILE
 from application.deployment import log_verifier_key, open_app
 from interfaces.cli.main import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, add_json, default_data_dir
 
@@ -53,7 +54,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     for path in args.checkpoint:
         try:
             extra.append(Path(path).read_text("utf-8"))
-        except OSError as e:
+        except (OSError, UnicodeDecodeError) as e:
             print(f"Không đọc được {path}: {e}", file=sys.stderr)
             return EXIT_USAGE
     if args.bundle:
@@ -63,6 +64,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
         report = verify(BundleSource(args.bundle), log_key=args.log_key, workers=args.workers,
                         extra_checkpoints=extra)
     else:
+        if not (Path(args.data_dir) / CONFIG_FILE).is_file():
+            # Nothing to verify is a usage error (2), not a finding (1).
+            print(f"Không có triển khai tại {args.data_dir} / no deployment there",
+                  file=sys.stderr)
+            return EXIT_USAGE
         with open_app(args.data_dir) as app:
             report = verify(StoreSource(app.tlog), log_key=args.log_key, workers=args.workers,
                             extra_checkpoints=extra)
