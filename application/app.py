@@ -21,7 +21,7 @@ from application.config import Settings
 from application.errors import CommandRejected
 from application.evidence import EvidenceStore
 from application.handlers import HANDLERS, Context
-from application.signing.keys import unb64
+from application.signing.keys import actor_key_id, unb64
 from application.transparency.log_store import LeafRow, LogStore
 from domain.actors import Role, may
 from domain.deployment import DEPLOYMENT_ID, Deployment
@@ -196,6 +196,10 @@ class ParIndex(Application):
                               "This deployment is already initialised.", status=409)
         if not signed.verify(unb64(c["public_key"])):
             raise CommandRejected("bad_signature")
+        if signed.actor != actor_key_id(unb64(c["public_key"])) or \
+                c.get("origin") != self.settings.origin:
+            raise CommandRejected("malformed_command", "mã khóa hoặc nguồn nhật ký không khớp",
+                                  "actor key id or log origin mismatch", "actor")
         if c.get("log_key") != log_vkey:
             raise CommandRejected("malformed_command", "khóa nhật ký không khớp",
                                   "log key mismatch", "log_key")

@@ -114,6 +114,7 @@ class BundleSource(Source):
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.header: dict = {}
+        self._events_read = 0
         self._checkpoints: list[str] = []
         self._proofs: dict[tuple[int, int], list[bytes]] = {}
         self._problems: list[Finding] = []
@@ -174,10 +175,14 @@ class BundleSource(Source):
                                                            for p in KEY_PREFIXES):
                 continue
             try:
-                yield parse_event_line(json.loads(line))
+                record = parse_event_line(json.loads(line))
             except (ValueError, KeyError, TypeError):
                 if not keys_only:
                     self._problems.append(Finding("bundle_malformed", {"line": n}))
+                continue
+            if not keys_only:
+                self._events_read = max(self._events_read, record[0] + 1)
+            yield record
 
     def key_records(self) -> Iterable[Record]:
         return [r for r in self._events(True) if r[4] and r[4].startswith(KEY_PREFIXES)]
@@ -192,6 +197,15 @@ class BundleSource(Source):
         return self._proofs
 
     def extra_findings(self) -> list[Finding]:
+        # The header is unsigned, but a bundle cut short (with its end line
+        # rewritten) must not pass as a shorter, clean log. Gaps inside are
+        # reported as missing events; this only looks at the tail.
+        size = self.header.get("size")
+        if isinstance(size, int) and size != self._events_read:
+            self._problems.append(Finding(
+                "log_truncated" if size > self._events_read else "bundle_malformed",
+                {"leaf_index": self._events_read, "size": size},
+                f"header announces {size} leaves, the bundle ends at {self._events_read}"))
         return self._problems
 
 

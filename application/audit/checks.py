@@ -16,6 +16,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from application.signing.jcs import COMMAND_CONTEXT
+from application.signing.keys import actor_key_id
 from application.transparency.leaf import event_leaf_hash
 from domain.actors import PERMISSIONS
 
@@ -121,6 +122,14 @@ def build_registry(key_records: list[Record]) -> tuple[dict[str, KeyInfo], dict 
     registry: dict[str, KeyInfo] = {}
     genesis: dict | None = None
     findings: list[tuple] = []
+    # One command may write several leaves (a rotation writes two): a key stops
+    # after the last leaf of the command that revoked it, not in its middle.
+    command_end: dict[str, int] = {}
+    for index, _c, _o, _v, _t, state in key_records:
+        try:
+            command_end[json.loads(state)["signed"]["command"]] = index
+        except (ValueError, KeyError, TypeError):
+            continue
     for index, _claimed, _oid, _version, topic, state in key_records:
         if topic is None or state is None:
             continue
@@ -135,6 +144,14 @@ def build_registry(key_records: list[Record]) -> tuple[dict[str, KeyInfo], dict 
                 findings.append(("bad_genesis", {"leaf_index": index}, "genesis not at leaf 0"))
                 continue
             genesis = body
+            try:
+                admin_pub = base64.b64decode(command.get("public_key", ""), validate=True)
+            except (ValueError, binascii.Error):
+                admin_pub = b""
+            if not (body.get("admin_key_id") == signer == command.get("actor")
+                    == actor_key_id(admin_pub)):
+                findings.append(("bad_genesis", {"leaf_index": index},
+                                 "first admin key id does not match its public key"))
             continue
         name = topic[len(KEY_TOPIC_PREFIX):]
         signer_info = registry.get(signer)
@@ -155,7 +172,8 @@ def build_registry(key_records: list[Record]) -> tuple[dict[str, KeyInfo], dict 
             key_id = command.get("key_id") if name == "Revoked" else command.get("old_key_id")
             if key_id in registry:
                 pub, role, reg, revoked = registry[key_id]
-                registry[key_id] = (pub, role, reg, index if revoked is None else revoked)
+                end = command_end.get(body["signed"]["command"], index)
+                registry[key_id] = (pub, role, reg, end if revoked is None else revoked)
     if genesis is None and key_records:
         findings.append(("bad_genesis", {"leaf_index": 0}, "no genesis event"))
     return registry, genesis, findings

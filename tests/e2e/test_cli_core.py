@@ -307,11 +307,17 @@ def test_verify_with_a_kept_checkpoint_notices_a_shorter_log(sqlite_cli: Cli):
     cli("export", "--data-dir", cli.data, "--out", "audit.jsonl")
     path = cli.cwd / "audit.jsonl"
     # The auditor is handed a bundle cut to its first three events, re-ended,
-    # and without the later checkpoint: alone it looks fine.
+    # and without the later checkpoint. Its (unsigned) header still says 5.
     lines = [json.loads(x) for x in path.read_bytes().splitlines()]
     short = [x for x in lines if x["kind"] == "header"
              or (x["kind"] == "event" and x["leaf_index"] < 3)
              or (x["kind"] == "checkpoint" and x["size"] <= 3)] + [{"kind": "end"}]
+    path.write_text("".join(json.dumps(x, ensure_ascii=False, separators=(",", ":")) + "\n"
+                            for x in short), "utf-8")
+    p = cli("verify", "audit.jsonl", expect=1)
+    assert "[log_truncated] leaf_index=3, size=5" in p.stdout
+    # With the header also rewritten, only the checkpoint the auditor kept tells.
+    short[0]["size"] = 3
     path.write_text("".join(json.dumps(x, ensure_ascii=False, separators=(",", ":")) + "\n"
                             for x in short), "utf-8")
     assert cli("verify", "audit.jsonl").returncode == 0

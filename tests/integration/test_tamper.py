@@ -328,19 +328,21 @@ def test_a_cut_short_bundle_is_bundle_malformed(log: Log):
 
     # Cut at a line boundary: everything parses, but the end line is gone.
     path.write_bytes(b"".join(lines[:where[9]]))
-    assert findings(log.bundle_report(path)) == [("bundle_malformed", {"line": -1})]
-    # With the checkpoint the auditor kept, the missing tail is named as such.
+    # The header announced 12 leaves, so the missing tail is named as such; the
+    # checkpoint the auditor kept names it too.
+    truncated = ("log_truncated", {"leaf_index": 9, "size": 12})
+    assert sorted(findings(log.bundle_report(path)), key=repr) == sorted(
+        [("bundle_malformed", {"line": -1}), truncated], key=repr)
     assert sorted(findings(log.bundle_report(path, extra_checkpoints=[kept])),
-                  key=repr) == sorted([("bundle_malformed", {"line": -1}),
-                                       ("log_truncated", {"leaf_index": 9, "size": 12})],
+                  key=repr) == sorted([("bundle_malformed", {"line": -1}), truncated, truncated],
                                       key=repr)
 
     # Cut inside an event line: that line is malformed too.
     cut = sum(len(x) for x in lines[:where[9]]) + 40
     path.write_bytes(data[:cut])
     assert sorted(findings(log.bundle_report(path)), key=repr) == sorted(
-        [("bundle_malformed", {"line": -1}), ("bundle_malformed", {"line": where[9] + 1})],
-        key=repr)
+        [("bundle_malformed", {"line": -1}), ("bundle_malformed", {"line": where[9] + 1}),
+         truncated], key=repr)
 
 
 def _rewrite(path: Path, edit) -> None:
@@ -421,6 +423,8 @@ def test_an_event_line_far_beyond_the_log_is_event_missing_without_walking_there
     path.write_bytes(b"".join(lines))
     report = log.bundle_report(path)
     # The gap from 12 to 10**15 is one missing stretch; the same event showing up
-    # a second time is a version going backwards for its aggregate.
+    # a second time is a version going backwards for its aggregate; and the
+    # bundle now runs past the size its header announced.
     assert findings(report) == [("event_missing", {"leaf_index": 12}),
-                                ("event_reordered", {"leaf_index": 10**15})]
+                                ("event_reordered", {"leaf_index": 10**15}),
+                                ("bundle_malformed", {"leaf_index": 10**15 + 1, "size": 12})]
