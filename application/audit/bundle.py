@@ -19,7 +19,9 @@ from typing import IO
 from uuid import UUID
 
 from application.audit.checks import GENESIS_TOPICS, KEY_TOPIC_PREFIX, Record
+from application.audit.evidence_check import check_evidence, evidence_refs
 from application.audit.findings import Finding
+from application.evidence import EvidenceStore
 from application.audit.verify import Source
 from application.transparency.log_store import LogStore, StoredCheckpoint
 
@@ -40,8 +42,7 @@ def _line(obj: dict) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
 
 
-def export_bundle(log: LogStore, out: str | Path, *, log_key: str, origin: str,
-                  evidence: Iterable[dict] = ()) -> dict:
+def export_bundle(log: LogStore, out: str | Path, *, log_key: str, origin: str) -> dict:
     """Streams the log to a bundle file; returns counts."""
     # Checkpoints are read before the head, so each was issued for a size the
     # log had reached; one larger than the head means the log lost its tail, and
@@ -74,7 +75,7 @@ def export_bundle(log: LogStore, out: str | Path, *, log_key: str, origin: str,
             f.write(_line({"kind": "consistency", "size1": m, "size2": n,
                            "proof": [h.hex() for h in proof]}))
             counts["consistency_proofs"] += 1
-        for ev in evidence:
+        for ev in evidence_refs(log, size):
             f.write(_line({"kind": "evidence", **ev}))
             counts["evidence"] += 1
         f.write(_line({"kind": "end", **counts}))
@@ -217,8 +218,9 @@ class StoreSource(Source):
     by it, so keys registered and used meanwhile are neither half seen nor
     reported, and a checkpoint beyond the bound means a lost tail."""
 
-    def __init__(self, log: LogStore):
+    def __init__(self, log: LogStore, evidence: EvidenceStore | None = None):
         self.log = log
+        self.evidence = evidence
         self._snapshot: tuple[list[StoredCheckpoint], int] | None = None
 
     def _snap(self) -> tuple[list[StoredCheckpoint], int]:
@@ -260,5 +262,8 @@ class StoreSource(Source):
         return out
 
     def extra_findings(self) -> list[Finding]:
-        return [Finding("event_inserted", {"originator_id": str(oid), "version": v})
-                for oid, v in self.log.events_outside_log()]
+        found = [Finding("event_inserted", {"originator_id": str(oid), "version": v})
+                 for oid, v in self.log.events_outside_log()]
+        if self.evidence is not None:
+            found += check_evidence(evidence_refs(self.log, self._snap()[1]), self.evidence)
+        return found

@@ -70,7 +70,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return EXIT_USAGE
         with open_app(args.data_dir) as app:
-            report = verify(StoreSource(app.tlog), log_key=args.log_key, workers=args.workers,
+            report = verify(StoreSource(app.tlog, app.evidence), log_key=args.log_key, workers=args.workers,
                             extra_checkpoints=extra)
     if args.json:
         print(json.dumps(report.as_dict(lang), ensure_ascii=False, indent=2))

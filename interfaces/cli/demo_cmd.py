@@ -36,7 +36,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"Đã ghi {info['commands']} lệnh có chữ ký ({info['adjustments']} điều chỉnh "
               f"thẩm định); nhật ký có {info['log_size']} sự kiện.")
     with open_app(data_dir) as app:
-        report = verify(StoreSource(app.tlog))
+        report = verify(StoreSource(app.tlog, app.evidence))
     print(f"parindex verify: {report.events_checked} sự kiện, "
           + ("mọi kiểm tra đều đạt." if report.ok else f"{len(report.findings)} phát hiện!"))
     if not report.ok:
