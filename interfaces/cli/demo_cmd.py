@@ -46,9 +46,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(next_steps(data_dir, args.host, args.port))
     if args.no_serve:
         return 0
-    from interfaces.cli.serve_cmd import serve
+    from interfaces.http.server import serve
 
-    return serve(data_dir, host=args.host, port=args.port, workers=2)
+    print(f"Đang phục vụ API tại http://{args.host}:{args.port} (Ctrl-C để dừng) ...",
+          flush=True)
+    serve(str(data_dir), host=args.host, port=args.port, workers=2, timeout=60)
+    return 0
 
 
 def next_steps(data_dir: Path, host: str, port: int) -> str:

@@ -33,7 +33,15 @@ def emit(args: argparse.Namespace, data: object, text: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from interfaces.cli import audit_cmd, demo_cmd, deploy_cmd, framework_cmd, log_cmd
+    from interfaces.cli import (
+        audit_cmd,
+        client_cmd,
+        demo_cmd,
+        deploy_cmd,
+        framework_cmd,
+        log_cmd,
+        serve_cmd,
+    )
 
     parser = argparse.ArgumentParser(
         prog="parindex",
@@ -41,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
         "(signed, verifiable PAR-index scoring).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (deploy_cmd, framework_cmd, log_cmd, audit_cmd, demo_cmd):
+    for module in (deploy_cmd, framework_cmd, log_cmd, audit_cmd, serve_cmd, client_cmd,
+                   demo_cmd):
         module.register(sub)
     return parser
 

@@ -12,7 +12,7 @@ import pytest
 
 from domain.framework import to_dict
 from interfaces.bundled import load_bundled
-from projections.follower import Follower, compare, digest, rebuild
+from projections.follower import Follower, compare, digest, open_current, rebuild
 from projections.queries import Queries
 from projections.store import ReadModel
 from tests.integration.test_projections_scenario import TN, Scenario, build_scenario
@@ -26,9 +26,9 @@ def scenario(tmp_path_factory) -> Scenario:
     s.app.close()
 
 
-def follow(app, path, batch_size: int = 2000) -> ReadModel:
+def follow(app, path, batch_size: int = 1000, max_batch_size: int = 20_000) -> ReadModel:
     model = ReadModel(path)
-    Follower(app, model, batch_size=batch_size).catch_up()
+    Follower(app, model, batch_size=batch_size, max_batch_size=max_batch_size).catch_up()
     return model
 
 
@@ -50,7 +50,8 @@ def test_catching_up_twice_applies_nothing_new(scenario, tmp_path):
 def test_a_second_follower_of_the_same_file_applies_only_what_the_first_left(scenario,
                                                                             tmp_path):
     one, two = ReadModel(tmp_path / "r.sqlite"), ReadModel(tmp_path / "r.sqlite")
-    first = Follower(scenario.app, one, batch_size=100).catch_up(max_batches=2)
+    first = Follower(scenario.app, one, batch_size=100, max_batch_size=100).catch_up(
+        max_batches=2)
     second = Follower(scenario.app, two, batch_size=100).catch_up()
     assert first == 200
     assert first + second == last_position(scenario.app)
@@ -59,7 +60,8 @@ def test_a_second_follower_of_the_same_file_applies_only_what_the_first_left(sce
 
 def test_two_followers_in_two_threads_on_one_file_give_the_digest_of_one(scenario, tmp_path):
     path = tmp_path / "shared.sqlite"
-    followers = [Follower(scenario.app, ReadModel(path), batch_size=size) for size in (37, 53)]
+    followers = [Follower(scenario.app, ReadModel(path), batch_size=size, max_batch_size=size)
+                 for size in (37, 53)]
     counts: list[int] = []
     errors: list[BaseException] = []
 
@@ -81,7 +83,7 @@ def test_two_followers_in_two_threads_on_one_file_give_the_digest_of_one(scenari
 
 
 def test_batches_of_one_event_build_the_same_read_model_as_one_big_batch(scenario, tmp_path):
-    small = follow(scenario.app, tmp_path / "small.sqlite", batch_size=1)
+    small = follow(scenario.app, tmp_path / "small.sqlite", batch_size=1, max_batch_size=1)
     big = follow(scenario.app, tmp_path / "big.sqlite", batch_size=5000)
     assert small.table_digests() == big.table_digests()
 
@@ -112,6 +114,30 @@ def test_an_open_read_model_follows_a_rebuild_swapped_in_under_it(scenario, tmp_
     assert digest(model) == rebuilt["digest"]
 
 
+def test_a_batch_read_just_before_a_swap_to_an_older_generation_is_read_again(scenario,
+                                                                             tmp_path):
+    older = ReadModel(tmp_path / "older.sqlite")
+    Follower(scenario.app, older, batch_size=50, max_batch_size=50).catch_up(max_batches=1)
+    older.close()
+    path = tmp_path / "read.sqlite"
+    model = ReadModel(path)
+    follower = Follower(scenario.app, model, batch_size=100, max_batch_size=100)
+    follower.catch_up(max_batches=1)
+    decode, swapped = follower._decode, []
+
+    def swap_then_decode(notifications):
+        if not swapped:  # the swap lands between reading a batch and writing it
+            os.symlink("older.sqlite", tmp_path / "link")
+            os.replace(tmp_path / "link", path)
+            swapped.append(True)
+        return decode(notifications)
+
+    follower._decode = swap_then_decode
+    follower.catch_up()
+    assert swapped and model.position() == last_position(scenario.app)
+    assert digest(model) == digest(follow(scenario.app, tmp_path / "single.sqlite"))
+
+
 def test_compare_finds_no_difference_in_a_faithful_read_model(scenario, tmp_path):
     follow(scenario.app, tmp_path / "read.sqlite")
     assert compare(scenario.app, tmp_path / "read.sqlite") == []
@@ -138,9 +164,24 @@ def test_compare_names_the_table_of_a_tampered_read_model_row(scenario, tmp_path
 def test_compare_rebuilds_only_up_to_the_position_the_read_model_has_reached(scenario,
                                                                             tmp_path):
     path = tmp_path / "behind.sqlite"
-    Follower(scenario.app, ReadModel(path), batch_size=150).catch_up(max_batches=1)
+    Follower(scenario.app, ReadModel(path), batch_size=150).catch_up(max_batches=1)  # behind
     assert compare(scenario.app, path) == []
     assert compare(scenario.app, tmp_path / "missing.sqlite")[0]["kind"] == "read_model_missing"
+
+
+def test_open_current_builds_a_missing_or_outdated_model_and_keeps_a_current_one(scenario,
+                                                                                 tmp_path):
+    path = tmp_path / "read.sqlite"
+    built = open_current(scenario.app, path)
+    assert built.position() == last_position(scenario.app) and os.path.islink(path)
+    generation = os.path.realpath(path)
+    assert os.path.realpath(open_current(scenario.app, path).path) == generation  # kept
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 999")  # written by another version of the code
+    assert ReadModel(path).outdated
+    rebuilt = open_current(scenario.app, path)
+    assert not rebuilt.outdated and os.path.realpath(path) != generation
+    assert digest(rebuilt) == digest(built)
 
 
 # -- read-your-writes and polling (SQLite and, when configured, PostgreSQL) ---------------

@@ -1,0 +1,246 @@
+"""CLI commands that talk to a running server (`parindex serve`) through the HTTP API.
+
+`score set|na`, `evidence add|withdraw|list`, `appraise` sign commands with --key;
+`scores`, `ranking`, `history`, `why` are signed reads. --url (env PARINDEX_URL),
+--key (env PARINDEX_KEY), --log-key (env PARINDEX_LOG_KEY: pins the log's
+verifier key for `why`). Vietnamese output by default, --json for machines;
+any error prints its code and exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import uuid
+from collections.abc import Callable
+
+from domain.errors import DomainError
+from interfaces.cli import client_views as views
+from interfaces.cli.main import add_json, emit
+from interfaces.client import DEFAULT_URL, Client
+
+_RATIO = re.compile(r"^\s*([0-9.]+)\s*/\s*([0-9.]+)\s*$")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    score = sub.add_parser("score", help="tự chấm điểm qua máy chủ / self-score via the server")
+    actions = score.add_subparsers(dest="score_command", required=True, metavar="ACTION")
+    p = _command(actions, "set", "ghi điểm tự chấm một tiêu chí / record a self-score",
+                 cmd_score_set)
+    _leaf(p)
+    _value(p)
+    p.add_argument("--note", default=None, help="ghi chú / note")
+    p = _command(actions, "na", "khai báo không phát sinh / declare not applicable",
+                 cmd_score_na)
+    _leaf(p)
+    p.add_argument("--reason", required=True, help="lý do / reason")
+
+    ev = sub.add_parser("evidence", help="tài liệu kiểm chứng / evidence").add_subparsers(
+        dest="evidence_command", required=True, metavar="ACTION")
+    p = _command(ev, "add", "nộp minh chứng / attach evidence", cmd_evidence_add)
+    _unit(p)
+    p.add_argument("--leaves", required=True, help="vd. 1.1.1,1.1.2")
+    p.add_argument("--file", default=None, help="tệp đính kèm / file to upload")
+    p.add_argument("--number", default=None, help="số, ký hiệu văn bản, vd. 15/KH-UBND")
+    p.add_argument("--date", default=None, help="ngày văn bản YYYY-MM-DD")
+    p.add_argument("--issuer", default=None, help="cơ quan ban hành / issuer")
+    p.add_argument("--title", default=None, help="trích yếu / title")
+    p.add_argument("--description", default=None, help="mô tả / description")
+    p.add_argument("--id", default=None, help="mã minh chứng (mặc định: tự sinh)")
+    p = _command(ev, "withdraw", "rút minh chứng / withdraw evidence", cmd_evidence_withdraw)
+    _unit(p)
+    p.add_argument("--id", required=True, help="mã minh chứng / evidence id")
+    p.add_argument("--reason", required=True)
+    p = _command(ev, "list", "danh sách minh chứng / list evidence", cmd_evidence_list)
+    _unit(p)
+
+    p = _command(sub, "appraise", "điều chỉnh điểm khi thẩm định / adjust a score (appraiser)",
+                 cmd_appraise)
+    _leaf(p)
+    _value(p)
+    p.add_argument("--reason", required=True, help="lý do điều chỉnh / reason")
+    p.add_argument("--evidence", default=None, help="mã minh chứng, vd. EV1,EV2")
+
+    p = _command(sub, "scores", "điểm của một đơn vị / a unit's scores", cmd_scores)
+    _unit(p)
+    p = _command(sub, "ranking", "xếp hạng của kỳ / a cycle's ranking", cmd_ranking)
+    p.add_argument("--cycle", required=True)
+    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--offset", type=int, default=0)
+    p = _command(sub, "history", "lịch sử một tiêu chí / a leaf's history", cmd_history)
+    _leaf(p)
+    p = _command(sub, "why", "vì sao có điểm này, có bằng chứng nhật ký / why, with proofs",
+                 cmd_why)
+    _leaf(p)
+
+
+# -- argument helpers -------------------------------------------------------------------
+def _command(sub: argparse._SubParsersAction, name: str, help_: str,
+             func: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+    p = sub.add_parser(name, help=help_)
+    p.add_argument("--url", default=os.environ.get("PARINDEX_URL", DEFAULT_URL),
+                   help=f"địa chỉ máy chủ / server URL (env PARINDEX_URL, mặc định {DEFAULT_URL})")
+    p.add_argument("--key", default=os.environ.get("PARINDEX_KEY"),
+                   help="tệp khóa cá nhân / your key file (env PARINDEX_KEY)")
+    p.add_argument("--log-key", default=os.environ.get("PARINDEX_LOG_KEY"),
+                   help="khóa xác minh nhật ký đã biết / pinned log verifier key")
+    p.add_argument("--position", type=int, default=None,
+                   help="đợi tới vị trí nhật ký này (mặc định: mọi thứ đã ghi tới lúc đọc) / "
+                        "wait for this log position (default: all written so far)")
+    add_json(p)
+    p.set_defaults(func=_guarded(func))
+    return p
+
+
+def _unit(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cycle", required=True, help="mã kỳ đánh giá / cycle code")
+    p.add_argument("--unit", required=True, help="mã đơn vị (xã) / unit code")
+
+
+def _leaf(p: argparse.ArgumentParser) -> None:
+    _unit(p)
+    p.add_argument("--leaf", required=True, help="tiêu chí thành phần, vd. 1.1.1")
+
+
+def _value(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--points", help="số điểm, vd. 0.75")
+    g.add_argument("--done", choices=("yes", "no", "co", "khong"), help="đạt / không đạt")
+    g.add_argument("--ratio", help="tỷ lệ tử/mẫu, vd. 978/1000")
+
+
+def _given(args: argparse.Namespace) -> dict:
+    if args.points is not None:
+        return {"points": args.points.strip()}
+    if args.done is not None:
+        return {"done": args.done in ("yes", "co")}
+    m = _RATIO.match(args.ratio or "")
+    if m is None:
+        raise DomainError("invalid_ratio", "--ratio phải có dạng tử/mẫu, vd. 978/1000.",
+                          "--ratio must look like numerator/denominator, e.g. 978/1000.",
+                          field="ratio", status=400)
+    return {"numerator": m.group(1), "denominator": m.group(2)}
+
+
+def _client(args: argparse.Namespace, *, reading: bool = False) -> Client:
+    """A client; for a read, one that waits for every write made before it started
+    (the command before it in a script, even from another key), unless --position."""
+    lang = "en" if os.environ.get("PARINDEX_LANG", "vi") == "en" else "vi"
+    client = Client(args.url, args.key, log_key=args.log_key, lang=lang)
+    client.last_position = args.position
+    if reading and args.position is None:
+        client.catch_up()
+    return client
+
+
+def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Every failure (refusal, unreachable server, bad proof) prints its code and exits 1."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return func(args)
+        except DomainError as e:
+            lang = "en" if os.environ.get("PARINDEX_LANG", "vi") == "en" else "vi"
+            print(f"{'Error' if lang == 'en' else 'Lỗi'} [{e.code}]: {e.message(lang)}",
+                  file=sys.stderr)
+            for p in e.problems:
+                d = p.as_dict(lang)
+                where = ", ".join(f"{k}={d[k]}" for k in ("field", "row", "column") if k in d)
+                print(f"  - [{p.code}] {where}: {d['message']}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+def _receipt(args: argparse.Namespace, receipt: dict, text: str) -> int:
+    note = " (đã gửi trước đó)" if receipt.get("replayed") else ""
+    emit(args, receipt, f"{text}{note}; vị trí nhật ký {receipt['log_index']}, "
+                        f"position {receipt['position']}.")
+    return 0
+
+
+# -- writes -----------------------------------------------------------------------------
+def cmd_score_set(args: argparse.Namespace) -> int:
+    command = {"type": "record_self_score", "cycle": args.cycle, "unit": args.unit,
+               "leaf": args.leaf, **_given(args)}
+    if args.note:
+        command["note"] = args.note
+    r = _client(args).send(command)
+    return _receipt(args, r, f"Đã ghi điểm tự chấm {args.leaf} cho {args.unit}")
+
+
+def cmd_score_na(args: argparse.Namespace) -> int:
+    r = _client(args).send({"type": "declare_not_applicable", "cycle": args.cycle,
+                            "unit": args.unit, "leaf": args.leaf, "reason": args.reason})
+    return _receipt(args, r, f"Đã khai báo {args.leaf} không phát sinh cho {args.unit}")
+
+
+def cmd_evidence_add(args: argparse.Namespace) -> int:
+    client = _client(args)
+    evidence_id = args.id or f"ev-{uuid.uuid4().hex[:10]}"
+    command: dict = {"type": "attach_evidence", "cycle": args.cycle, "unit": args.unit,
+                     "evidence_id": evidence_id,
+                     "leaves": [x.strip() for x in args.leaves.split(",") if x.strip()]}
+    if args.file:
+        try:
+            command["file"] = client.upload(args.file)
+        except OSError as e:
+            raise DomainError("file_unreadable", f"Không đọc được tệp: {e}",
+                              f"Cannot read the file: {e}", status=400) from None
+    document = {k: getattr(args, k) for k in ("number", "date", "issuer", "title")
+                if getattr(args, k)}
+    if document:
+        command["document"] = document
+    if args.description:
+        command["description"] = args.description
+    r = client.send(command)
+    return _receipt(args, {**r, "evidence_id": evidence_id},
+                    f"Đã nộp minh chứng {evidence_id} cho {args.unit}")
+
+
+def cmd_evidence_withdraw(args: argparse.Namespace) -> int:
+    r = _client(args).send({"type": "withdraw_evidence", "cycle": args.cycle, "unit": args.unit,
+                            "evidence_id": args.id, "reason": args.reason})
+    return _receipt(args, r, f"Đã rút minh chứng {args.id}")
+
+
+def cmd_appraise(args: argparse.Namespace) -> int:
+    command = {"type": "adjust_score", "cycle": args.cycle, "unit": args.unit,
+               "leaf": args.leaf, "reason": args.reason, **_given(args)}
+    if args.evidence:
+        command["evidence_ids"] = [x.strip() for x in args.evidence.split(",") if x.strip()]
+    r = _client(args).send(command)
+    return _receipt(args, r, f"Đã điều chỉnh điểm {args.leaf} của {args.unit}")
+
+
+# -- reads ------------------------------------------------------------------------------
+def cmd_evidence_list(args: argparse.Namespace) -> int:
+    doc = _client(args, reading=True).evidence_list(args.cycle, args.unit)
+    emit(args, doc, views.evidence_text(doc))
+    return 0
+
+
+def cmd_scores(args: argparse.Namespace) -> int:
+    doc = _client(args, reading=True).scores(args.cycle, args.unit)
+    emit(args, doc, views.scores_text(doc))
+    return 0
+
+
+def cmd_ranking(args: argparse.Namespace) -> int:
+    doc = _client(args, reading=True).ranking(args.cycle, args.limit, args.offset)
+    emit(args, doc, views.ranking_text(doc))
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    doc = _client(args, reading=True).history(args.cycle, args.unit, args.leaf)
+    emit(args, doc, views.history_text(doc))
+    return 0
+
+
+def cmd_why(args: argparse.Namespace) -> int:
+    doc = _client(args, reading=True).why(args.cycle, args.unit, args.leaf)
+    emit(args, doc, views.why_text(doc))
+    return 0

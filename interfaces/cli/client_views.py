@@ -1,0 +1,149 @@
+"""Human (Vietnamese) text for what the client commands read from the server."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+VN = timezone(timedelta(hours=7), "ICT")  # Asia/Ho_Chi_Minh: UTC+7, no daylight saving
+
+KINDS = {
+    "self_score": "tự chấm",
+    "not_applicable": "không phát sinh",
+    "adjustment": "thẩm định điều chỉnh",
+    "evidence_attached": "nộp minh chứng",
+    "evidence_withdrawn": "rút minh chứng",
+}
+
+
+def local_time(text: str | None) -> str:
+    """An RFC 3339 UTC time shown in Vietnam's time (dd/mm/yyyy HH:MM)."""
+    if not text:
+        return "-"
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    return moment.astimezone(VN).strftime("%d/%m/%Y %H:%M")
+
+
+def _v(value: object) -> str:
+    return "-" if value is None else str(value)
+
+
+def _band(band: dict | None) -> str:
+    return band["vi"] if band else "-"
+
+
+def _actor(actor: dict | None) -> str:
+    if not actor:
+        return "-"
+    return f"{actor.get('name') or actor.get('key_id')} ({actor.get('role') or '?'})"
+
+
+def _value(value: object) -> str:
+    if not isinstance(value, dict):
+        return _v(value)
+    if value.get("not_applicable"):
+        return "không phát sinh"
+    if "points" in value:
+        return f"{value['points']} điểm"
+    if "done" in value:
+        return "đạt" if value["done"] else "không đạt"
+    if "numerator" in value:
+        return f"{value.get('numerator')}/{value.get('denominator')}"
+    return ", ".join(f"{k}={v}" for k, v in value.items())
+
+
+def scores_text(doc: dict) -> str:
+    d = doc.get("display") or {}
+    lines = [
+        f"Đơn vị: {doc.get('unit_name')} ({doc['unit']}) — kỳ {doc['cycle']}, "
+        f"bộ tiêu chí {doc.get('framework')}",
+        f"Tổng tự chấm: {_v(d.get('self_total'))} / {_v(d.get('applicable_max'))}; "
+        f"sau thẩm định: {_v(d.get('appraised_total'))}; chỉ số: {_v(d.get('index'))} — "
+        f"xếp loại: {_band(doc.get('band'))}",
+        "",
+        f"{'Mã':<10} {'Tối đa':>7} {'Tự chấm':>8} {'Thẩm định':>10}  Tiêu chí",
+    ]
+    for n in doc.get("nodes") or []:
+        nd = n.get("display") or {}
+        mark = " *" if n.get("adjusted") else ""
+        title = (n.get("title") or "")[:60]
+        indent = "  " * (n.get("depth") or 0)
+        lines.append(f"{indent + n['code']:<10} {_v(nd.get('max_points')):>7} "
+                     f"{_v(nd.get('self_score')):>8} {_v(nd.get('appraised_score')):>10}"
+                     f"{mark:2} {title}")
+    lines.append("(* đã điều chỉnh khi thẩm định)")
+    return "\n".join(lines)
+
+
+def ranking_text(doc: dict) -> str:
+    lines = [f"Xếp hạng kỳ {doc['cycle']} ({doc.get('total', 0)} đơn vị)",
+             f"{'Hạng':>4}  {'Mã':<12} {'Tự chấm':>8} {'Thẩm định':>10} {'Chỉ số':>7}  "
+             f"{'Xếp loại':<11} Tên"]
+    for r in doc.get("rows") or []:
+        d = r.get("display") or {}
+        lines.append(f"{r['rank']:>4}  {r['unit']:<12} {_v(d.get('self_total')):>8} "
+                     f"{_v(d.get('appraised_total')):>10} {_v(d.get('index')):>7}  "
+                     f"{_band(r.get('band')):<11} {_v(r.get('unit_name'))}")
+    return "\n".join(lines)
+
+
+def _step(e: dict) -> str:
+    kind = KINDS.get(e.get("kind"), e.get("kind"))
+    text = (f"#{e.get('seq')} {local_time(e.get('at'))}  {kind}: {_value(e.get('new_value'))}")
+    if e.get("new_points") is not None:
+        text += f" → {e['new_points']} điểm"
+    text += f" — {_actor(e.get('actor'))}"
+    if e.get("reason"):
+        text += f"; lý do: {e['reason']}"
+    if e.get("evidence_ids"):
+        text += f"; minh chứng: {', '.join(e['evidence_ids'])}"
+    return text + f" [vị trí nhật ký {_v(e.get('leaf_index'))}]"
+
+
+def history_text(doc: dict) -> str:
+    lines = [f"Lịch sử tiêu chí {doc['leaf']} ({_v(doc.get('title'))}) — {doc['unit']}, "
+             f"kỳ {doc['cycle']}, tối đa {_v(doc.get('max_points'))} điểm"]
+    entries = doc.get("entries") or []
+    lines += [_step(e) for e in entries] or ["(chưa có sự kiện nào)"]
+    return "\n".join(lines)
+
+
+def why_text(doc: dict) -> str:
+    s, a = doc.get("self") or {}, doc.get("appraised") or {}
+    cp = doc.get("checkpoint") or {}
+    lines = [
+        f"Tiêu chí {doc['leaf']} ({_v(doc.get('title'))}) — {doc['unit']}, kỳ {doc['cycle']}",
+        f"Tự chấm: {_v(s.get('display'))} điểm; sau thẩm định: {_v(a.get('display'))} điểm"
+        + (f" (điều chỉnh: {a['reason']})" if a.get("adjusted") and a.get("reason") else ""),
+        "",
+    ]
+    for e in doc.get("chain") or []:
+        ok = "đã xác minh bằng chứng" if e.get("verified") else "CHƯA xác minh"
+        produces = e.get("produces") or []
+        tag = f" (tạo ra giá trị {'/'.join(produces)})" if produces else ""
+        lines.append(f"{_step(e)}{tag} — {ok}")
+    if not doc.get("chain"):
+        lines.append("(chưa có sự kiện chấm điểm nào)")
+    lines.append("")
+    lines.append(f"Mọi bằng chứng dẫn tới điểm kiểm tra đã ký: kích thước {_v(cp.get('size'))}, "
+                 f"gốc {_v(cp.get('root'))}")
+    return "\n".join(lines)
+
+
+def evidence_text(doc: dict) -> str:
+    lines = [f"Minh chứng của {doc['unit']}, kỳ {doc['cycle']}"]
+    for e in doc.get("items") or []:
+        doc_ref = e.get("document") or {}
+        ref = ", ".join(str(doc_ref[k]) for k in ("number", "date", "issuer") if doc_ref.get(k))
+        file = e.get("file") or {}
+        status = "đã rút" if e.get("status") == "withdrawn" else "hiệu lực"
+        lines.append(f"- {e['evidence_id']} [{status}] tiêu chí {', '.join(e.get('leaves') or [])}"
+                     + (f"; văn bản {ref}" if ref else "")
+                     + (f"; tệp {file.get('filename')} ({file.get('size')} byte, "
+                        f"sha256 {str(file.get('sha256'))[:12]}…)" if file else "")
+                     + f" — {_actor(e.get('attached_by'))}, {local_time(e.get('attached_at'))}")
+    if len(lines) == 1:
+        lines.append("(chưa có minh chứng)")
+    return "\n".join(lines)

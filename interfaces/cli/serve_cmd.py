@@ -1,0 +1,27 @@
+"""`parindex serve`: the HTTP API under gunicorn (each worker: app + read-model follower)."""
+
+from __future__ import annotations
+
+import argparse
+
+from application.config import Settings
+from interfaces.cli.main import add_data_dir
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="chạy API HTTP / run the HTTP API (gunicorn)")
+    add_data_dir(p)
+    p.add_argument("--host", default="127.0.0.1", help="địa chỉ lắng nghe / bind address")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--workers", type=int, default=2, help="số tiến trình / worker processes")
+    p.add_argument("--timeout", type=int, default=60, help="giây / worker timeout, seconds")
+    p.set_defaults(func=cmd_serve)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from interfaces.http.server import serve
+
+    Settings.load(args.data_dir)  # a clear error now, not one per worker after the fork
+    serve(args.data_dir, host=args.host, port=args.port, workers=args.workers,
+          timeout=args.timeout)
+    return 0

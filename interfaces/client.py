@@ -1,0 +1,288 @@
+"""A Python client for the parindex HTTP API, on the standard library (urllib).
+
+    from interfaces.client import Client
+    c = Client("http://127.0.0.1:8080", "officer.key")
+    receipt = c.send({"type": "record_self_score", "cycle": "tn-2025", "unit": "xa-01",
+                      "leaf": "1.1.1", "points": "0.75"})
+    c.scores("tn-2025", "xa-01")          # waits until the read model has that receipt
+    c.why("tn-2025", "xa-01", "1.1.1")    # every event proven against a signed checkpoint
+
+Commands are signed here with the key file, reads carry the signed request header
+(docs/API.md). After a write, later reads pass its `position` so they see it.
+`why` trusts nothing the server says: it checks the checkpoint's signature with
+the log key, recomputes each event's leaf hash from the logged bytes and checks
+the inclusion proof. Pin the log key (`log_key=` or PARINDEX_LOG_KEY); without
+it the key is fetched from the server once (trust on first use).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import mimetypes
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib import error, request
+from urllib.parse import quote, urlencode, urlsplit
+
+from application.commands import sign_command, utc_now_text
+from application.signing import keys
+from application.transparency import merkle, note
+from application.transparency.leaf import event_leaf_hash
+from domain.errors import DomainError, Problem
+from interfaces.http.signing import authorization
+
+DEFAULT_URL = "http://127.0.0.1:8080"
+
+
+class ApiError(DomainError):
+    """An error the server answered with (a problem+json), or could not be reached."""
+
+    def __init__(self, code: str, status: int, message: str, problems: list[Problem] | None = None,
+                 body: dict | None = None):
+        super().__init__(code, message, message, problems=problems, status=status)
+        self.body = body or {}
+
+
+class ProofInvalid(DomainError):
+    def __init__(self, what_vi: str, what_en: str):
+        super().__init__("proof_invalid", f"Bằng chứng không hợp lệ: {what_vi}",
+                         f"Invalid proof: {what_en}", status=502)
+
+
+def _b64(text: str) -> bytes:
+    return base64.b64decode(text, validate=True)
+
+
+class Client:
+    def __init__(self, base_url: str = DEFAULT_URL, key_file: str | os.PathLike | None = None, *,
+                 log_key: str | None = None, lang: str = "vi", timeout: float = 30.0):
+        self.base_url = base_url.rstrip("/")
+        self.base_path = urlsplit(self.base_url).path
+        self.lang = lang
+        self.timeout = timeout
+        self.pinned_log_key = log_key or os.environ.get("PARINDEX_LOG_KEY") or None
+        self.last_position: int | None = None
+        self.key_id: str | None = None
+        self._private = None
+        if key_file is not None:
+            try:
+                self.key_id, self._private, _doc = keys.load_actor_key_file(key_file)
+            except (OSError, ValueError) as e:
+                raise DomainError("key_file_unreadable", f"Không đọc được tệp khóa: {e}",
+                                  f"Cannot read the key file: {e}", status=400) from None
+
+    # -- transport --------------------------------------------------------------------
+    def request(self, method: str, path: str, *, query: dict | None = None, body: bytes = b"",
+                content_type: str | None = None, signed: bool = False,
+                headers: dict | None = None) -> tuple[int, dict, bytes]:
+        """One HTTP exchange; ApiError for any 4xx/5xx (parsed from problem+json)."""
+        query = {k: v for k, v in (query or {}).items() if v is not None}
+        qs = urlencode(query)
+        target = self.base_path + path + (f"?{qs}" if qs else "")
+        url = self.base_url + quote(path) + (f"?{qs}" if qs else "")
+        h = {"Accept-Language": self.lang, **(headers or {})}
+        if content_type:
+            h["Content-Type"] = content_type
+        if signed:
+            if self._private is None or self.key_id is None:
+                raise DomainError("key_required", "Cần tệp khóa (--key) để đọc dữ liệu này.",
+                                  "A key file (--key) is needed for this read.", status=400)
+            h["Authorization"] = authorization(self.key_id, self._private, method,
+                                               target, body)
+        req = request.Request(url, data=body if method in ("POST", "PUT") else None,
+                              method=method, headers=h)
+        try:
+            with request.urlopen(req, timeout=self.timeout) as resp:
+                return resp.status, dict(resp.headers.items()), resp.read()
+        except error.HTTPError as e:
+            raise self._api_error(e.code, e.read()) from None
+        except (error.URLError, OSError) as e:
+            reason = getattr(e, "reason", e)
+            raise ApiError("connection_failed", 503,
+                           f"Không kết nối được tới {self.base_url}: {reason}") from None
+
+    def _api_error(self, status: int, raw: bytes) -> ApiError:
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            body = {}
+        if not isinstance(body, dict):
+            body = {}
+        problems = [Problem(str(p.get("code", "")), str(p.get("message", "")),
+                            str(p.get("message", "")), field=p.get("field"), row=p.get("row"),
+                            column=p.get("column"))
+                    for p in body.get("errors") or [] if isinstance(p, dict)]
+        return ApiError(str(body.get("code") or f"http_{status}"), status,
+                        str(body.get("detail") or body.get("title") or f"HTTP {status}"),
+                        problems, body)
+
+    def _get(self, path: str, *, signed: bool = True, position: int | None = None,
+             **query: Any) -> Any:
+        position = self.last_position if position is None else position
+        _s, _h, raw = self.request("GET", path, query={**query, "position": position},
+                                   signed=signed)
+        return json.loads(raw.decode("utf-8"))
+
+    # -- writes -----------------------------------------------------------------------
+    def send(self, command: dict) -> dict:
+        """Signs and submits one command (id, issued_at, actor filled in if absent)."""
+        if self._private is None or self.key_id is None:
+            raise DomainError("key_required", "Cần tệp khóa (--key) để ký lệnh.",
+                              "A key file (--key) is needed to sign commands.", status=400)
+        command = {"id": f"cli-{uuid.uuid4()}", "issued_at": utc_now_text(),
+                   "actor": self.key_id, **command}
+        body = json.dumps(sign_command(command, self._private), ensure_ascii=False).encode()
+        _s, _h, raw = self.request("POST", "/api/v1/commands", body=body,
+                                   content_type="application/json")
+        receipt = json.loads(raw.decode("utf-8"))
+        self.last_position = max(self.last_position or 0, receipt["position"])
+        return receipt
+
+    def upload(self, path: str | os.PathLike) -> dict:
+        """Uploads a file; returns {sha256, size, media_type} (plus filename)."""
+        data = Path(path).read_bytes()
+        declared = mimetypes.guess_type(str(path))[0] or "application/octet-stream"
+        _s, _h, raw = self.request("PUT", "/api/v1/evidence/blobs", body=data,
+                                   content_type=declared, signed=True)
+        blob = json.loads(raw.decode("utf-8"))
+        if blob.get("sha256") != hashlib.sha256(data).hexdigest() or blob.get("size") != len(data):
+            raise ProofInvalid("máy chủ trả về hash/kích thước khác tệp đã gửi",
+                               "the server reported another hash or size")
+        return {**blob, "filename": Path(path).name}
+
+    # -- public reads -----------------------------------------------------------------
+    def health(self) -> dict:
+        return self._get("/healthz", signed=False)
+
+    def catch_up(self) -> int:
+        """Makes later reads wait for everything written so far, by anyone."""
+        head = int(self.health()["log_position"])
+        self.last_position = max(self.last_position or 0, head)
+        return head
+
+    def log_key(self) -> str:
+        """The pinned log key, else the server's (trust on first use)."""
+        if self.pinned_log_key is None:
+            self.pinned_log_key = self._get("/api/v1/log/key", signed=False)["log_key"]
+        return self.pinned_log_key
+
+    def checkpoint(self) -> dict:
+        """The latest checkpoint, its signature checked with the log key."""
+        cp = self._get("/api/v1/log/checkpoint", signed=False)
+        self._open_checkpoint(cp["note"])
+        return cp
+
+    def checkpoints(self, limit: int = 100, offset: int = 0) -> dict:
+        return self._get("/api/v1/log/checkpoints", signed=False, limit=limit, offset=offset)
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> dict:
+        return self._get("/api/v1/log/proof/inclusion", signed=False, index=index, size=size)
+
+    def consistency_proof(self, first: int, second: int) -> dict:
+        doc = self._get("/api/v1/log/proof/consistency", signed=False,
+                        **{"from": first, "to": second})
+        try:
+            merkle.verify_consistency(first, second, _b64(doc["root1"]), _b64(doc["root2"]),
+                                      [_b64(h) for h in doc["hashes"]])
+        except (ValueError, KeyError) as e:
+            raise ProofInvalid(str(e), str(e)) from None
+        return doc
+
+    def frameworks(self) -> Any:
+        return self._get("/api/v1/frameworks", signed=False)
+
+    def framework(self, framework_id: str) -> Any:
+        return self._get(f"/api/v1/frameworks/{framework_id}", signed=False)
+
+    # -- signed reads -----------------------------------------------------------------
+    def cycles(self) -> Any:
+        return self._get("/api/v1/cycles")
+
+    def ranking(self, cycle: str, limit: int = 100, offset: int = 0) -> Any:
+        return self._get(f"/api/v1/cycles/{cycle}/ranking", limit=limit, offset=offset)
+
+    def scores(self, cycle: str, unit: str) -> Any:
+        return self._get(f"/api/v1/cycles/{cycle}/units/{unit}/scores")
+
+    def history(self, cycle: str, unit: str, leaf: str) -> Any:
+        return self._get(f"/api/v1/cycles/{cycle}/units/{unit}/leaves/{leaf}/history")
+
+    def evidence_list(self, cycle: str, unit: str) -> Any:
+        return self._get(f"/api/v1/cycles/{cycle}/units/{unit}/evidence")
+
+    def evidence(self, cycle: str, unit: str, evidence_id: str) -> Any:
+        return self._get(f"/api/v1/cycles/{cycle}/units/{unit}/evidence/{evidence_id}")
+
+    def download(self, cycle: str, unit: str, evidence_id: str) -> tuple[bytes, str]:
+        """The file's bytes and media type, checked against the SHA-256 it is filed under."""
+        item = self.evidence(cycle, unit, evidence_id)
+        _s, headers, data = self.request(
+            "GET", f"/api/v1/cycles/{cycle}/units/{unit}/evidence/{evidence_id}/file",
+            query={"position": self.last_position}, signed=True)
+        expected = (item.get("file") or {}).get("sha256")
+        if hashlib.sha256(data).hexdigest() != expected:
+            raise ProofInvalid("tệp tải về không khớp sha256 đã ký",
+                               "the downloaded file does not match its signed sha256")
+        return data, headers.get("Content-Type", "")
+
+    def why(self, cycle: str, unit: str, leaf: str) -> dict:
+        """The leaf's chain of signed events, each proven in the log (see verify_why)."""
+        doc = self._get(f"/api/v1/cycles/{cycle}/units/{unit}/leaves/{leaf}/why")
+        return self.verify_why(doc, leaf)
+
+    # -- local verification -----------------------------------------------------------
+    def _open_checkpoint(self, text: str) -> note.Checkpoint:
+        try:
+            opened = note.open_note(text, [self.log_key()])
+            return note.parse_checkpoint(opened.text)
+        except ValueError as e:
+            raise ProofInvalid(f"điểm kiểm tra: {e}", f"checkpoint: {e}") from None
+
+    def verify_why(self, doc: dict, leaf: str) -> dict:
+        """Checks every event of a why document's chain: the checkpoint's signature with
+        the log key, the leaf hash recomputed from the logged event bytes, the inclusion
+        proof to the checkpoint's root; adds `verified` and `signed_command` (the
+        command as signed, read from the proven bytes) to each.
+
+        Raises ProofInvalid on the first thing that does not hold."""
+        cp = self._open_checkpoint(doc["checkpoint"]["note"])
+        for e in doc["chain"]:
+            proof, logged = e.get("proof"), e.get("logged")
+            index = e.get("leaf_index")
+            try:
+                if proof is None or logged is None or index is None:
+                    raise ValueError("no proof given")
+                state = _b64(logged["state"])
+                computed = event_leaf_hash(logged["originator_id"], int(logged["version"]),
+                                           logged["topic"], state)
+                if computed != _b64(proof["leaf_hash"]) or proof["leaf_index"] != index:
+                    raise ValueError("leaf hash differs from the logged event")
+                if proof["tree_size"] != cp.size:
+                    raise ValueError("proof is not against the signed checkpoint")
+                merkle.verify_inclusion(computed, index, cp.size,
+                                        [_b64(h) for h in proof["hashes"]], cp.root)
+                signed = json.loads(state.decode("utf-8")).get("signed") or {}
+                command = json.loads(signed["command"]) if signed.get("command") else None
+            except (ValueError, KeyError, TypeError) as err:
+                raise ProofInvalid(f"sự kiện ở vị trí {index}: {err}",
+                                   f"event at index {index}: {err}") from None
+            if command is not None and not _touches(command, leaf):
+                raise ProofInvalid(f"sự kiện ở vị trí {index} không thuộc tiêu chí {leaf}",
+                                   f"event at index {index} is not about leaf {leaf}")
+            e["signed_command"] = command
+            e["verified"] = True
+        doc["verified"] = True
+        return doc
+
+
+def _touches(command: dict, leaf: str) -> bool:
+    """A signed command is about `leaf` if it names it (or names no leaf at all)."""
+    if "leaf" in command:
+        return command["leaf"] == leaf
+    if "leaves" in command:
+        return leaf in (command["leaves"] or [])
+    return True

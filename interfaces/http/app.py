@@ -1,0 +1,67 @@
+"""The HTTP app factory: one ParIndex app and one read-model follower per process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from application.deployment import open_app
+from interfaces.http import problems
+from interfaces.http.api import ParindexApi
+from interfaces.http.schemas import COMMAND_VALUE_SCHEMA
+from interfaces.http.services import EXTENSION, Services
+from interfaces.http.views import commands, cycles, evidence, frameworks, health, log
+
+READ_MODEL_FILE = "readmodel.sqlite"
+BLUEPRINTS = (commands.blp, evidence.blp, log.blp, frameworks.blp, cycles.blp, health.blp)
+
+SIGNATURE_SCHEME = {
+    "type": "apiKey", "in": "header", "name": "Authorization",
+    "description": 'Parindex-Sig keyId="pk_...", created="<RFC 3339 UTC>", '
+                   'signature="<base64 Ed25519>" — see docs/API.md',
+}
+
+
+def create_app(data_dir: str | Path, *, follow: bool = True, read_wait: float = 5.0,
+               read_model_path: str | Path | None = None) -> Flask:
+    """The WSGI app on an initialised data directory.
+
+    With `follow`, a background thread keeps the read model (DIR/readmodel.sqlite)
+    following the log; without, each read catches up inline first (tests, tools).
+    """
+    from projections.follower import Follower
+    from projections.queries import Queries
+    from projections.store import ReadModel
+
+    app = open_app(data_dir)
+    read_model = ReadModel(str(read_model_path or Path(data_dir) / READ_MODEL_FILE))
+    follower = Follower(app, read_model)
+    if follow:
+        follower.start()
+
+    flask = Flask("parindex")
+    flask.json.ensure_ascii = False  # type: ignore[attr-defined]
+    flask.config.update(
+        API_TITLE="parindex",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        MAX_CONTENT_LENGTH=app.settings.max_evidence_bytes + (1 << 20),
+    )
+    flask.extensions[EXTENSION] = Services(app, read_model, Queries(read_model), follower,
+                                             follow, read_wait)
+    api = ParindexApi(flask, spec_kwargs={"info": {"description": (
+        "Chỉ số CCHC: lệnh có chữ ký, nhật ký minh bạch. Lỗi theo RFC 9457 "
+        "(application/problem+json); tiếng Việt mặc định, tiếng Anh với Accept-Language: en.")}})
+    api.spec.components.security_scheme("ParindexSig", SIGNATURE_SCHEME)
+    api.spec.components.schema("CommandValue", COMMAND_VALUE_SCHEMA)
+    for blp in BLUEPRINTS:
+        api.register_blueprint(blp)
+    problems.install(flask)
+    return flask
+
+
+def services_of(flask: Flask) -> Services:
+    return flask.extensions[EXTENSION]

@@ -1,0 +1,140 @@
+"""Schemas of evidence, a leaf's history and its proven why-chain (projections.queries)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from interfaces.http.read_schemas import Any, Bool, Int, List, Nested, NInt, NStr, Str
+from interfaces.http.schemas import Checkpoint
+
+
+# -- evidence --------------------------------------------------------------------------
+class Actor(Schema):
+    key_id = NStr()
+    name = NStr()
+    role = NStr()
+
+
+class EvidenceFile(Schema):
+    sha256 = Str()
+    size = NInt()
+    media_type = NStr()
+    filename = NStr()
+
+
+class Withdrawal(Schema):
+    reason = NStr()
+    by = Nested(Actor)
+    at = NStr()
+    leaf_index = NInt()
+
+
+class EvidenceItem(Schema):
+    evidence_id = Str(required=True)
+    leaves = List(Str())
+    file = Nested(EvidenceFile, allow_none=True)
+    document = Any()
+    description = NStr()
+    status = Str()
+    attached_by = Nested(Actor)
+    attached_at = NStr()
+    leaf_index = NInt()
+    originator_id = NStr()
+    version = NInt()
+    withdrawn = Nested(Withdrawal, allow_none=True)
+
+
+class EvidenceList(Schema):
+    cycle = Str(required=True)
+    unit = Str(required=True)
+    items = List(Nested(EvidenceItem), required=True)
+
+
+# -- a leaf's history and why -------------------------------------------------------------
+class LeafHead(Schema):
+    cycle = Str(required=True)
+    unit = Str(required=True)
+    leaf = Str(required=True)
+    label = NStr()
+    title = NStr()
+    max_points = NStr()
+
+
+class Step(Schema):
+    seq = Int()
+    kind = Str()
+    actor = Nested(Actor)
+    at = NStr()
+    old_value = Any()
+    new_value = Any()
+    old_points = NStr()
+    new_points = NStr()
+    reason = NStr()
+    evidence_ids = List(Str(), allow_none=True)
+    leaf_index = NInt()
+    notification_id = NInt()
+    originator_id = NStr()
+    version = NInt()
+
+
+class Entry(Step):
+    command = NStr(metadata={"description": "the exact signed JCS text"})
+    signature = NStr(metadata={"description": "base64 Ed25519"})
+
+
+class LeafHistory(LeafHead):
+    entries = List(Nested(Entry), required=True)
+
+
+class Proof(Schema):
+    leaf_index = Int(required=True)
+    tree_size = Int(required=True)
+    leaf_hash = Str(required=True, metadata={"description": "base64"})
+    hashes = List(Str(), required=True)
+
+
+class LoggedEvent(Schema):
+    """The stored event behind a leaf: recompute leaf_hash from it (docs/FORMATS.md)."""
+
+    originator_id = Str(required=True)
+    version = Int(required=True)
+    topic = Str(required=True)
+    state = Str(required=True, metadata={"description": "base64 of the stored bytes"})
+
+
+class WhyStep(Step):
+    evidence = List(Nested(EvidenceItem))
+    produces = List(Str())
+    proof = Nested(Proof, allow_none=True)
+    logged = Nested(LoggedEvent, allow_none=True)
+
+
+class SelfValue(Schema):
+    input = fields.Dict(allow_none=True)
+    points = NStr()
+    display = NStr()
+    note = NStr()
+    not_applicable = Bool()
+    explanation = Any()
+    from_seq = NInt()
+    from_leaf_index = NInt()
+
+
+class AppraisedValue(Schema):
+    input = fields.Dict(allow_none=True)
+    points = NStr()
+    display = NStr()
+    reason = NStr()
+    adjusted = Bool()
+    explanation = Any()
+    from_seq = NInt()
+    from_leaf_index = NInt()
+
+
+class Why(LeafHead):
+    self = Nested(SelfValue)
+    appraised = Nested(AppraisedValue)
+    chain = List(Nested(WhyStep), required=True)
+    evidence = List(Nested(EvidenceItem))
+    checkpoint = Nested(Checkpoint, required=True, metadata={
+        "description": "Điểm kiểm tra đã ký mà mọi bằng chứng trong `chain` dẫn tới"})

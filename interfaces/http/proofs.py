@@ -1,0 +1,97 @@
+"""Log documents: checkpoints, inclusion and consistency proofs, logged event bytes.
+
+Hashes are base64 (as in checkpoints). A client checks them itself with any
+RFC 9162 verifier and the log's verifier key (docs/FORMATS.md, docs/API.md).
+"""
+
+from __future__ import annotations
+
+import base64
+
+from application.app import ParIndex
+from application.deployment import issue_checkpoint
+from application.transparency.log_store import StoredCheckpoint
+from domain.errors import DomainError
+
+
+def _b64(h: bytes) -> str:
+    return base64.b64encode(h).decode("ascii")
+
+
+def _range(field: str, vi: str, en: str) -> DomainError:
+    # No such proof (yet): 404, as for any other thing the log does not hold.
+    return DomainError("proof_not_found", vi, en, field=field, status=404)
+
+
+def checkpoint_doc(cp: StoredCheckpoint) -> dict:
+    return {"size": cp.size, "root": _b64(cp.root), "note": cp.note, "issued_at": cp.issued_at}
+
+
+def covering_checkpoint(app: ParIndex, index: int = -1) -> StoredCheckpoint:
+    """The latest signed checkpoint if it covers leaf `index`, else a new one for the head.
+    index -1 asks for a checkpoint of the current head."""
+    cp = app.tlog.latest_checkpoint()
+    if cp is None or cp.size <= index or (index < 0 and cp.size < app.tlog.size()):
+        cp = issue_checkpoint(app)
+    return cp
+
+
+def inclusion(app: ParIndex, index: int, size: int | None = None) -> dict:
+    head = app.tlog.size()
+    if index >= head:
+        raise _range("index", f"Chỉ số lá {index} ngoài phạm vi 0..{head - 1}.",
+                     f"Leaf index {index} is outside 0..{head - 1}.")
+    if size is None:
+        cp: StoredCheckpoint | None = covering_checkpoint(app, index)
+        size = cp.size
+    else:
+        if size <= index or size > head:
+            raise _range("size", f"Kích thước {size} phải lớn hơn chỉ số {index} và không quá "
+                         f"{head}.", f"Size {size} must exceed index {index} and be at most "
+                         f"{head}.")
+        cp = app.tlog.checkpoint_for_size(size)
+    leaf = app.tlog.leaf(index)
+    assert leaf is not None
+    return {"leaf_index": index, "tree_size": size, "leaf_hash": _b64(leaf.leaf_hash),
+            "hashes": [_b64(h) for h in app.tlog.inclusion_proof(index, size)],
+            "root": _b64(app.tlog.root(size)), "checkpoint": cp.note if cp else None}
+
+
+def consistency(app: ParIndex, first: int, second: int) -> dict:
+    head = app.tlog.size()
+    if not first <= second <= head:
+        raise _range("to", f"Cần 0 <= from <= to <= {head}.", f"Need 0 <= from <= to <= {head}.")
+    return {"first": first, "second": second, "root1": _b64(app.tlog.root(first)),
+            "root2": _b64(app.tlog.root(second)),
+            "hashes": [_b64(h) for h in app.tlog.consistency_proof(first, second)]}
+
+
+def logged_event(app: ParIndex, index: int) -> dict:
+    """The stored event behind leaf `index`: enough to recompute its leaf hash."""
+    for e in app.tlog.iter_events(start=index, batch=1):
+        if e.leaf_index == index and e.topic is not None and e.state is not None:
+            return {"originator_id": str(e.originator_id), "version": e.originator_version,
+                    "topic": e.topic, "state": _b64(e.state)}
+        break
+    raise DomainError("event_missing", f"Không tìm thấy sự kiện của lá {index} trong kho.",
+                      f"The event of leaf {index} is missing from the store.", status=409)
+
+
+def with_proofs(app: ParIndex, events: list[dict]) -> tuple[dict, list[dict]]:
+    """A checkpoint covering every event, and each event with its proof and bytes
+    (proof and bytes None for an event the log has no leaf for: it cannot be proven)."""
+    last = max((e["leaf_index"] for e in events if e.get("leaf_index") is not None), default=-1)
+    cp = covering_checkpoint(app, last)
+    out = []
+    for e in events:
+        i = e.get("leaf_index")
+        leaf = app.tlog.leaf(i) if i is not None and i < cp.size else None
+        if leaf is None:
+            out.append({**e, "proof": None, "logged": None})
+            continue
+        out.append({**e, "proof": {"leaf_index": i, "tree_size": cp.size,
+                                   "leaf_hash": _b64(leaf.leaf_hash),
+                                   "hashes": [_b64(h) for h in
+                                              app.tlog.inclusion_proof(i, cp.size)]},
+                    "logged": logged_event(app, i)})
+    return checkpoint_doc(cp), out

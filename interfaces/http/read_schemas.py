@@ -1,0 +1,186 @@
+"""Schemas of what the read model answers (projections.queries): frameworks, cycles,
+rankings, a unit's scores (evidence, history and why: leaf_schemas.py).
+
+Decimals are exact strings; each `display` holds 2-place strings for printing.
+Anything the read model may not know yet is nullable.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from marshmallow import Schema, fields
+
+Str = fields.String
+NStr = partial(fields.String, allow_none=True)
+NInt = partial(fields.Integer, allow_none=True)
+Int = fields.Integer
+Bool = fields.Boolean
+List = fields.List
+Nested = fields.Nested
+Any = partial(fields.Raw, allow_none=True)  # JSON as signed (inputs, explanations)
+
+
+def displays(*names: str) -> type[Schema]:
+    """A `display` object: 2-place strings (half up) of the named decimals."""
+    return Schema.from_dict({n: NStr() for n in names}, name=f"Display_{'_'.join(names)}")
+
+
+# -- frameworks ---------------------------------------------------------------------
+class FrameworkBand(Schema):
+    code = Str()
+    minimum = Str()
+    name_vi = NStr()
+    name_en = NStr()
+
+
+class RatioBand(Schema):
+    threshold = Str()
+    points = Str()
+
+
+class Rule(Schema):
+    kind = Str()
+    step = NStr()
+    bands = List(Nested(RatioBand))
+    gated_by = List(Str())
+    na_policy = NStr()
+
+
+class FrameworkSummary(Schema):
+    id = Str(required=True)
+    slug = Str()
+    version = Int()
+    name = Str()
+    jurisdiction = NStr()
+    level = NStr()
+    year = NInt()
+    source = NStr()
+    supersedes = NStr()
+    digest = NStr()
+    max_total = NStr()
+    node_count = NInt()
+    leaf_count = NInt()
+    leaf_index = NInt()
+    published_at = NStr()
+    bands = List(Nested(FrameworkBand))
+
+
+class Node(Schema):
+    code = Str(required=True)
+    label = NStr()
+    title = NStr()
+    parent = NStr()
+    depth = NInt()
+    position = NInt()
+    max_points = NStr()
+    note = NStr()
+    is_leaf = Bool()
+    rule = Nested(Rule, allow_none=True)
+
+
+class TreeNode(Node):
+    children = List(Nested(lambda: TreeNode()))
+
+
+class FrameworkDetail(FrameworkSummary):
+    nodes = List(Nested(Node))
+    tree = List(Nested(TreeNode))
+
+
+class FrameworkList(Schema):
+    frameworks = List(Nested(FrameworkSummary), required=True)
+
+
+# -- cycles and rankings -----------------------------------------------------------------
+class Band(Schema):
+    code = Str()
+    vi = NStr()
+    en = NStr()
+
+
+class Cycle(Schema):
+    cycle = Str(required=True)
+    name = NStr()
+    framework = NStr()
+    year = NInt()
+    authority = NStr()
+    province = NStr()
+    unit_count = NInt()
+    leaf_index = NInt()
+    opened_at = NStr()
+
+
+class CycleList(Schema):
+    cycles = List(Nested(Cycle), required=True)
+
+
+class RankingRow(Schema):
+    rank = Int()
+    unit = Str()
+    unit_name = NStr()
+    self_total = NStr()
+    appraised_total = NStr()
+    applicable_max = NStr()
+    self_index = NStr()
+    index = NStr()
+    band = Nested(Band, allow_none=True)
+    display = Nested(displays("self_total", "appraised_total", "index"))
+
+
+class Ranking(Schema):
+    cycle = Str(required=True)
+    framework = NStr()
+    total = Int()
+    limit = Int()
+    offset = Int()
+    rows = List(Nested(RankingRow), required=True)
+
+
+# -- a unit's scores -------------------------------------------------------------------
+class NodeScore(Schema):
+    code = Str(required=True)
+    label = NStr()
+    title = NStr()
+    parent = NStr()
+    depth = NInt()
+    is_leaf = Bool()
+    max_points = NStr()
+    applicable_max = NStr()
+    self_score = NStr()
+    appraised_score = NStr()
+    percentage = NStr()
+    points_lost = NStr()
+    evidence_count = NInt()
+    excluded = Bool()
+    display = Nested(displays("max_points", "self_score", "appraised_score", "percentage",
+                              "points_lost"))
+    # leaves only
+    self_input = fields.Dict(allow_none=True)
+    appraised_input = fields.Dict(allow_none=True)
+    adjusted = Bool()
+    not_applicable = Bool()
+    note = NStr()
+    reason = NStr()
+    history_count = NInt()
+    last_leaf_index = NInt()
+
+
+class UnitScores(Schema):
+    cycle = Str(required=True)
+    unit = Str(required=True)
+    unit_name = NStr()
+    framework = NStr()
+    max_total = NStr()
+    applicable_max = NStr()
+    self_total = NStr()
+    appraised_total = NStr()
+    points_lost = NStr()
+    self_index = NStr()
+    index = NStr()
+    band = Nested(Band, allow_none=True)
+    self_band_code = NStr()
+    evidence_count = NInt()
+    display = Nested(displays("max_total", "applicable_max", "self_total", "appraised_total",
+                              "points_lost", "self_index", "index"))
+    nodes = List(Nested(NodeScore))

@@ -1,0 +1,80 @@
+"""Cycles, rankings, a unit's scores, a leaf's history and its proven why-chain (signed)."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from interfaces.http import proofs, reads
+from interfaces.http.auth import readable_cycle, readable_unit
+from interfaces.http.leaf_schemas import LeafHistory, Why
+from interfaces.http.read_schemas import CycleList, Ranking, UnitScores
+from interfaces.http.schemas import PageArgs, PositionArgs
+from interfaces.http.services import services
+
+blp = Blueprint("cycles", __name__, url_prefix="/api/v1/cycles",
+                description="Kỳ đánh giá, điểm, xếp hạng (cần chữ ký / signed reads)")
+SIGNED = [{"ParindexSig": []}]
+UNIT = "/<cycle>/units/<unit>"
+
+
+@blp.route("")
+@blp.arguments(PositionArgs, location="query")
+@blp.response(200, CycleList)
+@blp.doc(security=SIGNED)
+def cycles(args: dict):
+    """Các kỳ đánh giá trong phạm vi của khóa / the cycles the key's scope reaches"""
+    key = reads.begin(args)
+    every = reads.q().cycles()
+    return {"cycles": [c for c in every if reads.cycle_visible(key, c)]}
+
+
+@blp.route("/<cycle>/ranking")
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, Ranking)
+@blp.doc(security=SIGNED)
+def ranking(args: dict, cycle: str):
+    """Xếp hạng các đơn vị / the ranking of the cycle's units"""
+    key = reads.begin(args)
+    readable_cycle(key, cycle)
+    return reads.found(reads.q().ranking(cycle, limit=args["limit"],
+                                         offset=args["offset"]),
+                       f"kỳ đánh giá {cycle}", f"cycle {cycle}", "cycle_not_found")
+
+
+@blp.route(f"{UNIT}/scores")
+@blp.arguments(PositionArgs, location="query")
+@blp.response(200, UnitScores)
+@blp.doc(security=SIGNED)
+def unit_scores(args: dict, cycle: str, unit: str):
+    """Điểm của một đơn vị theo từng tiêu chí / a unit's scores, node by node"""
+    key = reads.begin(args)
+    readable_unit(key, cycle, unit)
+    return reads.found(reads.q().unit_scores(cycle, unit),
+                       f"đơn vị {unit}", f"unit {unit}", "unit_not_found")
+
+
+@blp.route(f"{UNIT}/leaves/<leaf>/history")
+@blp.arguments(PositionArgs, location="query")
+@blp.response(200, LeafHistory)
+@blp.doc(security=SIGNED)
+def leaf_history(args: dict, cycle: str, unit: str, leaf: str):
+    """Lịch sử một tiêu chí thành phần / a leaf's history"""
+    key = reads.begin(args)
+    readable_unit(key, cycle, unit)
+    return reads.found(reads.q().leaf_history(cycle, unit, leaf),
+                       f"tiêu chí {leaf}", f"leaf {leaf}", "leaf_not_found")
+
+
+@blp.route(f"{UNIT}/leaves/<leaf>/why")
+@blp.arguments(PositionArgs, location="query")
+@blp.response(200, Why)
+@blp.doc(security=SIGNED)
+def why(args: dict, cycle: str, unit: str, leaf: str):
+    """Vì sao có điểm này: chuỗi sự kiện đã ký, mỗi sự kiện kèm bằng chứng bao hàm vào
+    điểm kiểm tra đã ký / the signed events behind a leaf's score, each proven"""
+    key = reads.begin(args)
+    readable_unit(key, cycle, unit)
+    doc = reads.found(reads.q().why(cycle, unit, leaf),
+                      f"tiêu chí {leaf}", f"leaf {leaf}", "leaf_not_found")
+    checkpoint, chain = proofs.with_proofs(services().app, doc["chain"])
+    return {**doc, "checkpoint": checkpoint, "chain": chain}

@@ -1,0 +1,19 @@
+"""GET /healthz: the process is up, the log readable, the follower's position."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from interfaces.http.schemas import Health
+from interfaces.http.services import services
+
+blp = Blueprint("health", __name__, description="Tình trạng dịch vụ / health")
+
+
+@blp.route("/healthz")
+@blp.response(200, Health)
+def healthz():
+    """Dịch vụ đang chạy / liveness"""
+    s = services()
+    return {"status": "ok", "log_size": s.app.tlog.size(), "position": s.follower.position(),
+            "log_position": s.app.recorder.max_notification_id() or 0}

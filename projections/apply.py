@@ -1,0 +1,167 @@
+"""Applying decoded events to the read model, one batch per transaction.
+
+`Projector` keeps what never changes once written (frameworks, which unit an
+assessment aggregate is, a key's holder and role), so those caches are safe
+even when several processes write the same file. Everything that changes is
+read inside the batch's transaction (`Batch`), changed in memory, and written
+back with one executemany per table when the batch ends. Scores are
+recomputed once per changed unit per batch; a private rebuild may defer them
+to its very end (`defer_scores`), since nobody reads its file before the swap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
+
+from projections import assessments, registry
+from projections.frameworks import FrameworkCache
+from projections.schema import upsert_sql
+from projections.scores import recompute
+from projections.unitwork import UnitWork
+
+HANDLERS: dict[str, Callable[[Batch, Any, Meta], None]] = {
+    **registry.HANDLERS,
+    **assessments.HANDLERS,
+}
+HISTORY_INSERT = upsert_sql("history").replace("INSERT OR REPLACE", "INSERT")
+
+
+class Meta(NamedTuple):
+    """Where an event sits: its notification, its leaf in the log, who signed it."""
+
+    notification_id: int
+    topic: str
+    originator_id: str
+    version: int
+    leaf_index: int | None
+    at: str
+    signed: dict | None
+
+    @property
+    def actor(self) -> str | None:
+        return (self.signed or {}).get("key_id")
+
+
+class Projector:
+    def __init__(self, *, keep_units: bool = False, defer_scores: bool = False):
+        self.frameworks = FrameworkCache()
+        self.unit_of: dict[str, tuple[str, str]] = {}  # assessment aggregate id -> key
+        self.key_of: dict[str, str] = {}  # key aggregate id -> key_id
+        self.actors: dict[str, tuple[str | None, str | None]] = {}  # key_id -> name, role
+        self.keep_units = keep_units
+        self.defer_scores = defer_scores
+        self.kept: dict[tuple[str, str], UnitWork] = {}
+        self.deferred: set[tuple[str, str]] = set()
+
+    def apply(self, cur: Any, events: Iterable[tuple[Meta, Any]]) -> int:
+        """Applies events in order inside the caller's transaction; returns how many."""
+        batch = Batch(self, cur)
+        count = 0
+        for meta, event in events:
+            handler = HANDLERS.get(meta.topic)
+            if handler is not None:
+                handler(batch, event, meta)
+            count += 1
+        batch.flush()
+        return count
+
+    def finish(self, cur: Any) -> None:
+        """Recomputes the scores a deferring rebuild left for the end."""
+        batch = Batch(self, cur)
+        for key in sorted(self.deferred):
+            if batch.unit(key) is not None:
+                batch.dirty.add(key)
+        self.deferred.clear()
+        self.defer_scores, deferring = False, self.defer_scores
+        try:
+            batch.flush()
+        finally:
+            self.defer_scores = deferring
+
+
+class Batch:
+    def __init__(self, projector: Projector, cur: Any):
+        self.p = projector
+        self.cur = cur
+        self.units: dict[tuple[str, str], UnitWork] = (
+            projector.kept if projector.keep_units else {})
+        self.dirty: set[tuple[str, str]] = set()
+        self.history: list[tuple] = []
+
+    # -- lookups ---------------------------------------------------------------
+    def unit_of(self, assessment_id: str) -> UnitWork | None:
+        key = self.p.unit_of.get(assessment_id)
+        if key is None:
+            self.cur.execute("SELECT cycle, unit FROM units WHERE assessment_id = ?",
+                             (assessment_id,))
+            row = self.cur.fetchone()
+            if row is None:
+                return None
+            key = self.p.unit_of[assessment_id] = (row["cycle"], row["unit"])
+        return self.unit(key)
+
+    def unit(self, key: tuple[str, str]) -> UnitWork | None:
+        work = self.units.get(key)
+        if work is None:
+            self.cur.execute(
+                "SELECT u.name, u.position, c.framework FROM units u "
+                "JOIN cycles c ON c.cycle = u.cycle WHERE u.cycle = ? AND u.unit = ?", key)
+            row = self.cur.fetchone()
+            if row is None:
+                return None
+            framework = self.p.frameworks.get(row["framework"], self.cur)
+            if framework is None:
+                return None
+            work = self.units[key] = UnitWork.load(self.cur, key[0], key[1], row["name"],
+                                                   row["position"], row["framework"], framework)
+        return work
+
+    def actor(self, key_id: str | None) -> tuple[str | None, str | None]:
+        if key_id is None:
+            return None, None
+        found = self.p.actors.get(key_id)
+        if found is None:
+            self.cur.execute("SELECT display_name, role FROM keys WHERE key_id = ?", (key_id,))
+            row = self.cur.fetchone()
+            if row is None:
+                return None, None
+            found = self.p.actors[key_id] = (row["display_name"], row["role"])
+        return found
+
+    def changed(self, work: UnitWork) -> None:
+        self.dirty.add((work.cycle, work.unit))
+
+    # -- writing ---------------------------------------------------------------
+    def flush(self) -> None:
+        node_rows: list[tuple] = []
+        total_rows: list[tuple] = []
+        if self.p.defer_scores:
+            self.p.deferred.update(self.dirty)
+        else:
+            for key in sorted(self.dirty):
+                rows, totals = recompute(self.units[key])
+                node_rows.extend(rows)
+                total_rows.append(totals)
+        leaf_rows: list[tuple] = []
+        evidence_rows: list[tuple] = []
+        # A deferring rebuild keeps every unit in memory and writes its state once,
+        # at the end; history is append-only and goes out with each batch.
+        if not (self.p.keep_units and self.p.defer_scores):
+            for work in self.units.values():
+                leaves, evidence = work.take_rows()
+                leaf_rows.extend(leaves)
+                evidence_rows.extend(evidence)
+        cur = self.cur
+        if leaf_rows:
+            cur.executemany(upsert_sql("leaf_state"), leaf_rows)
+        if evidence_rows:
+            cur.executemany(upsert_sql("evidence"), evidence_rows)
+        if self.history:
+            cur.executemany(HISTORY_INSERT, self.history)
+        if node_rows:
+            cur.executemany(upsert_sql("node_scores"), node_rows)
+        if total_rows:
+            cur.executemany(upsert_sql("unit_totals"), total_rows)
+        self.history = []
+        self.dirty = set()

@@ -1,0 +1,163 @@
+"""Handlers for one unit's assessment events: scores, adjustments, evidence.
+
+Each change of a leaf becomes one `history` row (an evidence event that names
+three leaves gives three rows), numbered per leaf by `seq`. `old_points` and
+`new_points` are the leaf's points by its own rule at that moment, before any
+gate; the leaf's final points (after gates) are in `leaf_state` and
+`node_scores`, recomputed at the end of the batch.
+
+For an adjustment, `old_value` is what the appraisers changed: the previous
+adjustment if there was one, else the self-score it replaces.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from domain.assessment import INPUT_FIELDS
+from projections.rows import jdump, jload
+from projections.scores import rule_points
+from projections.unitwork import LeafState, UnitWork
+
+if TYPE_CHECKING:
+    from projections.apply import Batch, Meta
+
+
+_GIVEN: dict[tuple, str] = {}
+
+
+def _given(e: Any) -> str:
+    """The signed input fields as canonical JSON text (a `false` stays false).
+
+    Equal inputs recur thousands of times ({"points":"1"}), so the text is kept."""
+    values = tuple(getattr(e, name, None) for name in INPUT_FIELDS)
+    key = (values, tuple(map(type, values)))
+    text = _GIVEN.get(key)
+    if text is None:
+        out = {name: value for name, value in zip(INPUT_FIELDS, values, strict=True)
+               if value is not None and not (name == "not_applicable" and not value)}
+        if len(_GIVEN) > 100_000:
+            _GIVEN.clear()
+        text = _GIVEN[key] = jdump(out)
+    return text
+
+
+NOT_APPLICABLE = jdump({"not_applicable": True})
+
+
+def _record(b: Batch, work: UnitWork, leaf: str, state: LeafState, kind: str, m: Meta, *,
+            old: str | None = None, new: str | None = None, old_points: str | None = None,
+            new_points: str | None = None, reason: str | None = None,
+            evidence_ids: list | None = None) -> None:
+    state.history_count += 1
+    state.last_leaf_index = m.leaf_index
+    state.updated_at = m.at
+    name, role = b.actor(m.actor)
+    signed = m.signed or {}
+    b.history.append((
+        work.cycle, work.unit, leaf, state.history_count, kind, m.actor, name, role, m.at,
+        old, new, old_points, new_points, reason, evidence_ids,
+        m.leaf_index, m.notification_id, m.originator_id, m.version, signed.get("command"),
+        signed.get("signature")))
+    b.changed(work)
+
+
+def self_score_recorded(b: Batch, e: Any, m: Meta) -> None:
+    work = b.unit_of(m.originator_id)
+    if work is None:
+        return
+    state = work.leaf(e.leaf)
+    old, new = state.self_input, _given(e)
+    state.self_input, state.self_note = new, e.note
+    state.not_applicable = bool(getattr(e, "not_applicable", False))
+    fw = work.framework
+    _record(b, work, e.leaf, state, "self_score", m, old=old, new=new,
+            old_points=rule_points(fw, e.leaf, old), new_points=rule_points(fw, e.leaf, new),
+            reason=e.note)
+
+
+def not_applicable_declared(b: Batch, e: Any, m: Meta) -> None:
+    work = b.unit_of(m.originator_id)
+    if work is None:
+        return
+    state = work.leaf(e.leaf)
+    old, new = state.self_input, NOT_APPLICABLE
+    state.self_input, state.self_note, state.not_applicable = new, e.reason, True
+    fw = work.framework
+    _record(b, work, e.leaf, state, "not_applicable", m, old=old, new=new,
+            old_points=rule_points(fw, e.leaf, old), new_points=rule_points(fw, e.leaf, new),
+            reason=e.reason)
+
+
+def score_adjusted(b: Batch, e: Any, m: Meta) -> None:
+    work = b.unit_of(m.originator_id)
+    if work is None:
+        return
+    state = work.leaf(e.leaf)
+    old, new = state.effective_appraised, _given(e)
+    state.appraised_input, state.appraised_reason = new, e.reason
+    fw = work.framework
+    _record(b, work, e.leaf, state, "adjustment", m, old=old, new=new,
+            old_points=rule_points(fw, e.leaf, old), new_points=rule_points(fw, e.leaf, new),
+            reason=e.reason, evidence_ids=jdump(list(e.evidence_ids)) if e.evidence_ids else None)
+
+
+def _distinct(leaves: Any) -> list[str]:
+    out: list[str] = []
+    for code in leaves if isinstance(leaves, list) else []:
+        if isinstance(code, str) and code not in out:
+            out.append(code)
+    return out
+
+
+def evidence_attached(b: Batch, e: Any, m: Meta) -> None:
+    work = b.unit_of(m.originator_id)
+    if work is None:
+        return
+    leaves = _distinct(e.leaves)
+    file = e.file or {}
+    work.put_evidence({
+        "cycle": work.cycle, "unit": work.unit, "evidence_id": e.evidence_id,
+        "leaves": jdump(leaves), "file_sha256": file.get("sha256"),
+        "file_size": file.get("size"), "media_type": file.get("media_type"),
+        "filename": file.get("filename"), "document": jdump(e.document),
+        "description": e.description, "status": "attached", "attached_by": m.actor,
+        "attached_at": m.at, "leaf_index": m.leaf_index, "originator_id": m.originator_id,
+        "version": m.version, "withdrawn_reason": None, "withdrawn_by": None,
+        "withdrawn_at": None, "withdrawn_leaf": None,
+    })
+    new = jdump({"evidence_id": e.evidence_id, "status": "attached", "file": e.file,
+                 "document": e.document, "description": e.description})
+    ids = jdump([e.evidence_id])
+    for leaf in leaves:
+        state = work.leaf(leaf)
+        state.evidence_count += 1
+        _record(b, work, leaf, state, "evidence_attached", m, new=new, reason=e.description,
+                evidence_ids=ids)
+
+
+def evidence_withdrawn(b: Batch, e: Any, m: Meta) -> None:
+    work = b.unit_of(m.originator_id)
+    item = work.evidence.get(e.evidence_id) if work is not None else None
+    if work is None or item is None:
+        return
+    item = dict(item, status="withdrawn", withdrawn_reason=e.reason, withdrawn_by=m.actor,
+                withdrawn_at=m.at, withdrawn_leaf=m.leaf_index)
+    work.put_evidence(item)
+    old = jdump({"evidence_id": e.evidence_id, "status": "attached"})
+    new = jdump({"evidence_id": e.evidence_id, "status": "withdrawn"})
+    ids = jdump([e.evidence_id])
+    for leaf in jload(item["leaves"]) or []:
+        state = work.leaf(leaf)
+        state.evidence_count = max(0, state.evidence_count - 1)
+        _record(b, work, leaf, state, "evidence_withdrawn", m, old=old, new=new,
+                reason=e.reason, evidence_ids=ids)
+
+
+HANDLERS = {
+    "domain.assessment:Assessment.SelfScoreRecorded": self_score_recorded,
+    "domain.assessment:Assessment.NotApplicableDeclared": not_applicable_declared,
+    "domain.assessment:Assessment.ScoreAdjusted": score_adjusted,
+    "domain.assessment:Assessment.EvidenceAttached": evidence_attached,
+    "domain.assessment:Assessment.EvidenceWithdrawn": evidence_withdrawn,
+}

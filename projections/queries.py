@@ -1,0 +1,282 @@
+"""Reads for the HTTP API: plain JSON-ready dicts, by SQL on the read model.
+
+CONTRACT (the HTTP layer builds on this; keep it in step with the code)
+=======================================================================
+    q = Queries(read_model)          # projections.store.ReadModel
+Every method reads one snapshot. Decimals are exact strings ("2.935"); beside
+them a `display` dict holds 2-place strings (half up) for printing. Times are
+UTC RFC 3339 with Z. `None` means unknown cycle/unit/leaf/evidence/framework:
+the API answers 404. Nothing here reads aggregates or recomputes totals.
+
+q.position() -> int                  last notification id applied (for
+                                     read-your-writes: compare with a receipt's
+                                     "position"; Follower.wait_for waits for it)
+q.frameworks() -> [FrameworkSummary]     ordered by slug, version
+q.framework(id) -> Framework | None      id is "slug@version"
+q.cycles() -> [Cycle]                    ordered by year desc, cycle
+q.cycle(cycle) -> CycleDetail | None
+q.unit_scores(cycle, unit) -> UnitScores | None
+q.ranking(cycle, limit=100, offset=0) -> Ranking | None
+q.leaf_history(cycle, unit, leaf) -> LeafHistory | None     (leaf must be a leaf)
+q.why(cycle, unit, leaf) -> Why | None
+q.evidence_list(cycle, unit) -> EvidenceList | None
+q.evidence_item(cycle, unit, evidence_id) -> Evidence | None
+q.keys() -> [Key]                        ordered by registered_leaf
+
+FrameworkSummary = {id, slug, version, name, jurisdiction, level, year, source,
+    supersedes, digest, max_total, node_count, leaf_count, leaf_index,
+    published_at, bands: [{code, minimum, name_vi, name_en}]}
+Framework = FrameworkSummary + {
+    nodes: [Node] (table order), tree: [Node + {children: [...]}] (areas first)}
+Node = {code, label, title, parent, depth, position, max_points, note, is_leaf,
+    rule: null | {kind, step, bands: [{threshold, points}], gated_by, na_policy}}
+Cycle = {cycle, name, framework, year, authority, province, unit_count,
+    leaf_index, opened_at}
+CycleDetail = Cycle + {framework_name, bands, units: [{unit, name, position,
+    self_total, appraised_total, index, band: Band | null,
+    display: {self_total, appraised_total, index}}]}      (units in signed order)
+Band = {code, vi, en}
+Actor = {key_id, name, role}
+UnitScores = {cycle, unit, unit_name, framework, max_total, applicable_max,
+    self_total, appraised_total, points_lost, self_index, index, band: Band|null,
+    self_band_code, evidence_count,
+    display: {max_total, applicable_max, self_total, appraised_total,
+              points_lost, self_index, index},
+    nodes: [NodeScore] (every node, table order)}
+NodeScore = {code, label, title, parent, depth, is_leaf, max_points,
+    applicable_max, self_score, appraised_score, percentage (appraised /
+    applicable max x 100, null if that max is 0), points_lost (applicable max
+    - appraised), evidence_count (distinct attached items under the node),
+    excluded, display: {max_points, self_score, appraised_score, percentage,
+    points_lost}} + for leaves: {self_input, appraised_input (null = accepted
+    as self-scored), adjusted, not_applicable, note, reason, history_count,
+    last_leaf_index}
+Ranking = {cycle, framework, total, limit, offset, rows: [{rank, unit,
+    unit_name, self_total, appraised_total, applicable_max, self_index, index,
+    band: Band|null, display: {self_total, appraised_total, index}}]}
+    rank: RANK() by appraised index then appraised total, highest first;
+    equal values share a rank (1, 2, 2, 4).
+LeafHistory = {cycle, unit, leaf, label, title, max_points, entries: [Entry]}
+Entry = {seq, kind (self_score | not_applicable | adjustment |
+    evidence_attached | evidence_withdrawn), actor: Actor, at, old_value,
+    new_value, old_points, new_points, reason, evidence_ids, leaf_index,
+    notification_id, originator_id, version, command (exact signed JCS text),
+    signature (base64)}           oldest first; points are by the leaf's rule,
+                                  before gates
+Why = {cycle, unit, leaf, label, title, max_points,
+    self: {input, points, display, note, not_applicable, explanation,
+           from_seq, from_leaf_index},
+    appraised: {input, points, display, reason, adjusted, explanation,
+                from_seq, from_leaf_index},
+    chain: [Entry - {command, signature} + {evidence: [Evidence], produces:
+            ["self"] | ["appraised"] | ["self", "appraised"] | []}],
+    evidence: [Evidence]}         chain = every score event of the leaf (self
+                                  scores, not-applicable declarations,
+                                  adjustments), oldest first; `produces` marks
+                                  the events the current values come from.
+                                  self.points / appraised.points are final (after
+                                  gates); a chain entry's points are by the rule.
+EvidenceList = {cycle, unit, items: [Evidence]}    in the order attached
+Evidence = {evidence_id, leaves, file: null | {sha256, size, media_type,
+    filename}, document, description, status (attached | withdrawn),
+    attached_by: Actor, attached_at, leaf_index, originator_id, version,
+    withdrawn: null | {reason, by: Actor, at, leaf_index}}
+Key = {key_id, display_name, role, scope, status (active | revoked | rotated),
+    public_key, registered_leaf, registered_at, registered_by, rotated_from,
+    rotated_to, revoked_leaf (where it stopped: revoked or rotated), revoked_at,
+    revoked_reason}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from projections import queries_leaf as leafq
+from projections.rows import jload, shown
+from projections.store import ReadModel
+
+
+def band(code: str | None, vi: str | None, en: str | None) -> dict | None:
+    return None if code is None else {"code": code, "vi": vi, "en": en}
+
+
+class Queries:
+    def __init__(self, read_model: ReadModel):
+        self.rm = read_model
+
+    def position(self) -> int:
+        return self.rm.position()
+
+    # -- frameworks ------------------------------------------------------------
+    def frameworks(self) -> list[dict]:
+        with self.rm.read() as cur:
+            cur.execute("SELECT * FROM frameworks ORDER BY slug, version")
+            return [_framework_summary(r) for r in cur.fetchall()]
+
+    def framework(self, framework_id: str) -> dict | None:
+        with self.rm.read() as cur:
+            cur.execute("SELECT * FROM frameworks WHERE id = ?", (framework_id,))
+            row = cur.fetchone()
+            if row is None:
+                return None
+            cur.execute("SELECT * FROM framework_nodes WHERE framework_id = ? "
+                        "ORDER BY position", (framework_id,))
+            nodes = [_node(r) for r in cur.fetchall()]
+        out = _framework_summary(row)
+        out["nodes"] = nodes
+        out["tree"] = _tree(nodes)
+        return out
+
+    # -- cycles ----------------------------------------------------------------
+    def cycles(self) -> list[dict]:
+        with self.rm.read() as cur:
+            cur.execute("SELECT * FROM cycles ORDER BY year DESC, cycle")
+            return [_cycle(r) for r in cur.fetchall()]
+
+    def cycle(self, cycle: str) -> dict | None:
+        with self.rm.read() as cur:
+            cur.execute("SELECT c.*, f.name AS framework_name, f.bands FROM cycles c "
+                        "LEFT JOIN frameworks f ON f.id = c.framework WHERE c.cycle = ?",
+                        (cycle,))
+            row = cur.fetchone()
+            if row is None:
+                return None
+            cur.execute("SELECT u.unit, u.name, u.position, t.self_total, t.appraised_total, "
+                        't."index", t.band_code, t.band_vi, t.band_en FROM units u '
+                        "LEFT JOIN unit_totals t ON t.cycle = u.cycle AND t.unit = u.unit "
+                        "WHERE u.cycle = ? ORDER BY u.position", (cycle,))
+            units = [{
+                "unit": r["unit"], "name": r["name"], "position": r["position"],
+                "self_total": r["self_total"], "appraised_total": r["appraised_total"],
+                "index": r["index"], "band": band(r["band_code"], r["band_vi"], r["band_en"]),
+                "display": {"self_total": shown(r["self_total"]),
+                            "appraised_total": shown(r["appraised_total"]),
+                            "index": shown(r["index"])},
+            } for r in cur.fetchall()]
+        out = _cycle(row)
+        out.update(framework_name=row["framework_name"], bands=jload(row["bands"]) or [],
+                   units=units)
+        return out
+
+    # -- scores ----------------------------------------------------------------
+    def unit_scores(self, cycle: str, unit: str) -> dict | None:
+        with self.rm.read() as cur:
+            cur.execute("SELECT * FROM unit_totals WHERE cycle = ? AND unit = ?", (cycle, unit))
+            t = cur.fetchone()
+            if t is None:
+                return None
+            cur.execute(
+                "SELECT s.*, n.label, n.title, n.parent, n.depth, n.is_leaf, "
+                "l.self_input, l.appraised_input, l.not_applicable, l.self_note, "
+                "l.appraised_reason, l.history_count, l.last_leaf_index "
+                "FROM node_scores s JOIN framework_nodes n "
+                "ON n.framework_id = ? AND n.code = s.code "
+                "LEFT JOIN leaf_state l ON l.cycle = s.cycle AND l.unit = s.unit "
+                "AND l.leaf = s.code WHERE s.cycle = ? AND s.unit = ? ORDER BY s.position",
+                (t["framework"], cycle, unit))
+            nodes = [_node_score(r) for r in cur.fetchall()]
+        keys = ("max_total", "applicable_max", "self_total", "appraised_total", "points_lost",
+                "self_index", "index")
+        out: dict[str, Any] = {"cycle": cycle, "unit": unit, "unit_name": t["unit_name"],
+                               "framework": t["framework"]}
+        out.update({k: t[k] for k in keys})
+        out.update(band=band(t["band_code"], t["band_vi"], t["band_en"]),
+                   self_band_code=t["self_band_code"], evidence_count=t["evidence_count"],
+                   display={k: shown(t[k]) for k in keys}, nodes=nodes)
+        return out
+
+    def ranking(self, cycle: str, limit: int = 100, offset: int = 0) -> dict | None:
+        with self.rm.read() as cur:
+            cur.execute("SELECT framework FROM cycles WHERE cycle = ?", (cycle,))
+            row = cur.fetchone()
+            if row is None:
+                return None
+            cur.execute("SELECT COUNT(*) AS n FROM unit_totals WHERE cycle = ?", (cycle,))
+            total = int(cur.fetchone()["n"])
+            cur.execute(
+                "SELECT * FROM (SELECT t.*, RANK() OVER (ORDER BY t.index_key DESC, "
+                "t.total_key DESC) AS rank FROM unit_totals t WHERE t.cycle = ?) "
+                "ORDER BY rank, position, unit LIMIT ? OFFSET ?",
+                (cycle, max(0, int(limit)), max(0, int(offset))))
+            rows = [{
+                "rank": r["rank"], "unit": r["unit"], "unit_name": r["unit_name"],
+                "self_total": r["self_total"], "appraised_total": r["appraised_total"],
+                "applicable_max": r["applicable_max"], "self_index": r["self_index"],
+                "index": r["index"], "band": band(r["band_code"], r["band_vi"], r["band_en"]),
+                "display": {"self_total": shown(r["self_total"]),
+                            "appraised_total": shown(r["appraised_total"]),
+                            "index": shown(r["index"])},
+            } for r in cur.fetchall()]
+        return {"cycle": cycle, "framework": row["framework"], "total": total,
+                "limit": limit, "offset": offset, "rows": rows}
+
+    # -- leaves and evidence -----------------------------------------------------
+    def leaf_history(self, cycle: str, unit: str, leaf: str) -> dict | None:
+        with self.rm.read() as cur:
+            return leafq.leaf_history(cur, cycle, unit, leaf)
+
+    def why(self, cycle: str, unit: str, leaf: str) -> dict | None:
+        with self.rm.read() as cur:
+            return leafq.why(cur, cycle, unit, leaf)
+
+    def evidence_list(self, cycle: str, unit: str) -> dict | None:
+        with self.rm.read() as cur:
+            return leafq.evidence_list(cur, cycle, unit)
+
+    def evidence_item(self, cycle: str, unit: str, evidence_id: str) -> dict | None:
+        with self.rm.read() as cur:
+            return leafq.evidence_item(cur, cycle, unit, evidence_id)
+
+    # -- keys --------------------------------------------------------------------
+    def keys(self) -> list[dict]:
+        with self.rm.read() as cur:
+            cur.execute("SELECT * FROM keys ORDER BY registered_leaf, key_id")
+            return [{k: r[k] for k in r.keys() if k != "aggregate_id"} for r in cur.fetchall()]
+
+
+def _framework_summary(r: Any) -> dict:
+    out = {k: r[k] for k in ("id", "slug", "version", "name", "jurisdiction", "level", "year",
+                             "source", "supersedes", "digest", "max_total", "node_count",
+                             "leaf_count", "leaf_index", "published_at")}
+    out["bands"] = jload(r["bands"]) or []
+    return out
+
+
+def _node(r: Any) -> dict:
+    return {"code": r["code"], "label": r["label"], "title": r["title"], "parent": r["parent"],
+            "depth": r["depth"], "position": r["position"], "max_points": r["max_points"],
+            "note": r["note"], "is_leaf": bool(r["is_leaf"]), "rule": jload(r["rule"])}
+
+
+def _tree(nodes: list[dict]) -> list[dict]:
+    by_code = {n["code"]: dict(n, children=[]) for n in nodes}
+    roots = []
+    for n in nodes:
+        node = by_code[n["code"]]
+        parent = by_code.get(n["parent"]) if n["parent"] else None
+        (parent["children"] if parent is not None else roots).append(node)
+    return roots
+
+
+def _cycle(r: Any) -> dict:
+    return {k: r[k] for k in ("cycle", "name", "framework", "year", "authority", "province",
+                              "unit_count", "leaf_index", "opened_at")}
+
+
+def _node_score(r: Any) -> dict:
+    values = ("max_points", "applicable_max", "self_score", "appraised_score", "percentage",
+              "points_lost")
+    out: dict[str, Any] = {"code": r["code"], "label": r["label"], "title": r["title"],
+                           "parent": r["parent"], "depth": r["depth"],
+                           "is_leaf": bool(r["is_leaf"])}
+    out.update({k: r[k] for k in values})
+    out.update(evidence_count=r["evidence_count"], excluded=bool(r["excluded"]),
+               display={k: shown(r[k]) for k in values})
+    if r["is_leaf"]:
+        appraised = jload(r["appraised_input"])
+        out.update(self_input=jload(r["self_input"]), appraised_input=appraised,
+                   adjusted=appraised is not None, not_applicable=bool(r["not_applicable"]),
+                   note=r["self_note"], reason=r["appraised_reason"],
+                   history_count=r["history_count"] or 0,
+                   last_leaf_index=r["last_leaf_index"])
+    return out

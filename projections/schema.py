@@ -1,0 +1,120 @@
+"""The read model's tables, created with sqlite-utils.
+
+Every table is derived from the event log and nothing else, so the file can be
+dropped and rebuilt at any time. Decimals are exact TEXT; `*_key` INTEGER
+columns are sort keys (see `projections.rows`). `leaf_index` columns point at
+the event's leaf in the transparency log, so any row can be proven.
+
+The library's `tracking` table (written by SQLiteTrackingRecorder in the same
+transaction as the rows) holds the last notification id applied.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+# name -> (columns in order, primary key). Column order is the INSERT order.
+TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
+    "deployment": ({
+        "id": int, "origin": str, "log_key": str, "admin_key_id": str, "leaf_index": int,
+        "at": str,
+    }, ("id",)),
+    "frameworks": ({
+        "id": str, "slug": str, "version": int, "name": str, "jurisdiction": str, "level": str,
+        "year": int, "source": str, "supersedes": str, "digest": str, "data": str,
+        "bands": str, "max_total": str, "node_count": int, "leaf_count": int,
+        "leaf_index": int, "published_at": str, "published_by": str,
+    }, ("id",)),
+    "framework_nodes": ({
+        "framework_id": str, "code": str, "parent": str, "depth": int, "position": int,
+        "label": str, "title": str, "max_points": str, "note": str, "rule": str,
+        "is_leaf": int,
+    }, ("framework_id", "code")),
+    "keys": ({
+        "key_id": str, "aggregate_id": str, "public_key": str, "display_name": str,
+        "role": str, "scope": str, "status": str, "registered_leaf": int,
+        "registered_at": str, "registered_by": str, "rotated_from": str, "rotated_to": str,
+        "revoked_leaf": int, "revoked_at": str, "revoked_reason": str,
+    }, ("key_id",)),
+    "cycles": ({
+        "cycle": str, "name": str, "framework": str, "year": int, "authority": str,
+        "province": str, "unit_count": int, "leaf_index": int, "opened_at": str,
+        "opened_by": str,
+    }, ("cycle",)),
+    "units": ({
+        "cycle": str, "unit": str, "name": str, "position": int, "assessment_id": str,
+    }, ("cycle", "unit")),
+    "leaf_state": ({
+        "cycle": str, "unit": str, "leaf": str, "self_input": str, "self_points": str,
+        "self_note": str, "appraised_input": str, "appraised_points": str,
+        "appraised_reason": str, "not_applicable": int, "evidence_count": int,
+        "history_count": int, "last_leaf_index": int, "updated_at": str,
+    }, ("cycle", "unit", "leaf")),
+    "node_scores": ({
+        "cycle": str, "unit": str, "code": str, "position": int, "max_points": str,
+        "applicable_max": str, "self_applicable_max": str, "self_score": str,
+        "appraised_score": str, "percentage": str, "self_percentage": str,
+        "points_lost": str, "evidence_count": int, "excluded": int,
+        "self_explanation": str, "appraised_explanation": str,
+    }, ("cycle", "unit", "code")),
+    "unit_totals": ({
+        "cycle": str, "unit": str, "unit_name": str, "position": int, "framework": str,
+        "max_total": str, "self_total": str, "self_applicable_max": str, "self_index": str,
+        "self_band_code": str, "appraised_total": str, "applicable_max": str,
+        "index": str, "band_code": str, "band_vi": str, "band_en": str, "points_lost": str,
+        "evidence_count": int, "self_total_key": int, "total_key": int, "index_key": int,
+    }, ("cycle", "unit")),
+    "evidence": ({
+        "cycle": str, "unit": str, "evidence_id": str, "leaves": str, "file_sha256": str,
+        "file_size": int, "media_type": str, "filename": str, "document": str,
+        "description": str, "status": str, "attached_by": str, "attached_at": str,
+        "leaf_index": int, "originator_id": str, "version": int, "withdrawn_reason": str,
+        "withdrawn_by": str, "withdrawn_at": str, "withdrawn_leaf": int,
+    }, ("cycle", "unit", "evidence_id")),
+    "history": ({
+        "cycle": str, "unit": str, "leaf": str, "seq": int, "kind": str,
+        "actor_key_id": str, "actor_name": str, "actor_role": str, "at": str,
+        "old_value": str, "new_value": str, "old_points": str, "new_points": str,
+        "reason": str, "evidence_ids": str, "leaf_index": int, "notification_id": int,
+        "originator_id": str, "version": int, "command": str, "signature": str,
+    }, ("cycle", "unit", "leaf", "seq")),
+}
+
+INDEXES: tuple[tuple[str, tuple[str, ...], bool], ...] = (
+    ("keys", ("aggregate_id",), True),
+    ("units", ("assessment_id",), True),
+    ("unit_totals", ("cycle", "index_key", "total_key"), False),
+)
+
+TRACKING_TABLE = "tracking"
+
+# Bump when a table or column changes: a file of another version is rebuilt
+# (projections.rebuilder.open_current), never migrated; it is disposable.
+SCHEMA_VERSION = 1
+
+
+def columns(table: str) -> tuple[str, ...]:
+    return tuple(TABLES[table][0])
+
+
+def primary_key(table: str) -> tuple[str, ...]:
+    return TABLES[table][1]
+
+
+def upsert_sql(table: str) -> str:
+    cols = columns(table)
+    names = ", ".join(f'"{c}"' for c in cols)
+    return f"INSERT OR REPLACE INTO {table} ({names}) VALUES ({', '.join('?' * len(cols))})"
+
+
+def create_tables(db: sqlite_utils.Database) -> int:
+    """Creates what is missing; returns the file's schema version (a new file
+    gets SCHEMA_VERSION, kept in SQLite's user_version)."""
+    if not set(TABLES) & set(db.table_names()):
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    for name, (cols, pk) in TABLES.items():
+        db[name].create(cols, pk=pk if len(pk) > 1 else pk[0], if_not_exists=True)
+    for table, cols, unique in INDEXES:
+        db[table].create_index(cols, unique=unique, if_not_exists=True)
+    return version

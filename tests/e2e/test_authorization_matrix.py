@@ -1,0 +1,172 @@
+"""Every role x every command type x in scope / out of scope, through POST /api/v1/commands.
+
+The policy is written out here from DESIGN.md ("Actors, keys, roles"), not read
+from the code: only these combinations may write; every other one gets a 403
+problem+json and leaves the log exactly as it was.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from application.handlers import HANDLERS
+from domain.framework import to_dict
+from interfaces.bundled import load_bundled
+from interfaces.http.app import create_app, services_of
+from tests.e2e.http_support import (
+    AUTHORITY,
+    CYCLE,
+    PROVINCE,
+    UNITS,
+    Http,
+    World,
+    assert_problem,
+    make_world,
+)
+from tests.support import Key, Written, command, new_key, register_fields
+
+# role -> (a scope covering unit xa-01 of cycle tn-2025, a scope that does not)
+SCOPES = {
+    "admin": ("*", f"commune:{UNITS[1]}"),  # deployment-wide acts need "*"
+    "commune_officer": (f"commune:{UNITS[0]}", f"commune:{UNITS[1]}"),
+    "commune_chair": (f"commune:{UNITS[0]}", f"commune:{UNITS[1]}"),
+    "appraiser": (f"authority:{AUTHORITY}", "authority:phu-binh"),
+    "council_chair": (f"authority:{AUTHORITY}", "authority:phu-binh"),
+    "approver": (f"province:{PROVINCE}", "province:bac-kan"),
+    "observer": ("*", "province:bac-kan"),
+    "auditor": ("*", "province:bac-kan"),
+}
+
+ALLOWED = {
+    "register_key": {"admin"},
+    "rotate_key": {"admin"},
+    "revoke_key": {"admin"},
+    "publish_framework": {"admin"},
+    "open_cycle": {"admin"},
+    "record_self_score": {"commune_officer"},
+    "declare_not_applicable": {"commune_officer"},
+    "attach_evidence": {"commune_officer", "appraiser"},
+    "withdraw_evidence": {"commune_officer", "appraiser"},
+    "adjust_score": {"appraiser"},
+}
+
+_counter = itertools.count(1)
+
+
+def _unique() -> int:
+    return next(_counter)
+
+
+# -- one valid command per type; setup writes what it needs first ---------------------
+def _register(world: World, actor: Key) -> dict:
+    return register_fields(new_key(), "observer", "*")
+
+
+def _revoke(world: World, actor: Key) -> dict:
+    victim = world.key("observer", "*", name=f"victim-{_unique()}")
+    return {"key_id": victim.key_id, "reason": "Chuyển công tác"}
+
+
+def _rotate(world: World, actor: Key) -> dict:
+    old = world.key("observer", "*", name=f"old-{_unique()}")
+    new = new_key()
+    return {"old_key_id": old.key_id, "key_id": new.key_id, "public_key": new.public_key}
+
+
+def _publish(world: World, actor: Key) -> dict:
+    framework = to_dict(load_bundled("thai-nguyen-2021-commune"))
+    slug = f"matrix-{_unique()}"
+    return {"framework": {**framework, "slug": slug, "id": f"{slug}@1"}}
+
+
+def _open_cycle(world: World, actor: Key) -> dict:
+    return {"cycle": f"matrix-{_unique()}", "name": "Kỳ thử", "framework": world.framework_id,
+            "year": 2025, "authority": AUTHORITY, "province": PROVINCE,
+            "units": [{"code": UNITS[0], "name": "Xã 01"}]}
+
+
+UNIT = {"cycle": CYCLE, "unit": UNITS[0]}
+
+
+def _self_score(world: World, actor: Key) -> dict:
+    return {**UNIT, "leaf": "1.1.1", "points": "0.5"}
+
+
+def _not_applicable(world: World, actor: Key) -> dict:
+    return {**UNIT, "leaf": "1.8.1", "reason": "Không phát sinh trong năm"}
+
+
+def _attach(world: World, actor: Key) -> dict:
+    return {**UNIT, "evidence_id": f"ev-{_unique()}", "leaves": ["1.1.1"],
+            "document": {"number": "15/KH-UBND", "date": "2025-01-10", "issuer": "UBND xã"}}
+
+
+def _withdraw(world: World, actor: Key) -> dict:
+    fields = _attach(world, actor)
+    world.env.send(command(world.officer, "attach_evidence", **fields), world.officer)
+    return {**UNIT, "evidence_id": fields["evidence_id"], "reason": "Nộp nhầm"}
+
+
+def _adjust(world: World, actor: Key) -> dict:
+    return {**UNIT, "leaf": "1.1.1", "points": "0.25", "reason": "Ban hành muộn"}
+
+
+BUILDERS: dict[str, Callable[[World, Key], dict]] = {
+    "register_key": _register, "revoke_key": _revoke, "rotate_key": _rotate,
+    "publish_framework": _publish, "open_cycle": _open_cycle,
+    "record_self_score": _self_score, "declare_not_applicable": _not_applicable,
+    "attach_evidence": _attach, "withdraw_evidence": _withdraw, "adjust_score": _adjust,
+}
+
+
+def test_the_matrix_covers_every_role_and_every_command_type():
+    from domain.actors import Role
+
+    assert set(SCOPES) == {r.value for r in Role}
+    assert set(ALLOWED) == set(BUILDERS) == set(HANDLERS)
+
+
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory) -> Iterator[tuple[World, Http]]:
+    world = make_world(tmp_path_factory.mktemp("matrix"))
+    for role, scopes in SCOPES.items():
+        for scope in scopes:
+            world.key(role, scope)
+    flask = create_app(world.env.data_dir, follow=False)
+    try:
+        yield world, Http(flask.test_client())
+    finally:
+        services_of(flask).close()
+        world.env.app.close()
+
+
+def _cases() -> Iterator:
+    for type_, role, in_scope in itertools.product(ALLOWED, SCOPES, (True, False)):
+        allowed = role in ALLOWED[type_] and in_scope
+        yield pytest.param(type_, role, in_scope, allowed,
+                           id=f"{type_}-{role}-{'in' if in_scope else 'out'}")
+
+
+@pytest.mark.parametrize(("type_", "role", "in_scope", "allowed"), list(_cases()))
+def test_only_permitted_role_and_scope_combinations_write(matrix, type_, role, in_scope,
+                                                          allowed):
+    world, http = matrix
+    actor = world.key(role, SCOPES[role][0 if in_scope else 1])
+    fields = BUILDERS[type_](world, actor)
+    before = Written.read(world.app)
+
+    resp = http.send(actor, type_, **fields)
+
+    if allowed:
+        assert resp.status_code == 201, resp.get_json()
+        receipt = resp.get_json()
+        after = Written.read(world.app)
+        assert after.size == before.size + len(receipt["events"])
+        assert receipt["log_index"] == before.size
+    else:
+        body = assert_problem(resp, 403, "not_permitted")
+        assert role in body["detail"]
+        assert Written.read(world.app) == before

@@ -1,0 +1,170 @@
+"""The `parindex` client commands against a real `parindex serve`, as an officer, an
+appraiser and an observer would type them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.http_support import CYCLE, UNITS, Served, World, free_port, make_world, run_cli
+
+PDF = b"%PDF-1.4\n% Ke hoach\ntrailer <<>>\n%%EOF\n"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Iterator[dict]:
+    root = tmp_path_factory.mktemp("cli")
+    world = make_world(root)
+    server = Served(world.env.data_dir, workers=2)
+    keys = root / "keys"
+    keys.mkdir()
+    try:
+        yield {
+            "world": world, "url": server.url, "root": root,
+            "officer": str(world.key_file(world.officer, keys / "officer.key")),
+            "appraiser": str(world.key_file(world.appraiser, keys / "appraiser.key")),
+            "observer": str(world.key_file(world.key("observer", "*"), keys / "observer.key")),
+        }
+    finally:
+        server.stop()
+        world.env.app.close()
+
+
+def parindex(site: dict, who: str, *args: str) -> list[str]:
+    return [*args, "--url", site["url"], "--key", site[who], "--log-key",
+            site["world"].env.log_key]
+
+
+def run(capsys, argv: list[str]) -> tuple[int, str, str]:
+    code = run_cli(argv)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+UNIT = ["--cycle", CYCLE, "--unit", UNITS[0]]
+
+
+def test_an_officer_scores_adds_evidence_and_an_appraiser_adjusts(site, capsys):
+    code, out, _ = run(capsys, parindex(site, "officer", "score", "set", *UNIT, "--leaf", "1.1.1",
+                                        "--points", "1", "--note", "Kế hoạch 15/KH-UBND"))
+    assert code == 0 and "Đã ghi điểm tự chấm 1.1.1" in out
+
+    pdf = site["root"] / "ke-hoach.pdf"
+    pdf.write_bytes(PDF)
+    code, out, _ = run(capsys, parindex(site, "officer", "evidence", "add", *UNIT, "--leaves",
+                                        "1.1.1,1.1.2", "--file", str(pdf), "--number",
+                                        "15/KH-UBND", "--date", "2025-01-10", "--issuer",
+                                        "UBND xã", "--id", "ev-kh", "--json"))
+    assert code == 0 and json.loads(out)["evidence_id"] == "ev-kh"
+
+    code, out, _ = run(capsys, parindex(site, "appraiser", "appraise", *UNIT, "--leaf", "1.1.1",
+                                        "--points", "0.5", "--reason", "Ban hành muộn",
+                                        "--evidence", "ev-kh"))
+    assert code == 0 and "Đã điều chỉnh điểm 1.1.1" in out
+    position = out.rsplit("position ", 1)[1].rstrip(".\n")  # read-your-writes: as printed
+
+    code, out, _ = run(capsys, parindex(site, "officer", "scores", *UNIT, "--position",
+                                        position))
+    assert code == 0
+    assert "Tổng tự chấm: 1.00" in out and "sau thẩm định: 0.50" in out
+    assert "1.1.1" in out and "*" in out
+
+    code, out, _ = run(capsys, parindex(site, "officer", "history", *UNIT, "--leaf", "1.1.1"))
+    assert code == 0
+    assert "tự chấm" in out and "thẩm định điều chỉnh" in out and "Ban hành muộn" in out
+
+    code, out, _ = run(capsys, parindex(site, "observer", "why", *UNIT, "--leaf", "1.1.1"))
+    assert code == 0
+    assert out.count("đã xác minh bằng chứng") == 2
+    assert "điểm kiểm tra đã ký" in out
+
+    code, out, _ = run(capsys, parindex(site, "observer", "ranking", "--cycle", CYCLE))
+    assert code == 0 and UNITS[0] in out and "Xếp hạng" in out
+
+    code, out, _ = run(capsys, parindex(site, "officer", "evidence", "list", *UNIT))
+    assert code == 0 and "ev-kh" in out and "15/KH-UBND" in out
+
+
+def test_done_ratio_and_not_applicable_values(site, capsys):
+    code, out, _ = run(capsys, parindex(site, "officer", "score", "na", *UNIT, "--leaf", "1.8.1",
+                                        "--reason", "Không phát sinh", "--json"))
+    assert code == 0 and json.loads(out)["type"] == "declare_not_applicable"
+    # Every bundled leaf is scored by hand: yes/no and ratios are refused with a field error.
+    code, _, err = run(capsys, parindex(site, "officer", "score", "set", *UNIT, "--leaf", "1.1.2",
+                                        "--done", "yes"))
+    assert code == 1 and "Lỗi [" in err
+    code, _, err = run(capsys, parindex(site, "officer", "score", "set", *UNIT, "--leaf", "1.1.2",
+                                        "--ratio", "978/1000"))
+    assert code == 1 and "Lỗi [" in err
+    code, _, err = run(capsys, parindex(site, "officer", "score", "set", *UNIT, "--leaf", "1.1.2",
+                                        "--ratio", "nhiều"))
+    assert code == 1 and "Lỗi [invalid_ratio]" in err
+
+
+def test_withdrawing_evidence(site, capsys):
+    run(capsys, parindex(site, "officer", "evidence", "add", *UNIT, "--leaves", "1.1.1",
+                         "--number", "1/TB-UBND", "--id", "ev-rut"))
+    code, out, _ = run(capsys, parindex(site, "officer", "evidence", "withdraw", *UNIT, "--id",
+                                        "ev-rut", "--reason", "Nộp nhầm"))
+    assert code == 0 and "Đã rút minh chứng ev-rut" in out
+    code, out, _ = run(capsys, parindex(site, "officer", "evidence", "list", *UNIT, "--json"))
+    item = next(e for e in json.loads(out)["items"] if e["evidence_id"] == "ev-rut")
+    assert item["status"] == "withdrawn"
+
+
+def test_refusals_print_the_code_in_vietnamese_and_exit_1(site, capsys):
+    code, out, err = run(capsys, parindex(site, "officer", "score", "set", "--cycle", CYCLE,
+                                          "--unit", UNITS[1], "--leaf", "1.1.1", "--points", "1"))
+    assert code == 1 and out == ""
+    assert "Lỗi [not_permitted]: Vai trò" in err
+
+    code, _, err = run(capsys, parindex(site, "officer", "score", "set", *UNIT, "--leaf", "1.1.1",
+                                        "--points", "5"))
+    assert code == 1 and "Lỗi [validation_failed]" in err and "[points_above_max]" in err
+
+    code, _, err = run(capsys, parindex(site, "officer", "scores", "--cycle", CYCLE, "--unit",
+                                        UNITS[1]))
+    assert code == 1 and "Lỗi [not_permitted]" in err
+
+
+def test_english_messages_on_request(site, capsys, monkeypatch):
+    monkeypatch.setenv("PARINDEX_LANG", "en")
+    code, _, err = run(capsys, parindex(site, "officer", "scores", "--cycle", CYCLE, "--unit",
+                                        UNITS[1]))
+    assert code == 1 and "Error [not_permitted]" in err
+
+
+def test_an_unreachable_server_is_an_error_not_a_traceback(site, capsys):
+    argv = parindex(site, "officer", "scores", *UNIT)
+    argv[argv.index("--url") + 1] = f"http://127.0.0.1:{free_port()}"
+    code, _, err = run(capsys, argv)
+    assert code == 1 and "Lỗi [connection_failed]" in err
+
+
+def test_a_why_against_another_log_key_fails_verification(site, capsys):
+    from application.signing import keys
+    from application.transparency import note
+
+    other = note.format_verifier_key("parindex.local/par-index", keys.generate().public_key())
+    argv = parindex(site, "observer", "why", *UNIT, "--leaf", "1.1.1")
+    argv[argv.index("--log-key") + 1] = other
+    code, out, err = run(capsys, argv)
+    assert code == 1 and "Lỗi [proof_invalid]" in err and "đã xác minh" not in out
+
+
+def test_the_command_line_works_as_a_separate_process(site):
+    world: World = site["world"]
+    repo = Path(__file__).resolve().parents[2]
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys; from tests.e2e.http_support import run_cli; "
+         "sys.exit(run_cli(sys.argv[1:]))",
+         *parindex(site, "observer", "ranking", "--cycle", CYCLE, "--json")],
+        capture_output=True, text=True, cwd=repo, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["cycle"] == CYCLE
+    assert world.app.tlog.size() > 0
