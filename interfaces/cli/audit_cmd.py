@@ -13,6 +13,8 @@ from application.audit.verify import verify
 from application.config import CONFIG_FILE
 from application.deployment import log_verifier_key, open_app
 from interfaces.cli.main import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, add_json, default_data_dir
+from interfaces.http.app import READ_MODEL_FILE
+from projections.rebuilder import compare
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -70,8 +72,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return EXIT_USAGE
         with open_app(args.data_dir) as app:
-            report = verify(StoreSource(app.tlog, app.evidence), log_key=args.log_key, workers=args.workers,
-                            extra_checkpoints=extra)
+            report = verify(StoreSource(app.tlog, app.evidence), log_key=args.log_key,
+                            workers=args.workers, extra_checkpoints=extra)
+            read_model = Path(args.data_dir) / READ_MODEL_FILE
+            if read_model.exists():
+                # The read model a server serves must equal one rebuilt from the log.
+                for diff in compare(app, read_model):
+                    report.add("read_model_differs",
+                               {"table": diff.get("table"), "position": diff.get("position")},
+                               diff["kind"])
     if args.json:
         print(json.dumps(report.as_dict(lang), ensure_ascii=False, indent=2))
     else:
