@@ -37,7 +37,9 @@ REJECTIONS: dict[str, tuple[int, str, str]] = {
 class CommandRejected(DomainError):
     """A command refused before anything was written."""
 
-    def __init__(self, code: str, detail_vi: str = "", detail_en: str = "", field: str | None = None):
+    def __init__(
+        self, code: str, detail_vi: str = "", detail_en: str = "", field: str | None = None
+    ):
         status, vi, en = REJECTIONS[code]
         super().__init__(
             code,

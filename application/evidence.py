@@ -18,12 +18,23 @@ import filetype
 from domain.errors import DomainError
 
 ALLOWED = {
-    "application/pdf", "image/jpeg", "image/png", "image/gif", "image/webp", "image/tiff",
-    "video/mp4", "video/quicktime", "video/webm", "audio/mpeg",
+    "application/pdf",
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "image/tiff",
+    "video/mp4",
+    "video/quicktime",
+    "video/webm",
+    "audio/mpeg",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/msword", "application/vnd.ms-excel", "application/zip",
-    "text/plain", "text/csv",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "application/zip",
+    "text/plain",
+    "text/csv",
 }
 
 
@@ -56,26 +67,39 @@ class EvidenceStore:
     def put(self, data: bytes, declared_type: str | None = None) -> dict:
         """Stores the bytes; returns {sha256, size, media_type}. Refuses what it can't vouch for."""
         if len(data) == 0:
-            raise DomainError("evidence_empty_file", "Tệp minh chứng rỗng.", "The file is empty.",
-                              field="file", status=422)
+            raise DomainError(
+                "evidence_empty_file",
+                "Tệp minh chứng rỗng.",
+                "The file is empty.",
+                field="file",
+                status=422,
+            )
         if len(data) > self.max_bytes:
             raise DomainError(
                 "evidence_too_large",
                 f"Tệp vượt quá giới hạn {self.max_bytes} byte.",
-                f"The file exceeds the {self.max_bytes}-byte limit.", field="file", status=413)
+                f"The file exceeds the {self.max_bytes}-byte limit.",
+                field="file",
+                status=413,
+            )
         media_type = sniff(data)
         if media_type is None:
-            raise DomainError("media_type_not_allowed",
-                              "Loại tệp không được chấp nhận (PDF, ảnh, video, Word, Excel, văn bản).",
-                              "File type not accepted (PDF, image, video, Word, Excel, text).",
-                              field="file", status=415)
+            raise DomainError(
+                "media_type_not_allowed",
+                "Loại tệp không được chấp nhận (PDF, ảnh, video, Word, Excel, văn bản).",
+                "File type not accepted (PDF, image, video, Word, Excel, text).",
+                field="file",
+                status=415,
+            )
         if declared_type and declared_type.split(";")[0].strip() not in (media_type, ""):
             if not (declared_type.startswith("text/") and media_type == "text/plain"):
                 raise DomainError(
                     "media_type_mismatch",
                     f"Loại tệp khai báo ({declared_type}) khác nội dung thật ({media_type}).",
                     f"Declared type {declared_type} differs from the content ({media_type}).",
-                    field="media_type", status=415)
+                    field="media_type",
+                    status=415,
+                )
         digest = hashlib.sha256(data).hexdigest()
         target = self.path(digest)
         if not target.exists():

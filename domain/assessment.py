@@ -25,30 +25,46 @@ def assessment_aggregate_id(cycle: str, unit: str) -> UUID:
 
 def leaf_input(given: dict) -> LeafInput:
     """The domain input from signed strings; DomainError on a malformed number."""
+
     def dec(name: str) -> Decimal | None:
         value = given.get(name)
         if value is None:
             return None
         if not isinstance(value, str):
-            raise DomainError("invalid_field", f"'{name}' phải là chuỗi số thập phân, ví dụ \"2.5\".",
-                              f"'{name}' must be a decimal string such as \"2.5\".", field=name)
+            raise DomainError(
+                "invalid_field",
+                f"'{name}' phải là chuỗi số thập phân, ví dụ \"2.5\".",
+                f"'{name}' must be a decimal string such as \"2.5\".",
+                field=name,
+            )
         return parse_decimal(value)
 
     done = given.get("done")
     if done is not None and not isinstance(done, bool):
-        raise DomainError("invalid_field", "'done' phải là true/false.",
-                          "'done' must be true or false.", field="done")
-    return LeafInput(points=dec("points"), done=done, numerator=dec("numerator"),
-                     denominator=dec("denominator"),
-                     not_applicable=bool(given.get("not_applicable")))
+        raise DomainError(
+            "invalid_field",
+            "'done' phải là true/false.",
+            "'done' must be true or false.",
+            field="done",
+        )
+    return LeafInput(
+        points=dec("points"),
+        done=done,
+        numerator=dec("numerator"),
+        denominator=dec("denominator"),
+        not_applicable=bool(given.get("not_applicable")),
+    )
 
 
 def check_leaf(framework: Framework, leaf: object, given: dict) -> Decimal:
     """Validates one leaf's input against its rule; returns its points before gates."""
     if not isinstance(leaf, str) or not framework.has(leaf) or not framework.is_leaf(leaf):
-        raise DomainError("unknown_leaf",
-                          f"'{leaf}' không phải tiêu chí thành phần (lá) của bộ tiêu chí.",
-                          f"'{leaf}' is not a leaf of the framework.", field="leaf")
+        raise DomainError(
+            "unknown_leaf",
+            f"'{leaf}' không phải tiêu chí thành phần (lá) của bộ tiêu chí.",
+            f"'{leaf}' is not a leaf of the framework.",
+            field="leaf",
+        )
     node = framework.node(leaf)
     assert node.rule is not None
     return score(node.rule, node.max_points, leaf_input(given), leaf).points
@@ -69,20 +85,31 @@ class Assessment(Aggregate):
         self.evidence: dict[str, dict] = {}
 
     # -- self-assessment (tự đánh giá) -------------------------------------
-    def record_self_score(self, framework: Framework, leaf: str, given: dict, note: str | None,
-                          signed: dict) -> None:
+    def record_self_score(
+        self, framework: Framework, leaf: str, given: dict, note: str | None, signed: dict
+    ) -> None:
         check_leaf(framework, leaf, given)
-        self._self_scored(leaf=leaf, note=note, signed=signed,
-                          **{k: given.get(k) for k in INPUT_FIELDS})
+        self._self_scored(
+            leaf=leaf, note=note, signed=signed, **{k: given.get(k) for k in INPUT_FIELDS}
+        )
 
     @event("SelfScoreRecorded")
-    def _self_scored(self, leaf: str, points: str | None, done: bool | None,
-                     numerator: str | None, denominator: str | None,
-                     not_applicable: bool | None, note: str | None, signed: dict) -> None:
+    def _self_scored(
+        self,
+        leaf: str,
+        points: str | None,
+        done: bool | None,
+        numerator: str | None,
+        denominator: str | None,
+        not_applicable: bool | None,
+        note: str | None,
+        signed: dict,
+    ) -> None:
         self.self_inputs[leaf] = _given(points, done, numerator, denominator, not_applicable)
 
-    def declare_not_applicable(self, framework: Framework, leaf: str, reason: str,
-                               signed: dict) -> None:
+    def declare_not_applicable(
+        self, framework: Framework, leaf: str, reason: str, signed: dict
+    ) -> None:
         check_leaf(framework, leaf, {"not_applicable": True})
         _require_text(reason, "reason")
         self._not_applicable(leaf=leaf, reason=reason, signed=signed)
@@ -92,44 +119,92 @@ class Assessment(Aggregate):
         self.self_inputs[leaf] = {"not_applicable": True}
 
     # -- evidence (tài liệu kiểm chứng) --------------------------------------
-    def attach_evidence(self, framework: Framework, evidence_id: str, leaves: list,
-                        file: dict | None, document: dict | None, description: str | None,
-                        signed: dict) -> None:
+    def attach_evidence(
+        self,
+        framework: Framework,
+        evidence_id: str,
+        leaves: list,
+        file: dict | None,
+        document: dict | None,
+        description: str | None,
+        signed: dict,
+    ) -> None:
         problems = Problems()
         if evidence_id in self.evidence:
-            raise DomainError("evidence_exists", f"Minh chứng '{evidence_id}' đã có.",
-                              f"Evidence '{evidence_id}' already exists.", field="evidence_id",
-                              status=409)
+            raise DomainError(
+                "evidence_exists",
+                f"Minh chứng '{evidence_id}' đã có.",
+                f"Evidence '{evidence_id}' already exists.",
+                field="evidence_id",
+                status=409,
+            )
         if not isinstance(leaves, list) or not leaves:
-            problems.add("invalid_leaves", "Cần ít nhất một tiêu chí thành phần.",
-                         "At least one leaf is required.", field="leaves")
+            problems.add(
+                "invalid_leaves",
+                "Cần ít nhất một tiêu chí thành phần.",
+                "At least one leaf is required.",
+                field="leaves",
+            )
         else:
             for i, code in enumerate(leaves):
-                if not isinstance(code, str) or not framework.has(code) \
-                        or not framework.is_leaf(code):
-                    problems.add("unknown_leaf", f"'{code}' không phải tiêu chí thành phần.",
-                                 f"'{code}' is not a leaf.", field=f"leaves[{i}]")
+                if (
+                    not isinstance(code, str)
+                    or not framework.has(code)
+                    or not framework.is_leaf(code)
+                ):
+                    problems.add(
+                        "unknown_leaf",
+                        f"'{code}' không phải tiêu chí thành phần.",
+                        f"'{code}' is not a leaf.",
+                        field=f"leaves[{i}]",
+                    )
         if file is None and document is None:
-            problems.add("evidence_empty", "Cần tệp đính kèm hoặc thông tin văn bản.",
-                         "A file or a document reference is required.", field="file")
+            problems.add(
+                "evidence_empty",
+                "Cần tệp đính kèm hoặc thông tin văn bản.",
+                "A file or a document reference is required.",
+                field="file",
+            )
         problems.raise_if_any()
-        self._evidence_attached(evidence_id=evidence_id, leaves=leaves, file=file,
-                                document=document, description=description, signed=signed)
+        self._evidence_attached(
+            evidence_id=evidence_id,
+            leaves=leaves,
+            file=file,
+            document=document,
+            description=description,
+            signed=signed,
+        )
 
     @event("EvidenceAttached")
-    def _evidence_attached(self, evidence_id: str, leaves: list, file: dict | None,
-                           document: dict | None, description: str | None, signed: dict) -> None:
+    def _evidence_attached(
+        self,
+        evidence_id: str,
+        leaves: list,
+        file: dict | None,
+        document: dict | None,
+        description: str | None,
+        signed: dict,
+    ) -> None:
         self.evidence[evidence_id] = {"leaves": list(leaves), "withdrawn": False}
 
     def withdraw_evidence(self, evidence_id: str, reason: str, signed: dict) -> None:
         found = self.evidence.get(evidence_id)
         if found is None:
-            raise DomainError("evidence_not_found", f"Không có minh chứng '{evidence_id}'.",
-                              f"No evidence '{evidence_id}'.", field="evidence_id", status=404)
+            raise DomainError(
+                "evidence_not_found",
+                f"Không có minh chứng '{evidence_id}'.",
+                f"No evidence '{evidence_id}'.",
+                field="evidence_id",
+                status=404,
+            )
         if found["withdrawn"]:
-            raise DomainError("evidence_withdrawn", "Minh chứng này đã được rút.",
-                              "This evidence is already withdrawn.", field="evidence_id",
-                              status=409)
+            raise DomainError(
+                "evidence_withdrawn",
+                "Minh chứng này đã được rút.",
+                "This evidence is already withdrawn.",
+                field="evidence_id",
+                status=409,
+            )
         _require_text(reason, "reason")
         self._evidence_withdrawn(evidence_id=evidence_id, reason=reason, signed=signed)
 
@@ -138,31 +213,66 @@ class Assessment(Aggregate):
         self.evidence[evidence_id]["withdrawn"] = True
 
     # -- appraisal (thẩm định) -----------------------------------------------
-    def adjust_score(self, framework: Framework, leaf: str, given: dict, reason: str,
-                     evidence_ids: list | None, signed: dict) -> None:
+    def adjust_score(
+        self,
+        framework: Framework,
+        leaf: str,
+        given: dict,
+        reason: str,
+        evidence_ids: list | None,
+        signed: dict,
+    ) -> None:
         check_leaf(framework, leaf, given)
         _require_text(reason, "reason")
         for i, ev in enumerate(evidence_ids or []):
             if ev not in self.evidence:
-                raise DomainError("evidence_not_found", f"Không có minh chứng '{ev}'.",
-                                  f"No evidence '{ev}'.", field=f"evidence_ids[{i}]", status=422)
-        self._adjusted(leaf=leaf, reason=reason, evidence_ids=evidence_ids, signed=signed,
-                       **{k: given.get(k) for k in INPUT_FIELDS})
+                raise DomainError(
+                    "evidence_not_found",
+                    f"Không có minh chứng '{ev}'.",
+                    f"No evidence '{ev}'.",
+                    field=f"evidence_ids[{i}]",
+                    status=422,
+                )
+        self._adjusted(
+            leaf=leaf,
+            reason=reason,
+            evidence_ids=evidence_ids,
+            signed=signed,
+            **{k: given.get(k) for k in INPUT_FIELDS},
+        )
 
     @event("ScoreAdjusted")
-    def _adjusted(self, leaf: str, points: str | None, done: bool | None, numerator: str | None,
-                  denominator: str | None, not_applicable: bool | None, reason: str,
-                  evidence_ids: list | None, signed: dict) -> None:
+    def _adjusted(
+        self,
+        leaf: str,
+        points: str | None,
+        done: bool | None,
+        numerator: str | None,
+        denominator: str | None,
+        not_applicable: bool | None,
+        reason: str,
+        evidence_ids: list | None,
+        signed: dict,
+    ) -> None:
         self.appraised_inputs[leaf] = _given(points, done, numerator, denominator, not_applicable)
 
 
 def _given(points, done, numerator, denominator, not_applicable) -> dict:
-    values = {"points": points, "done": done, "numerator": numerator,
-              "denominator": denominator, "not_applicable": not_applicable}
+    values = {
+        "points": points,
+        "done": done,
+        "numerator": numerator,
+        "denominator": denominator,
+        "not_applicable": not_applicable,
+    }
     return {k: v for k, v in values.items() if v is not None and v is not False}
 
 
 def _require_text(value: object, name: str) -> None:
     if not isinstance(value, str) or not value.strip():
-        raise DomainError("reason_required", f"Cần ghi rõ lý do ('{name}').",
-                          f"A reason is required ('{name}').", field=name)
+        raise DomainError(
+            "reason_required",
+            f"Cần ghi rõ lý do ('{name}').",
+            f"A reason is required ('{name}').",
+            field=name,
+        )

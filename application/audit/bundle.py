@@ -21,8 +21,8 @@ from uuid import UUID
 from application.audit.checks import GENESIS_TOPICS, KEY_TOPIC_PREFIX, Record
 from application.audit.evidence_check import check_evidence, evidence_refs
 from application.audit.findings import Finding
-from application.evidence import EvidenceStore
 from application.audit.verify import Source
+from application.evidence import EvidenceStore
 from application.transparency.log_store import LogStore, StoredCheckpoint
 
 BUNDLE_KIND = "parindex-audit-bundle/v1"

@@ -6,36 +6,62 @@ from dataclasses import dataclass, field
 
 # kind: (Vietnamese, English)
 KINDS: dict[str, tuple[str, str]] = {
-    "event_altered": ("Nội dung sự kiện đã bị thay đổi (hash lá không khớp)",
-                      "Event bytes changed (leaf hash does not match)"),
+    "event_altered": (
+        "Nội dung sự kiện đã bị thay đổi (hash lá không khớp)",
+        "Event bytes changed (leaf hash does not match)",
+    ),
     "event_missing": ("Thiếu sự kiện trong nhật ký", "An event is missing from the log"),
-    "event_inserted": ("Có sự kiện chen vào ngoài nhật ký", "An event was inserted outside the log"),
+    "event_inserted": (
+        "Có sự kiện chen vào ngoài nhật ký",
+        "An event was inserted outside the log",
+    ),
     "event_reordered": ("Thứ tự sự kiện đã bị đảo", "Events were reordered"),
     "event_unreadable": ("Không đọc được nội dung sự kiện", "Event state cannot be parsed"),
     "unsigned_event": ("Sự kiện không có chữ ký người thực hiện", "Event carries no signature"),
     "bad_signature": ("Chữ ký của người thực hiện không hợp lệ", "Actor signature does not verify"),
-    "command_mismatch": ("Sự kiện không khớp với lệnh đã ký", "Event differs from the signed command"),
-    "unknown_key": ("Khóa ký chưa được đăng ký tại thời điểm này",
-                    "Signing key was not registered at this point"),
-    "key_revoked": ("Khóa ký đã bị thu hồi/thay thế trước thời điểm này",
-                    "Signing key was revoked or rotated before this point"),
-    "not_permitted": ("Vai trò của khóa không được phép thực hiện lệnh này",
-                      "The key's role may not issue this command"),
+    "command_mismatch": (
+        "Sự kiện không khớp với lệnh đã ký",
+        "Event differs from the signed command",
+    ),
+    "unknown_key": (
+        "Khóa ký chưa được đăng ký tại thời điểm này",
+        "Signing key was not registered at this point",
+    ),
+    "key_revoked": (
+        "Khóa ký đã bị thu hồi/thay thế trước thời điểm này",
+        "Signing key was revoked or rotated before this point",
+    ),
+    "not_permitted": (
+        "Vai trò của khóa không được phép thực hiện lệnh này",
+        "The key's role may not issue this command",
+    ),
     "bad_genesis": ("Sự kiện khởi tạo không hợp lệ", "The genesis event is invalid"),
-    "log_truncated": ("Nhật ký ngắn hơn một điểm kiểm tra đã ký (bị cắt đuôi)",
-                      "The log is shorter than a signed checkpoint (tail truncated)"),
-    "checkpoint_bad_signature": ("Chữ ký điểm kiểm tra không hợp lệ",
-                                 "Checkpoint signature does not verify"),
+    "log_truncated": (
+        "Nhật ký ngắn hơn một điểm kiểm tra đã ký (bị cắt đuôi)",
+        "The log is shorter than a signed checkpoint (tail truncated)",
+    ),
+    "checkpoint_bad_signature": (
+        "Chữ ký điểm kiểm tra không hợp lệ",
+        "Checkpoint signature does not verify",
+    ),
     "checkpoint_malformed": ("Điểm kiểm tra sai định dạng", "Checkpoint is malformed"),
-    "checkpoint_root_mismatch": ("Gốc Merkle của điểm kiểm tra khác với nhật ký",
-                                 "Checkpoint root differs from the log"),
-    "checkpoints_inconsistent": ("Hai điểm kiểm tra không nhất quán với nhau",
-                                 "Two checkpoints are not consistent"),
-    "evidence_mismatch": ("Tệp minh chứng không còn khớp với hash đã ghi",
-                          "Evidence file no longer matches its hash"),
+    "checkpoint_root_mismatch": (
+        "Gốc Merkle của điểm kiểm tra khác với nhật ký",
+        "Checkpoint root differs from the log",
+    ),
+    "checkpoints_inconsistent": (
+        "Hai điểm kiểm tra không nhất quán với nhau",
+        "Two checkpoints are not consistent",
+    ),
+    "evidence_mismatch": (
+        "Tệp minh chứng không còn khớp với hash đã ghi",
+        "Evidence file no longer matches its hash",
+    ),
     "evidence_missing": ("Thiếu tệp minh chứng", "Evidence file is missing"),
-    "read_model_differs": ("Dữ liệu đọc khác với dữ liệu dựng lại từ nhật ký",
-                           "Read model differs from one rebuilt from the log"),
+    "read_model_differs": (
+        "Dữ liệu đọc khác với dữ liệu dựng lại từ nhật ký",
+        "Read model differs from one rebuilt from the log",
+    ),
     "bundle_malformed": ("Gói kiểm toán sai định dạng", "Audit bundle is malformed"),
 }
 
@@ -48,8 +74,12 @@ class Finding:
 
     def as_dict(self, lang: str = "vi") -> dict:
         vi, en = KINDS[self.kind]
-        return {"kind": self.kind, "position": self.position,
-                "message": en if lang == "en" else vi, "detail": self.detail}
+        return {
+            "kind": self.kind,
+            "position": self.position,
+            "message": en if lang == "en" else vi,
+            "detail": self.detail,
+        }
 
     def text(self, lang: str = "vi") -> str:
         vi, en = KINDS[self.kind]

@@ -33,12 +33,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     else:
         print(f"Đang dựng mùa đánh giá mẫu ở {data_dir} ...", flush=True)
         info = seed(data_dir)
-        print(f"Đã ghi {info['commands']} lệnh có chữ ký ({info['adjustments']} điều chỉnh "
-              f"thẩm định); nhật ký có {info['log_size']} sự kiện.")
+        print(
+            f"Đã ghi {info['commands']} lệnh có chữ ký ({info['adjustments']} điều chỉnh "
+            f"thẩm định); nhật ký có {info['log_size']} sự kiện."
+        )
     with open_app(data_dir) as app:
         report = verify(StoreSource(app.tlog, app.evidence))
-    print(f"parindex verify: {report.events_checked} sự kiện, "
-          + ("mọi kiểm tra đều đạt." if report.ok else f"{len(report.findings)} phát hiện!"))
+    print(
+        f"parindex verify: {report.events_checked} sự kiện, "
+        + ("mọi kiểm tra đều đạt." if report.ok else f"{len(report.findings)} phát hiện!")
+    )
     if not report.ok:
         for f in report.findings[:20]:
             print("  " + f.text())
@@ -48,8 +52,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 0
     from interfaces.http.server import serve
 
-    print(f"Đang phục vụ API tại http://{args.host}:{args.port} (Ctrl-C để dừng) ...",
-          flush=True)
+    print(f"Đang phục vụ API tại http://{args.host}:{args.port} (Ctrl-C để dừng) ...", flush=True)
     serve(str(data_dir), host=args.host, port=args.port, workers=2, timeout=60)
     return 0
 
@@ -73,7 +76,8 @@ Thử tiếp / What to try next
   parindex score set --cycle {CYCLE} --unit {unit} --leaf 1.1.1 --points 1 \\
       --note "Kế hoạch 15/KH-UBND ban hành đúng hạn" --key {k}/officer-{unit}.key
   parindex evidence add --cycle {CYCLE} --unit {unit} --leaves 1.1.1 \\
-      --number 15/KH-UBND --date 2025-01-10 --issuer "UBND xã Hóa Thượng" --key {k}/officer-{unit}.key
+      --number 15/KH-UBND --date 2025-01-10 --issuer "UBND xã Hóa Thượng" \\
+      --key {k}/officer-{unit}.key
   # Tổ giúp việc thẩm định điều chỉnh, bắt buộc nêu lý do:
   parindex appraise --cycle {CYCLE} --unit {unit} --leaf 1.1.1 --points 0.5 \\
       --reason "Kế hoạch ban hành chậm" --key {k}/appraiser-1.key

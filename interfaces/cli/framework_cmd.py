@@ -19,7 +19,8 @@ from interfaces.framework_io.show import format_tree, tree_json
 
 def register(sub: argparse._SubParsersAction) -> None:
     fw = sub.add_parser("framework", help="bộ tiêu chí / criteria frameworks").add_subparsers(
-        dest="framework_command", required=True, metavar="ACTION")
+        dest="framework_command", required=True, metavar="ACTION"
+    )
     p = fw.add_parser("check", help="kiểm tra bảng, không nhập / check a table, import nothing")
     p.add_argument("file")
     add_json(p)
@@ -35,7 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--level", required=True, help="commune | district | province")
     p.add_argument("--year", required=True)
     p.add_argument("--source", default=None, help="văn bản nguồn / source document")
-    p.add_argument("--bands", default=None, help="vd. xuat_sac:90,tot:80,kha:70,trung_binh:50,yeu:0")
+    p.add_argument(
+        "--bands", default=None, help="vd. xuat_sac:90,tot:80,kha:70,trung_binh:50,yeu:0"
+    )
     p.add_argument("--slug", default=None)
     p.add_argument("--version", default=1)
     p.add_argument("--supersedes", default=None, help="slug@version được thay thế")
@@ -69,48 +72,88 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_check(args: argparse.Namespace) -> int:
     report = check_table(args.file)
     if args.json:
-        print(json.dumps({
-            "ok": report.ok, "nodes": report.nodes, "leaves": report.leaves,
-            "max_total": str(report.max_total),
-            "totals": {k: str(v) for k, v in report.totals.items()},
-            "areas": [{"code": a.code, "label": a.label, "title": a.title,
-                       "max_points": str(a.max_points),
-                       "scores": {k: str(v) for k, v in a.scores.items()}} for a in report.areas],
-            "parent_mismatches": [m.__dict__ | {"typed": str(m.typed), "computed": str(m.computed)}
-                                  for m in report.mismatches],
-            "warnings": [w.as_dict() for w in report.warnings],
-        }, ensure_ascii=False, indent=2, default=str))
+        print(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "nodes": report.nodes,
+                    "leaves": report.leaves,
+                    "max_total": str(report.max_total),
+                    "totals": {k: str(v) for k, v in report.totals.items()},
+                    "areas": [
+                        {
+                            "code": a.code,
+                            "label": a.label,
+                            "title": a.title,
+                            "max_points": str(a.max_points),
+                            "scores": {k: str(v) for k, v in a.scores.items()},
+                        }
+                        for a in report.areas
+                    ],
+                    "parent_mismatches": [
+                        m.__dict__ | {"typed": str(m.typed), "computed": str(m.computed)}
+                        for m in report.mismatches
+                    ],
+                    "warnings": [w.as_dict() for w in report.warnings],
+                },
+                ensure_ascii=False,
+                indent=2,
+                default=str,
+            )
+        )
     else:
         print(format_text(report))
     return 0 if report.ok else 1
 
 
 def _publish(args: argparse.Namespace, framework) -> dict:
-    receipt = submit(args.data_dir, args.admin_key,
-                     {"type": "publish_framework", "framework": to_dict(framework)})
-    return {"framework": str(framework.id), "leaves": len(framework.leaves),
-            "max_total": str(framework.max_total), "receipt": receipt}
+    receipt = submit(
+        args.data_dir,
+        args.admin_key,
+        {"type": "publish_framework", "framework": to_dict(framework)},
+    )
+    return {
+        "framework": str(framework.id),
+        "leaves": len(framework.leaves),
+        "max_total": str(framework.max_total),
+        "receipt": receipt,
+    }
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    meta = FrameworkMeta.create(name=args.name, jurisdiction=args.jurisdiction,
-                                level=args.level, year=args.year, source=args.source,
-                                bands=args.bands, slug=args.slug, version=args.version,
-                                supersedes=args.supersedes)
+    meta = FrameworkMeta.create(
+        name=args.name,
+        jurisdiction=args.jurisdiction,
+        level=args.level,
+        year=args.year,
+        source=args.source,
+        bands=args.bands,
+        slug=args.slug,
+        version=args.version,
+        supersedes=args.supersedes,
+    )
     result = parse_table(args.file, meta)
     report = report_of(result)
     out = _publish(args, result.framework)
     out["warnings"] = [w.as_dict() for w in result.warnings]
-    emit(args, out, format_text(report) + f"\n\nĐã công bố {out['framework']} "
-         f"({out['leaves']} tiêu chí thành phần, {out['max_total']} điểm); "
-         f"vị trí nhật ký {out['receipt']['log_index']}.")
+    emit(
+        args,
+        out,
+        format_text(report) + f"\n\nĐã công bố {out['framework']} "
+        f"({out['leaves']} tiêu chí thành phần, {out['max_total']} điểm); "
+        f"vị trí nhật ký {out['receipt']['log_index']}.",
+    )
     return 0
 
 
 def cmd_install(args: argparse.Namespace) -> int:
     out = _publish(args, load_bundled(args.name))
-    emit(args, out, f"Đã cài {out['framework']} ({out['leaves']} tiêu chí thành phần, "
-         f"{out['max_total']} điểm); vị trí nhật ký {out['receipt']['log_index']}.")
+    emit(
+        args,
+        out,
+        f"Đã cài {out['framework']} ({out['leaves']} tiêu chí thành phần, "
+        f"{out['max_total']} điểm); vị trí nhật ký {out['receipt']['log_index']}.",
+    )
     return 0
 
 
@@ -120,8 +163,12 @@ def _framework(args: argparse.Namespace):
     with open_app(args.data_dir) as app:
         framework = app.framework(args.id)
     if framework is None:
-        raise DomainError("framework_not_found", f"Không có bộ tiêu chí {args.id}.",
-                          f"No framework {args.id}.", status=404)
+        raise DomainError(
+            "framework_not_found",
+            f"Không có bộ tiêu chí {args.id}.",
+            f"No framework {args.id}.",
+            status=404,
+        )
     return framework
 
 
@@ -133,10 +180,20 @@ def cmd_list(args: argparse.Namespace) -> int:
         topic = "domain.framework_record:PublishedFramework.Published"
         for n in app.recorder.select_notifications(start=None, limit=10_000, topics=[topic]):
             event = app.mapper.to_domain_event(n)
-            rows.append({"id": event.framework_id, "name": event.framework["name"],
-                         "year": event.framework["year"], "digest": event.digest})
-    emit(args, rows, "\n".join(f"{r['id']}  {r['name']} ({r['year']})" for r in rows)
-         or "Chưa có bộ tiêu chí nào.")
+            rows.append(
+                {
+                    "id": event.framework_id,
+                    "name": event.framework["name"],
+                    "year": event.framework["year"],
+                    "digest": event.digest,
+                }
+            )
+    emit(
+        args,
+        rows,
+        "\n".join(f"{r['id']}  {r['name']} ({r['year']})" for r in rows)
+        or "Chưa có bộ tiêu chí nào.",
+    )
     return 0
 
 
