@@ -265,7 +265,9 @@ def _given(points, done, numerator, denominator, not_applicable) -> dict:
         "denominator": denominator,
         "not_applicable": not_applicable,
     }
-    return {k: v for k, v in values.items() if v is not None and v is not False}
+    # "done": false is an answer ("not done"); only a false not_applicable is noise.
+    return {k: v for k, v in values.items()
+            if v is not None and not (k == "not_applicable" and v is False)}
 
 
 def _require_text(value: object, name: str) -> None:

@@ -43,11 +43,19 @@ class Meta(NamedTuple):
         return (self.signed or {}).get("key_id")
 
 
+class ProjectionError(Exception):
+    """An event the projection could not apply; names its notification."""
+
+    def __init__(self, notification_id: int, topic: str, cause: BaseException):
+        super().__init__(f"notification {notification_id} ({topic}): {cause!r}")
+        self.notification_id = notification_id
+        self.topic = topic
+
+
 class Projector:
     def __init__(self, *, keep_units: bool = False, defer_scores: bool = False):
         self.frameworks = FrameworkCache()
         self.unit_of: dict[str, tuple[str, str]] = {}  # assessment aggregate id -> key
-        self.key_of: dict[str, str] = {}  # key aggregate id -> key_id
         self.actors: dict[str, tuple[str | None, str | None]] = {}  # key_id -> name, role
         self.keep_units = keep_units
         self.defer_scores = defer_scores
@@ -61,7 +69,10 @@ class Projector:
         for meta, event in events:
             handler = HANDLERS.get(meta.topic)
             if handler is not None:
-                handler(batch, event, meta)
+                try:
+                    handler(batch, event, meta)
+                except Exception as exc:
+                    raise ProjectionError(meta.notification_id, meta.topic, exc) from exc
             count += 1
         batch.flush()
         return count

@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from projections.apply import HANDLERS, Meta, Projector
+from projections.apply import HANDLERS, Meta, ProjectionError, Projector
 from projections.rows import utc_text
 from projections.store import ReadModel
 from projections.wakeup import Wakeup
@@ -23,15 +23,6 @@ from projections.wakeup import Wakeup
 log = logging.getLogger(__name__)
 BATCH_SIZE = 1000
 MAX_BATCH_SIZE = 20_000
-
-
-class ProjectionError(Exception):
-    """An event the projection could not apply; names its notification."""
-
-    def __init__(self, notification_id: int, topic: str, cause: BaseException):
-        super().__init__(f"notification {notification_id} ({topic}): {cause!r}")
-        self.notification_id = notification_id
-        self.topic = topic
 
 
 class Follower:
@@ -93,15 +84,7 @@ class Follower:
                 return None
             if last <= position:
                 return 0  # another follower of this file got here first
-            fresh = [(m, e) for m, e in items if m.notification_id > position]
-            try:
-                self.projector.apply(cur, fresh)
-            except ProjectionError:
-                raise
-            except Exception as exc:
-                failing = fresh[0][0] if fresh else None
-                raise ProjectionError(failing.notification_id if failing else last,
-                                      failing.topic if failing else "", exc) from exc
+            self.projector.apply(cur, [(m, e) for m, e in items if m.notification_id > position])
             self.read_model.record_position(cur, last)
         return sum(1 for n in notifications if n.id > position)
 
@@ -112,17 +95,16 @@ class Follower:
         ids: dict[Any, str] = {}
         out = []
         for n in wanted:
-            try:
-                event = decode(n)
-            except Exception as exc:
-                raise ProjectionError(n.id, n.topic, exc) from exc
             oid = ids.get(n.originator_id)
             if oid is None:
                 oid = ids[n.originator_id] = str(n.originator_id)
+            try:
+                event = decode(n)
+                at = utc_text(event.timestamp)
+            except Exception as exc:
+                raise ProjectionError(n.id, n.topic, exc) from exc
             signed = getattr(event, "signed", None)
-            out.append((Meta(n.id, n.topic, oid, n.originator_version,
-                             leaves.get(n.id),
-                             utc_text(event.timestamp),
+            out.append((Meta(n.id, n.topic, oid, n.originator_version, leaves.get(n.id), at,
                              signed if isinstance(signed, dict) else None), event))
         return out
 

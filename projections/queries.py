@@ -8,9 +8,15 @@ them a `display` dict holds 2-place strings (half up) for printing. Times are
 UTC RFC 3339 with Z. `None` means unknown cycle/unit/leaf/evidence/framework:
 the API answers 404. Nothing here reads aggregates or recomputes totals.
 
-q.position() -> int                  last notification id applied (for
-                                     read-your-writes: compare with a receipt's
-                                     "position"; Follower.wait_for waits for it)
+q.position() -> int                  last notification id applied
+Read-your-writes: a receipt's "position" is a notification id; before reading,
+    follower.wait_for(position, timeout=2.0) -> bool (False: not there in time,
+    answer 503 or stale-with-position as the API decides).
+Wiring: before serving, open_current(app, path).close() (rebuilds the file if
+    missing, outdated or far behind; in a pre-forking server do it in the
+    master, before the fork). Then in each process: model = ReadModel(path),
+    follower = Follower(app, model), follower.start(interval=0.2),
+    q = Queries(model); follower.stop() and model.close() at exit.
 q.frameworks() -> [FrameworkSummary]     ordered by slug, version
 q.framework(id) -> Framework | None      id is "slug@version"
 q.cycles() -> [Cycle]                    ordered by year desc, cycle
@@ -32,7 +38,7 @@ Node = {code, label, title, parent, depth, position, max_points, note, is_leaf,
     rule: null | {kind, step, bands: [{threshold, points}], gated_by, na_policy}}
 Cycle = {cycle, name, framework, year, authority, province, unit_count,
     leaf_index, opened_at}
-CycleDetail = Cycle + {framework_name, bands, units: [{unit, name, position,
+CycleDetail = Cycle + {framework_name, bands, units: [{unit, name, position (0-based),
     self_total, appraised_total, index, band: Band | null,
     display: {self_total, appraised_total, index}}]}      (units in signed order)
 Band = {code, vi, en}

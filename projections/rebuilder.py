@@ -27,11 +27,16 @@ def digest(read_model: ReadModel) -> str:
 def _build(app: Any, path: str, stop: int | None = None,
            batch_size: int = 1000) -> tuple[ReadModel, int]:
     model = PrivateModel(path)
-    follower = Follower(app, model, batch_size=batch_size, max_batch_size=batch_size,
-                        projector=Projector(keep_units=True, defer_scores=True))
-    events = follower.catch_up(stop=stop)
-    with model.write() as cur:
-        follower.projector.finish(cur)
+    try:
+        follower = Follower(app, model, batch_size=batch_size, max_batch_size=batch_size,
+                            projector=Projector(keep_units=True, defer_scores=True))
+        events = follower.catch_up(stop=stop)
+        with model.write() as cur:
+            follower.projector.finish(cur)
+    except BaseException:
+        model.close()
+        _remove(path, f"{path}-journal", f"{path}-wal", f"{path}-shm")
+        raise
     return model, events
 
 
@@ -65,10 +70,19 @@ def rebuild(app: Any, path: str | os.PathLike, *, batch_size: int = 1000) -> dic
 
 
 def _remove_old(path: str, old: str | None) -> None:
-    stale = [f"{path}-wal", f"{path}-shm"]  # of a plain file that `path` was
-    if old is not None and old != path and old != os.path.realpath(path):
+    """Removes the previous generation (only a file this module made) and the
+    WAL files of a plain file that `path` was before it became a link."""
+    stale = [f"{path}-wal", f"{path}-shm"]
+    directory, name = os.path.split(path)
+    if (old is not None and old != os.path.realpath(path)
+            and os.path.dirname(old) == os.path.realpath(directory)
+            and os.path.basename(old).startswith(f"{name}.") and old.endswith(".gen")):
         stale += [old, f"{old}-wal", f"{old}-shm"]
-    for name in stale:
+    _remove(*stale)
+
+
+def _remove(*names: str) -> None:
+    for name in names:
         try:
             os.remove(name)
         except FileNotFoundError:

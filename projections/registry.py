@@ -25,7 +25,6 @@ def key_registered(b: Batch, e: Any, m: Meta) -> None:
     b.cur.execute(upsert_sql("keys"), (
         e.key_id, m.originator_id, e.public_key, e.display_name, e.role, e.scope, "active",
         m.leaf_index, m.at, m.actor, getattr(e, "rotated_from", None), None, None, None, None))
-    b.p.key_of[m.originator_id] = e.key_id
     b.p.actors[e.key_id] = (e.display_name, e.role)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -32,8 +33,20 @@ def _worker_exit(_server: Any, worker: Any) -> None:
         extensions["parindex"].close()
 
 
+def prepare_read_model(data_dir: str) -> None:
+    """Before forking: bring the read model up to date in one pass (a rebuild is
+    far faster than catching up batch by batch), so workers start current."""
+    from application.deployment import open_app
+    from interfaces.http.app import READ_MODEL_FILE
+    from projections.rebuilder import open_current
+
+    with open_app(data_dir) as app:
+        open_current(app, str(Path(data_dir) / READ_MODEL_FILE)).close()
+
+
 def serve(data_dir: str, host: str = "127.0.0.1", port: int = 8080, workers: int = 2,
           timeout: int = 60) -> None:
+    prepare_read_model(data_dir)
     Server(data_dir, {
         "bind": f"{host}:{port}", "workers": workers, "worker_class": "sync",
         "timeout": timeout, "accesslog": "-", "errorlog": "-", "preload_app": False,

@@ -12,11 +12,18 @@ import pytest
 
 from domain.framework import to_dict
 from interfaces.bundled import load_bundled
-from projections.follower import Follower, compare, digest, open_current, rebuild
+from projections.follower import (
+    Follower,
+    ProjectionError,
+    compare,
+    digest,
+    open_current,
+    rebuild,
+)
 from projections.queries import Queries
 from projections.store import ReadModel
 from tests.integration.test_projections_scenario import TN, Scenario, build_scenario
-from tests.support import Env, command, new_key, register_command
+from tests.support import Env, command, new_key, register_command, set_event_state
 
 
 @pytest.fixture(scope="module")
@@ -231,6 +238,22 @@ def test_a_background_follower_picks_up_new_events(env, tmp_path):
     finally:
         follower.stop()
     assert follower.last_error is None
+
+
+def test_an_event_that_cannot_be_applied_is_named_and_nothing_of_its_batch_is_kept(env,
+                                                                                   tmp_path):
+    officer = small_cycle(env)
+    receipt = self_score(env, officer, "1.1.1", "1")
+    follow(env.app, tmp_path / "before.sqlite").close()  # followed while the event was sound
+    set_event_state(env.app, receipt["log_index"], b'{"timestamp": "not a time"}')
+    model = ReadModel(tmp_path / "r.sqlite")
+    with pytest.raises(ProjectionError) as failure:
+        Follower(env.app, model).catch_up()
+    assert failure.value.notification_id == receipt["position"]
+    assert model.position() == 0  # the whole batch rolled back with it
+    [finding] = compare(env.app, tmp_path / "before.sqlite")
+    assert finding["kind"] == "read_model_rebuild_failed"
+    assert finding["notification_id"] == receipt["position"]
 
 
 def test_keys_read_back_as_active_revoked_and_rotated(env, tmp_path):
