@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -11,6 +12,7 @@ from domain.actors import Role, Scope
 KEY_NAMESPACE = uuid5(NAMESPACE_URL, "https://parindex/keys")
 
 
+@lru_cache(maxsize=65536)
 def key_aggregate_id(key_id: str) -> UUID:
     return uuid5(KEY_NAMESPACE, key_id)
 

@@ -22,6 +22,7 @@ class Context:
     signed: SignedCommand
     key: ActorKey
     now: datetime
+    attempt: int = 0  # > 0 when retrying after a conflicting concurrent write
     cache: dict[str, Any] = field(default_factory=dict)
 
     @property

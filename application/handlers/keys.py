@@ -55,7 +55,11 @@ def _new_key(ctx: Context, problems: Problems, rotated_from: str | None = None) 
     name = c.get("display_name")
     _check_name(problems, name)
     problems.raise_if_any()
-    if ctx.app.find_key(c["key_id"]) is not None:
+    # A key's aggregate id is derived from its key id, so the store's unique
+    # (id, version 1) refuses a second registration in the same transaction.
+    # The first try leans on that; a retry after such a conflict looks, so the
+    # client gets the clear key_exists rather than a version conflict.
+    if ctx.attempt > 0 and ctx.app.find_key(c["key_id"]) is not None:
         raise DomainError("key_exists", "Khóa này đã được đăng ký.",
                           "This key is already registered.", field="key_id", status=409)
     return ActorKey(

@@ -55,6 +55,8 @@ class LogTables:
         blob = "BLOB" if self.dialect == "sqlite" else "BYTEA"
         big = "INTEGER" if self.dialect == "sqlite" else "BIGINT"
         serial = "INTEGER PRIMARY KEY" if self.dialect == "sqlite" else "BIGSERIAL PRIMARY KEY"
+        # SQLite: one B-tree instead of table + index, so a commit writes fewer pages.
+        clustered = " WITHOUT ROWID" if self.dialect == "sqlite" else ""
         return [
             f"CREATE TABLE IF NOT EXISTS {self.leaves} (leaf_index {big} PRIMARY KEY, "
             f"originator_id TEXT NOT NULL, originator_version {big} NOT NULL, "
@@ -62,11 +64,12 @@ class LogTables:
             f"CREATE INDEX IF NOT EXISTS parindex_log_leaves_event "
             f"ON {self.leaves} (originator_id, originator_version)",
             f"CREATE TABLE IF NOT EXISTS {self.nodes} (level INTEGER NOT NULL, "
-            f"idx {big} NOT NULL, hash {blob} NOT NULL, PRIMARY KEY (level, idx))",
+            f"idx {big} NOT NULL, hash {blob} NOT NULL, PRIMARY KEY (level, idx)){clustered}",
             f"CREATE TABLE IF NOT EXISTS {self.state} (id INTEGER PRIMARY KEY, "
             f"size {big} NOT NULL, frontier {blob} NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS {self.commands} (command_id TEXT PRIMARY KEY, "
-            f"digest TEXT NOT NULL, first_leaf {big} NOT NULL, leaf_count INTEGER NOT NULL)",
+            f"digest TEXT NOT NULL, first_leaf {big} NOT NULL, leaf_count INTEGER NOT NULL)"
+            f"{clustered}",
             f"CREATE TABLE IF NOT EXISTS {self.checkpoints} (id {serial}, "
             f"size {big} NOT NULL, root {blob} NOT NULL, note TEXT NOT NULL, "
             f"issued_at TEXT NOT NULL)",

@@ -349,23 +349,22 @@ def test_a_command_that_loses_the_race_at_the_store_gets_the_winners_receipt(
 
 def test_a_command_that_loses_the_race_before_deciding_gets_the_winners_receipt(
         env: Env, monkeypatch: pytest.MonkeyPatch):
-    # Server B found the id unused; server A stores the command before B's
-    # handler runs, so B's handler sees the key already registered. That is
-    # still the same command: B must answer with A's receipt, not key_exists.
+    # Server B has looked up the signer; server A stores the same command before
+    # B's handler decides. That is still the same command: B must answer with
+    # A's receipt, not key_exists or a second copy.
     envelope = env.admin.sign(register_command(env.admin, new_key()))
     b = open_app(env.data_dir)
     try:
-        real = b._replayed
+        real = b.find_key
         won = []
 
-        def a_wins_meanwhile(signed):
+        def a_wins_meanwhile(key_id, **kw):
+            found = real(key_id, **kw)
             if not won:
-                found = real(signed)
                 won.append(env.app.handle(envelope))
-                return found
-            return real(signed)
+            return found
 
-        monkeypatch.setattr(b, "_replayed", a_wins_meanwhile)
+        monkeypatch.setattr(b, "find_key", a_wins_meanwhile)
         size = env.app.tlog.size()
         assert b.handle(envelope) == {**won[0], "replayed": True}
         assert Written.read(env.app).size == size + 1
