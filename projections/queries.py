@@ -199,20 +199,37 @@ class Queries:
                 return None
             cur.execute("SELECT COUNT(*) AS n FROM unit_totals WHERE cycle = ?", (cycle,))
             total = int(cur.fetchone()["n"])
+            # Walk the (cycle, index, total) index for just this page, then rank
+            # it: a row's rank is 1 + the rows strictly above it. Counting those
+            # once for the page's first row and carrying on keeps a page O(page
+            # + offset) on the index, not a window over the whole cycle.
             cur.execute(
-                "SELECT * FROM (SELECT t.*, RANK() OVER (ORDER BY t.index_key DESC, "
-                "t.total_key DESC) AS rank FROM unit_totals t WHERE t.cycle = ?) "
-                "ORDER BY rank, position, unit LIMIT ? OFFSET ?",
+                "SELECT * FROM unit_totals WHERE cycle = ? "
+                "ORDER BY index_key DESC, total_key DESC, position, unit LIMIT ? OFFSET ?",
                 (cycle, max(0, int(limit)), max(0, int(offset))))
+            page = cur.fetchall()
+            ranks: list[int] = []
+            for i, r in enumerate(page):
+                if i and (r["index_key"], r["total_key"]) == (
+                        page[i - 1]["index_key"], page[i - 1]["total_key"]):
+                    ranks.append(ranks[-1])
+                elif i:
+                    ranks.append(max(0, int(offset)) + i + 1)
+                else:
+                    cur.execute(
+                        "SELECT COUNT(*) AS n FROM unit_totals WHERE cycle = ? AND "
+                        "(index_key > ? OR (index_key = ? AND total_key > ?))",
+                        (cycle, r["index_key"], r["index_key"], r["total_key"]))
+                    ranks.append(int(cur.fetchone()["n"]) + 1)
             rows = [{
-                "rank": r["rank"], "unit": r["unit"], "unit_name": r["unit_name"],
+                "rank": rank, "unit": r["unit"], "unit_name": r["unit_name"],
                 "self_total": r["self_total"], "appraised_total": r["appraised_total"],
                 "applicable_max": r["applicable_max"], "self_index": r["self_index"],
                 "index": r["index"], "band": band(r["band_code"], r["band_vi"], r["band_en"]),
                 "display": {"self_total": shown(r["self_total"]),
                             "appraised_total": shown(r["appraised_total"]),
                             "index": shown(r["index"])},
-            } for r in cur.fetchall()]
+            } for r, rank in zip(page, ranks, strict=True)]
         return {"cycle": cycle, "framework": row["framework"], "total": total,
                 "limit": limit, "offset": offset, "rows": rows}
 

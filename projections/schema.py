@@ -83,14 +83,14 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
 INDEXES: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("keys", ("aggregate_id",), True),
     ("units", ("assessment_id",), True),
-    ("unit_totals", ("cycle", "index_key", "total_key"), False),
+    ("unit_totals", ("cycle", "index_key", "total_key", "position", "unit"), False),
 )
 
 TRACKING_TABLE = "tracking"
 
 # Bump when a table or column changes: a file of another version is rebuilt
 # (projections.rebuilder.open_current), never migrated; it is disposable.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def columns(table: str) -> tuple[str, ...]:
