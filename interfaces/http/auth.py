@@ -43,7 +43,7 @@ def signed_key() -> ActorKey:
     except ValueError as e:
         raise HttpProblem("malformed_signature_header", str(e), str(e)) from None
     app = services().app
-    key = app.find_key(sig.key_id)
+    key = app.find_key(sig.key_id, for_update=False)
     if key is None:
         raise HttpProblem("unknown_key", f"'{sig.key_id}'", f"'{sig.key_id}'")
     if not verify(unb64(key.public_key), sig, request.method, request_target(),
@@ -71,7 +71,7 @@ def may_upload(key: ActorKey) -> None:
 
 def readable_cycle(key: ActorKey, code: str) -> Cycle:
     """The cycle, if the key's scope reaches it (its ranking, its unit list)."""
-    cycle = services().app.get(Cycle.create_id(code))
+    cycle = services().app.get(Cycle.create_id(code), for_update=False)
     if cycle is None:
         raise NotFound(f"kỳ đánh giá {code}", f"cycle {code}", code="cycle_not_found")
     scope = key.scope_obj
