@@ -50,7 +50,8 @@ class Follower:
         with self._lock:
             return self._catch_up(max_batches, stop)
 
-    def _catch_up(self, max_batches: int | None, stop: int | None) -> int:
+    def _catch_up(self, max_batches: int | None, stop: int | None,
+                  timeout: float | None = None) -> int:
         """Batch by batch; each full batch makes the next one larger (up to
         `max_batch_size`): far behind, fewer batches mean fewer score
         recomputations, since a unit is recomputed once per batch it changes in."""
@@ -62,7 +63,7 @@ class Follower:
                 after, size, stop, inclusive_of_start=False)
             if not notifications:
                 break
-            done = self._write(after, notifications, self._decode(notifications))
+            done = self._write(after, notifications, self._decode(notifications), timeout)
             if done is None:
                 continue  # the file was swapped for one further behind: read again
             applied += done
@@ -73,12 +74,12 @@ class Follower:
         return applied
 
     def _write(self, after: int, notifications: Sequence[Any],
-               items: list[tuple[Meta, Any]]) -> int | None:
+               items: list[tuple[Meta, Any]], timeout: float | None = None) -> int | None:
         """Applies the notifications read after position `after` that the file
         still lacks; None if the file is now behind `after` (a rebuild swapped
         in a generation that is further behind), as applying would leave a gap."""
         last = notifications[-1].id
-        with self.read_model.write() as cur:
+        with self.read_model.write(timeout) as cur:
             position = self.read_model.position_in(cur)
             if position < after:
                 return None
@@ -147,7 +148,9 @@ class Follower:
                 return False
             if self._lock.acquire(timeout=remaining):
                 try:
-                    self._catch_up(1, None)
+                    # Bounded too: another writer of the file (a worker applying a
+                    # large batch) must not hold this read past `timeout`.
+                    self._catch_up(1, None, max(deadline - time.monotonic(), 0.001))
                 finally:
                     self._lock.release()
             else:

@@ -88,14 +88,24 @@ class ReadModel:
 
     # -- transactions ----------------------------------------------------------
     @contextmanager
-    def write(self) -> Iterator[SQLiteCursor]:
-        """One IMMEDIATE write transaction; commits on success, rolls back on error."""
+    def write(self, timeout: float | None = None) -> Iterator[SQLiteCursor]:
+        """One IMMEDIATE write transaction; commits on success, rolls back on error.
+
+        `timeout`: at most this many seconds waiting for another writer's lock
+        (default LOCK_TIMEOUT), then sqlite3.OperationalError ("database is locked")."""
         self._follow_swap()
         with self.datastore.get_connection(commit=True) as conn:
             cur = conn.cursor()
             cur.execute(f"PRAGMA synchronous={self.synchronous}")
             cur.execute("PRAGMA cache_size=-65536")  # 64 MiB: a batch's pages stay hot
-            cur.execute("BEGIN IMMEDIATE")
+            if timeout is None:
+                cur.execute("BEGIN IMMEDIATE")
+            else:
+                cur.execute(f"PRAGMA busy_timeout={int(max(timeout, 0.0) * 1000)}")
+                try:
+                    cur.execute("BEGIN IMMEDIATE")
+                finally:  # the pooled connection keeps its usual wait
+                    cur.execute(f"PRAGMA busy_timeout={LOCK_TIMEOUT * 1000}")
             try:
                 yield cur
             except BaseException:
@@ -186,8 +196,8 @@ class PrivateModel(ReadModel):
         pass
 
     @contextmanager
-    def write(self) -> Iterator[SQLiteCursor]:
-        assert self._conn is not None, "closed"
+    def write(self, timeout: float | None = None) -> Iterator[SQLiteCursor]:
+        assert self._conn is not None, "closed"  # exclusive: no one else to wait for
         with self._lock:
             cur = SQLiteCursor(self._conn.cursor())
             cur.execute("BEGIN IMMEDIATE")

@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -33,9 +34,17 @@ from application.transparency.leaf import event_leaf_hash
 from domain.framework import to_dict
 from interfaces.bundled import load_bundled
 from interfaces.client import ApiError, Client
-from interfaces.http.app import READ_MODEL_FILE
+from interfaces.http.app import READ_MODEL_FILE, create_app, services_of
 from projections.store import ReadModel, combine
-from tests.e2e.http_support import AUTHORITY, CYCLE, PROVINCE, UNITS, Served
+from tests.e2e.http_support import (
+    AUTHORITY,
+    CYCLE,
+    PROVINCE,
+    UNITS,
+    Http,
+    Served,
+    assert_problem,
+)
 from tests.support import (
     PG_SKIP_REASON,
     drop_pg_schema,
@@ -260,10 +269,8 @@ def test_concurrent_writers_on_both_servers_leave_one_contiguous_log(cluster, se
                              "note": f"Tự chấm qua máy chủ {'AB'[half]}"})
                 for lf in leaves[half::2]]
 
-    started = time.monotonic()
     with ThreadPoolExecutor(2) as pool:
         receipts = [r for part in pool.map(writer, (0, 1)) for r in part]
-    elapsed = time.monotonic() - started
     assert len(receipts) == 100 and not any(r["replayed"] for r in receipts)
     assert len({r["log_index"] for r in receipts}) == 100
     assert len({r["position"] for r in receipts}) == 100
@@ -309,7 +316,6 @@ def test_concurrent_writers_on_both_servers_leave_one_contiguous_log(cluster, se
         assert run.returncode == 0, (out.decode()[-3000:], err.decode()[-3000:])
         report = json.loads(out)
         assert report["ok"] is True and report["size"] >= size
-    print(f"100 commands through two servers in {elapsed:.2f} s")
 
 
 # -- 3. positions beyond the log, and a read model that cannot move ------------------------------
@@ -325,6 +331,20 @@ def test_a_position_beyond_the_log_is_409_at_once(cluster, season):
     assert time.monotonic() - started < 2
 
 
+@contextmanager
+def holding_write_lock(read_model: Path) -> Iterator[None]:
+    """Another process holds the read model's write lock: no follower of that file
+    can apply anything (reads still work: WAL)."""
+    lock = sqlite3.connect(read_model, isolation_level=None, timeout=10)
+    try:
+        lock.execute("BEGIN IMMEDIATE")
+        yield
+    finally:
+        if lock.in_transaction:
+            lock.rollback()
+        lock.close()
+
+
 def test_a_position_b_cannot_reach_is_503_within_the_bound_then_served(cluster, season):
     officer_a = cluster.client(cluster.a, season.officer)
     reader = cluster.client(cluster.b, season.officer)
@@ -333,11 +353,7 @@ def test_a_position_b_cannot_reach_is_503_within_the_bound_then_served(cluster, 
                                            "points": "0.5"})["position"]
     reader.scores(CYCLE, UNITS[0])  # B is current
 
-    # Another process holds B's read-model write lock: B's projection cannot advance
-    # (its followers wait on the lock), while A and the log go on.
-    lock = sqlite3.connect(_read_model(cluster, 1), isolation_level=None, timeout=10)
-    try:
-        lock.execute("BEGIN IMMEDIATE")
+    with holding_write_lock(_read_model(cluster, 1)):  # B's projection cannot advance
         receipt = officer_a.send({"type": "record_self_score", "cycle": CYCLE,
                                   "unit": UNITS[0], "leaf": "1.1.2", "points": "1"})
         reader.last_position = receipt["position"]
@@ -347,15 +363,38 @@ def test_a_position_b_cannot_reach_is_503_within_the_bound_then_served(cluster, 
         waited = time.monotonic() - started
         assert (info.value.status, info.value.code) == (503, "projection_lagging")
         assert READ_WAIT - 0.5 <= waited < READ_WAIT + 2.5, waited
-        # A, reading its own read model, has it; a read on B without a position
-        # answers at once from what B has.
+        # A, on its own read model, has the write; B without a position answers at
+        # once from what it has.
         a_reader = cluster.client(cluster.a, season.officer)
         a_reader.last_position = receipt["position"]
         assert _leaf_node(a_reader.scores(CYCLE, UNITS[0]), "1.1.2")["self_score"] == "1"
         stale = cluster.client(cluster.b, season.officer)
         assert _leaf_node(stale.scores(CYCLE, UNITS[0]), "1.1.2")["self_score"] == "0.5"
-    finally:
-        lock.rollback() if lock.in_transaction else None
-        lock.close()
     # Once the lock is gone, B catches up and the same read succeeds.
     assert _leaf_node(reader.scores(CYCLE, UNITS[0]), "1.1.2")["self_score"] == "1"
+
+
+def test_a_read_that_catches_up_itself_is_bounded_too(cluster, season):
+    """B's app with its follower stopped: the read's own catch-up meets the lock
+    another writer of the file holds, and still answers within `read_wait`."""
+    flask = create_app(cluster.dirs[1], follow=True, read_wait=1.0)
+    try:
+        services_of(flask).follower.stop()
+        http = Http(flask.test_client())
+        officer = key_from_file(season.officer)
+        officer_a = cluster.client(cluster.a, season.officer)
+        with holding_write_lock(_read_model(cluster, 1)):
+            receipt = officer_a.send({"type": "record_self_score", "cycle": CYCLE,
+                                      "unit": UNITS[0], "leaf": "1.2.2", "points": "0.5"})
+            path = f"/api/v1/cycles/{CYCLE}/units/{UNITS[0]}/scores?position={receipt['position']}"
+            started = time.monotonic()
+            resp = http.get(path, officer)
+            waited = time.monotonic() - started
+            assert_problem(resp, 503, "projection_lagging")
+            assert resp.headers["Retry-After"] == "1"
+            assert waited < 2.5, waited
+        resp = http.get(path, officer)
+        assert resp.status_code == 200
+        assert _leaf_node(resp.get_json(), "1.2.2")["self_score"] == "0.5"
+    finally:
+        services_of(flask).close()
