@@ -8,12 +8,15 @@ appraiser of dong-hy. `Http` wraps Flask's test client and signs like a client.
 
 from __future__ import annotations
 
+import atexit
 import json
+import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,17 @@ from application.signing import keys
 from domain.framework import to_dict
 from interfaces.bundled import load_bundled
 from interfaces.http.signing import authorization
-from tests.support import Env, Key, command, make_env, new_key, register_command
+from tests.support import (
+    Env,
+    Key,
+    command,
+    drop_pg_schema,
+    make_env,
+    new_key,
+    pg_base_url,
+    pg_schema_url,
+    register_command,
+)
 
 CYCLE, PROVINCE, AUTHORITY = "tn-2025", "thai-nguyen", "dong-hy"
 UNITS = ("xa-01", "xa-02", "xa-03")
@@ -71,8 +84,27 @@ class World:
         return self.env.admin
 
 
+_PG_SCHEMAS: list[tuple[str, str]] = []
+
+
+def _world_database_url() -> str | None:
+    """PARINDEX_E2E_BACKEND=postgres runs the HTTP end-to-end tests with the event
+    store on PostgreSQL (.ci/run does a second pass that way); one fresh schema
+    per world, dropped when the test process ends."""
+    if os.environ.get("PARINDEX_E2E_BACKEND") != "postgres":
+        return None
+    base = pg_base_url()
+    if base is None:
+        raise RuntimeError("PARINDEX_E2E_BACKEND=postgres needs PARINDEX_TEST_POSTGRES_URL")
+    if not _PG_SCHEMAS:
+        atexit.register(lambda: [drop_pg_schema(b, s) for b, s in _PG_SCHEMAS])
+    schema = f"t_{uuid.uuid4().hex}"
+    _PG_SCHEMAS.append((base, schema))
+    return pg_schema_url(base, schema)
+
+
 def make_world(root: Path) -> World:
-    env = make_env(root, None)
+    env = make_env(root, _world_database_url())
     framework = to_dict(load_bundled("thai-nguyen-2021-commune"))
     env.send(command(env.admin, "publish_framework", framework=framework))
     env.send(command(env.admin, "open_cycle", cycle=CYCLE, name="Kỳ đánh giá 2025",
