@@ -91,9 +91,14 @@ def ranking_text(doc: dict) -> str:
 
 def _step(e: dict) -> str:
     kind = KINDS.get(e.get("kind"), e.get("kind"))
-    text = (f"#{e.get('seq')} {local_time(e.get('at'))}  {kind}: {_value(e.get('new_value'))}")
+    text = f"#{e.get('seq')} {local_time(e.get('at'))}  {kind}: "
     if e.get("new_points") is not None:
-        text += f" → {e['new_points']} điểm"
+        # The change a council or MTTQ reads first: from what to what.
+        old = e.get("old_points")
+        text += f"{old if old is not None else '—'} → {e['new_points']} điểm"
+        text += f" (nhập: {_value(e.get('new_value'))})"
+    else:
+        text += _value(e.get("new_value"))
     text += f" — {_actor(e.get('actor'))}"
     if e.get("reason"):
         text += f"; lý do: {e['reason']}"

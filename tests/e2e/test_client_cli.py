@@ -77,6 +77,8 @@ def test_an_officer_scores_adds_evidence_and_an_appraiser_adjusts(site, capsys):
     code, out, _ = run(capsys, parindex(site, "officer", "history", *UNIT, "--leaf", "1.1.1"))
     assert code == 0
     assert "tự chấm" in out and "thẩm định điều chỉnh" in out and "Ban hành muộn" in out
+    # Each change reads from what to what: nothing -> 1 when scored, 1 -> 0.5 on appraisal.
+    assert "tự chấm: — → 1 điểm" in out and "1 → 0.5 điểm" in out
 
     code, out, _ = run(capsys, parindex(site, "observer", "why", *UNIT, "--leaf", "1.1.1"))
     assert code == 0
