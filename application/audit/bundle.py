@@ -186,7 +186,7 @@ class BundleSource(Source):
             yield record
 
     def key_records(self) -> Iterable[Record]:
-        return [r for r in self._events(True) if r[4] and r[4].startswith(KEY_PREFIXES)]
+        return (r for r in self._events(True) if r[4] and r[4].startswith(KEY_PREFIXES))
 
     def records(self) -> Iterable[Record]:
         return self._events(False)
@@ -236,8 +236,8 @@ class StoreSource(Source):
 
     def key_records(self) -> Iterable[Record]:
         _, bound = self._snap()
-        return [self._record(e) for e in self.log.iter_events(topic_prefixes=KEY_PREFIXES)
-                if e.leaf_index < bound]
+        return (self._record(e) for e in self.log.iter_events(topic_prefixes=KEY_PREFIXES)
+                if e.leaf_index < bound)
 
     def records(self) -> Iterable[Record]:
         _, bound = self._snap()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -113,7 +114,7 @@ def check_signature(index: int, topic: str, state: bytes) -> list[tuple]:
     return findings
 
 
-def build_registry(key_records: list[Record]) -> tuple[dict[str, KeyInfo], dict | None, list]:
+def build_registry(key_records: Iterable[Record]) -> tuple[dict[str, KeyInfo], dict | None, list]:
     """The key registry by log position, from the genesis and key events in order.
 
     A registration counts only when signed by an admin key valid at that point;
@@ -123,22 +124,28 @@ def build_registry(key_records: list[Record]) -> tuple[dict[str, KeyInfo], dict 
     genesis: dict | None = None
     findings: list[tuple] = []
     # One command may write several leaves (a rotation writes two): a key stops
-    # after the last leaf of the command that revoked it, not in its middle.
-    command_end: dict[str, int] = {}
-    for index, _c, _o, _v, _t, state in key_records:
-        try:
-            command_end[json.loads(state)["signed"]["command"]] = index
-        except (ValueError, KeyError, TypeError):
-            continue
+    # after the last leaf of the command that revoked it, not in its middle. A
+    # command's leaves are contiguous, so remembering the last revoking command
+    # is enough; the registry is built in one pass over a stream.
+    revoking: tuple[str, list[str]] | None = None
+    seen = False
     for index, _claimed, _oid, _version, topic, state in key_records:
+        seen = True
         if topic is None or state is None:
             continue
         try:
             body = json.loads(state)
-            command = json.loads(body["signed"]["command"])
+            command_text = body["signed"]["command"]
+            command = json.loads(command_text)
             signer = body["signed"]["key_id"]
         except (ValueError, KeyError, TypeError):
             continue
+        if revoking is not None and revoking[0] == command_text:
+            for key_id in revoking[1]:  # still the revoking command: stop after this leaf
+                pub, role, reg, _revoked = registry[key_id]
+                registry[key_id] = (pub, role, reg, index)
+        elif revoking is not None:
+            revoking = None
         if topic in GENESIS_TOPICS:
             if index != 0 or genesis is not None:
                 findings.append(("bad_genesis", {"leaf_index": index}, "genesis not at leaf 0"))
@@ -170,10 +177,12 @@ def build_registry(key_records: list[Record]) -> tuple[dict[str, KeyInfo], dict 
             registry.setdefault(body["key_id"], (pub, body["role"], index, None))
         elif name in ("Revoked", "Rotated"):
             key_id = command.get("key_id") if name == "Revoked" else command.get("old_key_id")
-            if key_id in registry:
-                pub, role, reg, revoked = registry[key_id]
-                end = command_end.get(body["signed"]["command"], index)
-                registry[key_id] = (pub, role, reg, end if revoked is None else revoked)
-    if genesis is None and key_records:
+            if key_id in registry and registry[key_id][3] is None:
+                pub, role, reg, _revoked = registry[key_id]
+                registry[key_id] = (pub, role, reg, index)
+                if revoking is None:
+                    revoking = (command_text, [])
+                revoking[1].append(key_id)
+    if genesis is None and seen:
         findings.append(("bad_genesis", {"leaf_index": 0}, "no genesis event"))
     return registry, genesis, findings

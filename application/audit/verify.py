@@ -78,8 +78,7 @@ def verify(source: Source, *, log_key: str | None = None, workers: int | None = 
     """Checks everything DESIGN.md 'What verify must catch' says about events,
     keys and checkpoints. `log_key` pins the log's verifier key (vkey)."""
     report = Report()
-    key_records = list(source.key_records())
-    registry, genesis, reg_findings = build_registry(key_records)
+    registry, genesis, reg_findings = build_registry(source.key_records())
     for kind, pos, detail in reg_findings:
         report.add(kind, pos, detail)
     genesis_key = genesis.get("log_key") if genesis else None
