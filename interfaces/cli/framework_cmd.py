@@ -31,6 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_data_dir(p)
     add_json(p)
     p.add_argument("--admin-key", required=True)
+    p.add_argument("--url", default=None,
+                   help="gửi qua API HTTP thay vì ghi trực tiếp / publish through the HTTP API")
     p.add_argument("--name", required=True)
     p.add_argument("--jurisdiction", required=True)
     p.add_argument("--level", required=True, help="commune | district | province")
@@ -49,6 +51,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_data_dir(p)
     add_json(p)
     p.add_argument("--admin-key", required=True)
+    p.add_argument("--url", default=None,
+                   help="gửi qua API HTTP thay vì ghi trực tiếp / publish through the HTTP API")
     p.set_defaults(func=cmd_install)
 
     p = fw.add_parser("list", help="các bộ tiêu chí đã công bố / published frameworks")
@@ -107,11 +111,15 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _publish(args: argparse.Namespace, framework) -> dict:
-    receipt = submit(
-        args.data_dir,
-        args.admin_key,
-        {"type": "publish_framework", "framework": to_dict(framework)},
-    )
+    command = {"type": "publish_framework", "framework": to_dict(framework)}
+    if args.url:
+        # The table is parsed and checked here; the server receives the same
+        # signed command, so no file has to be trusted to the server.
+        from interfaces.client import Client
+
+        receipt = Client(args.url, args.admin_key).send(command)
+    else:
+        receipt = submit(args.data_dir, args.admin_key, command)
     return {
         "framework": str(framework.id),
         "leaves": len(framework.leaves),

@@ -170,3 +170,24 @@ def test_the_command_line_works_as_a_separate_process(site):
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["cycle"] == CYCLE
     assert world.app.tlog.size() > 0
+
+
+def test_a_framework_table_is_checked_here_and_published_through_the_api(site, capsys, tmp_path):
+    # An admin parses and checks the table on their own machine; the server
+    # receives only the signed publish_framework command.
+    world = site["world"]
+    admin_file = world.key_file(world.admin, tmp_path / "admin.key")
+    table = tmp_path / "bang.csv"
+    table.write_text("code,title,max_points\n1,Lĩnh vực I,2\n1.1,Tiêu chí 1,\"1,5\"\n"
+                     "1.2,Tiêu chí 2,0.5\n", "utf-8")
+    code, out, _ = run(capsys, ["framework", "import", str(table), "--url", site["url"],
+                                "--admin-key", str(admin_file), "--name", "Bảng thử",
+                                "--jurisdiction", "Thử", "--level", "commune", "--year", "2026",
+                                "--slug", "bang-thu", "--json"])
+    assert code == 0, _
+    assert json.loads(out)["framework"] == "bang-thu@1"
+    code, _out, err = run(capsys, ["framework", "import", str(table), "--url", site["url"],
+                                   "--admin-key", str(admin_file), "--name", "Bảng thử",
+                                   "--jurisdiction", "Thử", "--level", "commune",
+                                   "--year", "2026", "--slug", "bang-thu"])
+    assert code == 1 and "framework_exists" in err
