@@ -38,10 +38,15 @@ Measurements
 
 (c) ``verify_store``: ``application.audit.verify.verify`` over a
     ``StoreSource`` of a real log, ``workers=2`` (both cores), events/s. The
-    log is built quickly but honestly: every event is a real signed
-    ``register_key`` (signed in two processes), saved through ``ParIndex.save``
-    with 2000 aggregates per transaction (so leaves, nodes and state are
-    written by the production recorder), and a checkpoint is issued. Verify
+    log is a scoring season, built quickly but honestly: the bundled framework
+    is published and a cycle of 400 communes opened through ``handle``, one
+    officer key per commune is registered, then every further event is a real
+    ``record_self_score`` signed by that commune's officer (signed in worker
+    processes), applied through ``Assessment.record_self_score`` and saved
+    through ``ParIndex.save`` with up to 5000 events per transaction (so
+    leaves, nodes and state are written by the production recorder); then a
+    checkpoint is issued. Keys and aggregates stay bounded as the log grows,
+    as in a real deployment, so memory should stay flat. Verify
     runs in a child process (``--child-verify``) that reports its own timing
     (imports excluded), the report must be clean, and peak RSS is read from
     ``getrusage``: RUSAGE_SELF for the verifier process and RUSAGE_CHILDREN for
@@ -72,6 +77,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
 import json
 import math
 import multiprocessing
@@ -110,6 +116,8 @@ QUICK = {
 }
 SAVE_BATCH = 2000  # aggregates per transaction when building the verify log
 SIGN_TASK = 2000  # commands per signing task (worker processes)
+SEASON_UNITS = 400  # communes (assessment aggregates, officer keys) in the verify log
+SEASON_CYCLE = "bench-season"
 PROOF_BATCH = 50_000  # synthetic events per transaction when building the proof log
 WORKERS = 2  # "both cores"
 
@@ -473,40 +481,90 @@ def bench_write(cfg: dict, tmp_root: str | None) -> dict:
 # -- (c): verify ------------------------------------------------------------------------
 
 
-def _sign_task(args: tuple[bytes, str, int, int]) -> list[tuple[dict, dict]]:
-    """Worker: sign `count` register_key commands; returns (command, stored signed dict)."""
+def _officer(unit: int) -> Any:
+    """The officer key of commune `unit`, derived so workers can sign without I/O."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    return Ed25519PrivateKey.from_private_bytes(
+        hashlib.sha256(b"parindex-bench-officer-%d" % unit).digest())
+
+
+def _score_task(args: tuple[int, int, list[tuple[str, str]]]) -> list[tuple[int, dict, dict]]:
+    """Worker: sign self-scores for events start..start+count of the season."""
+    from application.commands import utc_now_text
+    from application.signing import keys
     from application.signing.jcs import COMMAND_CONTEXT, canonicalize_command
 
-    seed, admin_id, start, count = args
-    admin = Ed25519PrivateKey.from_private_bytes(seed)
+    start, count, leaves = args
+    officers: dict[int, tuple[Any, str]] = {}
     out = []
-    for i in range(start, start + count):
-        command = register_command(admin_id, i, new_public_key(), "v")
+    for n in range(start, start + count):
+        unit = n % SEASON_UNITS
+        if unit not in officers:
+            private = _officer(unit)
+            officers[unit] = (private, keys.actor_key_id(keys.public_raw(private)))
+        private, key_id = officers[unit]
+        leaf, maximum = leaves[(n // SEASON_UNITS) % len(leaves)]
+        command = {"type": "record_self_score", "id": f"bench-s-{n}",
+                   "issued_at": utc_now_text(), "actor": key_id, "cycle": SEASON_CYCLE,
+                   "unit": f"xa-{unit:04d}", "leaf": leaf,
+                   "points": maximum if n % 3 else "0", "note": "Tự chấm theo kế hoạch"}
         canonical = canonicalize_command(command)
-        sig = admin.sign(COMMAND_CONTEXT + canonical)
-        # Exactly SignedCommand.stored(): what handle() puts in the event.
-        out.append((command, {"command": canonical.decode("utf-8"),
-                              "signature": base64.b64encode(sig).decode("ascii"),
-                              "key_id": admin_id}))
+        sig = private.sign(COMMAND_CONTEXT + canonical)
+        out.append((unit, command, {"command": canonical.decode("utf-8"),
+                                    "signature": base64.b64encode(sig).decode("ascii"),
+                                    "key_id": key_id}))
     return out
 
 
-def grow_log(app: Any, pool: Any, seed: bytes, admin_id: str, start: int, count: int) -> float:
-    """Appends `count` real signed register_key events; returns seconds spent."""
+def open_season(app: Any, admin: Any, admin_id: str) -> Any:
+    """Framework, cycle and one officer per commune, through the real write path."""
+    from application.commands import sign_command, utc_now_text
+    from application.signing import keys
+    from domain.framework import to_dict
+    from interfaces.bundled import load_bundled
+
+    framework = load_bundled("thai-nguyen-2021-commune")
+
+    def send(**command: Any) -> None:
+        app.handle(sign_command({"id": f"bench-{uuid.uuid4()}", "issued_at": utc_now_text(),
+                                 "actor": admin_id, **command}, admin))
+
+    send(type="publish_framework", framework=to_dict(framework))
+    send(type="open_cycle", cycle=SEASON_CYCLE, name="Bench season",
+         framework=str(framework.id), year=2025, authority="bench", province="bench",
+         units=[{"code": f"xa-{u:04d}", "name": f"Xã {u}"} for u in range(SEASON_UNITS)])
+    for u in range(SEASON_UNITS):
+        public = keys.public_raw(_officer(u))
+        send(type="register_key", key_id=keys.actor_key_id(public), public_key=keys.b64(public),
+             role="commune_officer", scope=f"commune:xa-{u:04d}", display_name=f"Cán bộ {u}")
+    return framework
+
+
+def grow_log(app: Any, pool: Any, framework: Any, start: int, count: int) -> float:
+    """Appends `count` real signed self-score events; returns seconds spent."""
+    from domain.assessment import Assessment
+
     t0 = time.perf_counter()
-    tasks = [(seed, admin_id, s, min(SIGN_TASK, start + count - s))
+    leaves = [(lf.code, str(lf.max_points)) for lf in framework.leaves]
+    tasks = [(s, min(SIGN_TASK, start + count - s), leaves)
              for s in range(start, start + count, SIGN_TASK)]
-    batch: list[Any] = []
-    for signed_items in pool.imap(_sign_task, tasks):
-        for command, signed in signed_items:
-            batch.append(actor_key_from(command, signed))
-            if len(batch) >= SAVE_BATCH:
-                app.save(*batch)
-                batch = []
-    if batch:
-        app.save(*batch)
+    touched: dict[Any, Any] = {}
+    pending = 0
+    for signed_items in pool.imap(_score_task, tasks):
+        for _unit, command, signed in signed_items:
+            aggregate_id = Assessment.create_id(SEASON_CYCLE, command["unit"])
+            assessment = touched.get(aggregate_id) or app.get(aggregate_id)
+            touched[aggregate_id] = assessment
+            assessment.record_self_score(framework, command["leaf"],
+                                         {"points": command["points"]}, command["note"],
+                                         signed)
+            pending += 1
+            if pending >= 5000:
+                app.save(*touched.values())
+                touched, pending = {}, 0
+    if touched:
+        app.save(*touched.values())
     return time.perf_counter() - t0
 
 
@@ -585,14 +643,16 @@ def bench_verify(cfg: dict, tmp_root: str | None) -> dict:
     with scratch(tmp_root, "c") as d:
         info = init_deployment(d / "data", origin="bench.parindex.local/core")
         admin_id, admin, _ = keys.load_actor_key_file(info["admin_key_file"])
-        seed = keys.private_raw(admin)
         app = open_app(d / "data")
+        framework = open_season(app, admin, admin_id)
         ctx = multiprocessing.get_context("fork")
         try:
             with ctx.Pool(WORKERS) as pool:
+                scored = 0
                 for target in cfg["verify_sizes"]:
                     have = app.tlog.size()
-                    secs = grow_log(app, pool, seed, admin_id, have, target - have)
+                    secs = grow_log(app, pool, framework, scored, target - have)
+                    scored += target - have
                     issue_checkpoint(app)
                     log(f"(c) log grown to {app.tlog.size()} events in {secs:.1f} s; verifying")
                     run = spawn_verify("store", d / "data", WORKERS)
