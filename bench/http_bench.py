@@ -3,8 +3,8 @@ read model, and the projection rebuild.
 
 Run from the repository root with the project's virtualenv::
 
-    .venv/bin/python bench/http_bench.py            # full run (~6-9 min on 2 cores)
-    .venv/bin/python bench/http_bench.py --quick    # smoke run (< 1 min)
+    .venv/bin/python bench/http_bench.py            # full run (~3.5 min on 2 cores)
+    .venv/bin/python bench/http_bench.py --quick    # smoke run (~15 s)
     .venv/bin/python bench/http_bench.py --profile  # + in-process cProfile of the views
 
 It prints one table (measured value, target, met or missed) and writes every
@@ -65,7 +65,9 @@ Measurements
 Every load row also shows CPU: server (gunicorn master + workers, from
 /proc) and client (per-thread CPU) milliseconds per request, and "foreign"
 cores (busy CPU of the machine not ours: other people's work on a shared box
-skews every number; rows with > 0.15 foreign cores are flagged).
+skews every number). Each phase first waits (up to --quiet-wait s) for a quiet
+machine; a phase disturbed by > 0.15 foreign cores is run once more and the
+less disturbed run kept; rows still disturbed are flagged "(machine busy)".
 """
 
 from __future__ import annotations
@@ -816,7 +818,7 @@ def bench_reads(server: Server, cfg: dict, reader: tuple[str, bytes], units: lis
                           "key_id": reader[0], "key_seed": reader[1], "paths": paths,
                           "warmup": cfg["read_warmup"], "tag": f"{kind}-{t}"})
         log(f"reads: {kind} ({cfg['read_threads']} x {per_thread})")
-        row = run_load(server, specs, 1, f"read_{kind}")
+        row = run_disturbed_again(lambda s=specs, k=kind: run_load(server, s, 1, f"read_{k}"))
         samples = row.pop("_samples")
         row["check"] = check_sample(kind, samples[0] if samples else None, cfg)
         row["bytes_per_response"] = len(samples[0]) if samples else None
@@ -833,22 +835,45 @@ def bench_writes(server: Server, cfg: dict, officers: list[tuple[str, bytes]], c
                  tag: str) -> dict:
     n_threads = len(officers)
     per_thread = math.ceil(count / n_threads)
-    specs = []
-    for t, (key_id, seed) in enumerate(officers):
-        mine = units[t::n_threads]
-        specs.append({"kind": "write", "host": "127.0.0.1", "port": server.port,
-                      "key_id": key_id, "key_seed": seed, "cycle": cycle, "units": mine,
-                      "leaves": leaves, "warmup": cfg["write_warmup"], "count": per_thread,
-                      "tag": f"{tag}-{t}", "order": cfg["write_order"]})
-    before = server.health().get("log_size")
-    row = run_load(server, specs, cfg["client_procs"], what)
-    row.pop("_samples")
-    after = server.health().get("log_size")
-    expected = n_threads * cfg["write_warmup"] + row["ok"]
-    row["log_growth"] = (after - before) if isinstance(after, int) and isinstance(before, int) \
-        else None
-    row["log_growth_ok"] = row["log_growth"] is not None and row["log_growth"] >= expected
-    return row
+    attempt = [0]
+
+    def once() -> dict:
+        attempt[0] += 1
+        specs = []
+        for t, (key_id, seed) in enumerate(officers):
+            specs.append({"kind": "write", "host": "127.0.0.1", "port": server.port,
+                          "key_id": key_id, "key_seed": seed, "cycle": cycle,
+                          "units": units[t::n_threads], "leaves": leaves,
+                          "warmup": cfg["write_warmup"], "count": per_thread,
+                          "tag": f"{tag}-{attempt[0]}-{t}", "order": cfg["write_order"]})
+        before = server.health().get("log_size")
+        row = run_load(server, specs, cfg["client_procs"], what)
+        row.pop("_samples")
+        after = server.health().get("log_size")
+        expected = n_threads * cfg["write_warmup"] + row["ok"]
+        row["log_growth"] = (after - before) \
+            if isinstance(after, int) and isinstance(before, int) else None
+        row["log_growth_ok"] = row["log_growth"] is not None and row["log_growth"] >= expected
+        return row
+
+    return run_disturbed_again(once)
+
+
+def run_disturbed_again(run: Any, tries: int = 2) -> dict:
+    """Runs a load phase; if other work used more than FOREIGN_FLAG cores during it,
+    runs it again (up to `tries` times in all) and keeps the least disturbed run.
+    Every run's key figures stay in the row (`runs`)."""
+    rows = []
+    for i in range(tries):
+        rows.append(run())
+        foreign = rows[-1].get("foreign_cores")
+        if foreign is None or foreign <= FOREIGN_FLAG or i == tries - 1:
+            break
+        log(f"  disturbed ({foreign} foreign cores): running {rows[-1]['what']} again")
+    best = min(rows, key=lambda r: r.get("foreign_cores") or 0.0)
+    best["runs"] = [{k: r.get(k) for k in ("per_second", "p50_ms", "p99_ms", "foreign_cores")}
+                    for r in rows]
+    return best
 
 
 def _profiled(name: str, fn: Any, out_dir: Path, stamp: str) -> tuple[Any, dict]:
@@ -1110,6 +1135,8 @@ def main(argv: list[str] | None = None) -> int:
                  "read_threads"):
         if getattr(args, name) is not None:
             cfg[name] = getattr(args, name)
+    # SIGTERM (e.g. `timeout`) unwinds like Ctrl-C, so the server is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     QUIET["max_wait"] = args.quiet_wait if args.quiet_wait is not None else (
         0.0 if args.quick else 30.0)
     cfg["write_order"] = args.write_order
