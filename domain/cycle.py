@@ -59,8 +59,12 @@ class Cycle(Aggregate):
         self.province = province
         self.units = units
 
-    def unit_codes(self) -> set[str]:
-        return {u["code"] for u in self.units}
+    def unit_codes(self) -> frozenset[str]:
+        # Asked on every command and read; a cycle's units never change once opened.
+        codes = self.__dict__.get("_unit_codes")
+        if codes is None:
+            codes = self.__dict__["_unit_codes"] = frozenset(u["code"] for u in self.units)
+        return codes
 
     def target(self, unit: str | None = None) -> Target:
         return Target(province=self.province, authority=self.authority, commune=unit)

@@ -215,6 +215,13 @@ class Queries:
                     ranks.append(ranks[-1])
                 elif i:
                     ranks.append(max(0, int(offset)) + i + 1)
+                elif r["index_key"] is None:
+                    # No index (applicable maximum 0): every unit with an index
+                    # ranks above, as NULLs sort last.
+                    cur.execute(
+                        "SELECT COUNT(*) AS n FROM unit_totals WHERE cycle = ? AND "
+                        "(index_key IS NOT NULL OR total_key > ?)", (cycle, r["total_key"]))
+                    ranks.append(int(cur.fetchone()["n"]) + 1)
                 else:
                     cur.execute(
                         "SELECT COUNT(*) AS n FROM unit_totals WHERE cycle = ? AND "
