@@ -249,6 +249,12 @@ class StoreSource(Source):
     def checkpoints(self) -> list[str]:
         return [c.note for c in self._snap()[0]]
 
+    def range_spec(self) -> tuple[tuple[str, str, str], int] | None:
+        if self.log.t.dialect != "sqlite":
+            return None
+        path = self.log.datastore.pool.db_name
+        return (path, self.log.t.leaves, self.log.events_table), self._snap()[1]
+
     def consistency_proofs(self) -> dict[tuple[int, int], list[bytes]]:
         cps, bound = self._snap()
         size = min(bound, self.log.size())

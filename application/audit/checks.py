@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
@@ -44,6 +45,30 @@ def _public(raw: bytes) -> Ed25519PublicKey:
     if key is None:
         key = _pub_cache[raw] = Ed25519PublicKey.from_public_bytes(raw)
     return key
+
+
+_readers: dict[str, sqlite3.Connection] = {}
+
+
+def read_range(spec: tuple[str, str, str], start: int, stop: int) -> list[Record]:
+    """Leaves [start, stop) with their events, read by the worker itself from a
+    SQLite store (read only), so the main process neither reads nor ships them."""
+    path, leaves, events = spec
+    conn = _readers.get(path)
+    if conn is None:
+        conn = _readers[path] = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    rows = conn.execute(
+        f"SELECT l.leaf_index, l.leaf_hash, l.originator_id, l.originator_version, e.topic, "
+        f"e.state FROM {leaves} l LEFT JOIN {events} e ON e.originator_id = l.originator_id "
+        f"AND e.originator_version = l.originator_version "
+        f"WHERE l.leaf_index >= ? AND l.leaf_index < ? ORDER BY l.leaf_index", (start, stop))
+    return [(i, bytes(h), oid, v, topic, bytes(state) if state is not None else None)
+            for i, h, oid, v, topic, state in rows]
+
+
+def check_range(spec: tuple[str, str, str], start: int, stop: int
+                ) -> tuple[list[tuple], list[tuple]]:
+    return check_chunk(read_range(spec, start, stop))
 
 
 def check_chunk(records: list[Record]) -> tuple[list[tuple], list[tuple]]:

@@ -14,7 +14,13 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-from application.audit.checks import Record, build_registry, check_chunk, set_registry
+from application.audit.checks import (
+    Record,
+    build_registry,
+    check_chunk,
+    check_range,
+    set_registry,
+)
 from application.audit.findings import Finding
 from application.transparency import merkle, note
 
@@ -72,6 +78,11 @@ class Source:
     def extra_findings(self) -> list[Finding]:  # e.g. events outside the log
         return []
 
+    def range_spec(self) -> tuple[tuple[str, str, str], int] | None:
+        """(SQLite file, leaves table, events table), leaf bound: when workers can
+        read the leaves themselves. None: records() is the only way in."""
+        return None
+
 
 def verify(source: Source, *, log_key: str | None = None, workers: int | None = None,
            extra_checkpoints: Iterable[str] = ()) -> Report:
@@ -98,7 +109,7 @@ def verify(source: Source, *, log_key: str | None = None, workers: int | None = 
     altered: dict[int, tuple[bytes | None, bytes]] = {}
     broken_at: int | None = None
     want = deque(w for w in wanted if w > 0)
-    for out, findings in _run_checks(source.records(), registry, workers):
+    for out, findings in _run_checks(source, registry, workers):
         for kind, pos, detail in findings:
             if kind == "event_altered":
                 continue  # decided below, where reorders are told apart
@@ -235,10 +246,14 @@ def _chunks(records: Iterable[Record]) -> Iterator[list[Record]]:
         yield chunk
 
 
-def _run_checks(records: Iterable[Record], registry: dict, workers: int | None):
+def _run_checks(source: Source, registry: dict, workers: int | None):
     """Yields check results chunk by chunk, in order, with bounded work in flight."""
     workers = workers or os.cpu_count() or 1
-    chunks = _chunks(records)
+    ranged = source.range_spec() if workers > 1 else None
+    if ranged is not None and ranged[1] >= INLINE_BELOW:
+        yield from _run_ranges(*ranged, registry, workers)
+        return
+    chunks = _chunks(source.records())
     first = next(chunks, None)
     if first is None:
         return
@@ -253,6 +268,19 @@ def _run_checks(records: Iterable[Record], registry: dict, workers: int | None):
         pending = deque([pool.submit(check_chunk, first)])
         for c in chunks:
             pending.append(pool.submit(check_chunk, c))
+            if len(pending) >= workers * 3:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _run_ranges(spec: tuple[str, str, str], bound: int, registry: dict, workers: int):
+    """As _run_checks, but each worker reads its own range of leaves."""
+    with ProcessPoolExecutor(max_workers=workers, initializer=set_registry,
+                             initargs=(registry,)) as pool:
+        pending: deque = deque()
+        for start in range(0, bound, CHUNK):
+            pending.append(pool.submit(check_range, spec, start, min(start + CHUNK, bound)))
             if len(pending) >= workers * 3:
                 yield pending.popleft().result()
         while pending:
