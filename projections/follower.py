@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -38,6 +39,8 @@ class Follower:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._leader_lock: str | None = None
+        self._lock_fd: int | None = None
         self._wakeup: Wakeup | None = None
 
     def position(self) -> int:
@@ -159,9 +162,14 @@ class Follower:
                 time.sleep(min(0.01, max(0.0, deadline - time.monotonic())))
 
     # -- background polling ------------------------------------------------------
-    def start(self, interval: float = 0.2) -> None:
+    def start(self, interval: float = 0.2, *, leader_lock: str | None = None) -> None:
+        """Follows in a background thread. With `leader_lock` (a file path), only
+        the process holding an exclusive lock on it follows; the others wait to
+        take over, so the workers of one server don't all apply the same events
+        (reads that pass a position still catch up for themselves)."""
         if self._thread is not None:
             return
+        self._leader_lock = leader_lock
         self._stop.clear()
         self._wakeup = Wakeup(self.app.recorder, self._wake)
         self._wakeup.start()
@@ -177,9 +185,30 @@ class Follower:
         if self._thread is not None:
             self._thread.join(timeout=30)
         self._thread = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the lock: another worker takes over
+            self._lock_fd = None
+
+    def _lead(self) -> bool:
+        if self._leader_lock is None:
+            return True
+        if self._lock_fd is None:
+            import fcntl
+
+            fd = os.open(self._leader_lock, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                return False
+            self._lock_fd = fd  # held for the life of the process
+        return True
 
     def _run(self, interval: float) -> None:
         while not self._stop.is_set():
+            if not self._lead():
+                self._stop.wait(max(interval, 1.0))
+                continue
             try:
                 self.catch_up()
                 self.last_error = None

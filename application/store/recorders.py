@@ -11,6 +11,9 @@ Selected through the library's APPLICATION_RECORDER_TOPIC setting.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -34,9 +37,32 @@ class LoggedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         self.log = LogTables("sqlite")
         self.last_append = _AppendResult()
         super().__init__(datastore, events_table_name)
+        db = datastore.pool.db_name
+        memory = datastore.pool.is_sqlite_memory_mode
+        self._lock_path = None if memory or not db else db + ".write-lock"
+        self._lock_fd: int | None = None
 
     def construct_create_table_statements(self) -> list[str]:
         return super().construct_create_table_statements() + self.log.create_statements()
+
+    def insert_events(self, stored_events: Sequence[Any], **kwargs: Any) -> Sequence[int] | None:
+        # Writers in other processes (a server's workers) queue on a file lock
+        # and wake as soon as it is free, instead of polling in SQLite's busy
+        # handler with growing sleeps while they wait for the write lock.
+        if self._lock_path is None:
+            return super().insert_events(stored_events, **kwargs)
+        with self._write_lock_file():
+            return super().insert_events(stored_events, **kwargs)
+
+    @contextlib.contextmanager
+    def _write_lock_file(self):
+        if self._lock_fd is None:
+            self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[Any], **kwargs: Any

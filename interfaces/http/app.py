@@ -38,7 +38,8 @@ def create_app(data_dir: str | Path, *, follow: bool = True, read_wait: float = 
     read_model = ReadModel(str(read_model_path or Path(data_dir) / READ_MODEL_FILE))
     follower = Follower(app, read_model)
     if follow:
-        follower.start()
+        # One follower per read-model file: the server's workers share it.
+        follower.start(leader_lock=read_model.path + ".follow.lock")
 
     flask = Flask("parindex")
     flask.json.ensure_ascii = False  # type: ignore[attr-defined]
