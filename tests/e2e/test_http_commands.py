@@ -3,31 +3,9 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 
-import pytest
-
-from interfaces.http.app import create_app, services_of
-from tests.e2e.http_support import CYCLE, UNITS, Http, World, assert_problem, make_world
+from tests.e2e.http_support import CYCLE, UNITS, World, assert_problem
 from tests.support import Written, command, flip_signature_byte, new_key, register_command
-
-
-@pytest.fixture
-def world(tmp_path) -> Iterator[World]:
-    w = make_world(tmp_path)
-    try:
-        yield w
-    finally:
-        w.env.app.close()
-
-
-@pytest.fixture
-def http(world) -> Iterator[Http]:
-    flask = create_app(world.env.data_dir, follow=False)
-    try:
-        yield Http(flask.test_client())
-    finally:
-        services_of(flask).close()
 
 
 def self_score(world: World, **extra) -> dict:

@@ -3,34 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 
-import pytest
-
-from interfaces.http.app import create_app, services_of
 from interfaces.http.signing import authorization
-from tests.e2e.http_support import CYCLE, UNITS, Http, World, assert_problem, make_world
+from tests.e2e.http_support import CYCLE, UNITS, Http, World, assert_problem
 
 PDF = b"%PDF-1.4\n% Ke hoach CCHC 2025\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 BASE = f"/api/v1/cycles/{CYCLE}/units/{UNITS[0]}/evidence"
 
 
-@pytest.fixture
-def world(tmp_path) -> Iterator[World]:
-    w = make_world(tmp_path)
-    try:
-        yield w
-    finally:
-        w.env.app.close()
-
-
-@pytest.fixture
-def http(world) -> Iterator[Http]:
-    flask = create_app(world.env.data_dir, follow=False)
-    try:
-        yield Http(flask.test_client())
-    finally:
-        services_of(flask).close()
 
 
 def attach(world: World, http: Http, evidence_id: str = "ev-kh", **extra) -> dict:
