@@ -231,8 +231,9 @@ class StoreSource(Source):
 
     @staticmethod
     def _record(e) -> Record:
-        return (e.leaf_index, e.leaf_hash, e.originator_id.hex, e.originator_version, e.topic,
-                e.state)
+        oid = e.originator_id
+        return (e.leaf_index, e.leaf_hash, oid.hex if isinstance(oid, UUID) else oid,
+                e.originator_version, e.topic, e.state)
 
     def key_records(self) -> Iterable[Record]:
         _, bound = self._snap()

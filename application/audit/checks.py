@@ -81,7 +81,14 @@ def check_chunk(records: list[Record]) -> tuple[list[tuple], list[tuple]]:
             findings.append(("event_missing", {"leaf_index": index}, f"{oid} v{version}"))
             out.append((index, claimed, None, oid, version))
             continue
-        recomputed = event_leaf_hash(oid, version, topic, state)
+        try:
+            recomputed = event_leaf_hash(oid, version, topic, state)
+        except (ValueError, TypeError, OverflowError) as e:
+            # A damaged leaf row (id not a UUID, negative version): a finding, not a crash.
+            findings.append(("event_unreadable", {"leaf_index": index}, f"leaf row: {e}"))
+            out.append((index, claimed if claimed is not None and len(claimed) == 32
+                        else b"\x00" * 32, None, str(oid), version))
+            continue
         if claimed is not None and claimed != recomputed:
             findings.append(("event_altered", {"leaf_index": index}, f"{oid} v{version}"))
         out.append((index, claimed if claimed is not None else recomputed, recomputed, oid,

@@ -30,7 +30,7 @@ class LoggedEvent:
 
     leaf_index: int
     leaf_hash: bytes
-    originator_id: UUID
+    originator_id: UUID | str  # text only when the leaf row is damaged
     originator_version: int
     topic: str | None
     state: bytes | None
@@ -44,6 +44,14 @@ class StoredCheckpoint:
     root: bytes
     note: str
     issued_at: str
+
+
+def _uuid(text: str) -> UUID | str:
+    """The leaf's aggregate id; a damaged row's text is passed on for verify to report."""
+    try:
+        return UUID(hex=text)
+    except (ValueError, TypeError):
+        return str(text)
 
 
 class LogStore:
@@ -165,7 +173,7 @@ class LogStore:
             rows = self._rows(sql, (position, *likes, batch))
             for r in rows:
                 yield LoggedEvent(
-                    int(r["leaf_index"]), bytes(r["leaf_hash"]), UUID(hex=r["originator_id"]),
+                    int(r["leaf_index"]), bytes(r["leaf_hash"]), _uuid(r["originator_id"]),
                     int(r["originator_version"]), r["topic"],
                     bytes(r["state"]) if r["state"] is not None else None,
                     r["notification_id"],

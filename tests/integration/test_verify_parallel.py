@@ -55,3 +55,17 @@ def test_parallel_and_single_process_verify_name_the_same_tampering(big):
     assert kinds(parallel) == kinds(single)
     assert ("event_altered", {"leaf_index": 3000}) in kinds(parallel)
     assert ("event_missing", {"leaf_index": 4200}) in kinds(parallel)
+
+
+def test_a_damaged_leaf_row_is_a_finding_not_a_crash(tmp_path):
+    from tests.support import sql
+
+    env = make_env(tmp_path, None)
+    env.register("observer", "*")
+    sql(env.app, f"UPDATE {env.app.tlog.t.leaves} SET originator_id = 'not-hex' "
+                 "WHERE leaf_index = 2")
+    report = verify(StoreSource(env.app.tlog), log_key=env.log_key, workers=1)
+    # Leaf 2 now points at no stored event, and that event stands outside the log.
+    assert [f.kind for f in report.findings] == ["event_missing", "event_inserted"]
+    assert report.findings[0].position == {"leaf_index": 2}
+    env.app.close()
