@@ -67,6 +67,7 @@ Thử tiếp / What to try next
   Bộ tiêu chí:         {url}/api/v1/frameworks/thai-nguyen-2021-commune@1
   Điểm kiểm tra:       {url}/api/v1/log/checkpoint
 
+  # Lệnh parindex nằm ở .venv/bin (hoặc: source .venv/bin/activate)
   export PARINDEX_URL={url}
   # Xếp hạng tạm thời (MTTQ xem):
   parindex ranking --cycle {CYCLE} --key {k}/observer-mttq.key
