@@ -11,7 +11,6 @@ import json
 import math
 import os
 import struct
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -24,23 +23,15 @@ from application.signing.jcs import (
     canonicalize_command,
     signing_input,
 )
+from tests.vectors import load, skipped
 
-
-def _vectors_dir() -> Path:
-    override = os.environ.get("PARINDEX_SHARED_DIR")
-    shared = Path(override) if override else Path(__file__).resolve().parents[2].parent / "shared"
-    return shared / "vectors"
-
-
-_VECTOR_FILE = _vectors_dir() / "rfc8785_vectors.json"
-_MISSING = f"published vectors not found at {_VECTOR_FILE} (set PARINDEX_SHARED_DIR)"
-VECTORS = json.loads(_VECTOR_FILE.read_text("utf-8")) if _VECTOR_FILE.is_file() else None
+VECTORS, _MISSING = load("rfc8785_vectors.json")
 needs_vectors = pytest.mark.skipif(VECTORS is None, reason=_MISSING)
 
 
 def _cases(key: str) -> list:
     if VECTORS is None:
-        return [pytest.param(None, marks=pytest.mark.skip(reason=_MISSING), id="missing")]
+        return skipped(_MISSING)
     return VECTORS[key]
 
 

@@ -7,9 +7,6 @@ sumdb/note tests, transparency-dev/formats, the C2SP spec's own examples).
 from __future__ import annotations
 
 import base64
-import json
-import os
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -30,24 +27,16 @@ from application.transparency.note import (
     parse_verifier_key,
     sign_note,
 )
+from tests.vectors import load, skipped
 
-
-def _vectors_dir() -> Path:
-    override = os.environ.get("PARINDEX_SHARED_DIR")
-    shared = Path(override) if override else Path(__file__).resolve().parents[2].parent / "shared"
-    return shared / "vectors"
-
-
-_VECTOR_FILE = _vectors_dir() / "signed_note_vectors.json"
-_MISSING = f"published vectors not found at {_VECTOR_FILE} (set PARINDEX_SHARED_DIR)"
-VECTORS = json.loads(_VECTOR_FILE.read_text("utf-8")) if _VECTOR_FILE.is_file() else None
+VECTORS, _MISSING = load("signed_note_vectors.json")
 needs_vectors = pytest.mark.skipif(VECTORS is None, reason=_MISSING)
 
 
 def _cases(key: str) -> list:
     """Each vector case as a pytest param, with the case's own id where it has one."""
     if VECTORS is None:
-        return [pytest.param(None, marks=pytest.mark.skip(reason=_MISSING), id="missing")]
+        return skipped(_MISSING)
     return [
         pytest.param(case, id=case["id"] if isinstance(case, dict) else case)
         for case in VECTORS[key]
