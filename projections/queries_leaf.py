@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from application.signing.jcs import COMMAND_CONTEXT
 from projections.rows import jload, shown
 
 SCORE_KINDS = ("self_score", "not_applicable", "adjustment")
@@ -46,9 +52,32 @@ def leaf_history(cur: Any, cycle: str, unit: str, leaf: str) -> dict | None:
     node = _leaf(cur, cycle, unit, leaf)
     if node is None:
         return None
-    cur.execute("SELECT * FROM history WHERE cycle = ? AND unit = ? AND leaf = ? ORDER BY seq",
+    cur.execute("SELECT h.*, k.public_key AS signer_public_key FROM history h "
+                "LEFT JOIN keys k ON k.key_id = h.actor_key_id "
+                "WHERE h.cycle = ? AND h.unit = ? AND h.leaf = ? ORDER BY h.seq",
                 (cycle, unit, leaf))
-    return dict(_head(cycle, unit, node), entries=[_entry(r) for r in cur.fetchall()])
+    entries = []
+    for r in cur.fetchall():
+        entry = _entry(r)
+        entry["signature_status"] = signature_status(r["signer_public_key"], entry["command"],
+                                                     entry["signature"])
+        entries.append(entry)
+    return dict(_head(cycle, unit, node), entries=entries)
+
+
+def signature_status(public_key: str | None, command: str | None,
+                     signature: str | None) -> str:
+    """"valid" when the actor's registered key signed exactly this command text;
+    "invalid" when it did not; "unknown_key" when no such key is registered.
+    Checked at read time from the stored bytes, not taken from the writer's word."""
+    if not public_key:
+        return "unknown_key"
+    try:
+        Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key)).verify(
+            base64.b64decode(signature or ""), COMMAND_CONTEXT + (command or "").encode("utf-8"))
+    except (InvalidSignature, ValueError, binascii.Error):
+        return "invalid"
+    return "valid"
 
 
 def why(cur: Any, cycle: str, unit: str, leaf: str) -> dict | None:

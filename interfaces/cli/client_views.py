@@ -104,7 +104,10 @@ def _step(e: dict) -> str:
         text += f"; lý do: {e['reason']}"
     if e.get("evidence_ids"):
         text += f"; minh chứng: {', '.join(e['evidence_ids'])}"
-    return text + f" [vị trí nhật ký {_v(e.get('leaf_index'))}]"
+    status = {"valid": "chữ ký hợp lệ", "invalid": "CHỮ KÝ KHÔNG HỢP LỆ",
+              "unknown_key": "KHÓA KHÔNG RÕ"}.get(e.get("signature_status") or "", "")
+    text += f" [vị trí nhật ký {_v(e.get('leaf_index'))}]"
+    return text + (f" — {status}" if status else "")
 
 
 def history_text(doc: dict) -> str:

@@ -80,6 +80,8 @@ class Step(Schema):
 class Entry(Step):
     command = NStr(metadata={"description": "the exact signed JCS text"})
     signature = NStr(metadata={"description": "base64 Ed25519"})
+    signature_status = Str(metadata={"description": "valid | invalid | unknown_key: the "
+                                     "signature re-checked against the actor's key on read"})
 
 
 class LeafHistory(LeafHead):
