@@ -7,8 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from interfaces.http.app import create_app, services_of
-from tests.e2e.http_support import Http, World, make_world
+from tests.e2e.http_support import Http, World, flask_client, make_world
 
 
 @pytest.fixture
@@ -22,8 +21,5 @@ def world(tmp_path) -> Iterator[World]:
 
 @pytest.fixture
 def http(world) -> Iterator[Http]:
-    flask = create_app(world.env.data_dir, follow=False)
-    try:
-        yield Http(flask.test_client())
-    finally:
-        services_of(flask).close()
+    with flask_client(world) as client:
+        yield client

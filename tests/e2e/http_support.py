@@ -17,6 +17,8 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,6 +103,18 @@ def _world_database_url() -> str | None:
     schema = f"t_{uuid.uuid4().hex}"
     _PG_SCHEMAS.append((base, schema))
     return pg_schema_url(base, schema)
+
+
+@contextmanager
+def flask_client(world: World) -> Iterator[Http]:
+    """A Flask test client on the world's data dir (no background follower)."""
+    from interfaces.http.app import create_app, services_of
+
+    flask = create_app(world.env.data_dir, follow=False)
+    try:
+        yield Http(flask.test_client())
+    finally:
+        services_of(flask).close()
 
 
 def make_world(root: Path) -> World:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from interfaces.http.app import create_app, services_of
 from interfaces.http.signing import authorization
-from tests.e2e.http_support import PROBLEM, Http, World, assert_problem, make_world
+from tests.e2e.http_support import PROBLEM, Http, World, assert_problem, flask_client, make_world
 from tests.support import new_key
 
 
@@ -28,11 +28,8 @@ def world(tmp_path_factory) -> Iterator[World]:
 
 @pytest.fixture(scope="module")
 def http(world) -> Iterator[Http]:
-    flask = create_app(world.env.data_dir, follow=False)
-    try:
-        yield Http(flask.test_client())
-    finally:
-        services_of(flask).close()
+    with flask_client(world) as client:
+        yield client
 
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -71,11 +68,20 @@ def test_bad_query_arguments_list_each_field(http):
 
 
 # -- signed requests --------------------------------------------------------------------
-def blob_headers(key, data: bytes, *, created: str | None = None, method: str = "PUT",
-                 path: str = "/api/v1/evidence/blobs") -> dict:
-    return {"Content-Type": "application/pdf",
-            "Authorization": authorization(key.key_id, key.private, method, path, data,
-                                           created=created)}
+def blob_headers(
+    key,
+    data: bytes,
+    *,
+    created: str | None = None,
+    method: str = "PUT",
+    path: str = "/api/v1/evidence/blobs",
+) -> dict:
+    return {
+        "Content-Type": "application/pdf",
+        "Authorization": authorization(
+            key.key_id, key.private, method, path, data, created=created
+        ),
+    }
 
 
 def put(http, data: bytes, headers: dict):
@@ -88,11 +94,16 @@ def test_a_read_without_the_signature_header_is_401(http):
     assert resp.headers["WWW-Authenticate"].startswith("Parindex-Sig")
 
 
-@pytest.mark.parametrize("header", [
-    "Bearer abc", "Parindex-Sig", 'Parindex-Sig keyId="x"',
-    'Parindex-Sig keyId="x", created="y", signature="not base64!"',
-    'Parindex-Sig keyId="x", keyId="x", created="y", signature="AAAA"',
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer abc",
+        "Parindex-Sig",
+        'Parindex-Sig keyId="x"',
+        'Parindex-Sig keyId="x", created="y", signature="not base64!"',
+        'Parindex-Sig keyId="x", keyId="x", created="y", signature="AAAA"',
+    ],
+)
 def test_a_malformed_signature_header_is_401(http, header):
     resp = put(http, PDF, {"Content-Type": "application/pdf", "Authorization": header})
     assert_problem(resp, 401, "malformed_signature_header")
@@ -155,9 +166,11 @@ def test_too_large_bodies_are_413(tmp_path, monkeypatch):
     try:
         http = Http(flask.test_client())
         data = b"a" * 200
-        body = assert_problem(put(http, data, {**blob_headers(w.officer, data),
-                                               "Content-Type": "text/plain"}), 413,
-                              "evidence_too_large")
+        body = assert_problem(
+            put(http, data, {**blob_headers(w.officer, data), "Content-Type": "text/plain"}),
+            413,
+            "evidence_too_large",
+        )
         assert body["errors"][0]["field"] == "file"
         huge = b"a" * (2 << 20)
         assert_problem(put(http, huge, blob_headers(w.officer, huge)), 413, "payload_too_large")
@@ -183,25 +196,51 @@ def test_an_unexpected_failure_is_a_500_problem_that_leaks_nothing(http, monkeyp
 FIXTURES = [HealthCheck.function_scoped_fixture]
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10),
-                                                                       children, max_size=4),
-    max_leaves=12)
-command_like = st.fixed_dictionaries({}, optional={
-    "type": st.sampled_from(["record_self_score", "register_key", "open_cycle",
-                             "attach_evidence", "adjust_score", "nope"]) | st.text(max_size=8),
-    "id": st.text(max_size=12), "issued_at": st.text(max_size=30), "actor": st.text(max_size=40),
-    "cycle": st.text(max_size=8), "unit": st.text(max_size=8), "leaf": st.text(max_size=8),
-    "points": json_values, "units": json_values, "framework": json_values,
-    "file": json_values, "leaves": json_values,
-})
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+command_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "type": st.sampled_from(
+            [
+                "record_self_score",
+                "register_key",
+                "open_cycle",
+                "attach_evidence",
+                "adjust_score",
+                "nope",
+            ]
+        )
+        | st.text(max_size=8),
+        "id": st.text(max_size=12),
+        "issued_at": st.text(max_size=30),
+        "actor": st.text(max_size=40),
+        "cycle": st.text(max_size=8),
+        "unit": st.text(max_size=8),
+        "leaf": st.text(max_size=8),
+        "points": json_values,
+        "units": json_values,
+        "framework": json_values,
+        "file": json_values,
+        "leaves": json_values,
+    },
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=FIXTURES)
-@given(body=st.one_of(json_values, st.fixed_dictionaries(
-    {"command": command_like | json_values, "signature": json_values})))
+@given(
+    body=st.one_of(
+        json_values,
+        st.fixed_dictionaries({"command": command_like | json_values, "signature": json_values}),
+    )
+)
 def test_no_body_posted_as_a_command_produces_a_500(http, body):
-    resp = http.client.post("/api/v1/commands", data=json.dumps(body),
-                            headers={"Content-Type": "application/json"})
+    resp = http.client.post(
+        "/api/v1/commands", data=json.dumps(body), headers={"Content-Type": "application/json"}
+    )
     assert resp.status_code < 500, resp.get_data(as_text=True)
     assert resp.mimetype == PROBLEM
 
@@ -221,8 +260,10 @@ def test_no_command_signed_by_a_real_officer_produces_a_500(world, http, command
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=FIXTURES)
-@given(path=st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]),
-                    max_size=30), query=st.text(max_size=30))
+@given(
+    path=st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=30),
+    query=st.text(max_size=30),
+)
 def test_no_path_or_query_produces_a_500(http, path, query):
     from urllib.parse import quote
 

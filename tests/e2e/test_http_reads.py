@@ -17,6 +17,7 @@ from tests.e2e.http_support import (
     Http,
     World,
     assert_problem,
+    flask_client,
     make_world,
 )
 from tests.support import command
@@ -45,11 +46,8 @@ def world(tmp_path_factory) -> Iterator[World]:
 
 @pytest.fixture(scope="module")
 def http(world) -> Iterator[Http]:
-    flask = create_app(world.env.data_dir, follow=False)
-    try:
-        yield Http(flask.test_client())
-    finally:
-        services_of(flask).close()
+    with flask_client(world) as client:
+        yield client
 
 
 # -- who may read what -------------------------------------------------------------------
