@@ -98,6 +98,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchlib import cpu_model  # bench/ is the script's own directory
+
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 SECTIONS = "abcde"
@@ -291,14 +293,7 @@ def machine_info(tmp_root: str | None) -> dict:
     import eventsourcing
     from cryptography.hazmat.backends.openssl import backend
 
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     tmp = Path(tmp_root or tempfile.gettempdir()).resolve()
     fs = "?"
     try:
