@@ -76,6 +76,17 @@ class ParIndex(Application):
             cached = self._frameworks[framework_id] = from_dict(record.framework)
         return cached
 
+    def position(self) -> int:
+        """The newest position (notification id) in the store: what receipts carry."""
+        return self.recorder.max_notification_id() or 0
+
+    def published_frameworks(self) -> list[PublishedFramework.Published]:
+        """Every framework publication, oldest first."""
+        topic = "domain.framework_record:PublishedFramework.Published"
+        return [self.mapper.to_domain_event(n)
+                for n in self.recorder.select_notifications(start=None, limit=1_000_000,
+                                                            topics=[topic])]
+
     def get(self, aggregate_id: UUID, *, for_update: bool = True) -> Any:
         """The cached aggregate itself, not a copy: deep-copying an assessment
         with its 119 leaves on every command cost more than the rest of the

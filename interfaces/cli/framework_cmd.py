@@ -185,9 +185,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     with open_app(args.data_dir) as app:
         rows = []
-        topic = "domain.framework_record:PublishedFramework.Published"
-        for n in app.recorder.select_notifications(start=None, limit=10_000, topics=[topic]):
-            event = app.mapper.to_domain_event(n)
+        for event in app.published_frameworks():
             rows.append(
                 {
                     "id": event.framework_id,

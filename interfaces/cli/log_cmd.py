@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import base64
 
 from application.deployment import issue_checkpoint, log_verifier_key, open_app
+from application.transparency import proofs
 from domain.errors import DomainError
 from interfaces.cli.main import add_data_dir, add_json, emit
 
@@ -38,55 +38,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_key)
 
 
-def _b64(h: bytes) -> str:
-    return base64.b64encode(h).decode("ascii")
-
-
-def _range_error(vi: str, en: str) -> DomainError:
-    return DomainError("out_of_range", vi, en, status=400)
-
-
 def cmd_checkpoint(args: argparse.Namespace) -> int:
     with open_app(args.data_dir) as app:
         cp = issue_checkpoint(app)
-    emit(
-        args,
-        {"size": cp.size, "root": _b64(cp.root), "note": cp.note, "issued_at": cp.issued_at},
-        cp.note.rstrip("\n"),
-    )
+    emit(args, proofs.checkpoint_doc(cp), cp.note.rstrip("\n"))
     return 0
 
 
 def proof_document(app, index: int, size: int | None) -> dict:
     """Inclusion proof of leaf `index` to a signed checkpoint (issued if needed)."""
-    head = app.tlog.size()
-    if index < 0 or index >= head:
-        raise _range_error(
-            f"Chỉ số lá {index} ngoài phạm vi 0..{head - 1}.",
-            f"Leaf index {index} is outside 0..{head - 1}.",
-        )
-    if size is None:
-        cp = app.tlog.latest_checkpoint()
-        if cp is None or cp.size <= index:
-            cp = issue_checkpoint(app)
-    else:
-        if size <= index or size > head:
-            raise _range_error(
-                f"Kích thước {size} phải lớn hơn chỉ số {index} và không quá {head}.",
-                f"Size {size} must exceed index {index} and be at most {head}.",
-            )
-        cp = app.tlog.checkpoint_for_size(size)
-    n = cp.size if cp else size
-    leaf = app.tlog.leaf(index)
-    proof = app.tlog.inclusion_proof(index, n)
-    return {
-        "leaf_index": index,
-        "tree_size": n,
-        "leaf_hash": _b64(leaf.leaf_hash),
-        "proof": [_b64(h) for h in proof],
-        "checkpoint": cp.note if cp else None,
-        "root": _b64(app.tlog.root(n)),
-    }
+    doc = _in_range(lambda: proofs.inclusion(app, index, size))
+    return {"leaf_index": doc["leaf_index"], "tree_size": doc["tree_size"],
+            "leaf_hash": doc["leaf_hash"], "proof": doc["hashes"],
+            "checkpoint": doc["checkpoint"], "root": doc["root"]}
+
+
+def _in_range(make):
+    # On the command line a proof the log does not hold is a bad argument.
+    try:
+        return make()
+    except DomainError as e:
+        if e.code != "proof_not_found":
+            raise
+        raise DomainError("out_of_range", e.message_vi, e.message_en, status=400) from None
 
 
 def cmd_prove(args: argparse.Namespace) -> int:
@@ -114,32 +88,12 @@ def cmd_prove(args: argparse.Namespace) -> int:
 
 def cmd_consistency(args: argparse.Namespace) -> int:
     with open_app(args.data_dir) as app:
-        head = app.tlog.size()
-        if not 0 <= args.m <= args.n <= head:
-            raise _range_error(
-                f"Cần 0 <= from <= to <= {head}.", f"Need 0 <= from <= to <= {head}."
-            )
-        proof = app.tlog.consistency_proof(args.m, args.n)
-        doc = {
-            "size1": args.m,
-            "size2": args.n,
-            "root1": _b64(app.tlog.root(args.m)),
-            "root2": _b64(app.tlog.root(args.n)),
-            "proof": [_b64(h) for h in proof],
-        }
-    emit(
-        args,
-        doc,
-        "\n".join(
-            [
-                f"Nhất quán {args.m} -> {args.n}",
-                f"Gốc 1: {doc['root1']}",
-                f"Gốc 2: {doc['root2']}",
-                "Bằng chứng:",
-                *[f"  {h}" for h in doc["proof"]],
-            ]
-        ),
-    )
+        cons = _in_range(lambda: proofs.consistency(app, args.m, args.n))
+    doc = {"size1": cons["first"], "size2": cons["second"], "root1": cons["root1"],
+           "root2": cons["root2"], "proof": cons["hashes"]}
+    emit(args, doc, "\n".join([f"Nhất quán {args.m} -> {args.n}", f"Gốc 1: {doc['root1']}",
+                               f"Gốc 2: {doc['root2']}", "Bằng chứng:",
+                               *[f"  {h}" for h in doc["proof"]]]))
     return 0
 
 

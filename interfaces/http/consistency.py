@@ -17,7 +17,7 @@ def await_position(position: int | None) -> None:
     the bound. Without a background follower, catches up inline first."""
     s = services()
     if position is not None:
-        head = s.app.recorder.max_notification_id() or 0
+        head = s.app.position()
         if position > head:
             raise DomainError(
                 "position_beyond_log",

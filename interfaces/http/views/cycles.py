@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from interfaces.http import proofs, reads
+from application.transparency import proofs
+from interfaces.http import reads
 from interfaces.http.auth import readable_cycle, readable_unit
 from interfaces.http.leaf_schemas import LeafHistory, Why
 from interfaces.http.read_schemas import CycleList, Ranking, UnitScores

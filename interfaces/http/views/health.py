@@ -16,4 +16,4 @@ def healthz():
     """Dịch vụ đang chạy / liveness"""
     s = services()
     return {"status": "ok", "log_size": s.app.tlog.size(), "position": s.follower.position(),
-            "log_position": s.app.recorder.max_notification_id() or 0}
+            "log_position": s.app.position()}

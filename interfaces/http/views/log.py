@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from application.deployment import log_verifier_key
-from interfaces.http import proofs
+from application.transparency import proofs
 from interfaces.http.schemas import (
     Checkpoint,
     CheckpointList,

@@ -1,4 +1,5 @@
-"""Log documents: checkpoints, inclusion and consistency proofs, logged event bytes.
+"""Log documents for clients: checkpoints, inclusion and consistency proofs to a
+signed checkpoint (issued if none covers the leaf yet), logged event bytes.
 
 Hashes are base64 (as in checkpoints). A client checks them itself with any
 RFC 9162 verifier and the log's verifier key (docs/FORMATS.md, docs/API.md).
