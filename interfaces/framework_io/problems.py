@@ -20,6 +20,53 @@ MESSAGES: dict[str, tuple[str, str]] = {
         'The CSV file is not UTF-8 (bad byte at {position}); save it again as "CSV UTF-8".',
     ),
     "empty_file": ("Tệp không có dữ liệu.", "The file holds no data."),
+    # limits (interfaces/framework_io/limits.py): checked before the table is parsed
+    "file_too_large": (
+        "Tệp nặng {size} byte, vượt giới hạn {limit} byte.",
+        "The file is {size} bytes, over the limit of {limit} bytes.",
+    ),
+    "xlsx_too_many_members": (
+        "Tệp .xlsx chứa {count} thành phần, vượt giới hạn {limit}.",
+        "The .xlsx file holds {count} parts, over the limit of {limit}.",
+    ),
+    "xlsx_member_too_large": (
+        "Phần '{member}' của tệp .xlsx giải nén ra {size} byte, vượt giới hạn {limit} byte.",
+        "Part '{member}' of the .xlsx file inflates to {size} bytes, over the limit of {limit}.",
+    ),
+    "xlsx_too_large": (
+        "Tệp .xlsx giải nén ra {size} byte, vượt giới hạn {limit} byte.",
+        "The .xlsx file inflates to {size} bytes, over the limit of {limit} bytes.",
+    ),
+    "xlsx_compression_ratio": (
+        "Phần '{member}' của tệp .xlsx nén {ratio} lần, vượt giới hạn {limit} lần "
+        "(tệp có thể là bom nén).",
+        "Part '{member}' of the .xlsx file is compressed {ratio} times, over the limit of "
+        "{limit} (the file may be a zip bomb).",
+    ),
+    "xlsx_too_many_elements": (
+        "Tệp .xlsx có hơn {limit} thẻ XML (vượt quá ở phần '{member}').",
+        "The .xlsx file holds more than {limit} XML elements (passed in part '{member}').",
+    ),
+    "xlsx_odd_member": (
+        "Tệp .xlsx có thành phần không được nhận '{member}' ({reason}).",
+        "The .xlsx file holds a part that is not accepted: '{member}' ({reason}).",
+    ),
+    "too_many_rows": (
+        "Bảng có hơn {limit} dòng.",
+        "The table has more than {limit} rows.",
+    ),
+    "too_many_columns": (
+        "Dòng có hơn {limit} ô.",
+        "The row has more than {limit} cells.",
+    ),
+    "too_many_cells": (
+        "Bảng có hơn {limit} ô.",
+        "The table has more than {limit} cells.",
+    ),
+    "line_too_long": (
+        "Dòng dài hơn {limit} ký tự.",
+        "The line is longer than {limit} characters.",
+    ),
     "missing_column": (
         "Thiếu cột {column} (tên được chấp nhận: {aliases}).",
         "Column {column} is missing (accepted names: {aliases}).",

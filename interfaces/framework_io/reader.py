@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from domain.errors import ValidationFailed
 from domain.framework.problems import failed
+from interfaces.framework_io.formula_guard import csv_cell_text
+from interfaces.framework_io.limits import (
+    MAX_LINE_CHARS,
+    RowBudget,
+    check_file_size,
+    check_xlsx_archive,
+)
 from interfaces.framework_io.problems import problem
 
 
@@ -30,7 +38,9 @@ def read_rows(path: str | Path) -> list[RawRow]:
     """The rows of a .csv (UTF-8, with or without BOM) or .xlsx (first sheet) file.
 
     Raises ValidationFailed: file_not_found, unsupported_file_type,
-    file_not_utf8, file_unreadable.
+    file_not_utf8, file_unreadable, and the limits of
+    interfaces.framework_io.limits (file_too_large, too_many_rows, ...), which
+    are checked before and while the file is parsed, never after.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -38,6 +48,7 @@ def read_rows(path: str | Path) -> list[RawRow]:
         raise failed([problem("unsupported_file_type", suffix=suffix or path.name)])
     if not path.is_file():
         raise failed([problem("file_not_found", path=str(path))])
+    check_file_size(path)
     if suffix == ".csv":
         return _read_csv(path)
     return _read_xlsx(path)
@@ -45,7 +56,12 @@ def read_rows(path: str | Path) -> list[RawRow]:
 
 def rows_from_lists(table: list[list[object]] | list[tuple[object, ...]]) -> list[RawRow]:
     """Rows from in-memory lists (the first list is row 1), e.g. for tests or an API."""
-    return [RawRow(i, tuple(_text(c) for c in cells)) for i, cells in enumerate(table, start=1)]
+    budget = RowBudget()
+    out = []
+    for i, cells in enumerate(table, start=1):
+        budget.take(len(cells))
+        out.append(RawRow(i, tuple(_text(c) for c in cells)))
+    return out
 
 
 def _read_csv(path: Path) -> list[RawRow]:
@@ -54,12 +70,25 @@ def _read_csv(path: Path) -> list[RawRow]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise failed([problem("file_not_utf8", position=exc.start)]) from None
+    _check_lines(text)
     delimiter = _delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    budget = RowBudget()
+    rows = []
     try:
-        return [RawRow(i, tuple(cells)) for i, cells in enumerate(reader, start=1)]
+        for i, cells in enumerate(reader, start=1):
+            budget.take(len(cells))
+            rows.append(RawRow(i, tuple(csv_cell_text(c) for c in cells)))
     except csv.Error as exc:
         raise failed([problem("file_unreadable", path=str(path), detail=str(exc))]) from None
+    return rows
+
+
+def _check_lines(text: str) -> None:
+    """Refuse a physical line over MAX_LINE_CHARS (its number is the file's line number)."""
+    for number, line in enumerate(io.StringIO(text, newline=""), start=1):
+        if len(line) > MAX_LINE_CHARS:
+            raise failed([problem("line_too_long", row=number, limit=MAX_LINE_CHARS)])
 
 
 def _delimiter(text: str) -> str:
@@ -74,18 +103,32 @@ def _delimiter(text: str) -> str:
 def _read_xlsx(path: Path) -> list[RawRow]:
     from openpyxl import load_workbook  # imported here: only .xlsx needs it
 
+    check_xlsx_archive(path)
     try:
-        workbook = load_workbook(path, data_only=True)
+        # read_only streams the sheet instead of building every cell first
+        workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
         raise failed(
             [problem("file_unreadable", path=str(path), detail=type(exc).__name__)]
         ) from None
-    sheet = workbook.worksheets[0]
-    rows = [
-        RawRow(i, tuple(_text(c) for c in cells))
-        for i, cells in enumerate(sheet.iter_rows(values_only=True), start=1)
-    ]
-    workbook.close()
+    budget = RowBudget()
+    rows = []
+    try:
+        sheet = workbook.worksheets[0]
+        # The stored dimension is the file's word: trusting "A1:XFD1048576" would pad
+        # every row to 16,384 cells. Rows then end at their own last cell.
+        sheet.reset_dimensions()
+        for i, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            budget.take(len(cells))
+            rows.append(RawRow(i, tuple(_text(c) for c in cells)))
+    except ValidationFailed:
+        raise
+    except Exception as exc:  # a broken sheet shows up only while it is streamed
+        raise failed(
+            [problem("file_unreadable", path=str(path), detail=type(exc).__name__)]
+        ) from None
+    finally:
+        workbook.close()
     return rows
 
 
