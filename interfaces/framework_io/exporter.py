@@ -2,7 +2,8 @@
 
 The file holds the table only (metadata comes from the import command's
 options); the .xlsx adds a second, informational sheet with the metadata and
-the content digest, which the importer does not read.
+the content digest, which the importer does not read. Text a spreadsheet would
+run as a formula is written as text (see formula_guard).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from domain.framework.decimals import canonical
 from domain.framework.model import Framework
 from domain.framework.problems import failed
 from domain.framework.serialize import content_digest
+from interfaces.framework_io.formula_guard import csv_cell, is_formula_like
 from interfaces.framework_io.problems import problem
 from interfaces.framework_io.rule_columns import rule_cells
 
@@ -64,7 +66,7 @@ def export(framework: Framework, path: str | Path) -> Path:
 def export_csv(framework: Framework, path: Path) -> None:
     """UTF-8 with a BOM (so Excel shows Vietnamese correctly), comma separated."""
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        csv.writer(handle).writerows(table_rows(framework))
+        csv.writer(handle).writerows([csv_cell(c) for c in row] for row in table_rows(framework))
 
 
 def export_xlsx(framework: Framework, path: Path) -> None:
@@ -80,7 +82,7 @@ def export_xlsx(framework: Framework, path: Path) -> None:
         row: list[object] = list(cells)
         if number:  # maxima as numbers, so Excel can sum them; codes stay text
             row[max_column] = Decimal(cells[max_column])
-        sheet.append(row)
+        _append_inert(sheet, row)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for column, width in zip("ABCDEFGHIJ", (10, 8, 80, 11, 30, 18, 8, 18, 14, 12), strict=True):
@@ -99,5 +101,17 @@ def export_xlsx(framework: Framework, path: Path) -> None:
         ("bands", meta.bands.to_text()),
         ("digest", content_digest(framework)),
     ):
-        info.append([key, value])
+        _append_inert(info, [key, value])
     workbook.save(path)
+
+
+def _append_inert(sheet, values: list[object]) -> None:
+    """Append a row whose text cells are text: openpyxl makes any str starting
+    with "=" a formula, so the type is set after the value. quotePrefix keeps the
+    cell text when someone edits it in Excel."""
+    sheet.append(values)
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+            if is_formula_like(cell.value):
+                cell.quotePrefix = True
