@@ -1,6 +1,6 @@
 """RFC 8785 canonical JSON against the vectors its authors publish, plus our command policy.
 
-Vectors: /work/shared/vectors/rfc8785_vectors.json (RFC 8785 s3.2.2-3.2.4 and
+Vectors: tests/data/vectors/rfc8785_vectors.json (RFC 8785 s3.2.2-3.2.4 and
 Appendix B; cyberphone/json-canonicalization testdata for the ES6 number file).
 """
 
@@ -23,15 +23,12 @@ from application.signing.jcs import (
     canonicalize_command,
     signing_input,
 )
-from tests.vectors import load, skipped
+from tests.vectors import load
 
-VECTORS, _MISSING = load("rfc8785_vectors.json")
-needs_vectors = pytest.mark.skipif(VECTORS is None, reason=_MISSING)
+VECTORS = load("rfc8785_vectors.json")
 
 
 def _cases(key: str) -> list:
-    if VECTORS is None:
-        return skipped(_MISSING)
     return VECTORS[key]
 
 
@@ -42,13 +39,11 @@ def _double(ieee754_hex: str) -> float:
 # -- RFC 8785 section 3.2.2 / 3.2.4: the worked example -------------------------
 
 
-@needs_vectors
 def test_rfc_3_2_2_example_canonicalizes_to_the_published_output():
     case = VECTORS["rfc_3_2_2"]
     assert canonicalize(json.loads(case["input"])) == case["output"].encode("utf-8")
 
 
-@needs_vectors
 def test_rfc_3_2_4_example_bytes_match_the_published_hex():
     got = canonicalize(json.loads(VECTORS["rfc_3_2_2"]["input"]))
     assert got.hex() == VECTORS["rfc_3_2_4_hex"]
@@ -57,7 +52,6 @@ def test_rfc_3_2_4_example_bytes_match_the_published_hex():
 # -- RFC 8785 section 3.2.3: keys sorted by UTF-16 code units --------------------
 
 
-@needs_vectors
 def test_rfc_3_2_3_keys_are_sorted_by_utf16_code_units():
     case = VECTORS["rfc_3_2_3"]
     canonical = json.loads(canonicalize(json.loads(case["input"])))
@@ -170,8 +164,6 @@ def _es6_numgen_sha256(lines: int) -> str:
 
 
 def _numgen_params() -> list:
-    if VECTORS is None:
-        return [pytest.param(0, "", marks=pytest.mark.skip(reason=_MISSING), id="missing")]
     params = []
     for lines, want in sorted(
         VECTORS["es6_numgen_sha256_by_lines"].items(), key=lambda i: int(i[0])
@@ -190,7 +182,6 @@ def test_es6_number_file_prefix_hash_matches_published_digest(lines, want):
     assert _es6_numgen_sha256(lines) == want
 
 
-@needs_vectors
 def test_appendix_b_values_all_occur_in_the_generated_number_file():
     # Ties the Appendix B table to the generator: a wrong static table would
     # miss these, and then the hash tests above could not pass for any reason.

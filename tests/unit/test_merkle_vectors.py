@@ -1,4 +1,4 @@
-"""The Merkle tree code against published vectors (see shared/vectors/README.md).
+"""The Merkle tree code against published vectors (see tests/data/vectors/README.md).
 
 Two deliberate departures from the transparency-dev vector files, both asserted
 explicitly below rather than skipped:
@@ -17,10 +17,6 @@ explicitly below rather than skipped:
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
-
 import pytest
 
 from application.transparency.merkle import (
@@ -38,24 +34,9 @@ from application.transparency.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from tests.vectors import load
 
-
-def _vectors_dir() -> Path:
-    shared = os.environ.get("PARINDEX_SHARED_DIR")
-    base = Path(shared) if shared else Path(__file__).resolve().parents[2].parent / "shared"
-    return base / "vectors"
-
-
-VECTORS = _vectors_dir()
-if not (VECTORS / "inclusion_probes.json").is_file():
-    pytest.skip(
-        f"published vectors not found in {VECTORS} (set PARINDEX_SHARED_DIR)",
-        allow_module_level=True,
-    )
-
-
-def _load(name: str) -> dict:
-    return json.loads((VECTORS / name).read_text(encoding="utf-8"))
+_load = load
 
 
 def _h(x: str) -> bytes:

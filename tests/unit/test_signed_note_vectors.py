@@ -1,6 +1,6 @@
 """C2SP signed notes and checkpoints against the Go reference and published examples.
 
-Vectors: /work/shared/vectors/signed_note_vectors.json (golang.org/x/mod
+Vectors: tests/data/vectors/signed_note_vectors.json (golang.org/x/mod
 sumdb/note tests, transparency-dev/formats, the C2SP spec's own examples).
 """
 
@@ -27,16 +27,13 @@ from application.transparency.note import (
     parse_verifier_key,
     sign_note,
 )
-from tests.vectors import load, skipped
+from tests.vectors import load
 
-VECTORS, _MISSING = load("signed_note_vectors.json")
-needs_vectors = pytest.mark.skipif(VECTORS is None, reason=_MISSING)
+VECTORS = load("signed_note_vectors.json")
 
 
 def _cases(key: str) -> list:
     """Each vector case as a pytest param, with the case's own id where it has one."""
-    if VECTORS is None:
-        return skipped(_MISSING)
     return [
         pytest.param(case, id=case["id"] if isinstance(case, dict) else case)
         for case in VECTORS[key]
@@ -103,14 +100,12 @@ def test_every_bit_flip_of_the_go_note_is_rejected(case):
     assert survivors == []
 
 
-@needs_vectors
 def test_open_accepts_bytes_like_go():
     case = next(c for c in VECTORS["open"] if not c["want_error"])
     opened = open_note(case["note"].encode("utf-8"), case["vkeys"])
     assert [s.name for s in opened.verified] == case["want_verified"]
 
 
-@needs_vectors
 def test_unverified_note_error_carries_the_unknown_signers():
     case = next(c for c in VECTORS["open"] if c["id"] == "x/mod none known")
     with pytest.raises(UnverifiedNoteError) as info:
@@ -118,7 +113,6 @@ def test_unverified_note_error_carries_the_unknown_signers():
     assert [s.name for s in info.value.note.unverified] == ["PeterNeumann", "EnochRoot"]
 
 
-@needs_vectors
 def test_exactly_max_signatures_is_still_accepted():
     case = next(c for c in VECTORS["open"] if c["id"] == "x/mod 101 signatures")
     text, block = case["note"].rsplit("\n\n", 1)
@@ -128,7 +122,6 @@ def test_exactly_max_signatures_is_still_accepted():
     assert [s.name for s in open_note(trimmed, case["vkeys"]).verified] == ["PeterNeumann"]
 
 
-@needs_vectors
 def test_repeat_of_a_known_key_with_different_bytes_is_verified_not_skipped():
     # Deliberately stricter than Go (which skips it): C2SP says signatures
     # from known keys MUST be verified, and this is what tampering looks like.
@@ -167,7 +160,6 @@ def _mangled(key: str):
             yield key[:i] + chr(ord(key[i]) + 1) + key[i + 1 :]
 
 
-@needs_vectors
 def test_every_mangled_verifier_key_is_rejected():
     accepted = []
     for bad in _mangled(VECTORS["vkey_mangle_base"]):
@@ -179,7 +171,6 @@ def test_every_mangled_verifier_key_is_rejected():
     assert accepted == []
 
 
-@needs_vectors
 def test_every_mangled_signer_key_is_rejected():
     accepted = []
     for skey in [c["skey"] for c in VECTORS["sign_exact"]] + VECTORS["extra_go_skeys"]:
@@ -192,7 +183,6 @@ def test_every_mangled_signer_key_is_rejected():
     assert accepted == []
 
 
-@needs_vectors
 @pytest.mark.parametrize("index", range(len(VECTORS["extra_go_skeys"]) if VECTORS else 0))
 def test_go_generated_key_pairs_agree(index):
     skey, vkey = VECTORS["extra_go_skeys"][index], VECTORS["extra_go_vkeys"][index]
@@ -231,7 +221,6 @@ def test_checkpoints_only_lenient_parsers_accept_fail_for_a_strictness_we_chose(
     )
 
 
-@needs_vectors
 def test_real_sum_golang_org_checkpoint_opens_and_parses():
     case = next(c for c in VECTORS["open"] if c["id"] == "formats: real sum.golang.org checkpoint")
     opened = open_note(case["note"], case["vkeys"])
