@@ -1,6 +1,6 @@
 """The parindex application: signed commands in, events and log leaves out.
 
-`ParIndex.handle(envelope)` is the one write path (DESIGN.md "Signed commands"):
+`ParIndex.handle(envelope)` is the one write path (docs/DESIGN.md, "Signed commands"):
 parse -> key lookup -> signature -> idempotency -> key state -> clock skew ->
 role and scope -> domain decision -> one transaction (events, log leaves,
 command id). Any refusal raises before the transaction and writes nothing.

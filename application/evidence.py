@@ -1,4 +1,4 @@
-"""Evidence blobs: content-addressed files beside the data (DESIGN.md "Storage").
+"""Evidence blobs: content-addressed files beside the data (docs/DESIGN.md, "Storage").
 
 A blob lives at evidence/<sha256[:2]>/<sha256>; its name is its hash, so the
 same file uploaded twice is stored once and any change to its bytes shows.

@@ -80,6 +80,7 @@ import multiprocessing
 import os
 import platform
 import random
+import re
 import signal
 import socket
 import sqlite3
@@ -887,8 +888,9 @@ def _profiled(name: str, fn: Any, out_dir: Path, stamp: str) -> tuple[Any, dict]
     buf = io.StringIO()
     stats = pstats.Stats(prof, stream=buf)
     stats.sort_stats("tottime").print_stats(20)
-    stats.sort_stats("cumulative").print_stats(r"/work/main/(application|domain|interfaces|"
-                                                r"projections)/", 25)
+    # only the project's own functions, wherever the checkout lives
+    own = re.escape(str(REPO)) + r"/(application|domain|interfaces|projections)/"
+    stats.sort_stats("cumulative").print_stats(own, 25)
     return value, {"seconds": round(seconds, 3), "pstats_file": str(path),
                    "top": buf.getvalue()}
 

@@ -1,4 +1,4 @@
-"""Actors, roles and scopes (DESIGN.md "Actors, keys, roles").
+"""Actors, roles and scopes (docs/DESIGN.md, "Actors, keys, roles").
 
 A scope says over what a role acts: the whole deployment (`*`), a province
 (`province:<code>`), an appraising authority (`authority:<code>`) or a commune

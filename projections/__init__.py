@@ -1,4 +1,4 @@
-"""Read models rebuilt from the log (DESIGN.md "Storage"): disposable SQLite files.
+"""Read models rebuilt from the log (docs/DESIGN.md, "Storage"): disposable SQLite files.
 
     model = ReadModel(path)                 # one file per app server
     follower = Follower(app, model)         # catch_up(), wait_for(), start()/stop()

@@ -86,7 +86,7 @@ class Source:
 
 def verify(source: Source, *, log_key: str | None = None, workers: int | None = None,
            extra_checkpoints: Iterable[str] = ()) -> Report:
-    """Checks everything DESIGN.md 'What verify must catch' says about events,
+    """Checks everything docs/DESIGN.md 'What verify catches' says about events,
     keys and checkpoints. `log_key` pins the log's verifier key (vkey)."""
     report = Report()
     registry, genesis, reg_findings = build_registry(source.key_records())

@@ -1,6 +1,6 @@
 """Marshmallow schemas: every request and response of the HTTP API.
 
-Decimals are strings ("2.935"), never floats (DESIGN.md "Numbers and time").
+Decimals are strings ("2.935"), never floats (docs/DESIGN.md, "Numbers and time").
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Every role x every command type x in scope / out of scope, through POST /api/v1/commands.
 
-The policy is written out here from DESIGN.md ("Actors, keys, roles"), not read
+The policy is written out here from docs/DESIGN.md ("Actors, keys, roles"), not read
 from the code: only these combinations may write; every other one gets a 403
 problem+json and leaves the log exactly as it was.
 """
