@@ -84,7 +84,13 @@ def _count_elements(archive: zipfile.ZipFile, member: zipfile.ZipInfo, elements:
             elements += chunk.count(b"<") - chunk.count(b"</")
             if elements > MAX_ELEMENTS:
                 raise failed(
-                    [problem("xlsx_too_many_elements", member=member.filename, limit=MAX_ELEMENTS)]
+                    [
+                        problem(
+                            "xlsx_too_many_elements",
+                            member=_shown(member.filename),
+                            limit=MAX_ELEMENTS,
+                        )
+                    ]
                 )
     return elements
 
@@ -97,14 +103,14 @@ def _check_directory(members: list[zipfile.ZipInfo]) -> None:
     for m in members:
         reason = _oddity(m, seen)
         if reason:
-            raise failed([problem("xlsx_odd_member", member=m.filename[:200], reason=reason)])
+            raise failed([problem("xlsx_odd_member", member=_shown(m.filename), reason=reason)])
         seen.add(m.filename)
         if m.file_size > MAX_MEMBER_BYTES:
             raise failed(
                 [
                     problem(
                         "xlsx_member_too_large",
-                        member=m.filename,
+                        member=_shown(m.filename),
                         size=m.file_size,
                         limit=MAX_MEMBER_BYTES,
                     )
@@ -115,7 +121,7 @@ def _check_directory(members: list[zipfile.ZipInfo]) -> None:
                 [
                     problem(
                         "xlsx_compression_ratio",
-                        member=m.filename,
+                        member=_shown(m.filename),
                         ratio=m.file_size // max(m.compress_size, 1),
                         limit=MAX_RATIO,
                     )
@@ -124,6 +130,11 @@ def _check_directory(members: list[zipfile.ZipInfo]) -> None:
         total += m.file_size
     if total > MAX_TOTAL_BYTES:
         raise failed([problem("xlsx_too_large", size=total, limit=MAX_TOTAL_BYTES)])
+
+
+def _shown(name: str) -> str:
+    """A member name fit for a message: the file chose it, so no control characters."""
+    return "".join(c if c.isprintable() else "?" for c in name[:200])
 
 
 def _oddity(m: zipfile.ZipInfo, seen: set[str]) -> str | None:

@@ -91,6 +91,13 @@ def test_odd_parts_are_refused_by_name(tmp_path, name, reason):
     assert (code, f"({reason})") == ("xlsx_odd_member", en[-len(reason) - 3 : -1])
 
 
+def test_a_part_name_with_control_characters_is_shown_without_them(tmp_path):
+    path = xlsx_with(tmp_path / "odd.xlsx", None, member("xl/a\r\n\x1b[31m.zip", b""))
+    code, vi, en, _ = refusal(path)
+    assert code == "xlsx_odd_member" and "xl/a???[31m.zip" in en
+    assert not any(c in vi + en for c in "\r\n\x1b")
+
+
 def test_an_archive_of_too_many_parts_is_refused(tmp_path):
     extra = [member(f"docProps/custom{i}.txt", b"") for i in range(limits.MAX_MEMBERS)]
     code, *_ = refusal(xlsx_with(tmp_path / "many.xlsx", None, *extra))
