@@ -142,3 +142,24 @@ def test_no_stored_name_breaks_the_header(stored):
     assert kind == "attachment"
     shown = options["filename"]
     assert "/" not in shown and "\\" not in shown and filename_problem(shown) is None
+
+
+def test_the_client_lists_a_stored_name_without_terminal_escapes_or_line_breaks():
+    from interfaces.cli.client_views import evidence_text
+
+    doc = {
+        "cycle": "tn-2025",
+        "unit": "xa-01",
+        "items": [
+            {
+                "evidence_id": "ev-1",
+                "status": "attached",
+                "leaves": ["1.1.1"],
+                "file": {"filename": "\x1b[2Jbao\r\ncao\x00.pdf", "size": 10, "sha256": SHA},
+            }
+        ],
+    }
+    text = evidence_text(doc)
+    assert len(text.splitlines()) == 2
+    assert "tệp [2Jbaocao.pdf (10 byte" in text
+    assert not {"\x1b", "\r", "\x00"} & set(text)
