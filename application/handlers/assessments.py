@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from application.errors import NotFound
-from application.evidence import sniff
+from application.evidence import is_sha256
+from application.file_names import filename_problem
 from application.handlers.base import Context, check_fields, handler
 from domain.actors import Target
 from domain.assessment import INPUT_FIELDS, Assessment
@@ -70,6 +71,8 @@ def declare_not_applicable(ctx: Context) -> list:
 
 
 def _file(ctx: Context, problems: Problems) -> dict | None:
+    """The `file` member, if it names a blob uploaded through the API. A refusal
+    states a size or type only for such a blob: nothing about any other file."""
     file = ctx.command.get("file")
     if file is None:
         return None
@@ -77,20 +80,29 @@ def _file(ctx: Context, problems: Problems) -> dict | None:
         problems.add("invalid_file", "'file' gồm sha256, size, media_type, filename.",
                      "'file' holds sha256, size, media_type, filename.", field="file")
         return None
+    if file.get("filename") is not None:
+        why = filename_problem(file["filename"])
+        if why is not None:
+            problems.add("invalid_filename", *why, field="file.filename")
     sha = file.get("sha256")
-    store = ctx.app.evidence
-    if not isinstance(sha, str) or not store.has(sha):
+    if not is_sha256(sha):
+        problems.add("invalid_sha256",
+                     "sha256 gồm đúng 64 ký tự thập lục phân viết thường (0-9, a-f).",
+                     "sha256 is exactly 64 lowercase hex characters (0-9, a-f).",
+                     field="file.sha256")
+        return None
+    blob = ctx.app.evidence.describe(sha)
+    if blob is None:
         problems.add("evidence_blob_missing",
                      "Chưa tải tệp lên (PUT /api/v1/evidence/blobs) hoặc sai sha256.",
                      "Upload the file first (PUT /api/v1/evidence/blobs) or fix sha256.",
                      field="file.sha256")
         return None
-    actual = store.path(sha).stat().st_size
-    if file.get("size") != actual:
-        problems.add("evidence_size_mismatch", f"Kích thước khai báo khác tệp đã lưu ({actual}).",
-                     f"Declared size differs from the stored file ({actual}).",
+    size, real = blob["size"], blob["media_type"]
+    if type(file.get("size")) is not int or file["size"] != size:
+        problems.add("evidence_size_mismatch", f"Kích thước khai báo khác tệp đã lưu ({size}).",
+                     f"Declared size differs from the stored file ({size}).",
                      field="file.size")
-    real = sniff(store.read(sha))
     if file.get("media_type") != real:
         problems.add("media_type_mismatch", f"Loại tệp khai báo khác nội dung ({real}).",
                      f"Declared media type differs from the content ({real}).",

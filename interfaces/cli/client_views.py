@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from application.file_names import display_filename
+
 VN = timezone(timedelta(hours=7), "ICT")  # Asia/Ho_Chi_Minh: UTC+7, no daylight saving
 
 KINDS = {
@@ -149,7 +151,10 @@ def evidence_text(doc: dict) -> str:
         status = "đã rút" if e.get("status") == "withdrawn" else "hiệu lực"
         lines.append(f"- {e['evidence_id']} [{status}] tiêu chí {', '.join(e.get('leaves') or [])}"
                      + (f"; văn bản {ref}" if ref else "")
-                     + (f"; tệp {file.get('filename')} ({file.get('size')} byte, "
+                     # a name stored before the file-name rules may hold
+                     # terminal escapes or line breaks
+                     + (f"; tệp {display_filename(file.get('filename'))} "
+                        f"({file.get('size')} byte, "
                         f"sha256 {str(file.get('sha256'))[:12]}…)" if file else "")
                      + f" — {_actor(e.get('attached_by'))}, {local_time(e.get('attached_at'))}")
     if len(lines) == 1:

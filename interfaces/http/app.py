@@ -41,7 +41,8 @@ def create_app(data_dir: str | Path, *, follow: bool = True, read_wait: float = 
         # One follower per read-model file: the server's workers share it.
         follower.start(leader_lock=read_model.path + ".follow.lock")
 
-    flask = Flask("parindex")
+    # No static folder: the API serves no files but evidence blobs.
+    flask = Flask("parindex", static_folder=None)
     flask.json.ensure_ascii = False  # type: ignore[attr-defined]
     flask.config.update(
         API_TITLE="parindex",

@@ -117,8 +117,8 @@ def flask_client(world: World) -> Iterator[Http]:
         services_of(flask).close()
 
 
-def make_world(root: Path) -> World:
-    env = make_env(root, _world_database_url())
+def make_world(root: Path, database_url: str | None = None) -> World:
+    env = make_env(root, database_url or _world_database_url())
     framework = to_dict(load_bundled("thai-nguyen-2021-commune"))
     env.send(command(env.admin, "publish_framework", framework=framework))
     env.send(command(env.admin, "open_cycle", cycle=CYCLE, name="Kỳ đánh giá 2025",
