@@ -54,8 +54,10 @@ def text_problems(
     empty_code: str = "text_required",
 ) -> list[Problem]:
     """Every fault of one text field; [] when it is acceptable (None when not required)."""
-    if value is None and not required:
-        return []
+    if value is None:
+        if not required:
+            return []
+        return [Problem(empty_code, f"Cần điền '{field}'.", f"'{field}' is required.", field=field)]
     if not isinstance(value, str):
         return [
             Problem(

@@ -78,7 +78,7 @@ def test_a_ten_mebibyte_note_is_refused():
 def test_required_text_must_hold_more_than_spaces_and_optional_text_may_be_absent():
     assert codes("   \n ", NOTE, empty_code="reason_required") == ["reason_required"]
     assert codes(None, NOTE, required=False) == []
-    assert codes(None, NOTE) == ["invalid_text"]
+    assert codes(None, NOTE) == ["text_required"]
     assert codes(5, NOTE, required=False) == ["invalid_text"]
 
 
