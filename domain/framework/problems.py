@@ -25,9 +25,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "decimal_not_canonical": (
         "'{value}' chưa viết đúng dạng số thập phân chuẩn (chữ số ASCII, dấu chấm, không có "
-        "số 0 hay dấu thừa); dạng đúng: {accepted}.",
+        "số 0 hay dấu thừa); dạng đúng: {accepted}",
         "'{value}' is not written in the canonical decimal form (ASCII digits, a point, no "
-        "extra zeros or signs); write {accepted}.",
+        "extra zeros or signs); write {accepted}",
     ),
     "decimal_too_large": (
         "'{value}' có quá {digits} chữ số phần nguyên.",
