@@ -52,7 +52,7 @@ class Scope:
         if text == "*":
             return cls("*")
         kind, _, code = text.partition(":")
-        if kind not in SCOPE_KINDS or not _CODE.match(code):
+        if kind not in SCOPE_KINDS or not _CODE.fullmatch(code):
             raise DomainError(
                 "invalid_scope",
                 f"Phạm vi không hợp lệ: '{text}'. Dạng đúng: *, province:<mã>, "

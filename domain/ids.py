@@ -49,9 +49,21 @@ KEY_ID = IdRule(
 )
 FRAMEWORK_ID = IdRule(
     "framework_id",
-    re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*@[1-9][0-9]{0,8}"),
+    re.compile(r"(?=.{1,74}\Z)[a-z0-9]+(?:-[a-z0-9]+)*@[1-9][0-9]{0,8}"),
     "mã bộ tiêu chí dạng ten-bo-tieu-chi@1",
     "a framework id such as some-slug@1",
+)
+SLUG = IdRule(
+    "slug",
+    re.compile(r"(?=.{1,64}\Z)[a-z0-9]+(?:-[a-z0-9]+)*"),
+    "chữ thường không dấu, số và dấu gạch ngang (tối đa 64 ký tự)",
+    "lowercase ASCII letters, digits and hyphens (at most 64)",
+)
+BAND_CODE = IdRule(
+    "band_code",
+    re.compile(r"[a-z][a-z0-9_]{0,31}"),
+    "chữ thường a-z, số và _ (tối đa 32 ký tự)",
+    "lowercase a-z, digits and _ (at most 32)",
 )
 _MAX_ID_LENGTH = 128  # no pattern above allows more; also bounds what an error echoes
 

@@ -16,7 +16,7 @@ from domain.errors import DomainError, Problem, ValidationFailed
 from domain.framework.decimals import parse_exact
 from domain.framework.model import Framework
 from domain.framework.serialize import from_dict, to_dict
-from domain.ids import LEAF, id_problem
+from domain.ids import BAND_CODE, FRAMEWORK_ID, LEAF, SLUG, IdRule, id_problem
 from domain.text import CODE_TEXT, FRAMEWORK_NOTE, NAME, TITLE, TextRule, text_problems
 
 ROOT = "framework"
@@ -60,17 +60,19 @@ def _field_problems(data: Any) -> list[Problem]:
         return []  # from_dict reports the shape
     out: list[Problem] = []
     _texts(out, data, ROOT, _META_TEXT)
+    _id(out, data, "slug", ROOT, SLUG)
+    _id(out, data, "id", ROOT, FRAMEWORK_ID)
+    if data.get("supersedes") is not None:
+        _id(out, data, "supersedes", ROOT, FRAMEWORK_ID)
     for i, band in enumerate(_items(data, "bands")):
         where = f"{ROOT}.bands[{i}]"
         _texts(out, band, where, _BAND_TEXT)
+        _id(out, band, "code", where, BAND_CODE)
         _decimal(out, band, "minimum", where)
     for i, node in enumerate(_items(data, "nodes")):
         where = f"{ROOT}.nodes[{i}]"
         _texts(out, node, where, _NODE_TEXT)
-        if isinstance(node, dict):
-            found = id_problem(node.get("code"), f"{where}.code", LEAF)
-            if found is not None:
-                out.append(found)
+        _id(out, node, "code", where, LEAF)
         _decimal(out, node, "max_points", where)
         rule = node.get("rule") if isinstance(node, dict) else None
         if isinstance(rule, dict):
@@ -97,6 +99,13 @@ def _texts(out: list[Problem], data: Any, where: str, rules) -> None:
     for name, rule, required in rules:
         if name in data and (data[name] is not None or required):
             out.extend(text_problems(data[name], f"{where}.{name}", rule, required=required))
+
+
+def _id(out: list[Problem], data: Any, name: str, where: str, rule: IdRule) -> None:
+    if isinstance(data, dict):
+        found = id_problem(data.get(name), f"{where}.{name}", rule)
+        if found is not None:
+            out.append(found)
 
 
 def _decimal(out: list[Problem], data: Any, name: str, where: str) -> None:

@@ -544,3 +544,27 @@ def test_key_ids_and_cycle_codes_of_admin_commands_are_slugs(season):
         province="thai-nguyen",
         units=[{"code": "xa-1", "name": "A"}],
     )
+
+
+@pytest.mark.parametrize(
+    ("member", "value", "field"),
+    [
+        ("slug", "bo-thu\n", "framework.slug"),
+        ("supersedes", "bo-thu@1\n", "framework.supersedes"),
+        ("band_code", "tot\n", "framework.bands[1].code"),
+    ],
+)
+def test_framework_ids_and_band_codes_are_matched_whole(season, member, value, field):
+    data = to_dict(rules_framework())
+    data = {**data, "bands": [dict(b) for b in data["bands"]]}
+    if member == "slug":
+        data["slug"], data["id"] = value, value + "@1"
+    elif member == "supersedes":
+        data["version"], data["id"], data["supersedes"] = 2, data["slug"] + "@2", value
+    else:
+        data["bands"][1]["code"] = value
+    before = Written.read(season.env.app)
+    with pytest.raises(DomainError) as caught:
+        season.send(season.env.admin, "publish_framework", framework=data)
+    assert field in [p.field for p in caught.value.problems], caught.value.problems
+    assert Written.read(season.env.app) == before
