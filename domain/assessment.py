@@ -66,6 +66,10 @@ def check_leaf(framework: Framework, leaf: object, given: dict) -> Decimal:
     for name in ("points", "numerator", "denominator"):
         if given.get(name) is not None:
             parse_exact(given[name], field=name)  # signed decimals have one exact text
+    for name in ("done", "not_applicable"):
+        if given.get(name) is not None and not isinstance(given[name], bool):
+            raise DomainError("invalid_field", f"'{name}' phải là true/false.",
+                              f"'{name}' must be true or false.", field=name)
     if not isinstance(leaf, str) or not framework.has(leaf) or not framework.is_leaf(leaf):
         raise DomainError(
             "unknown_leaf",

@@ -43,9 +43,11 @@ def _check_name(problems: Problems, name: object) -> None:
 def _new_key(ctx: Context, problems: Problems, rotated_from: str | None = None) -> ActorKey | None:
     c = ctx.command
     _public_key(problems, c.get("public_key"), c.get("key_id"))
-    if c.get("role") not in {r.value for r in Role}:
-        problems.add("invalid_role", f"Vai trò không hợp lệ: {c.get('role')!r}.",
-                     f"Invalid role: {c.get('role')!r}.", field="role")
+    role = c.get("role")
+    if not isinstance(role, str) or role not in {r.value for r in Role}:
+        shown = ascii(role)[:40]  # never the whole of a huge value
+        problems.add("invalid_role", f"Vai trò không hợp lệ: {shown}.",
+                     f"Invalid role: {shown}.", field="role")
     try:
         canonical_scope = str(Scope.parse(str(c.get("scope", ""))))
     except DomainError as e:

@@ -568,3 +568,11 @@ def test_framework_ids_and_band_codes_are_matched_whole(season, member, value, f
         season.send(season.env.admin, "publish_framework", framework=data)
     assert field in [p.field for p in caught.value.problems], caught.value.problems
     assert Written.read(season.env.app) == before
+
+
+@pytest.mark.parametrize("value", ["false", "true", 1, 0, [], {}])
+def test_not_applicable_and_done_are_json_booleans_not_truthy_values(season, value):
+    refused(season, "officer", "record_self_score", "invalid_field", "not_applicable",
+            not_applicable=value, cycle=RULES_CYCLE, unit=UNIT, leaf="1.3")
+    refused(season, "officer", "record_self_score", "invalid_field", "done",
+            done=value, cycle=RULES_CYCLE, unit=UNIT, leaf="1.1.1")
