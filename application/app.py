@@ -31,6 +31,7 @@ from domain.errors import DomainError
 from domain.framework import Framework, from_dict
 from domain.framework_record import PublishedFramework, framework_aggregate_id
 from domain.keys import ActorKey, key_aggregate_id
+from domain.text import NAME, check_text
 
 # Optimistic concurrency: a command that loses the race for its aggregate (another
 # server or worker stored an event first) is decided again on the new state. With
@@ -242,6 +243,7 @@ class ParIndex(Application):
         if c.get("log_key") != log_vkey:
             raise CommandRejected("malformed_command", "khóa nhật ký không khớp",
                                   "log key mismatch", "log_key")
+        check_text(c.get("display_name"), "display_name", NAME)
         deployment = Deployment(origin=c["origin"], log_key=log_vkey,
                                 admin_key_id=signed.actor, signed=signed.stored())
         admin = ActorKey(key_id=signed.actor, public_key=c["public_key"], role=Role.ADMIN.value,

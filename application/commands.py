@@ -3,6 +3,12 @@
 An envelope is `{"command": {...}, "signature": "<base64 Ed25519>"}`. The
 signature covers `b"parindex-command/v1\\n" + JCS(command)`. Every command has
 `type`, `id`, `issued_at` (RFC 3339 UTC with Z) and `actor` (a key id).
+
+Every command is bounded before it is read further (docs/API.md "Limits"): an
+envelope nests at most 32 levels of arrays and objects, and a command's
+canonical form is at most 64 KiB (1 MiB for `publish_framework` and
+`open_cycle`, which carry a whole framework or a province's unit list). The log
+is permanent: nobody may add megabytes to it with one signature.
 """
 
 from __future__ import annotations
@@ -19,9 +25,38 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from application.errors import CommandRejected
 from application.signing.jcs import COMMAND_CONTEXT, canonicalize_command
+from domain.ids import KEY_ID
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
-_TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
+_TS = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z")
+_TYPE = re.compile(r"[a-z][a-z_]{0,63}")
+
+MAX_DEPTH = 32  # levels of arrays and objects in an envelope; the envelope is level 1
+MAX_COMMAND_BYTES = 64 * 1024  # JCS(command), UTF-8
+LARGE_COMMAND_BYTES = {"publish_framework": 1024 * 1024, "open_cycle": 1024 * 1024}
+
+
+def command_limit(command_type: str) -> int:
+    """The most bytes JCS(command) may have for a command of this type."""
+    return LARGE_COMMAND_BYTES.get(command_type, MAX_COMMAND_BYTES)
+
+
+def too_deep(value: object, limit: int = MAX_DEPTH) -> bool:
+    """True when `value` nests more than `limit` arrays/objects. Iterative: the
+    recursive checks that follow (canonicalization) only ever see bounded depth."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, (list, tuple)):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 @dataclass(frozen=True)
@@ -86,6 +121,9 @@ def parse_timestamp(value: object, field: str = "issued_at") -> datetime:
 
 def parse_envelope(envelope: object) -> SignedCommand:
     """Checks the envelope's shape and canonicalizes the command. No key lookup."""
+    if too_deep(envelope):
+        raise CommandRejected("json_too_deep", f"tối đa {MAX_DEPTH} cấp",
+                              f"at most {MAX_DEPTH} levels", field="command")
     if not isinstance(envelope, dict) or set(envelope) != {"command", "signature"}:
         raise _malformed(
             "phong bì phải là đối tượng JSON có đúng hai trường 'command' và 'signature'",
@@ -102,6 +140,13 @@ def parse_envelope(envelope: object) -> SignedCommand:
     if not _ID.fullmatch(command["id"]):
         raise _malformed("'id' chỉ gồm chữ, số và . _ : - (tối đa 128 ký tự)",
                          "'id' must be 1-128 letters, digits or . _ : -", "id")
+    if not _TYPE.fullmatch(command["type"]):
+        raise _malformed("'type' là tên lệnh chữ thường, ví dụ record_self_score",
+                         "'type' must be a lowercase command name such as record_self_score",
+                         "type")
+    if not KEY_ID.pattern.fullmatch(command["actor"]):
+        raise _malformed("'actor' là mã khóa dạng pk_ và 32 ký tự a-z, 2-7",
+                         "'actor' must be a key id: pk_ and 32 characters a-z, 2-7", "actor")
     issued_at = parse_timestamp(command.get("issued_at"))
     try:
         signature = base64.b64decode(sig, validate=True) if isinstance(sig, str) else b""
@@ -113,8 +158,15 @@ def parse_envelope(envelope: object) -> SignedCommand:
     try:
         canonical = canonicalize_command(command)
     except ValueError as e:
-        raise _malformed(f"không chuẩn hóa được JSON ({e})",
-                         f"cannot canonicalize ({e})", "command") from None
+        reason = str(e) if len(str(e)) <= 200 else str(e)[:200] + "…"
+        raise _malformed(f"không chuẩn hóa được JSON ({reason})",
+                         f"cannot canonicalize ({reason})", "command") from None
+    limit = command_limit(command["type"])
+    if len(canonical) > limit:
+        raise CommandRejected(
+            "command_too_large",
+            f"{len(canonical)} byte, tối đa {limit} byte cho lệnh {command['type']}",
+            f"{len(canonical)} bytes, at most {limit} for {command['type']}", field="command")
     return SignedCommand(command, canonical, signature, issued_at)
 
 

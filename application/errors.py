@@ -31,6 +31,8 @@ REJECTIONS: dict[str, tuple[int, str, str]] = {
         "This command id was already used for a command with other content",
     ),
     "unknown_command": (400, "Loại lệnh không được hỗ trợ", "Unsupported command type"),
+    "json_too_deep": (400, "JSON lồng nhau quá sâu", "JSON is nested too deeply"),
+    "command_too_large": (413, "Lệnh quá lớn", "The command is too large"),
 }
 
 

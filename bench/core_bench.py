@@ -539,9 +539,10 @@ def open_season(app: Any, admin: Any, admin_id: str) -> Any:
 def grow_log(app: Any, pool: Any, framework: Any, start: int, count: int) -> float:
     """Appends `count` real signed self-score events; returns seconds spent."""
     from domain.assessment import Assessment
+    from domain.framework import canonical
 
     t0 = time.perf_counter()
-    leaves = [(lf.code, str(lf.max_points)) for lf in framework.leaves]
+    leaves = [(lf.code, canonical(lf.max_points)) for lf in framework.leaves]
     tasks = [(s, min(SIGN_TASK, start + count - s), leaves)
              for s in range(start, start + count, SIGN_TASK)]
     touched: dict[Any, Any] = {}

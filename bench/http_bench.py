@@ -1160,8 +1160,9 @@ def main(argv: list[str] | None = None) -> int:
         framework_doc = load_bundled(FRAMEWORK)
         dep.send(type="publish_framework", framework=to_dict(framework_doc))
         framework = dep.app.framework(str(framework_doc.id))
-        leaves = [(lf.code, str(lf.max_points.normalize()) if lf.max_points else "0")
-                  for lf in framework.leaves]
+        from domain.framework import canonical  # the one decimal text a command accepts
+
+        leaves = [(lf.code, canonical(lf.max_points)) for lf in framework.leaves]
         n_officers = cfg["client_procs"] * cfg["client_threads"]
         officers = [dep.new_key("commune_officer", f"province:{PROVINCE}", f"Officer {i}")
                     for i in range(n_officers)]

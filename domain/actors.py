@@ -52,7 +52,8 @@ class Scope:
         if text == "*":
             return cls("*")
         kind, _, code = text.partition(":")
-        if kind not in SCOPE_KINDS or not _CODE.match(code):
+        if kind not in SCOPE_KINDS or not _CODE.fullmatch(code):
+            text = text if len(text) <= 80 else text[:80] + "…"  # bounds what is echoed
             raise DomainError(
                 "invalid_scope",
                 f"Phạm vi không hợp lệ: '{text}'. Dạng đúng: *, province:<mã>, "

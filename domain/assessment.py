@@ -14,6 +14,10 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import DomainError, Problems
 from domain.framework import Framework, LeafInput, parse_decimal, score
+from domain.framework.decimals import parse_exact
+from domain.ids import EVIDENCE_ID, LEAF, check_id
+from domain.inputs import description_problems, document_problems, id_list_problems
+from domain.text import NOTE, check_text
 
 ASSESSMENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://parindex/assessments")
 INPUT_FIELDS = ("points", "done", "numerator", "denominator", "not_applicable")
@@ -58,6 +62,14 @@ def leaf_input(given: dict) -> LeafInput:
 
 def check_leaf(framework: Framework, leaf: object, given: dict) -> Decimal:
     """Validates one leaf's input against its rule; returns its points before gates."""
+    check_id(leaf, "leaf", LEAF)
+    for name in ("points", "numerator", "denominator"):
+        if given.get(name) is not None:
+            parse_exact(given[name], field=name)  # signed decimals have one exact text
+    for name in ("done", "not_applicable"):
+        if given.get(name) is not None and not isinstance(given[name], bool):
+            raise DomainError("invalid_field", f"'{name}' phải là true/false.",
+                              f"'{name}' must be true or false.", field=name)
     if not isinstance(leaf, str) or not framework.has(leaf) or not framework.is_leaf(leaf):
         raise DomainError(
             "unknown_leaf",
@@ -89,6 +101,7 @@ class Assessment(Aggregate):
         self, framework: Framework, leaf: str, given: dict, note: str | None, signed: dict
     ) -> None:
         check_leaf(framework, leaf, given)
+        check_text(note, "note", NOTE, required=False)
         self._self_scored(
             leaf=leaf, note=note, signed=signed, **{k: given.get(k) for k in INPUT_FIELDS}
         )
@@ -129,6 +142,7 @@ class Assessment(Aggregate):
         description: str | None,
         signed: dict,
     ) -> None:
+        check_id(evidence_id, "evidence_id", EVIDENCE_ID)
         problems = Problems()
         if evidence_id in self.evidence:
             raise DomainError(
@@ -138,14 +152,8 @@ class Assessment(Aggregate):
                 field="evidence_id",
                 status=409,
             )
-        if not isinstance(leaves, list) or not leaves:
-            problems.add(
-                "invalid_leaves",
-                "Cần ít nhất một tiêu chí thành phần.",
-                "At least one leaf is required.",
-                field="leaves",
-            )
-        else:
+        id_list_problems(leaves, "leaves", problems)
+        if not problems.items:
             for i, code in enumerate(leaves):
                 if (
                     not isinstance(code, str)
@@ -165,6 +173,9 @@ class Assessment(Aggregate):
                 "A file or a document reference is required.",
                 field="file",
             )
+        if document is not None:
+            document_problems(document, problems)
+        description_problems(description, problems)
         problems.raise_if_any()
         self._evidence_attached(
             evidence_id=evidence_id,
@@ -188,7 +199,7 @@ class Assessment(Aggregate):
         self.evidence[evidence_id] = {"leaves": list(leaves), "withdrawn": False}
 
     def withdraw_evidence(self, evidence_id: str, reason: str, signed: dict) -> None:
-        found = self.evidence.get(evidence_id)
+        found = self.evidence.get(check_id(evidence_id, "evidence_id", EVIDENCE_ID))
         if found is None:
             raise DomainError(
                 "evidence_not_found",
@@ -224,6 +235,10 @@ class Assessment(Aggregate):
     ) -> None:
         check_leaf(framework, leaf, given)
         _require_text(reason, "reason")
+        if evidence_ids is not None:
+            problems = Problems()
+            id_list_problems(evidence_ids, "evidence_ids", problems, evidence=True)
+            problems.raise_if_any()
         for i, ev in enumerate(evidence_ids or []):
             if ev not in self.evidence:
                 raise DomainError(
@@ -278,3 +293,4 @@ def _require_text(value: object, name: str) -> None:
             f"A reason is required ('{name}').",
             field=name,
         )
+    check_text(value, name, NOTE)

@@ -3,16 +3,19 @@ authority and the units (communes) scored in it."""
 
 from __future__ import annotations
 
-import re
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.actors import Target
 from domain.errors import Problems
+from domain.ids import CODE as CODE_RULE
+from domain.ids import id_problem
+from domain.text import NAME, add_text_problems
 
 CYCLE_NAMESPACE = uuid5(NAMESPACE_URL, "https://parindex/cycles")
-CODE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+CODE = CODE_RULE.pattern  # match with fullmatch
+MAX_UNITS = 10_000
 
 
 def cycle_aggregate_id(cycle: str) -> UUID:
@@ -20,26 +23,28 @@ def cycle_aggregate_id(cycle: str) -> UUID:
 
 
 def check_units(units: object, problems: Problems) -> list[dict]:
-    """Units are [{code, name}], codes unique and lowercase slugs."""
-    if not isinstance(units, list) or not units:
-        problems.add("invalid_units", "Cần danh sách đơn vị (xã) không rỗng.",
-                     "units must be a non-empty list.", field="units")
+    """Units are [{code, name}] (1 to 10,000), codes unique lowercase slugs, names text."""
+    if not isinstance(units, list) or not 1 <= len(units) <= MAX_UNITS:
+        problems.add("invalid_units", f"Cần danh sách từ 1 đến {MAX_UNITS} đơn vị (xã).",
+                     f"units must be a list of 1 to {MAX_UNITS} units.", field="units")
         return []
     seen: set[str] = set()
     for i, u in enumerate(units):
-        code = u.get("code") if isinstance(u, dict) else None
-        name = u.get("name") if isinstance(u, dict) else None
-        if not isinstance(code, str) or not CODE.match(code):
-            problems.add("invalid_unit_code", f"Mã đơn vị thứ {i + 1} không hợp lệ.",
-                         f"Unit {i + 1} has an invalid code.", field=f"units[{i}].code")
+        if not isinstance(u, dict) or set(u) != {"code", "name"}:
+            problems.add("invalid_unit", f"Đơn vị thứ {i + 1} gồm đúng code và name.",
+                         f"Unit {i + 1} must hold exactly code and name.", field=f"units[{i}]")
+            continue
+        code, name = u["code"], u["name"]
+        found = id_problem(code, f"units[{i}].code", CODE_RULE)
+        if found is not None:
+            problems.items.append(found)
         elif code in seen:
             problems.add("duplicate_unit", f"Mã đơn vị '{code}' bị trùng.",
                          f"Unit code '{code}' appears twice.", field=f"units[{i}].code")
         else:
             seen.add(code)
-        if not isinstance(name, str) or not name.strip():
-            problems.add("invalid_unit_name", f"Đơn vị thứ {i + 1} cần tên.",
-                         f"Unit {i + 1} needs a name.", field=f"units[{i}].name")
+        add_text_problems(problems, name, f"units[{i}].name", NAME,
+                          empty_code="invalid_unit_name")
     return units  # type: ignore[return-value]
 
 

@@ -13,7 +13,7 @@ from application.app import ParIndex
 from application.commands import sign_command, utc_now_text
 from application.deployment import init_deployment, issue_checkpoint, open_app
 from application.signing import keys
-from domain.framework import Framework, to_dict
+from domain.framework import Framework, canonical, to_dict
 from interfaces.bundled import load_bundled
 
 CYCLE = "dong-hy-2025"
@@ -94,7 +94,7 @@ def _self_points(rng: random.Random, maximum: Decimal, strength: float) -> str:
         value = maximum / 2
     else:
         value = Decimal(0)
-    return str(value.normalize()) if value else "0"
+    return canonical(value)
 
 
 def seed(data_dir: Path, *, seed_value: int = 2025) -> dict:
@@ -211,7 +211,7 @@ def seed(data_dir: Path, *, seed_value: int = 2025) -> dict:
                         rng.choice(["appraiser-1", "appraiser-2"]),
                         type="adjust_score",
                         leaf=leaf_code,
-                        points=str(lowered.normalize()),
+                        points=canonical(lowered),
                         reason=rng.choice(REASONS),
                         **base,
                     )

@@ -10,13 +10,14 @@ from domain.actors import Target
 from domain.assessment import INPUT_FIELDS, Assessment
 from domain.cycle import Cycle
 from domain.errors import DomainError, Problems
+from domain.ids import CODE, check_id
 
 BASE = ("cycle", "unit")
 
 
 def _cycle(ctx: Context) -> Cycle:
     if "cycle" not in ctx.cache:
-        code = ctx.field("cycle")
+        code = check_id(ctx.command.get("cycle"), "cycle", CODE)
         cycle = ctx.app.get(Cycle.create_id(code))
         if cycle is None:
             raise NotFound(f"kỳ đánh giá {code}", f"cycle {code}", code="cycle_not_found")
@@ -26,7 +27,7 @@ def _cycle(ctx: Context) -> Cycle:
 
 def target(ctx: Context) -> Target:
     cycle = _cycle(ctx)
-    unit = ctx.field("unit")
+    unit = check_id(ctx.command.get("unit"), "unit", CODE)
     if unit not in cycle.unit_codes():
         raise NotFound(f"đơn vị {unit} trong kỳ {cycle.cycle}", f"unit {unit} in {cycle.cycle}",
                        code="unit_not_found")
@@ -111,20 +112,7 @@ def _file(ctx: Context, problems: Problems) -> dict | None:
 
 
 def _document(ctx: Context, problems: Problems) -> dict | None:
-    doc = ctx.command.get("document")
-    if doc is None:
-        return None
-    allowed = {"number", "date", "issuer", "section", "title"}
-    if not isinstance(doc, dict) or set(doc) - allowed or not isinstance(doc.get("number"), str):
-        problems.add("invalid_document",
-                     "'document' gồm number (số, ký hiệu), date, issuer, section, title.",
-                     "'document' holds number, date, issuer, section, title.", field="document")
-        return None
-    date = doc.get("date")
-    if date is not None and (not isinstance(date, str) or len(date) != 10 or date[4] != "-"):
-        problems.add("invalid_date", "Ngày văn bản dạng YYYY-MM-DD.", "Date must be YYYY-MM-DD.",
-                     field="document.date")
-    return doc
+    return ctx.command.get("document")  # checked by the domain (domain/inputs.py)
 
 
 @handler("attach_evidence", target=target)
@@ -134,7 +122,7 @@ def attach_evidence(ctx: Context) -> list:
     problems = Problems()
     file, document = _file(ctx, problems), _document(ctx, problems)
     problems.raise_if_any()
-    evidence_id = ctx.field("evidence_id")
+    evidence_id = ctx.command.get("evidence_id")
     assessment.attach_evidence(framework, evidence_id, ctx.command.get("leaves"), file,
                                document, _optional_text(ctx, "description"),
                                ctx.signed.stored())
@@ -145,7 +133,7 @@ def attach_evidence(ctx: Context) -> list:
 def withdraw_evidence(ctx: Context) -> list:
     check_fields(ctx, (*BASE, "evidence_id", "reason"))
     _c, assessment, _f = _load(ctx)
-    assessment.withdraw_evidence(ctx.field("evidence_id"), ctx.command.get("reason"),
+    assessment.withdraw_evidence(ctx.command.get("evidence_id"), ctx.command.get("reason"),
                                  ctx.signed.stored())
     return [assessment]
 

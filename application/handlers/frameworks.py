@@ -5,10 +5,13 @@ from __future__ import annotations
 from application.errors import NotFound
 from application.handlers.base import Context, check_fields, handler
 from domain.assessment import Assessment
-from domain.cycle import CODE, Cycle, check_units
+from domain.cycle import Cycle, check_units
 from domain.errors import DomainError, Problems
-from domain.framework import content_digest, from_dict
+from domain.framework import content_digest
+from domain.framework.published import check_published
 from domain.framework_record import PublishedFramework
+from domain.ids import CODE, FRAMEWORK_ID, id_problem
+from domain.text import NAME, add_text_problems
 
 
 @handler("publish_framework")
@@ -16,7 +19,7 @@ def publish_framework(ctx: Context) -> list:
     """A new framework version; immutable once published."""
     check_fields(ctx, ("framework",))
     data = ctx.field("framework", dict)
-    framework = from_dict(data)  # ValidationFailed lists every fault
+    framework = check_published(data)  # ValidationFailed lists every fault, by path
     framework_id = str(framework.id)
     if ctx.app.framework_record(framework_id) is not None:
         raise DomainError("framework_exists",
@@ -37,13 +40,14 @@ def open_cycle(ctx: Context) -> list:
     check_fields(ctx, ("cycle", "name", "framework", "year", "authority", "province", "units"))
     c = ctx.command
     problems = Problems()
-    for name in ("cycle", "authority", "province"):
-        if not isinstance(c.get(name), str) or not CODE.match(c[name]):
-            problems.add("invalid_code", f"'{name}' phải là mã chữ thường (a-z, 0-9, - _ .).",
-                         f"'{name}' must be a lowercase code (a-z, 0-9, - _ .).", field=name)
-    if not isinstance(c.get("name"), str) or not c["name"].strip():
-        problems.add("invalid_field", "Cần tên kỳ đánh giá.", "name is required.", field="name")
-    if not isinstance(c.get("year"), int) or not 2000 <= c["year"] <= 2100:
+    for name, rule in (("cycle", CODE), ("authority", CODE), ("province", CODE),
+                       ("framework", FRAMEWORK_ID)):
+        found = id_problem(c.get(name), name, rule)
+        if found is not None:
+            problems.items.append(found)
+    add_text_problems(problems, c.get("name"), "name", NAME, empty_code="invalid_field")
+    year = c.get("year")
+    if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
         problems.add("invalid_year", "Năm không hợp lệ.", "Invalid year.", field="year")
     units = check_units(c.get("units"), problems)
     problems.raise_if_any()

@@ -7,7 +7,9 @@ from application.handlers.base import Context, check_fields, handler
 from application.signing.keys import actor_key_id, unb64
 from domain.actors import Role, Scope
 from domain.errors import DomainError, Problems
+from domain.ids import KEY_ID, check_id
 from domain.keys import ActorKey, key_aggregate_id
+from domain.text import NAME, NOTE, check_text, text_problems
 
 REGISTER_FIELDS = ("key_id", "public_key", "role", "scope", "display_name")
 
@@ -30,20 +32,22 @@ def _public_key(problems: Problems, text: object, key_id: object) -> bytes | Non
 
 def _check_name(problems: Problems, name: object) -> None:
     # Stored exactly as signed, so it must already be clean.
-    if not isinstance(name, str) or not name.strip() or name != name.strip() or len(name) > 200:
+    found = text_problems(name, "display_name", NAME, empty_code="invalid_display_name")
+    if not found and name != name.strip():  # type: ignore[union-attr]
         problems.add("invalid_display_name",
-                     "Cần họ tên người giữ khóa (không để trống, không thừa khoảng trắng, "
-                     "tối đa 200 ký tự).",
-                     "display_name is required (no surrounding spaces, at most 200 characters).",
-                     field="display_name")
+                     "Họ tên người giữ khóa không được thừa khoảng trắng ở đầu hoặc cuối.",
+                     "display_name must not start or end with spaces.", field="display_name")
+    problems.items.extend(found)
 
 
 def _new_key(ctx: Context, problems: Problems, rotated_from: str | None = None) -> ActorKey | None:
     c = ctx.command
     _public_key(problems, c.get("public_key"), c.get("key_id"))
-    if c.get("role") not in {r.value for r in Role}:
-        problems.add("invalid_role", f"Vai trò không hợp lệ: {c.get('role')!r}.",
-                     f"Invalid role: {c.get('role')!r}.", field="role")
+    role = c.get("role")
+    if not isinstance(role, str) or role not in {r.value for r in Role}:
+        shown = ascii(role)[:40]  # never the whole of a huge value
+        problems.add("invalid_role", f"Vai trò không hợp lệ: {shown}.",
+                     f"Invalid role: {shown}.", field="role")
     try:
         canonical_scope = str(Scope.parse(str(c.get("scope", ""))))
     except DomainError as e:
@@ -76,7 +80,7 @@ def register_key(ctx: Context) -> list:
 
 
 def _existing(ctx: Context, field: str) -> ActorKey:
-    key_id = ctx.field(field)
+    key_id = check_id(ctx.command.get(field), field, KEY_ID)
     key = ctx.app.find_key(key_id)
     if key is None:
         raise NotFound(f"khóa {key_id}", f"key {key_id}", code="key_not_found")
@@ -90,7 +94,9 @@ def _existing(ctx: Context, field: str) -> ActorKey:
 def revoke_key(ctx: Context) -> list:
     check_fields(ctx, ("key_id", "reason"))
     key = _existing(ctx, "key_id")
-    key.revoke(reason=ctx.field("reason"), signed=ctx.signed.stored())
+    reason = ctx.field("reason")
+    check_text(reason, "reason", NOTE)
+    key.revoke(reason=reason, signed=ctx.signed.stored())
     return [key]
 
 

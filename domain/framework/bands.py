@@ -110,7 +110,7 @@ def _problems(items: tuple[Band, ...]) -> list[Problem]:
         return [_invalid("không có nhóm nào", "there are no bands")]
     codes = [b.code for b in items]
     for code in codes:
-        if not _BAND_CODE.match(code):
+        if not _BAND_CODE.fullmatch(code):
             out.append(
                 _invalid(
                     f"mã nhóm '{code}' phải viết thường, không dấu (ví dụ tot)",

@@ -1,5 +1,8 @@
 """Exact numbers as criteria tables print them: "0,5" or "0.5", at most 4 places.
 
+Tables are read leniently (`parse_decimal`); signed data is not: a decimal in a
+command is one exact ASCII text, the one `canonical` writes (`parse_exact`).
+
 Binary floats are never used: a score is a Decimal from input to total. Sums of
 4-place numbers are exact; the only divisions (ratios, percentages, the index)
 run in `ARITHMETIC`, a fixed context, so results never depend on a caller's
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Callable
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import ParamSpec, TypeVar
@@ -68,6 +72,56 @@ def parse_decimal(value: str | int | Decimal) -> Decimal:
     if places(number) > MAX_PLACES:
         raise error("too_many_decimals", value=str(value))
     return number
+
+
+# The canonical text: ASCII digits, no sign but "-", no leading zeros, a point only
+# before a fraction that does not end in 0, at most 4 places, at most 15 digits
+# before the point (far above any score or count, inside exact arithmetic).
+_EXACT = re.compile(r"-?(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{0,3}[1-9])?")
+MAX_INTEGER_DIGITS = 15
+
+
+def parse_exact(value: object, field: str | None = None) -> Decimal:
+    """The Decimal of a decimal string exactly as `canonical` writes it ("0.5", "12").
+
+    Anything else ("0,5", "0.50", ".5", "+1", "1e0", " 1", "-0", non-ASCII digits)
+    is refused, never rewritten: the text is signed. The error shows the accepted
+    form when the intended number is clear. Raises DomainError `invalid_decimal`,
+    `decimal_not_canonical`, `too_many_decimals` or `decimal_too_large`.
+    """
+    if isinstance(value, str) and len(value) <= 64 and _EXACT.fullmatch(value) and value != "-0":
+        return Decimal(value)
+    shown = _shown(value)
+    intended = _intended(value)
+    if intended is None:
+        raise error("invalid_decimal", field=field, value=shown)
+    if places(intended) > MAX_PLACES:
+        raise error("too_many_decimals", field=field, value=shown)
+    if intended.adjusted() >= MAX_INTEGER_DIGITS:
+        raise error("decimal_too_large", field=field, value=shown, digits=MAX_INTEGER_DIGITS)
+    raise error("decimal_not_canonical", field=field, value=shown, accepted=canonical(intended))
+
+
+def _intended(value: object) -> Decimal | None:
+    """What a person most likely meant by a decimal-looking text, if anything."""
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    text = "".join(
+        str(unicodedata.decimal(c)) if unicodedata.decimal(c, None) is not None else c
+        for c in unicodedata.normalize("NFKC", value)
+    )
+    text = text.strip(_SPACES).replace(",", ".")
+    if not re.fullmatch(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?", text):
+        return None
+    number = Decimal(text)
+    return number if number.is_finite() else None
+
+
+def _shown(value: object) -> str:
+    if not isinstance(value, str):
+        return "null" if value is None else type(value).__name__
+    text = value if len(value) <= 40 else value[:40] + "…"
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
 
 
 def canonical(value: Decimal) -> str:

@@ -65,7 +65,7 @@ class FrameworkId:
 
     @classmethod
     def parse(cls, text: str) -> FrameworkId:
-        match = _ID.match(str(text).strip())
+        match = _ID.fullmatch(str(text).strip())
         if not match:
             raise error("invalid_framework_id", field="id", value=text)
         version = match["version"]
@@ -118,11 +118,11 @@ class FrameworkMeta:
             or not 1990 <= self.year <= 2100
         ):
             out.append(problem("invalid_year", field="year", value=self.year))
-        if not _SLUG.match(self.slug):
+        if not _SLUG.fullmatch(self.slug):
             out.append(problem("invalid_slug", field="slug", value=self.slug))
         if isinstance(self.version, bool) or not isinstance(self.version, int) or self.version < 1:
             out.append(problem("invalid_version", field="version", value=self.version))
-        if self.supersedes is not None and not _ID.match(self.supersedes):
+        if self.supersedes is not None and not _ID.fullmatch(self.supersedes):
             out.append(problem("invalid_framework_id", field="supersedes", value=self.supersedes))
         return out
 

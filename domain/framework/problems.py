@@ -19,6 +19,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "'{value}' có quá 4 chữ số thập phân.",
         "'{value}' has more than 4 decimal places.",
     ),
+    "invalid_decimal": (
+        "'{value}' không phải số thập phân; dạng đúng, ví dụ: 0.5 hoặc 12.",
+        "'{value}' is not a decimal number; write it like 0.5 or 12.",
+    ),
+    "decimal_not_canonical": (
+        "'{value}' chưa viết đúng dạng số thập phân chuẩn (chữ số ASCII, dấu chấm, không có "
+        "số 0 hay dấu thừa); dạng đúng: {accepted}",
+        "'{value}' is not written in the canonical decimal form (ASCII digits, a point, no "
+        "extra zeros or signs); write {accepted}",
+    ),
+    "decimal_too_large": (
+        "'{value}' có quá {digits} chữ số phần nguyên.",
+        "'{value}' has more than {digits} digits before the point.",
+    ),
     "invalid_code": (
         "Mã '{value}' không hợp lệ (dạng I, II… hoặc 1, 1.1, 1.1.1).",
         "Code '{value}' is not valid (expected I, II… or 1, 1.1, 1.1.1).",

@@ -13,15 +13,17 @@ import argparse
 import os
 import re
 import sys
+import unicodedata
 import uuid
 from collections.abc import Callable
 
 from domain.errors import DomainError
+from domain.framework.decimals import parse_exact
 from interfaces.cli import client_views as views
 from interfaces.cli.main import add_json, emit
 from interfaces.client import DEFAULT_URL, Client
 
-_RATIO = re.compile(r"^\s*([0-9.]+)\s*/\s*([0-9.]+)\s*$")
+_RATIO = re.compile(r"\s*([^/\s]+)\s*/\s*([^/\s]+)\s*")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -112,16 +114,28 @@ def _value(p: argparse.ArgumentParser) -> None:
 
 
 def _given(args: argparse.Namespace) -> dict:
+    """The score inputs, each checked here as the server will check it (one exact
+    decimal text), so a typo is refused with the accepted form before signing."""
     if args.points is not None:
-        return {"points": args.points.strip()}
+        return {"points": _exact(args.points, "points")}
     if args.done is not None:
         return {"done": args.done in ("yes", "co")}
-    m = _RATIO.match(args.ratio or "")
+    m = _RATIO.fullmatch(args.ratio or "")
     if m is None:
         raise DomainError("invalid_ratio", "--ratio phải có dạng tử/mẫu, vd. 978/1000.",
                           "--ratio must look like numerator/denominator, e.g. 978/1000.",
                           field="ratio", status=400)
-    return {"numerator": m.group(1), "denominator": m.group(2)}
+    return {"numerator": _exact(m.group(1), "ratio"), "denominator": _exact(m.group(2), "ratio")}
+
+
+def _exact(text: str, option: str) -> str:
+    parse_exact(text, field=option)
+    return text
+
+
+def _text(value: str | None) -> str | None:
+    """Typed text in NFC, the one form the server accepts (a terminal may pass NFD)."""
+    return None if value is None else unicodedata.normalize("NFC", value)
 
 
 def _client(args: argparse.Namespace, *, reading: bool = False) -> Client:
@@ -166,14 +180,14 @@ def cmd_score_set(args: argparse.Namespace) -> int:
     command = {"type": "record_self_score", "cycle": args.cycle, "unit": args.unit,
                "leaf": args.leaf, **_given(args)}
     if args.note:
-        command["note"] = args.note
+        command["note"] = _text(args.note)
     r = _client(args).send(command)
     return _receipt(args, r, f"Đã ghi điểm tự chấm {args.leaf} cho {args.unit}")
 
 
 def cmd_score_na(args: argparse.Namespace) -> int:
     r = _client(args).send({"type": "declare_not_applicable", "cycle": args.cycle,
-                            "unit": args.unit, "leaf": args.leaf, "reason": args.reason})
+                            "unit": args.unit, "leaf": args.leaf, "reason": _text(args.reason)})
     return _receipt(args, r, f"Đã khai báo {args.leaf} không phát sinh cho {args.unit}")
 
 
@@ -189,12 +203,12 @@ def cmd_evidence_add(args: argparse.Namespace) -> int:
         except OSError as e:
             raise DomainError("file_unreadable", f"Không đọc được tệp: {e}",
                               f"Cannot read the file: {e}", status=400) from None
-    document = {k: getattr(args, k) for k in ("number", "date", "issuer", "title")
+    document = {k: _text(getattr(args, k)) for k in ("number", "date", "issuer", "title")
                 if getattr(args, k)}
     if document:
         command["document"] = document
     if args.description:
-        command["description"] = args.description
+        command["description"] = _text(args.description)
     r = client.send(command)
     return _receipt(args, {**r, "evidence_id": evidence_id},
                     f"Đã nộp minh chứng {evidence_id} cho {args.unit}")
@@ -202,13 +216,13 @@ def cmd_evidence_add(args: argparse.Namespace) -> int:
 
 def cmd_evidence_withdraw(args: argparse.Namespace) -> int:
     r = _client(args).send({"type": "withdraw_evidence", "cycle": args.cycle, "unit": args.unit,
-                            "evidence_id": args.id, "reason": args.reason})
+                            "evidence_id": args.id, "reason": _text(args.reason)})
     return _receipt(args, r, f"Đã rút minh chứng {args.id}")
 
 
 def cmd_appraise(args: argparse.Namespace) -> int:
     command = {"type": "adjust_score", "cycle": args.cycle, "unit": args.unit,
-               "leaf": args.leaf, "reason": args.reason, **_given(args)}
+               "leaf": args.leaf, "reason": _text(args.reason), **_given(args)}
     if args.evidence:
         command["evidence_ids"] = [x.strip() for x in args.evidence.split(",") if x.strip()]
     r = _client(args).send(command)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import unicodedata
 import uuid
 from pathlib import Path
 
@@ -80,7 +81,7 @@ def submit(data_dir: str, signer_path: str, command: dict) -> dict:
 
 def cmd_init(args: argparse.Namespace) -> int:
     r = init_deployment(args.data_dir, origin=args.origin, database_url=args.database_url,
-                        admin_name=args.admin_name)
+                        admin_name=_nfc(args.admin_name))
     emit(args, r, (
         f"Đã khởi tạo triển khai tại {r['data_dir']} ({r['backend']}).\n"
         f"Khóa quản trị đầu tiên: {r['admin_key_id']}\n"
@@ -103,6 +104,11 @@ def cmd_key_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def _nfc(text: str | None) -> str | None:
+    """Typed text in NFC, the one form a command's text may take (a terminal may pass NFD)."""
+    return None if text is None else unicodedata.normalize("NFC", text)
+
+
 def _public_of(arg: str) -> tuple[str, str]:
     path = Path(arg)
     if path.exists():
@@ -116,7 +122,7 @@ def cmd_key_register(args: argparse.Namespace) -> int:
     key_id, public = _public_of(args.key)
     r = submit(args.data_dir, args.admin_key, {
         "type": "register_key", "key_id": key_id, "public_key": public, "role": args.role,
-        "scope": args.scope, "display_name": args.name})
+        "scope": args.scope, "display_name": _nfc(args.name)})
     emit(args, r, f"Đã đăng ký khóa {key_id} ({args.role}, {args.scope}); "
                   f"vị trí nhật ký {r['log_index']}.")
     return 0
@@ -124,7 +130,7 @@ def cmd_key_register(args: argparse.Namespace) -> int:
 
 def cmd_key_revoke(args: argparse.Namespace) -> int:
     r = submit(args.data_dir, args.admin_key,
-               {"type": "revoke_key", "key_id": args.key_id, "reason": args.reason})
+               {"type": "revoke_key", "key_id": args.key_id, "reason": _nfc(args.reason)})
     emit(args, r, f"Đã thu hồi khóa {args.key_id}; vị trí nhật ký {r['log_index']}.")
     return 0
 

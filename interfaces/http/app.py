@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from application.deployment import open_app
-from interfaces.http import problems
+from interfaces.http import limits, problems
 from interfaces.http.api import ParindexApi
 from interfaces.http.schemas import COMMAND_VALUE_SCHEMA
 from interfaces.http.services import EXTENSION, Services
@@ -62,6 +62,7 @@ def create_app(data_dir: str | Path, *, follow: bool = True, read_wait: float = 
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)
     problems.install(flask)
+    limits.install(flask)
     return flask
 
 

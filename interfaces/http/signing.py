@@ -27,13 +27,26 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 REQUEST_CONTEXT = b"parindex-request/v1\n"
 SCHEME = "Parindex-Sig"
+MAX_HEADER = 512  # a well-formed header is about 190 characters
 _PARAM = re.compile(r'\s*([A-Za-z]+)="([^"]*)"\s*(?:,|$)')
+_KEY_ID = re.compile(r"pk_[a-z2-7]{32}")
+_CREATED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z")
+
+
+class MalformedHeader(ValueError):
+    """The header is not a well-formed Parindex-Sig header; says why in both languages
+    and never echoes the header."""
+
+    def __init__(self, vi: str, en: str):
+        super().__init__(en)
+        self.vi, self.en = vi, en
 
 
 @dataclass(frozen=True)
 class RequestSignature:
     key_id: str
-    created: str
+    created: str  # as sent: the signature covers these exact characters
+    created_at: datetime
     signature: bytes
 
 
@@ -57,29 +70,52 @@ def authorization(key_id: str, private_key: Ed25519PrivateKey, method: str, targ
             f'signature="{base64.b64encode(sig).decode("ascii")}"')
 
 
+def parse_created(text: str) -> datetime:
+    """`created` as a UTC time; ValueError unless it is RFC 3339 UTC with Z and a real time."""
+    if not _CREATED.fullmatch(text):
+        raise MalformedHeader("created phải là giờ UTC dạng RFC 3339 kết thúc bằng Z",
+                              "created must be an RFC 3339 UTC time ending in Z")
+    try:
+        return datetime.fromisoformat(text[:-1] + "+00:00").astimezone(UTC)
+    except ValueError:
+        raise MalformedHeader("created không phải ngày giờ có thật",
+                              "created is not a real date and time") from None
+
+
 def parse_authorization(value: str) -> RequestSignature:
-    """Splits the header into its parts; ValueError when it is not one of ours."""
+    """Splits and checks the header's parts; ValueError (saying what is wrong, never
+    echoing the header) when it is not a well-formed Parindex-Sig header."""
+    if len(value) > MAX_HEADER:
+        raise MalformedHeader(f"tiêu đề dài quá {MAX_HEADER} ký tự",
+                              f"the header is longer than {MAX_HEADER} characters")
     scheme, _, rest = value.strip().partition(" ")
     if scheme != SCHEME:
-        raise ValueError("not a Parindex-Sig header")
+        raise MalformedHeader("không phải tiêu đề Parindex-Sig", "not a Parindex-Sig header")
     params: dict[str, str] = {}
     pos = 0
     rest = rest.strip()
     while pos < len(rest):
         m = _PARAM.match(rest, pos)
         if m is None or m.group(1) in params:
-            raise ValueError("malformed parameters")
+            raise MalformedHeader(
+                'các tham số phải có dạng keyId="...", created="...", signature="..."',
+                "malformed parameters")
         params[m.group(1)] = m.group(2)
         pos = m.end()
     if set(params) != {"keyId", "created", "signature"}:
-        raise ValueError("keyId, created and signature are required")
+        raise MalformedHeader("cần đủ keyId, created và signature",
+                              "keyId, created and signature are required")
+    if not _KEY_ID.fullmatch(params["keyId"]):
+        raise MalformedHeader("keyId là pk_ và 32 ký tự a-z, 2-7",
+                              "keyId must be pk_ and 32 characters a-z, 2-7")
+    created_at = parse_created(params["created"])
     try:
         sig = base64.b64decode(params["signature"], validate=True)
     except (binascii.Error, ValueError):
-        raise ValueError("signature is not base64") from None
+        raise MalformedHeader("signature không phải base64", "signature is not base64") from None
     if len(sig) != 64:
-        raise ValueError("signature is not 64 bytes")
-    return RequestSignature(params["keyId"], params["created"], sig)
+        raise MalformedHeader("signature không phải 64 byte", "signature is not 64 bytes")
+    return RequestSignature(params["keyId"], params["created"], created_at, sig)
 
 
 def verify(public_key: bytes, sig: RequestSignature, method: str, target: str,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -117,6 +118,15 @@ def test_withdrawing_evidence(site, capsys):
     code, out, _ = run(capsys, parindex(site, "officer", "evidence", "list", *UNIT, "--json"))
     item = next(e for e in json.loads(out)["items"] if e["evidence_id"] == "ev-rut")
     assert item["status"] == "withdrawn"
+
+
+def test_text_typed_in_decomposed_unicode_is_signed_in_nfc_and_accepted(site, capsys):
+    # The server refuses text that is not NFC; what a person types is normalised first.
+    nfd = unicodedata.normalize("NFD", "Đã ban hành kế hoạch")
+    assert nfd != unicodedata.normalize("NFC", nfd)
+    code, _, err = run(capsys, parindex(site, "officer", "score", "set", *UNIT, "--leaf",
+                                        "1.2.1", "--points", "0.5", "--note", nfd))
+    assert code == 0, err
 
 
 def test_refusals_print_the_code_in_vietnamese_and_exit_1(site, capsys):
