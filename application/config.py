@@ -21,6 +21,13 @@ from domain.errors import DomainError
 CONFIG_FILE = "parindex.json"
 DEFAULT_SKEW_SECONDS = 600
 DEFAULT_MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
+# Every request body but an evidence upload. It must stay at or above the size
+# bound a single signed command may have (application/commands.py), so that a
+# command the write path would accept is never cut off by the HTTP layer first.
+DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024
+# How far a signed read header's `created` may be from the server's clock: a
+# captured header replays for this long at most (docs/API.md).
+DEFAULT_REQUEST_WINDOW_SECONDS = 60
 
 
 @dataclass
@@ -30,6 +37,9 @@ class Settings:
     database_url: str | None = None
     clock_skew: timedelta = field(default_factory=lambda: timedelta(seconds=DEFAULT_SKEW_SECONDS))
     max_evidence_bytes: int = DEFAULT_MAX_EVIDENCE_BYTES
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    request_window: timedelta = field(
+        default_factory=lambda: timedelta(seconds=DEFAULT_REQUEST_WINDOW_SECONDS))
 
     @property
     def config_path(self) -> Path:
@@ -72,6 +82,9 @@ class Settings:
             database_url=raw.get("database_url"),
             clock_skew=timedelta(seconds=int(raw.get("clock_skew_seconds", DEFAULT_SKEW_SECONDS))),
             max_evidence_bytes=int(raw.get("max_evidence_bytes", DEFAULT_MAX_EVIDENCE_BYTES)),
+            max_request_bytes=int(raw.get("max_request_bytes", DEFAULT_MAX_REQUEST_BYTES)),
+            request_window=timedelta(seconds=int(
+                raw.get("request_window_seconds", DEFAULT_REQUEST_WINDOW_SECONDS))),
         )
         settings.apply_environment()
         if settings.database_url and ":***@" in settings.database_url:
@@ -91,6 +104,10 @@ class Settings:
             self.clock_skew = timedelta(seconds=int(env["PARINDEX_CLOCK_SKEW_SECONDS"]))
         if env.get("PARINDEX_MAX_EVIDENCE_BYTES"):
             self.max_evidence_bytes = int(env["PARINDEX_MAX_EVIDENCE_BYTES"])
+        if env.get("PARINDEX_MAX_REQUEST_BYTES"):
+            self.max_request_bytes = int(env["PARINDEX_MAX_REQUEST_BYTES"])
+        if env.get("PARINDEX_REQUEST_WINDOW_SECONDS"):
+            self.request_window = timedelta(seconds=int(env["PARINDEX_REQUEST_WINDOW_SECONDS"]))
 
     def save(self) -> None:
         """Writes parindex.json; a database password is never written to disk."""
@@ -99,6 +116,8 @@ class Settings:
             "origin": self.origin,
             "clock_skew_seconds": int(self.clock_skew.total_seconds()),
             "max_evidence_bytes": self.max_evidence_bytes,
+            "max_request_bytes": self.max_request_bytes,
+            "request_window_seconds": int(self.request_window.total_seconds()),
         }
         if self.database_url:
             # Recorded so a later command without the variable does not silently

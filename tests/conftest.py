@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 
@@ -16,6 +17,21 @@ from tests.support import (
     pg_base_url,
     pg_schema_url,
 )
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true",
+                     help="also run the tests marked slow (.ci/run does; PARINDEX_SLOW=1 too)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `slow` (minutes each) are skipped, visibly, unless asked for."""
+    if config.getoption("--run-slow") or os.environ.get("PARINDEX_SLOW"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow (.ci/run does)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)

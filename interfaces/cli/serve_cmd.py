@@ -14,6 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1", help="địa chỉ lắng nghe / bind address")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--workers", type=int, default=2, help="số tiến trình / worker processes")
+    p.add_argument("--threads", type=int, default=None,
+                   help="luồng mỗi tiến trình / threads per worker (16)")
     p.add_argument("--timeout", type=int, default=60, help="giây / worker timeout, seconds")
     p.set_defaults(func=cmd_serve)
 
@@ -23,5 +25,5 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     Settings.load(args.data_dir)  # a clear error now, not one per worker after the fork
     serve(args.data_dir, host=args.host, port=args.port, workers=args.workers,
-          timeout=args.timeout)
+          timeout=args.timeout, **({"threads": args.threads} if args.threads else {}))
     return 0

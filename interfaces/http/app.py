@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from application.deployment import open_app
-from interfaces.http import limits, problems
+from interfaces.http import bodies, limits, problems
 from interfaces.http.api import ParindexApi
 from interfaces.http.schemas import COMMAND_VALUE_SCHEMA
 from interfaces.http.services import EXTENSION, Services
@@ -50,7 +50,8 @@ def create_app(data_dir: str | Path, *, follow: bool = True, read_wait: float = 
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
-        MAX_CONTENT_LENGTH=app.settings.max_evidence_bytes + (1 << 20),
+        # A backstop only: interfaces/http/bodies.py bounds each body by its route.
+        MAX_CONTENT_LENGTH=max(app.settings.max_evidence_bytes, app.settings.max_request_bytes),
     )
     flask.extensions[EXTENSION] = Services(app, read_model, Queries(read_model), follower,
                                              follow, read_wait)
@@ -61,6 +62,7 @@ def create_app(data_dir: str | Path, *, follow: bool = True, read_wait: float = 
     api.spec.components.schema("CommandValue", COMMAND_VALUE_SCHEMA)
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)
+    flask.before_request(bodies.read_bounded_body)
     problems.install(flask)
     limits.install(flask)
     return flask

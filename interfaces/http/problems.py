@@ -12,7 +12,9 @@ import logging
 import uuid
 
 from flask import Flask, Response, json, request
+from werkzeug.datastructures import LanguageAccept
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import parse_accept_header
 
 from application.errors import REJECTIONS
 from domain.errors import DomainError
@@ -38,6 +40,17 @@ HTTP_PROBLEMS: dict[str, tuple[int, str, str]] = {
                       "The key's scope does not cover this data"),
     "projection_lagging": (503, "Dữ liệu đọc chưa cập nhật tới vị trí yêu cầu; hãy thử lại",
                            "The read model has not reached the requested position; retry"),
+    "payload_too_large": (413, "Nội dung gửi lên vượt quá giới hạn",
+                          "The request body is larger than allowed"),
+    "evidence_too_large": (413, "Tệp minh chứng vượt quá giới hạn",
+                           "The evidence file is larger than allowed"),
+    "request_timeout": (408, "Yêu cầu không được gửi hết trong thời gian cho phép",
+                        "The request did not arrive in time"),
+    "malformed_request": (400, "Yêu cầu HTTP sai cú pháp (dòng yêu cầu, tiêu đề hoặc khối dữ liệu)",
+                          "The HTTP request is malformed (request line, headers or chunks)"),
+    "uri_too_long": (414, "Dòng yêu cầu (đường dẫn) quá dài", "The request line is too long"),
+    "headers_too_large": (431, "Phần tiêu đề của yêu cầu quá lớn",
+                          "The request headers are too large"),
 }
 
 # Titles by HTTP status, for codes without their own.
@@ -48,12 +61,17 @@ STATUS_TITLES: dict[int, tuple[str, str]] = {
     404: ("Không tìm thấy", "Not found"),
     405: ("Phương thức không được hỗ trợ", "Method not allowed"),
     406: ("Không có định dạng phù hợp", "Not acceptable"),
+    408: ("Hết thời gian chờ yêu cầu", "Request timeout"),
     409: ("Xung đột dữ liệu", "Conflict"),
     412: ("Điều kiện không thỏa", "Precondition failed"),
     413: ("Dữ liệu gửi lên quá lớn", "Payload too large"),
+    414: ("Đường dẫn quá dài", "URI too long"),
     415: ("Loại dữ liệu không được hỗ trợ", "Unsupported media type"),
+    417: ("Không đáp ứng được Expect", "Expectation failed"),
     422: ("Dữ liệu không hợp lệ", "Invalid input"),
+    431: ("Tiêu đề yêu cầu quá lớn", "Request header fields too large"),
     500: ("Lỗi máy chủ", "Internal server error"),
+    501: ("Chưa hỗ trợ", "Not implemented"),
     503: ("Dịch vụ tạm thời chưa sẵn sàng", "Service unavailable"),
 }
 
@@ -63,22 +81,32 @@ STATUS_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 40
                 412: "precondition_failed", 413: "payload_too_large",
                 415: "unsupported_media_type", 422: "validation_failed", 429: "too_many_requests",
                 500: "internal_error", 503: "unavailable"}
+REASONS = {400: "Bad Request", 403: "Forbidden", 408: "Request Timeout",
+           414: "URI Too Long", 417: "Expectation Failed",
+           431: "Request Header Fields Too Large", 500: "Internal Server Error",
+           501: "Not Implemented"}
 
 
 class HttpProblem(DomainError):
     """An error of the HTTP layer, from the catalogue above."""
 
     def __init__(self, code: str, detail_vi: str = "", detail_en: str = "", *,
-                 headers: dict | None = None):
+                 headers: dict | None = None, field: str | None = None):
         status, vi, en = HTTP_PROBLEMS[code]
         super().__init__(code, f"{vi}: {detail_vi}" if detail_vi else vi,
-                         f"{en}: {detail_en}" if detail_en else en, status=status)
+                         f"{en}: {detail_en}" if detail_en else en, status=status, field=field)
         self.title = (vi, en)
         self.headers = headers or {}
 
 
 def language() -> str:
-    best = request.accept_languages.best_match(["vi", "en"], default="vi")
+    return language_of(request.headers.get("Accept-Language"))
+
+
+def language_of(accept_language: str | None) -> str:
+    """"en" when the Accept-Language value prefers English, else "vi"."""
+    best = parse_accept_header(accept_language, LanguageAccept).best_match(["vi", "en"],
+                                                                          default="vi")
     return "en" if best == "en" else "vi"
 
 
@@ -94,15 +122,34 @@ def title_for(e: DomainError | None, status: int, lang: str) -> str:
     return pair[1] if lang == "en" else pair[0]
 
 
+def problem_body(code: str, status: int, detail: str, title: str,
+                 errors: list | None = None) -> bytes:
+    body: dict = {"type": PROBLEM_BASE + code, "code": code, "title": title, "detail": detail,
+                  "status": status}
+    if errors:
+        body["errors"] = errors
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
+def problem_response(status: int, code: str, lang: str) -> bytes:
+    """A whole HTTP/1.1 answer, for the server's refusals made before any request
+    reaches the app (no Flask here): the title as detail, then the connection closes."""
+    vi, en = (HTTP_PROBLEMS[code][1:] if code in HTTP_PROBLEMS
+              else STATUS_TITLES.get(status, STATUS_TITLES[500]))
+    text = en if lang == "en" else vi
+    body = problem_body(code, status, text, text)
+    head = (f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}\r\n"
+            f"Content-Type: {MEDIA_TYPE}\r\nContent-Language: {lang}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")
+    return head.encode("ascii") + body
+
+
 def problem(code: str, status: int, detail: str, *, errors: list | None = None,
             headers: dict | None = None, lang: str | None = None,
             error: DomainError | None = None) -> Response:
     lang = lang or language()
-    body: dict = {"type": PROBLEM_BASE + code, "code": code,
-                  "title": title_for(error, status, lang), "detail": detail, "status": status}
-    if errors:
-        body["errors"] = errors
-    resp = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=MEDIA_TYPE)
+    body = problem_body(code, status, detail, title_for(error, status, lang), errors)
+    resp = Response(body, status=status, mimetype=MEDIA_TYPE)
     resp.headers["Content-Language"] = lang
     for name, value in (headers or {}).items():
         resp.headers[name] = value

@@ -44,11 +44,18 @@ def prepare_read_model(data_dir: str) -> None:
         open_current(app, str(Path(data_dir) / READ_MODEL_FILE)).close()
 
 
+# Threads per worker: requests whose head is complete (interfaces/http/worker.py);
+# writes queue on the process's write lock, so more threads add no write speed,
+# only room for clients that are slow to send a body or read an answer.
+THREADS = 16
+
+
 def serve(data_dir: str, host: str = "127.0.0.1", port: int = 8080, workers: int = 2,
-          timeout: int = 60) -> None:
+          timeout: int = 60, threads: int = THREADS) -> None:
     prepare_read_model(data_dir)
     Server(data_dir, {
-        "bind": f"{host}:{port}", "workers": workers, "worker_class": "sync",
+        "bind": f"{host}:{port}", "workers": workers,
+        "worker_class": "interfaces.http.worker.EdgeWorker", "threads": threads,
         "timeout": timeout, "accesslog": "-", "errorlog": "-", "preload_app": False,
         "worker_exit": _worker_exit, "proc_name": "parindex",
     }).run()

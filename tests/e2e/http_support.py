@@ -212,11 +212,15 @@ class Served:
     def __init__(self, data_dir: Path, workers: int = 2):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # The server's log goes to a file: a pipe nobody reads would fill up and
+        # stall the server once enough refusals were logged.
+        self.log_path = Path(data_dir).parent / f"serve-{self.port}.log"
+        self._log = open(self.log_path, "wb")  # closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-c", "import sys; from tests.e2e.http_support import run_cli; "
              "sys.exit(run_cli(sys.argv[1:]))", "serve", "--data-dir", str(data_dir),
              "--port", str(self.port), "--workers", str(workers)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL, stderr=self._log,
             cwd=Path(__file__).resolve().parents[2])
         deadline = time.monotonic() + 30
         while True:
@@ -228,9 +232,11 @@ class Served:
                 pass
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"parindex serve did not start: "
-                                   f"{self.proc.stderr.read().decode()[-3000:]}")
+                raise RuntimeError(f"parindex serve did not start: {self.log_tail()}")
             time.sleep(0.1)
+
+    def log_tail(self, size: int = 3000) -> str:
+        return self.log_path.read_bytes()[-size:].decode("utf-8", "replace")
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -240,3 +246,4 @@ class Served:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self._log.close()

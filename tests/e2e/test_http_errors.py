@@ -172,8 +172,27 @@ def test_too_large_bodies_are_413(tmp_path, monkeypatch):
             "evidence_too_large",
         )
         assert body["errors"][0]["field"] == "file"
-        huge = b"a" * (2 << 20)
-        assert_problem(put(http, huge, blob_headers(w.officer, huge)), 413, "payload_too_large")
+        huge = b"a" * (2 << 20)  # refused on its declared length, before it is read
+        assert_problem(put(http, huge, blob_headers(w.officer, huge)), 413, "evidence_too_large")
+    finally:
+        services_of(flask).close()
+        w.env.app.close()
+
+
+def test_a_command_body_over_the_request_bound_is_413_and_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("PARINDEX_MAX_REQUEST_BYTES", "3000")
+    w = make_world(tmp_path)
+    flask = create_app(w.env.data_dir, follow=False)
+    try:
+        http = Http(flask.test_client())
+        fields = {"cycle": "tn-2025", "unit": "xa-01", "leaf": "1.1.1", "points": "1"}
+        size = w.app.tlog.size()
+        body = assert_problem(http.send(w.officer, "record_self_score", note="n" * 3000,
+                                        **fields), 413, "payload_too_large")
+        assert "3000" in body["detail"]
+        assert w.app.tlog.size() == size
+        assert http.send(w.officer, "record_self_score", note="ghi chú", **fields).status_code \
+            == 201
     finally:
         services_of(flask).close()
         w.env.app.close()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from interfaces.client import Client, ProofInvalid
 from interfaces.http.app import create_app, services_of
+from interfaces.http.signing import authorization
 from tests.e2e.http_support import (
     AUTHORITY,
     CYCLE,
@@ -245,3 +247,44 @@ def test_a_position_the_log_does_not_have_is_409(world, http):
     resp = http.get(SCORES.format(unit=UNITS[0]) + "?position=999999", world.officer)
     body = assert_problem(resp, 409, "position_beyond_log")
     assert body["errors"][0]["field"] == "position"
+
+
+# -- how long a captured header stays usable ---------------------------------------------
+def signed_at(world: World, path: str, seconds_from_now: float) -> dict:
+    created = (datetime.now(UTC) + timedelta(seconds=seconds_from_now))
+    return {"Authorization": authorization(world.officer.key_id, world.officer.private, "GET",
+                                           path, created=created.strftime("%Y-%m-%dT%H:%M:%SZ"))}
+
+
+@pytest.mark.parametrize("seconds, status", [(-30, 200), (30, 200), (-75, 401), (75, 401),
+                                             (-600, 401), (-1200, 401)])
+def test_a_read_header_is_accepted_only_within_a_minute_of_the_servers_clock(world, http,
+                                                                              seconds, status):
+    path = SCORES.format(unit=UNITS[0])
+    resp = http.client.get(path, headers=signed_at(world, path, seconds))
+    if status == 401:
+        body = assert_problem(resp, 401, "timestamp_out_of_window")
+        assert "60" in body["detail"]
+    else:
+        assert resp.status_code == 200, resp.get_json()
+
+
+def test_a_captured_header_replays_only_its_own_request_and_only_until_the_window_closes(
+        tmp_path, monkeypatch):
+    monkeypatch.setenv("PARINDEX_REQUEST_WINDOW_SECONDS", "2")
+    w = make_world(tmp_path)
+    flask = create_app(w.env.data_dir, follow=False)
+    try:
+        client = flask.test_client()
+        path = SCORES.format(unit=UNITS[0])
+        captured = signed_at(w, path, 0)
+        assert client.get(path, headers=captured).status_code == 200
+        assert client.get(path, headers=captured).status_code == 200  # a replay, in time
+        assert_problem(client.get(path + "?position=1", headers=captured), 401, "bad_signature")
+        assert_problem(client.get(SCORES.format(unit=UNITS[1]), headers=captured), 401,
+                       "bad_signature")
+        time.sleep(3.1)
+        assert_problem(client.get(path, headers=captured), 401, "timestamp_out_of_window")
+    finally:
+        services_of(flask).close()
+        w.env.app.close()
