@@ -21,6 +21,11 @@ from domain.errors import DomainError
 CONFIG_FILE = "parindex.json"
 DEFAULT_SKEW_SECONDS = 600
 DEFAULT_MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
+# A write waits at most this long for the store's write lock (or for its turn on
+# one aggregate), and one statement of a write runs at most this long: a stuck
+# writer makes the others fail with store_busy / store_timeout, never freeze.
+DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS = 5
+DEFAULT_WRITE_STATEMENT_TIMEOUT_SECONDS = 30
 
 
 @dataclass
@@ -30,6 +35,8 @@ class Settings:
     database_url: str | None = None
     clock_skew: timedelta = field(default_factory=lambda: timedelta(seconds=DEFAULT_SKEW_SECONDS))
     max_evidence_bytes: int = DEFAULT_MAX_EVIDENCE_BYTES
+    write_lock_timeout: int = DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS
+    write_statement_timeout: int = DEFAULT_WRITE_STATEMENT_TIMEOUT_SECONDS
 
     @property
     def config_path(self) -> Path:
@@ -72,6 +79,10 @@ class Settings:
             database_url=raw.get("database_url"),
             clock_skew=timedelta(seconds=int(raw.get("clock_skew_seconds", DEFAULT_SKEW_SECONDS))),
             max_evidence_bytes=int(raw.get("max_evidence_bytes", DEFAULT_MAX_EVIDENCE_BYTES)),
+            write_lock_timeout=_positive(raw.get("write_lock_timeout_seconds",
+                                                 DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS)),
+            write_statement_timeout=_positive(raw.get("write_statement_timeout_seconds",
+                                                      DEFAULT_WRITE_STATEMENT_TIMEOUT_SECONDS)),
         )
         settings.apply_environment()
         if settings.database_url and ":***@" in settings.database_url:
@@ -91,6 +102,11 @@ class Settings:
             self.clock_skew = timedelta(seconds=int(env["PARINDEX_CLOCK_SKEW_SECONDS"]))
         if env.get("PARINDEX_MAX_EVIDENCE_BYTES"):
             self.max_evidence_bytes = int(env["PARINDEX_MAX_EVIDENCE_BYTES"])
+        if env.get("PARINDEX_WRITE_LOCK_TIMEOUT_SECONDS"):
+            self.write_lock_timeout = _positive(env["PARINDEX_WRITE_LOCK_TIMEOUT_SECONDS"])
+        if env.get("PARINDEX_WRITE_STATEMENT_TIMEOUT_SECONDS"):
+            self.write_statement_timeout = _positive(
+                env["PARINDEX_WRITE_STATEMENT_TIMEOUT_SECONDS"])
 
     def save(self) -> None:
         """Writes parindex.json; a database password is never written to disk."""
@@ -99,6 +115,8 @@ class Settings:
             "origin": self.origin,
             "clock_skew_seconds": int(self.clock_skew.total_seconds()),
             "max_evidence_bytes": self.max_evidence_bytes,
+            "write_lock_timeout_seconds": self.write_lock_timeout,
+            "write_statement_timeout_seconds": self.write_statement_timeout,
         }
         if self.database_url:
             # Recorded so a later command without the variable does not silently
@@ -116,6 +134,7 @@ class Settings:
         }
         if self.database_url:
             env.update(postgres_env(self.database_url))
+            env["POSTGRES_LOCK_TIMEOUT"] = str(self.write_lock_timeout)
             env["APPLICATION_RECORDER_TOPIC"] = (
                 "application.store.recorders:LoggedPostgresApplicationRecorder"
             )
@@ -124,7 +143,7 @@ class Settings:
                 {
                     "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                     "SQLITE_DBNAME": str(self.sqlite_path),
-                    "SQLITE_LOCK_TIMEOUT": "30",
+                    "SQLITE_LOCK_TIMEOUT": str(self.write_lock_timeout),
                     "APPLICATION_RECORDER_TOPIC": (
                         "application.store.recorders:LoggedSQLiteApplicationRecorder"
                     ),
@@ -157,6 +176,13 @@ def postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_LOCK_TIMEOUT": "30",
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
     }
+
+
+def _positive(value: object) -> int:
+    seconds = int(value)  # type: ignore[call-overload]
+    if seconds < 1:
+        raise ValueError(f"a timeout must be at least 1 second, not {value!r}")
+    return seconds
 
 
 def redact_password(url: str) -> str:
