@@ -193,11 +193,12 @@ class LoggedPostgresApplicationRecorder(PostgresApplicationRecorder):
 
     @contextlib.contextmanager
     def bounded(self) -> Iterator[None]:
-        """Turns the server's lock and statement timeouts into StoreUnavailable."""
+        """Turns the server's lock and statement timeouts into StoreUnavailable
+        (raised by psycopg, or already wrapped by the library)."""
         try:
             yield
-        except OperationalError as e:
-            cause = e.__cause__
+        except (OperationalError, psycopg.OperationalError) as e:
+            cause = e if isinstance(e, psycopg.Error) else e.__cause__
             if isinstance(cause, psycopg.errors.LockNotAvailable):
                 raise StoreUnavailable("store_busy", self.lock_timeout) from e
             if isinstance(cause, (psycopg.errors.QueryCanceled,
