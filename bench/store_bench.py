@@ -12,8 +12,9 @@ schema, dropped afterwards), publishes the bundled framework, then sends one
 signed `open_cycle` with N units through `ParIndex.handle` and reports:
 
 - seconds: wall time of that `handle` call (signing excluded);
-- bytes added: the store's size after minus before (SQLite: events.sqlite and
-  its WAL; PostgreSQL: `pg_total_relation_size` of every table in the schema);
+- bytes added: the store's size after minus before (SQLite: events.sqlite after
+  a WAL checkpoint; PostgreSQL: `pg_total_relation_size` of every table in the
+  schema, which also grows by what a refused, rolled-back write had sent);
 - peak RSS of the child (`ru_maxrss`), which includes the imports (about 60 MB);
 - outcome: `ok` with the number of events, or the refusal's code (a write past
   its budget is `store_timeout`, by design, instead of hanging).
@@ -48,7 +49,10 @@ UNITS = 3321  # commune-level units of Vietnam since July 2025
 
 def _store_bytes(app, data_dir: Path) -> int:
     if app.settings.backend == "sqlite":
-        return sum(p.stat().st_size for p in data_dir.glob("events.sqlite*") if p.is_file())
+        # The WAL holds a second, temporary copy of new pages until a checkpoint.
+        with app.recorder.datastore.transaction(commit=False) as cur:
+            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return (data_dir / "events.sqlite").stat().st_size
     schema = app.recorder.datastore.schema
     with app.recorder.datastore.transaction(commit=False) as cur:
         cur.execute(
