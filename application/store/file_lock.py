@@ -30,6 +30,8 @@ class FileWriteLock:
         self.timeout = timeout
         self._guard = threading.RLock()  # one holder thread per process
         self._fd: int | None = None  # the description that holds the lock
+        self._main: int | None = None  # kept open: the uncontended path opens nothing
+        self._pid = os.getpid()
         self._depth = 0
 
     @contextlib.contextmanager
@@ -46,7 +48,8 @@ class FileWriteLock:
                 self._depth -= 1
                 if self._depth == 0 and self._fd is not None:
                     fcntl.flock(self._fd, fcntl.LOCK_UN)
-                    os.close(self._fd)
+                    if self._fd != self._main:
+                        os.close(self._fd)
                     self._fd = None
         finally:
             self._guard.release()
@@ -55,15 +58,18 @@ class FileWriteLock:
         return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
 
     def _acquire(self) -> int:
-        fd = self._open()
+        if self._pid != os.getpid():
+            # A forked child shares the parent's open file description, and
+            # so its lock: it needs its own.
+            self._main, self._pid = None, os.getpid()
+        if self._main is None:
+            self._main = self._open()
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
+            fcntl.flock(self._main, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return self._main
         except BlockingIOError:
             pass
-        except BaseException:
-            os.close(fd)
-            raise
+        fd = self._open()
         got = threading.Event()
         state = {"abandoned": False}
         mutex = threading.Lock()
