@@ -28,6 +28,11 @@ DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024
 # How far a signed read header's `created` may be from the server's clock: a
 # captured header replays for this long at most (docs/API.md).
 DEFAULT_REQUEST_WINDOW_SECONDS = 60
+# A write waits at most this long for the store's write lock (or for its turn on
+# one aggregate), and one statement of a write runs at most this long: a stuck
+# writer makes the others fail with store_busy / store_timeout, never freeze.
+DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS = 5
+DEFAULT_WRITE_STATEMENT_TIMEOUT_SECONDS = 30
 
 
 @dataclass
@@ -40,6 +45,8 @@ class Settings:
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     request_window: timedelta = field(
         default_factory=lambda: timedelta(seconds=DEFAULT_REQUEST_WINDOW_SECONDS))
+    write_lock_timeout: int = DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS
+    write_statement_timeout: int = DEFAULT_WRITE_STATEMENT_TIMEOUT_SECONDS
 
     @property
     def config_path(self) -> Path:
@@ -85,6 +92,10 @@ class Settings:
             max_request_bytes=int(raw.get("max_request_bytes", DEFAULT_MAX_REQUEST_BYTES)),
             request_window=timedelta(seconds=int(
                 raw.get("request_window_seconds", DEFAULT_REQUEST_WINDOW_SECONDS))),
+            write_lock_timeout=_positive(raw.get("write_lock_timeout_seconds",
+                                                 DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS)),
+            write_statement_timeout=_positive(raw.get("write_statement_timeout_seconds",
+                                                      DEFAULT_WRITE_STATEMENT_TIMEOUT_SECONDS)),
         )
         settings.apply_environment()
         if settings.database_url and ":***@" in settings.database_url:
@@ -108,6 +119,11 @@ class Settings:
             self.max_request_bytes = int(env["PARINDEX_MAX_REQUEST_BYTES"])
         if env.get("PARINDEX_REQUEST_WINDOW_SECONDS"):
             self.request_window = timedelta(seconds=int(env["PARINDEX_REQUEST_WINDOW_SECONDS"]))
+        if env.get("PARINDEX_WRITE_LOCK_TIMEOUT_SECONDS"):
+            self.write_lock_timeout = _positive(env["PARINDEX_WRITE_LOCK_TIMEOUT_SECONDS"])
+        if env.get("PARINDEX_WRITE_STATEMENT_TIMEOUT_SECONDS"):
+            self.write_statement_timeout = _positive(
+                env["PARINDEX_WRITE_STATEMENT_TIMEOUT_SECONDS"])
 
     def save(self) -> None:
         """Writes parindex.json; a database password is never written to disk."""
@@ -118,6 +134,8 @@ class Settings:
             "max_evidence_bytes": self.max_evidence_bytes,
             "max_request_bytes": self.max_request_bytes,
             "request_window_seconds": int(self.request_window.total_seconds()),
+            "write_lock_timeout_seconds": self.write_lock_timeout,
+            "write_statement_timeout_seconds": self.write_statement_timeout,
         }
         if self.database_url:
             # Recorded so a later command without the variable does not silently
@@ -135,6 +153,7 @@ class Settings:
         }
         if self.database_url:
             env.update(postgres_env(self.database_url))
+            env["POSTGRES_LOCK_TIMEOUT"] = str(self.write_lock_timeout)
             env["APPLICATION_RECORDER_TOPIC"] = (
                 "application.store.recorders:LoggedPostgresApplicationRecorder"
             )
@@ -143,7 +162,7 @@ class Settings:
                 {
                     "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                     "SQLITE_DBNAME": str(self.sqlite_path),
-                    "SQLITE_LOCK_TIMEOUT": "30",
+                    "SQLITE_LOCK_TIMEOUT": str(self.write_lock_timeout),
                     "APPLICATION_RECORDER_TOPIC": (
                         "application.store.recorders:LoggedSQLiteApplicationRecorder"
                     ),
@@ -176,6 +195,13 @@ def postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_LOCK_TIMEOUT": "30",
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
     }
+
+
+def _positive(value: object) -> int:
+    seconds = int(value)  # type: ignore[call-overload]
+    if seconds < 1:
+        raise ValueError(f"a timeout must be at least 1 second, not {value!r}")
+    return seconds
 
 
 def redact_password(url: str) -> str:

@@ -33,6 +33,16 @@ REJECTIONS: dict[str, tuple[int, str, str]] = {
     "unknown_command": (400, "Loại lệnh không được hỗ trợ", "Unsupported command type"),
     "json_too_deep": (400, "JSON lồng nhau quá sâu", "JSON is nested too deeply"),
     "command_too_large": (413, "Lệnh quá lớn", "The command is too large"),
+    "store_busy": (
+        503,
+        "Kho dữ liệu đang bận ghi lệnh khác quá lâu; lệnh chưa được ghi, hãy gửi lại sau",
+        "The store stayed locked by another write too long; nothing was written, retry later",
+    ),
+    "store_timeout": (
+        503,
+        "Ghi vào kho dữ liệu quá thời gian cho phép; lệnh chưa được ghi, hãy gửi lại sau",
+        "Writing to the store took too long; nothing was written, retry later",
+    ),
 }
 
 
@@ -50,6 +60,16 @@ class CommandRejected(DomainError):
             status=status,
             field=field,
         )
+
+
+class StoreUnavailable(DomainError):
+    """A write that waited or ran past its bound; its transaction was rolled back."""
+
+    def __init__(self, code: str, seconds: float):
+        status, vi, en = REJECTIONS[code]
+        super().__init__(code, f"{vi} (giới hạn {seconds:g} giây)",
+                         f"{en} (limit {seconds:g} s)", status=status)
+        self.headers = {"Retry-After": "1"}
 
 
 class NotFound(DomainError):

@@ -32,7 +32,8 @@ PG_SKIP_REASON = "PostgreSQL not configured: set PARINDEX_TEST_POSTGRES_URL"
 # Settings the tests control themselves; a developer's shell must not leak in.
 PARINDEX_ENV = ("PARINDEX_DATABASE_URL", "PARINDEX_CLOCK_SKEW_SECONDS", "PARINDEX_DATA_DIR",
                 "PARINDEX_MAX_EVIDENCE_BYTES", "PARINDEX_MAX_REQUEST_BYTES",
-                "PARINDEX_REQUEST_WINDOW_SECONDS", "PARINDEX_LANG")
+                "PARINDEX_REQUEST_WINDOW_SECONDS", "PARINDEX_LANG",
+                "PARINDEX_WRITE_LOCK_TIMEOUT_SECONDS", "PARINDEX_WRITE_STATEMENT_TIMEOUT_SECONDS")
 
 
 # -- PostgreSQL schemas ------------------------------------------------------------

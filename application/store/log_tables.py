@@ -16,13 +16,32 @@ Tables (prefix `parindex_`):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from application.transparency.leaf import event_leaf_hash
 from application.transparency.merkle import CompactRange
+
+# Rows per INSERT statement of the log tables on PostgreSQL (about 100 bytes each).
+ROWS_PER_STATEMENT = 5000
+
+
+def batches(items: Sequence[Any], max_items: int, max_bytes: int | None = None,
+            size: Callable[[Any], int] | None = None) -> Iterator[Sequence[Any]]:
+    """Consecutive slices of at most max_items items and (when given) max_bytes."""
+    start = 0
+    while start < len(items):
+        end, total = start, 0
+        while end < len(items) and end - start < max_items:
+            if max_bytes is not None and size is not None:
+                total += size(items[end])
+                if total > max_bytes and end > start:
+                    break
+            end += 1
+        yield items[start:end]
+        start = end
 
 
 @dataclass(frozen=True)
@@ -100,16 +119,12 @@ class LogTables:
             h = event_leaf_hash(oid, stored.originator_version, stored.topic, stored.state)
             leaves.append(AppendedLeaf(frontier.size, oid, stored.originator_version, h, nid))
             node_rows.extend(n for n in frontier.append(h) if n[0] > 0)
-        cur.executemany(
-            self.q(f"INSERT INTO {self.leaves} VALUES (?, ?, ?, ?, ?)"),
-            [
-                (x.leaf_index, x.originator_id.hex, x.originator_version, x.leaf_hash,
-                 x.notification_id)
-                for x in leaves
-            ],
-        )
-        if node_rows:
-            cur.executemany(self.q(f"INSERT INTO {self.nodes} VALUES (?, ?, ?)"), node_rows)
+        self._insert(cur, self.leaves, ("bigint", "text", "bigint", "bytea", "bigint"), [
+            (x.leaf_index, x.originator_id.hex, x.originator_version, x.leaf_hash,
+             x.notification_id)
+            for x in leaves
+        ])
+        self._insert(cur, self.nodes, ("integer", "bigint", "bytea"), node_rows)
         if row is None:
             cur.execute(
                 self.q(f"INSERT INTO {self.state} VALUES (1, ?, ?)"),
@@ -126,3 +141,18 @@ class LogTables:
                 (command_id, command_digest or "", leaves[0].leaf_index, len(leaves)),
             )
         return leaves
+
+    def _insert(self, cur: Any, table: str, pg_types: tuple[str, ...], rows: list) -> None:
+        if not rows:
+            return
+        if self.dialect == "sqlite":
+            marks = ", ".join("?" * len(pg_types))
+            cur.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+            return
+        # psycopg runs executemany in pipeline mode, which can stall on a large
+        # batch (see recorders.py); one unnest() statement per bounded slice
+        # does not, and is faster.
+        arrays = ", ".join(f"%s::{t}[]" for t in pg_types)
+        for batch in batches(rows, ROWS_PER_STATEMENT):
+            cur.execute(f"INSERT INTO {table} SELECT * FROM unnest({arrays})",
+                        [list(col) for col in zip(*batch, strict=True)])

@@ -127,3 +127,25 @@ def test_a_signature_that_is_not_base64_is_a_field_error(world, http):
     envelope["signature"] = base64.b64encode(b"short").decode()
     body = assert_problem(http.post(envelope), 400, "malformed_command")
     assert body["errors"][0]["field"] == "signature"
+
+
+def test_a_command_behind_a_stuck_writer_is_a_503_store_busy_and_writes_nothing(
+        world, monkeypatch):
+    from application.deployment import open_app
+    from domain.assessment import Assessment
+    from tests.e2e.http_support import flask_client
+
+    monkeypatch.setenv("PARINDEX_WRITE_LOCK_TIMEOUT_SECONDS", "1")
+    stuck = open_app(world.env.data_dir)  # another server, stuck mid-command on this unit
+    before = Written.read(world.app)
+    try:
+        with flask_client(world) as http, \
+                stuck.recorder.exclusive(Assessment.create_id(CYCLE, UNITS[0])):
+            resp = http.post(world.officer.sign(self_score(world)), lang="en")
+    finally:
+        stuck.close()
+
+    body = assert_problem(resp, 503, "store_busy")
+    assert resp.headers["Retry-After"] == "1"
+    assert "nothing was written" in body["detail"] and "1 s" in body["detail"]
+    assert Written.read(world.app) == before

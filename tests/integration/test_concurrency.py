@@ -15,7 +15,9 @@ from collections import Counter
 
 from application.audit.bundle import StoreSource
 from application.audit.verify import verify
-from tests.support import Env, new_key, register_command, sql
+from domain.framework import to_dict
+from interfaces.bundled import load_bundled
+from tests.support import Env, command, new_key, register_command, sql
 
 N = 100
 
@@ -130,3 +132,85 @@ def test_two_processes_sending_the_same_commands_append_each_once(env: Env, tmp_
     assert sorted(r["log_index"] for r in first) == list(range(start, start + N))
     report = verify(StoreSource(app.tlog), log_key=env.log_key, workers=1)
     assert report.findings == [] and report.size == start + N
+
+
+SCORER = r"""
+import json, sys, time
+from pathlib import Path
+from application.deployment import open_app
+from domain.errors import DomainError
+
+data_dir, envelopes, go = sys.argv[1:4]
+envelopes = json.loads(Path(envelopes).read_text("utf-8"))
+app = open_app(data_dir)
+print("ready", flush=True)
+deadline = time.time() + 30
+while not Path(go).exists():
+    if time.time() > deadline:
+        sys.exit("no start signal")
+    time.sleep(0.001)
+receipts, refused = [], []
+for e in envelopes:
+    try:
+        receipts.append(app.handle(e))
+    except DomainError as err:
+        refused.append(err.code)
+app.close()
+print(json.dumps({"receipts": receipts, "refused": refused}))
+"""
+
+
+def _run_scorers(env: Env, tmp_path, batches: list[list[dict]]) -> list[dict]:
+    go = tmp_path / "go"
+    procs = []
+    for n, batch in enumerate(batches):
+        path = tmp_path / f"scores-{n}.json"
+        path.write_text(json.dumps(batch), "utf-8")
+        procs.append(subprocess.Popen(
+            [sys.executable, "-c", SCORER, str(env.data_dir), str(path), str(go)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        ))
+    try:
+        for p in procs:
+            assert p.stdout.readline().strip() == "ready", p.stderr.read()
+        go.touch()
+        results = []
+        for p in procs:
+            out, err = p.communicate(timeout=300)
+            assert p.returncode == 0, err
+            results.append(json.loads(out.strip().splitlines()[-1]))
+        return results
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+
+
+def test_four_processes_scoring_one_unit_without_expected_version_all_succeed(env: Env,
+                                                                              tmp_path):
+    # Four servers take self-scores for the same commune at once, none of them
+    # naming the version it expects: each command must be applied in turn, not
+    # refused as a version conflict because the others kept winning the race.
+    framework = load_bundled("thai-nguyen-2021-commune")
+    env.send(command(env.admin, "publish_framework", framework=to_dict(framework)))
+    env.send(command(env.admin, "open_cycle", cycle="c", name="Kỳ 2025",
+                     framework=str(framework.id), year=2025, authority="dong-hy",
+                     province="thai-nguyen", units=[{"code": "xa-a", "name": "Xã A"}]))
+    officer, _ = env.register("commune_officer", "commune:xa-a")
+    leaves = [lf.code for lf in framework.leaves if lf.max_points and lf.max_points >= 1][:10]
+    per_process = 60
+    batches = [[officer.sign(command(officer, "record_self_score", cycle="c", unit="xa-a",
+                                     leaf=leaves[i % len(leaves)], points=str((i + w) % 2)))
+                for i in range(per_process)] for w in range(4)]
+    start = env.app.tlog.size()
+
+    results = _run_scorers(env, tmp_path, batches)
+
+    assert [r["refused"] for r in results] == [[], [], [], []]
+    receipts = [x for r in results for x in r["receipts"]]
+    assert len(receipts) == 4 * per_process and not any(x["replayed"] for x in receipts)
+    app = env.reopen()
+    assert app.tlog.size() == start + 4 * per_process
+    versions = sorted(x["events"][0]["version"] for x in receipts)
+    assert versions == list(range(versions[0], versions[0] + 4 * per_process))
+    _assert_one_gapless_log(app, start + 4 * per_process)
