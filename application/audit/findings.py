@@ -63,6 +63,27 @@ KINDS: dict[str, tuple[str, str]] = {
         "Read model differs from one rebuilt from the log",
     ),
     "bundle_malformed": ("Gói kiểm toán sai định dạng", "Audit bundle is malformed"),
+    # A broken store (verify --data-dir): tables the server serves from.
+    "log_table_missing": (
+        "Một bảng của nhật ký bị mất hoặc không đọc được",
+        "A log table is missing or cannot be read",
+    ),
+    "checkpoint_missing": (
+        "Nhật ký có sự kiện nhưng không còn điểm kiểm tra đã ký nào",
+        "The log has events but no signed checkpoint",
+    ),
+    "log_state_differs": (
+        "Trạng thái cây Merkle đã lưu không khớp với các lá",
+        "The stored tree state does not match the leaves",
+    ),
+    "log_node_missing": (
+        "Thiếu nút của cây Merkle (bằng chứng không dựng được)",
+        "A Merkle tree node is missing (proofs cannot be built)",
+    ),
+    "command_index_missing": (
+        "Sự kiện không thuộc lệnh nào trong chỉ mục lệnh",
+        "Events belong to no command in the command index",
+    ),
 }
 
 
