@@ -63,6 +63,14 @@ KINDS: dict[str, tuple[str, str]] = {
         "Read model differs from one rebuilt from the log",
     ),
     "bundle_malformed": ("Gói kiểm toán sai định dạng", "Audit bundle is malformed"),
+    "read_model_ahead": (
+        "Dữ liệu đọc đi trước nhật ký: kho sự kiện đã bị khôi phục từ bản cũ hoặc mất đuôi",
+        "The read model is ahead of the log: the event store was restored or lost its tail",
+    ),
+    "read_model_diverged": (
+        "Dữ liệu đọc được dựng từ một nhật ký khác: kho sự kiện đã bị thay thế",
+        "The read model was built from another log: the event store was replaced",
+    ),
     # A broken store (verify --data-dir): tables the server serves from.
     "log_table_missing": (
         "Một bảng của nhật ký bị mất hoặc không đọc được",

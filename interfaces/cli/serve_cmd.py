@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from application.config import Settings
-from interfaces.cli.main import add_data_dir
+from interfaces.cli.main import EXIT_FINDINGS, EXIT_OK, add_data_dir, add_json, emit
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -16,6 +16,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=2, help="số tiến trình / worker processes")
     p.add_argument("--timeout", type=int, default=60, help="giây / worker timeout, seconds")
     p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("rebuild-read-model",
+                       help="dựng lại dữ liệu đọc từ nhật ký / rebuild the read model from the log")
+    add_data_dir(p)
+    add_json(p)
+    p.set_defaults(func=cmd_rebuild)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -25,3 +30,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     serve(args.data_dir, host=args.host, port=args.port, workers=args.workers,
           timeout=args.timeout)
     return 0
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    """Exit 1 when the old read model was ahead of the log: the rebuild is done, but
+    the event store went back in time and someone must find out why."""
+    from interfaces.http.server import rebuild_read_model
+
+    Settings.load(args.data_dir)
+    r = rebuild_read_model(args.data_dir)
+    lines = []
+    if r["rollback"]:
+        lines += [f"CẢNH BÁO [{r['rollback']['code']}]: {r['message']['vi']}",
+                  f"Bản dữ liệu đọc cũ được giữ lại để kiểm toán: {r['kept']}"]
+    lines.append(f"Đã dựng lại dữ liệu đọc từ nhật ký: {r['events']} sự kiện, "
+                 f"vị trí {r['position']}.")
+    emit(args, r, "\n".join(lines))
+    return EXIT_FINDINGS if r["rollback"] else EXIT_OK
