@@ -10,7 +10,7 @@ from application.commands import sign_command, utc_now_text
 from application.config import Settings
 from application.signing import keys
 from application.transparency import note
-from application.transparency.log_store import StoredCheckpoint
+from application.transparency.log_store import LogIncomplete, StoredCheckpoint
 from domain.errors import DomainError
 
 
@@ -128,6 +128,13 @@ def issue_checkpoint(app: ParIndex) -> StoredCheckpoint:
     existing = app.tlog.checkpoint_for_size(size)
     if existing is not None and existing.root == root:
         return existing
+    # Never sign a tree the store does not hold: a lost state row or lost leaf
+    # rows would otherwise make the log key sign a shorter, rolled-back log.
+    leaves = app.tlog.leaf_bound()
+    latest = app.tlog.latest_checkpoint()
+    if leaves != size or (latest is not None and latest.size > size):
+        raise LogIncomplete(f"tree state {size}, leaves {leaves}, "
+                            f"signed {latest.size if latest else 0}")
     text = note.Checkpoint(app.settings.origin, size, root, []).format()
     signed = note.sign_note(text, [log_signer(app.settings)])
     return app.tlog.add_checkpoint(size, root, signed)

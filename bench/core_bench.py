@@ -557,10 +557,11 @@ def grow_log(app: Any, pool: Any, framework: Any, start: int, count: int) -> flo
                                          signed)
             pending += 1
             if pending >= 5000:
-                app.save(*touched.values())
+                # One command id per save: verify checks every leaf is in the command index.
+                app.save(*touched.values(), command_id=f"bench-{uuid.uuid4()}")
                 touched, pending = {}, 0
     if touched:
-        app.save(*touched.values())
+        app.save(*touched.values(), command_id=f"bench-{uuid.uuid4()}")
     return time.perf_counter() - t0
 
 

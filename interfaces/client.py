@@ -33,6 +33,7 @@ from application.signing import keys
 from application.transparency import merkle, note
 from application.transparency.leaf import event_leaf_hash
 from domain.errors import DomainError, Problem
+from interfaces import why_check
 from interfaces.http.signing import authorization
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -230,9 +231,20 @@ class Client:
         return data, headers.get("Content-Type", "")
 
     def why(self, cycle: str, unit: str, leaf: str) -> dict:
-        """The leaf's chain of signed events, each proven in the log (see verify_why)."""
+        """The leaf's chain of signed events, each proven in the log (see verify_why),
+        and the values shown recomputed from the proven commands (`recomputed`, with
+        `mismatches`: every shown value the proven commands do not give)."""
         doc = self._get(f"/api/v1/cycles/{cycle}/units/{unit}/leaves/{leaf}/why")
-        return self.verify_why(doc, leaf)
+        doc = self.verify_why(doc, leaf)
+        framework_id = next((c.get("framework") for c in self.cycles().get("cycles") or []
+                             if c.get("cycle") == cycle), None)
+        nodes = self.framework(framework_id).get("nodes") or [] if framework_id else []
+        node = next((n for n in nodes if n.get("code") == leaf), None)
+        if node is None:
+            raise ProofInvalid(f"không tìm thấy quy tắc của tiêu chí {leaf}",
+                               f"no rule found for leaf {leaf}")
+        doc["recomputed"] = why_check.recompute(doc, node)
+        return doc
 
     # -- local verification -----------------------------------------------------------
     def _open_checkpoint(self, text: str) -> note.Checkpoint:

@@ -28,8 +28,10 @@ MAX_BATCH_SIZE = 20_000
 
 class Follower:
     def __init__(self, app: Any, read_model: ReadModel, *, batch_size: int = BATCH_SIZE,
-                 max_batch_size: int = MAX_BATCH_SIZE, projector: Projector | None = None):
+                 max_batch_size: int = MAX_BATCH_SIZE, projector: Projector | None = None,
+                 guard: Any = None):
         self.app = app
+        self.guard = guard  # projections.rollback.Guard: never apply onto a rolled-back log
         self.read_model = read_model
         self.batch_size = batch_size
         self.max_batch_size = max(batch_size, max_batch_size)
@@ -66,7 +68,9 @@ class Follower:
                 after, size, stop, inclusive_of_start=False)
             if not notifications:
                 break
-            done = self._write(after, notifications, self._decode(notifications), timeout)
+            leaves = self._leaf_indices(notifications)
+            done = self._write(after, notifications, self._decode(notifications, leaves),
+                               timeout, self._anchor(notifications, leaves))
             if done is None:
                 continue  # the file was swapped for one further behind: read again
             applied += done
@@ -76,8 +80,21 @@ class Follower:
             size = min(size * 4, self.max_batch_size)
         return applied
 
+    def _anchor(self, notifications: Sequence[Any],
+                leaves: dict[int, int]) -> tuple[int, bytes] | None:
+        """(size, root) of the log up to the batch's last event: what the read model
+        will have been built from (projections.rollback compares it later)."""
+        index = leaves.get(notifications[-1].id)
+        if index is None:
+            return None
+        try:
+            return index + 1, self.app.tlog.root(index + 1)
+        except LookupError:  # nodes missing: verify reports it; no anchor this batch
+            return None
+
     def _write(self, after: int, notifications: Sequence[Any],
-               items: list[tuple[Meta, Any]], timeout: float | None = None) -> int | None:
+               items: list[tuple[Meta, Any]], timeout: float | None = None,
+               anchor: tuple[int, bytes] | None = None) -> int | None:
         """Applies the notifications read after position `after` that the file
         still lacks; None if the file is now behind `after` (a rebuild swapped
         in a generation that is further behind), as applying would leave a gap."""
@@ -90,10 +107,12 @@ class Follower:
                 return 0  # another follower of this file got here first
             self.projector.apply(cur, [(m, e) for m, e in items if m.notification_id > position])
             self.read_model.record_position(cur, last)
+            if anchor is not None:
+                self.read_model.record_anchor(cur, last, *anchor)
         return sum(1 for n in notifications if n.id > position)
 
-    def _decode(self, notifications: Sequence[Any]) -> list[tuple[Meta, Any]]:
-        leaves = self._leaf_indices(notifications)
+    def _decode(self, notifications: Sequence[Any],
+                leaves: dict[int, int]) -> list[tuple[Meta, Any]]:
         wanted = [n for n in notifications if n.topic in HANDLERS]
         decode = self.app.mapper.to_domain_event
         ids: dict[Any, str] = {}
@@ -210,8 +229,16 @@ class Follower:
                 self._stop.wait(max(interval, 1.0))
                 continue
             try:
-                self.catch_up()
-                self.last_error = None
+                rollback = self.guard.status() if self.guard is not None else None
+                if rollback is not None:
+                    # New events on a rolled-back log reuse positions the read model
+                    # already holds: applying them would mix two histories.
+                    if self.last_error is None or str(self.last_error) != rollback.code:
+                        log.error("%s", rollback.message("en"))
+                    self.last_error = RuntimeError(rollback.code)
+                else:
+                    self.catch_up()
+                    self.last_error = None
             except Exception as exc:  # keep following; the next poll retries
                 self.last_error = exc
                 log.exception("read model follower failed")

@@ -88,6 +88,11 @@ INDEXES: tuple[tuple[str, tuple[str, ...], bool], ...] = (
 
 TRACKING_TABLE = "tracking"
 
+# The log this file was built from, as of its last batch: (position, size, root).
+# Outside TABLES (and the digests): it describes the log, not derived rows. A
+# server compares it with the log before serving (projections.rollback).
+ANCHOR_TABLE = "log_anchor"
+
 # Bump when a table or column changes: a file of another version is rebuilt
 # (projections.rebuilder.open_current), never migrated; it is disposable.
 SCHEMA_VERSION = 2
@@ -117,4 +122,6 @@ def create_tables(db: sqlite_utils.Database) -> int:
         db[name].create(cols, pk=pk if len(pk) > 1 else pk[0], if_not_exists=True)
     for table, cols, unique in INDEXES:
         db[table].create_index(cols, unique=unique, if_not_exists=True)
+    db[ANCHOR_TABLE].create({"id": int, "position": int, "size": int, "root": str}, pk="id",
+                            if_not_exists=True)
     return version

@@ -28,7 +28,13 @@ import sqlite_utils
 from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
 
-from projections.schema import SCHEMA_VERSION, TABLES, create_tables, primary_key
+from projections.schema import (
+    ANCHOR_TABLE,
+    SCHEMA_VERSION,
+    TABLES,
+    create_tables,
+    primary_key,
+)
 
 APPLICATION_NAME = "parindex"
 LOCK_TIMEOUT = 30
@@ -133,6 +139,24 @@ class ReadModel:
     def record_position(self, cur: SQLiteCursor, notification_id: int) -> None:
         """Writes the tracking row in the caller's transaction (exactly once)."""
         self.tracking._insert_tracking(cur, Tracking(self.application_name, notification_id))
+
+    # -- the log it was built from ---------------------------------------------
+    def record_anchor(self, cur: SQLiteCursor, position: int, size: int, root: bytes) -> None:
+        """In the caller's transaction: after notification `position`, the log
+        had (at least) `size` leaves with this root over the first `size`."""
+        cur.execute(f"INSERT OR REPLACE INTO {ANCHOR_TABLE} (id, position, size, root) "
+                    "VALUES (1, ?, ?, ?)", (position, size, root.hex()))
+
+    def anchor(self) -> tuple[int, int | None, bytes | None]:
+        """(tracking position, anchored log size, root) read in one snapshot;
+        size and root None for a file that has none yet."""
+        with self.read() as cur:
+            position = self.position_in(cur)
+            cur.execute(f"SELECT size, root FROM {ANCHOR_TABLE} WHERE id = 1")
+            row = cur.fetchone()
+        if row is None:
+            return position, None, None
+        return position, int(row["size"]), bytes.fromhex(row["root"])
 
     # -- digests ---------------------------------------------------------------
     def digests_at(self) -> tuple[int, dict[str, str]]:

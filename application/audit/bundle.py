@@ -21,8 +21,15 @@ from uuid import UUID
 from application.audit.checks import GENESIS_TOPICS, KEY_TOPIC_PREFIX, Record
 from application.audit.evidence_check import check_evidence, evidence_refs
 from application.audit.findings import Finding
+from application.audit.store_health import (
+    broken_tables,
+    check_commands,
+    check_nodes,
+    check_state,
+)
 from application.audit.verify import Source
 from application.evidence import EvidenceStore
+from application.store.damage import STORE_ERRORS
 from application.transparency.log_store import LogStore, StoredCheckpoint
 
 BUNDLE_KIND = "parindex-audit-bundle/v1"
@@ -216,33 +223,71 @@ class StoreSource(Source):
     A live store keeps growing while it is verified, so the source fixes one
     snapshot first: the checkpoints, then the leaf bound. Every read is bounded
     by it, so keys registered and used meanwhile are neither half seen nor
-    reported, and a checkpoint beyond the bound means a lost tail."""
+    reported, and a checkpoint beyond the bound means a lost tail.
+
+    A broken store (a table dropped or emptied, rows missing, values of the
+    wrong type) gives findings, never an exception: each table is probed first
+    (`log_table_missing`), the leaves are read without their events when the
+    events table is gone (each leaf then `event_missing`), and the tables the
+    server serves from are checked in store_health."""
 
     def __init__(self, log: LogStore, evidence: EvidenceStore | None = None):
         self.log = log
         self.evidence = evidence
         self._snapshot: tuple[list[StoredCheckpoint], int] | None = None
+        self._broken: set[str] | None = None
+        self._problems: list[Finding] = []
+
+    def _probe(self) -> set[str]:
+        if self._broken is None:
+            self._broken, found = broken_tables(self.log)
+            self._problems.extend(found)
+        return self._broken
 
     def _snap(self) -> tuple[list[StoredCheckpoint], int]:
         if self._snapshot is None:
-            cps = self.log.checkpoints()
-            self._snapshot = (cps, self.log.leaf_bound())
+            broken = self._probe()
+            cps = self._guard(self.log.checkpoints, []) if "checkpoints" not in broken else []
+            bound = self._guard(self.log.leaf_bound, 0) if "leaves" not in broken else 0
+            self._snapshot = (cps, bound)
         return self._snapshot
+
+    def _guard(self, read, default):
+        """One read; a store error (a table that broke after the probe) is a finding."""
+        try:
+            return read()
+        except STORE_ERRORS as e:
+            self._problems.append(Finding("log_table_missing", {"table": None},
+                                          str(e).splitlines()[0][:200] if str(e) else ""))
+            return default
+
+    def _stream(self, events: Iterator) -> Iterator:
+        try:
+            yield from events
+        except STORE_ERRORS as e:
+            self._problems.append(Finding("log_table_missing", {"table": None},
+                                          str(e).splitlines()[0][:200] if str(e) else ""))
 
     @staticmethod
     def _record(e) -> Record:
         oid = e.originator_id
-        return (e.leaf_index, e.leaf_hash, oid.hex if isinstance(oid, UUID) else oid,
+        claimed = e.leaf_hash if len(e.leaf_hash) == 32 else b"\x00" * 32  # damaged: altered
+        return (e.leaf_index, claimed, oid.hex if isinstance(oid, UUID) else oid,
                 e.originator_version, e.topic, e.state)
 
     def key_records(self) -> Iterable[Record]:
         _, bound = self._snap()
-        return (self._record(e) for e in self.log.iter_events(topic_prefixes=KEY_PREFIXES)
-                if e.leaf_index < bound)
+        if self._probe() & {"leaves", "events"}:
+            return iter(())
+        return (self._record(e) for e in self._stream(
+            self.log.iter_events(topic_prefixes=KEY_PREFIXES)) if e.leaf_index < bound)
 
     def records(self) -> Iterable[Record]:
         _, bound = self._snap()
-        for e in self.log.iter_events():
+        if "leaves" in self._probe():
+            return
+        with_events = "events" not in self._probe()
+        for e in self._stream(self.log.iter_events(with_events=with_events)):
             if e.leaf_index >= bound:
                 return
             yield self._record(e)
@@ -251,26 +296,42 @@ class StoreSource(Source):
         return [c.note for c in self._snap()[0]]
 
     def range_spec(self) -> tuple[tuple[str, str, str], int] | None:
-        if self.log.t.dialect != "sqlite":
-            return None
+        if self.log.t.dialect != "sqlite" or self._probe():
+            return None  # a broken store is read in this process, where errors are caught
         path = self.log.datastore.pool.db_name
         return (path, self.log.t.leaves, self.log.events_table), self._snap()[1]
 
     def consistency_proofs(self) -> dict[tuple[int, int], list[bytes]]:
         cps, bound = self._snap()
-        size = min(bound, self.log.size())
+        if self._probe() & {"nodes", "leaves", "state"}:
+            return {}
+        size = min(bound, self._guard(self.log.size, 0))
         sizes = sorted({c.size for c in cps if c.size <= size})
         out = {}
         for m, n in zip(sizes, sizes[1:], strict=False):
             try:
                 out[(m, n)] = self.log.consistency_proof(m, n)
             except (LookupError, ValueError):
-                continue
+                continue  # missing nodes are reported by check_nodes
+            except STORE_ERRORS:
+                break
         return out
 
     def extra_findings(self) -> list[Finding]:
-        found = [Finding("event_inserted", {"originator_id": str(oid), "version": v})
-                 for oid, v in self.log.events_outside_log()]
-        if self.evidence is not None:
-            found += check_evidence(evidence_refs(self.log, self._snap()[1]), self.evidence)
-        return found
+        cps, bound = self._snap()
+        broken = self._probe()
+        found: list[Finding] = []
+        if not broken & {"events", "leaves"}:
+            found += [Finding("event_inserted", {"originator_id": str(oid), "version": v})
+                      for oid, v in self._guard(self.log.events_outside_log, [])]
+        if "checkpoints" not in broken and bound > 0 and not cps:
+            found.append(Finding("checkpoint_missing", {"size": bound},
+                                 "the log has leaves but no signed checkpoint at all"))
+        for role, check in (("state", check_state), ("nodes", check_nodes),
+                            ("commands", check_commands)):
+            if role not in broken and "leaves" not in broken:
+                found += self._guard(lambda c=check: c(self.log, bound), [])
+        if self.evidence is not None and not broken & {"events", "leaves"}:
+            found += self._guard(lambda: check_evidence(evidence_refs(self.log, bound),
+                                                        self.evidence), [])
+        return self._problems + found

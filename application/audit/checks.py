@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from application.signing.jcs import COMMAND_CONTEXT
 from application.signing.keys import actor_key_id
+from application.store.damage import as_bytes
 from application.transparency.leaf import event_leaf_hash
 from domain.actors import PERMISSIONS
 
@@ -62,7 +63,8 @@ def read_range(spec: tuple[str, str, str], start: int, stop: int) -> list[Record
         f"e.state FROM {leaves} l LEFT JOIN {events} e ON e.originator_id = l.originator_id "
         f"AND e.originator_version = l.originator_version "
         f"WHERE l.leaf_index >= ? AND l.leaf_index < ? ORDER BY l.leaf_index", (start, stop))
-    return [(i, bytes(h), oid, v, topic, bytes(state) if state is not None else None)
+    # A damaged row holds whatever was written: bytes for the checks to report on.
+    return [(i, as_bytes(h) or b"", oid, v, topic, as_bytes(state))
             for i, h, oid, v, topic, state in rows]
 
 

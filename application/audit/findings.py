@@ -63,6 +63,35 @@ KINDS: dict[str, tuple[str, str]] = {
         "Read model differs from one rebuilt from the log",
     ),
     "bundle_malformed": ("Gói kiểm toán sai định dạng", "Audit bundle is malformed"),
+    "read_model_ahead": (
+        "Dữ liệu đọc đi trước nhật ký: kho sự kiện đã bị khôi phục từ bản cũ hoặc mất đuôi",
+        "The read model is ahead of the log: the event store was restored or lost its tail",
+    ),
+    "read_model_diverged": (
+        "Dữ liệu đọc được dựng từ một nhật ký khác: kho sự kiện đã bị thay thế",
+        "The read model was built from another log: the event store was replaced",
+    ),
+    # A broken store (verify --data-dir): tables the server serves from.
+    "log_table_missing": (
+        "Một bảng của nhật ký bị mất hoặc không đọc được",
+        "A log table is missing or cannot be read",
+    ),
+    "checkpoint_missing": (
+        "Nhật ký có sự kiện nhưng không còn điểm kiểm tra đã ký nào",
+        "The log has events but no signed checkpoint",
+    ),
+    "log_state_differs": (
+        "Trạng thái cây Merkle đã lưu không khớp với các lá",
+        "The stored tree state does not match the leaves",
+    ),
+    "log_node_missing": (
+        "Thiếu nút của cây Merkle (bằng chứng không dựng được)",
+        "A Merkle tree node is missing (proofs cannot be built)",
+    ),
+    "command_index_missing": (
+        "Sự kiện không thuộc lệnh nào trong chỉ mục lệnh",
+        "Events belong to no command in the command index",
+    ),
 }
 
 

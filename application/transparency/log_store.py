@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from application.store.damage import as_bytes, as_int
 from application.store.log_tables import LogTables
 from application.transparency import merkle
+from domain.errors import DomainError
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,18 @@ class StoredCheckpoint:
     root: bytes
     note: str
     issued_at: str
+
+
+class LogIncomplete(DomainError, LookupError):
+    """Rows the log needs are missing from the store: no proof can be given (503)."""
+
+    def __init__(self, detail: str):
+        super().__init__(
+            "log_incomplete",
+            f"Kho nhật ký thiếu dữ liệu nên không lập được bằng chứng ({detail}); "
+            "hãy chạy `parindex verify` trên máy chủ.",
+            f"The log store is missing rows, so no proof can be made ({detail}); "
+            "run `parindex verify` on the server.", status=503)
 
 
 def _uuid(text: str) -> UUID | str:
@@ -110,7 +124,7 @@ class LogStore:
                     out[(int(r["level"]), int(r["idx"]))] = bytes(r["hash"])
         missing = [c for c in coords if c not in out]
         if missing:
-            raise LookupError(f"log nodes missing from the store: {missing[:4]}")
+            raise LogIncomplete(f"log nodes missing from the store: {missing[:4]}")
         return out
 
     def root(self, size: int) -> bytes:
@@ -149,9 +163,15 @@ class LogStore:
                        r["notification_id"])
 
     def iter_events(self, start: int = 0, batch: int = 5000,
-                    topic_prefixes: tuple[str, ...] = ()) -> Iterator[LoggedEvent]:
+                    topic_prefixes: tuple[str, ...] = (),
+                    with_events: bool = True) -> Iterator[LoggedEvent]:
         """Every leaf in index order with its stored event (streamed in batches);
-        with `topic_prefixes`, only events whose topic starts with one of them."""
+        with `topic_prefixes`, only events whose topic starts with one of them.
+        `with_events=False` reads the leaves alone (topic and state None): what
+        verify does when the events table itself is gone.
+
+        Values a damaged row holds instead of bytes or integers are passed on
+        (see application.store.damage) for verify to report, never raised."""
         join = (
             "e.originator_id = CAST(l.originator_id AS uuid)"
             if self.t.dialect == "postgres"
@@ -163,6 +183,10 @@ class LogStore:
             f"LEFT JOIN {self.events_table} e ON {join} "
             f"AND e.originator_version = l.originator_version "
             f"WHERE l.leaf_index >= ? "
+        ) if with_events else (
+            f"SELECT l.leaf_index, l.leaf_hash, l.originator_id, l.originator_version, "
+            f"l.notification_id, NULL AS topic, NULL AS state FROM {self.t.leaves} l "
+            f"WHERE l.leaf_index >= ? "
         )
         if topic_prefixes:
             sql += "AND (" + " OR ".join("e.topic LIKE ?" for _ in topic_prefixes) + ") "
@@ -172,11 +196,12 @@ class LogStore:
         while True:
             rows = self._rows(sql, (position, *likes, batch))
             for r in rows:
+                topic = r["topic"]
                 yield LoggedEvent(
-                    int(r["leaf_index"]), bytes(r["leaf_hash"]), _uuid(r["originator_id"]),
-                    int(r["originator_version"]), r["topic"],
-                    bytes(r["state"]) if r["state"] is not None else None,
-                    r["notification_id"],
+                    int(r["leaf_index"]), as_bytes(r["leaf_hash"]) or b"",
+                    _uuid(r["originator_id"]), as_int(r["originator_version"]),
+                    topic if topic is None or isinstance(topic, str) else str(topic),
+                    as_bytes(r["state"]), r["notification_id"],
                 )
             if len(rows) < batch:
                 return

@@ -11,7 +11,7 @@ import base64
 
 from application.app import ParIndex
 from application.deployment import issue_checkpoint
-from application.transparency.log_store import StoredCheckpoint
+from application.transparency.log_store import LogIncomplete, StoredCheckpoint
 from domain.errors import DomainError
 
 
@@ -52,7 +52,8 @@ def inclusion(app: ParIndex, index: int, size: int | None = None) -> dict:
                          f"{head}.")
         cp = app.tlog.checkpoint_for_size(size)
     leaf = app.tlog.leaf(index)
-    assert leaf is not None
+    if leaf is None:
+        raise LogIncomplete(f"leaf {index}")
     return {"leaf_index": index, "tree_size": size, "leaf_hash": _b64(leaf.leaf_hash),
             "hashes": [_b64(h) for h in app.tlog.inclusion_proof(index, size)],
             "root": _b64(app.tlog.root(size)), "checkpoint": cp.note if cp else None}

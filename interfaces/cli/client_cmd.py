@@ -255,6 +255,8 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_why(args: argparse.Namespace) -> int:
+    """Exit 1 when a value shown differs from what the proven commands give."""
     doc = _client(args, reading=True).why(args.cycle, args.unit, args.leaf)
-    emit(args, doc, views.why_text(doc))
-    return 0
+    lang = "en" if os.environ.get("PARINDEX_LANG", "vi") == "en" else "vi"
+    emit(args, doc, views.why_text(doc, lang))
+    return 1 if (doc.get("recomputed") or {}).get("mismatches") else 0

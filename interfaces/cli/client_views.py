@@ -120,7 +120,29 @@ def history_text(doc: dict) -> str:
     return "\n".join(lines)
 
 
-def why_text(doc: dict) -> str:
+def mismatch_lines(doc: dict, lang: str = "vi") -> list[str]:
+    """One plain line per value shown that the proven commands do not give."""
+    names = {"self.points": ("Điểm tự chấm", "Self-score points"),
+             "self.input": ("Giá trị tự chấm đã nhập", "Self-score input"),
+             "appraised.points": ("Điểm sau thẩm định", "Appraised points"),
+             "appraised.input": ("Giá trị thẩm định đã nhập", "Appraised input")}
+    lines = []
+    for m in (doc.get("recomputed") or {}).get("mismatches") or []:
+        vi, en = names.get(m["field"], (m["field"], m["field"]))
+        shown, proven, at = _value(m.get("shown")), _value(m.get("recomputed")), m.get("leaf_index")
+        if lang == "en":
+            lines.append(f"MISMATCH: {en} shown by the server is {shown}, but the signed command "
+                         f"proven at log position {_v(at)} gives {proven}. The server's read model "
+                         "does not match its own log: trust the proven value and report it.")
+        else:
+            lines.append(f"KHÔNG KHỚP: {vi} máy chủ hiển thị là {shown}, nhưng lệnh đã ký được "
+                         f"chứng minh ở vị trí nhật ký {_v(at)} cho {proven}. Dữ liệu đọc của máy "
+                         "chủ không khớp với chính nhật ký của nó: hãy tin giá trị đã chứng minh "
+                         "và báo cáo việc này.")
+    return lines
+
+
+def why_text(doc: dict, lang: str = "vi") -> str:
     s, a = doc.get("self") or {}, doc.get("appraised") or {}
     cp = doc.get("checkpoint") or {}
     lines = [
@@ -139,6 +161,12 @@ def why_text(doc: dict) -> str:
     lines.append("")
     lines.append(f"Mọi bằng chứng dẫn tới điểm kiểm tra đã ký: kích thước {_v(cp.get('size'))}, "
                  f"gốc {_v(cp.get('root'))}")
+    mismatches = mismatch_lines(doc, lang)
+    if mismatches:
+        lines += ["", *mismatches]
+    elif doc.get("recomputed") is not None:
+        lines.append("Values shown match the proven commands." if lang == "en" else
+                     "Các giá trị hiển thị khớp với các lệnh đã chứng minh.")
     return "\n".join(lines)
 
 

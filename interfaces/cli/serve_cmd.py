@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from application.config import Settings
-from interfaces.cli.main import add_data_dir
+from interfaces.cli.main import EXIT_FINDINGS, EXIT_OK, add_data_dir, add_json, emit
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,6 +18,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="luồng mỗi tiến trình / threads per worker (16)")
     p.add_argument("--timeout", type=int, default=60, help="giây / worker timeout, seconds")
     p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("rebuild-read-model",
+                       help="dựng lại dữ liệu đọc từ nhật ký / rebuild the read model from the log")
+    add_data_dir(p)
+    add_json(p)
+    p.set_defaults(func=cmd_rebuild)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -27,3 +32,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     serve(args.data_dir, host=args.host, port=args.port, workers=args.workers,
           timeout=args.timeout, **({"threads": args.threads} if args.threads else {}))
     return 0
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    """Exit 1 when the old read model was ahead of the log: the rebuild is done, but
+    the event store went back in time and someone must find out why."""
+    from interfaces.http.server import rebuild_read_model
+
+    Settings.load(args.data_dir)
+    r = rebuild_read_model(args.data_dir)
+    lines = []
+    if r["rollback"]:
+        lines += [f"CẢNH BÁO [{r['rollback']['code']}]: {r['message']['vi']}",
+                  f"Bản dữ liệu đọc cũ được giữ lại để kiểm toán: {r['kept']}"]
+    lines.append(f"Đã dựng lại dữ liệu đọc từ nhật ký: {r['events']} sự kiện, "
+                 f"vị trí {r['position']}.")
+    emit(args, r, "\n".join(lines))
+    return EXIT_FINDINGS if r["rollback"] else EXIT_OK

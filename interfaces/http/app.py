@@ -24,19 +24,25 @@ SIGNATURE_SCHEME = {
 
 
 def create_app(data_dir: str | Path, *, follow: bool = True, read_wait: float = 5.0,
-               read_model_path: str | Path | None = None) -> Flask:
+               read_model_path: str | Path | None = None,
+               rollback_check_interval: float = 1.0) -> Flask:
     """The WSGI app on an initialised data directory.
 
     With `follow`, a background thread keeps the read model (DIR/readmodel.sqlite)
     following the log; without, each read catches up inline first (tests, tools).
+    Every request but the log's and /healthz is refused (503) while the read model
+    is ahead of the log (projections.rollback; checked at most once per
+    `rollback_check_interval` seconds).
     """
     from projections.follower import Follower
     from projections.queries import Queries
+    from projections.rollback import Guard
     from projections.store import ReadModel
 
     app = open_app(data_dir)
     read_model = ReadModel(str(read_model_path or Path(data_dir) / READ_MODEL_FILE))
-    follower = Follower(app, read_model)
+    guard = Guard(app, read_model, rollback_check_interval)
+    follower = Follower(app, read_model, guard=guard)
     if follow:
         # One follower per read-model file: the server's workers share it.
         follower.start(leader_lock=read_model.path + ".follow.lock")
@@ -54,7 +60,8 @@ def create_app(data_dir: str | Path, *, follow: bool = True, read_wait: float = 
         MAX_CONTENT_LENGTH=max(app.settings.max_evidence_bytes, app.settings.max_request_bytes),
     )
     flask.extensions[EXTENSION] = Services(app, read_model, Queries(read_model), follower,
-                                             follow, read_wait)
+                                             follow, read_wait, guard)
+    flask.before_request(_refuse_when_rolled_back)
     api = ParindexApi(flask, spec_kwargs={"info": {"description": (
         "Chỉ số CCHC: lệnh có chữ ký, nhật ký minh bạch. Lỗi theo RFC 9457 "
         "(application/problem+json); tiếng Việt mặc định, tiếng Anh với Accept-Language: en.")}})
@@ -66,6 +73,25 @@ def create_app(data_dir: str | Path, *, follow: bool = True, read_wait: float = 
     problems.install(flask)
     limits.install(flask)
     return flask
+
+
+# Served whatever the read model says: the log itself (what an auditor needs to see
+# what happened), liveness, and the API description.
+UNGUARDED = ("log.", "health.", "api-docs.")
+
+
+def _refuse_when_rolled_back() -> None:
+    from flask import request
+
+    from domain.errors import DomainError
+    from interfaces.http.services import services
+
+    if (request.endpoint or "").startswith(UNGUARDED):
+        return
+    rollback = services().guard.status()
+    if rollback is not None:
+        raise DomainError(rollback.code, rollback.message("vi"), rollback.message("en"),
+                          status=503)
 
 
 def services_of(flask: Flask) -> Services:

@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_accept_header
 
 from application.errors import REJECTIONS
+from application.store.damage import STORE_ERRORS
 from domain.errors import DomainError
 
 PROBLEM_BASE = "https://parindex.vn/problems/"
@@ -203,6 +204,19 @@ def _http_detail(status: int, lang: str, n_errors: int) -> str:
     return title_for(None, status, lang)
 
 
+def from_store_error(e: Exception) -> Response:
+    """A table of the store is gone or unreadable: the operator's problem, told as
+    such (503), with the driver's message only in the server log."""
+    incident = uuid.uuid4().hex[:12]
+    log.error("store unreadable, incident %s: %s", incident, e)
+    lang = language()
+    detail = (f"The data store cannot be read (a table is missing or damaged); logged as "
+              f"incident {incident}. The operator should run `parindex verify`." if lang == "en"
+              else f"Không đọc được kho dữ liệu (một bảng bị mất hoặc hỏng); đã ghi nhận với "
+              f"mã sự cố {incident}. Người vận hành cần chạy `parindex verify`.")
+    return problem("store_unavailable", 503, detail, lang=lang)
+
+
 def from_unexpected(e: Exception) -> Response:
     """A bug: logged in full on the server, an incident id (nothing else) to the client."""
     incident = uuid.uuid4().hex[:12]
@@ -216,4 +230,6 @@ def from_unexpected(e: Exception) -> Response:
 def install(app: Flask) -> None:
     app.register_error_handler(DomainError, from_domain_error)
     app.register_error_handler(HTTPException, from_http_exception)
+    for error in STORE_ERRORS:
+        app.register_error_handler(error, from_store_error)
     app.register_error_handler(Exception, from_unexpected)

@@ -157,7 +157,12 @@ class ConsistencyProof(Schema):
 
 
 class Health(Schema):
-    status = Str(required=True)
+    status = Str(required=True, metadata={
+        "description": "ok; read_model_ahead / read_model_diverged khi dữ liệu đọc đi trước "
+                       "nhật ký (mọi lệnh và truy vấn bị từ chối) / when the read model is "
+                       "ahead of the log (every read and write is refused)"})
+    rollback = fields.Dict(allow_none=True, metadata={
+        "description": "position, log_position, size, log_size khi status không phải ok"})
     log_size = Int(required=True)
     position = Int(required=True, allow_none=True, metadata={
         "description": "vị trí mà mô hình đọc của tiến trình này đã theo tới / the read "

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,15 +37,77 @@ def _worker_exit(_server: Any, worker: Any) -> None:
         extensions["parindex"].close()
 
 
-def prepare_read_model(data_dir: str) -> None:
+def prepare_read_model(data_dir: str) -> Any:
     """Before forking: bring the read model up to date in one pass (a rebuild is
-    far faster than catching up batch by batch), so workers start current."""
+    far faster than catching up batch by batch), so workers start current.
+
+    A read model ahead of its log is left as it is (it is the evidence that the
+    event store went back in time) and said so on stderr; the workers then
+    refuse every read and write until `parindex rebuild-read-model`. Returns
+    the projections.rollback.Rollback found, or None."""
     from application.deployment import open_app
     from interfaces.http.app import READ_MODEL_FILE
     from projections.rebuilder import open_current
+    from projections.rollback import check
+    from projections.store import ReadModel
 
+    path = Path(data_dir) / READ_MODEL_FILE
     with open_app(data_dir) as app:
-        open_current(app, str(Path(data_dir) / READ_MODEL_FILE)).close()
+        if path.exists():
+            model = ReadModel(str(path))
+            try:
+                rollback = None if model.outdated else check(app, model)
+            finally:
+                model.close()
+            if rollback is not None:
+                print(f"parindex serve: KHÔNG PHỤC VỤ [{rollback.code}]: {rollback.message('vi')}"
+                      f"\nparindex serve: NOT SERVING [{rollback.code}]: "
+                      f"{rollback.message('en')}", file=sys.stderr, flush=True)
+                return rollback
+        open_current(app, str(path)).close()
+    return None
+
+
+def rebuild_read_model(data_dir: str) -> dict:
+    """`parindex rebuild-read-model`: a new read model from position 0. A read model
+    found ahead of the log is first copied aside (kept for the auditor, never
+    deleted here) and the result says what was found."""
+    from application.deployment import open_app
+    from interfaces.http.app import READ_MODEL_FILE
+    from projections.rebuilder import rebuild
+    from projections.rollback import check
+    from projections.store import ReadModel
+
+    path = Path(data_dir) / READ_MODEL_FILE
+    found, kept = None, None
+    with open_app(data_dir) as app:
+        if path.exists():
+            model = ReadModel(str(path))
+            try:
+                found = None if model.outdated else check(app, model)
+            finally:
+                model.close()
+            if found is not None:
+                stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+                kept = path.with_name(f"{READ_MODEL_FILE}.{found.code}-{stamp}.sqlite")
+                _copy_sqlite(path, kept)
+        result = rebuild(app, path)
+    return {"rollback": found.as_dict() if found else None,
+            "message": {"vi": found.message("vi"), "en": found.message("en")} if found else None,
+            "kept": str(kept) if kept else None, "position": result["position"],
+            "events": result["events"], "digest": result["digest"]}
+
+
+def _copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy of a live SQLite file (its WAL included)."""
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    os.chmod(target, 0o600)
 
 
 # Threads per worker: requests whose head is complete (interfaces/http/worker.py);

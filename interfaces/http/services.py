@@ -20,6 +20,7 @@ class Services:
     follower: Any  # projections.follower.Follower
     follow: bool  # a background thread follows the log; else reads catch up inline
     read_wait: float  # seconds a read waits for ?position=N
+    guard: Any  # projections.rollback.Guard: is the read model ahead of the log?
 
     def close(self) -> None:
         if self.follow:

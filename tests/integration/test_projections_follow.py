@@ -132,12 +132,12 @@ def test_a_batch_read_just_before_a_swap_to_an_older_generation_is_read_again(sc
     follower.catch_up(max_batches=1)
     decode, swapped = follower._decode, []
 
-    def swap_then_decode(notifications):
+    def swap_then_decode(notifications, leaves):
         if not swapped:  # the swap lands between reading a batch and writing it
             os.symlink("older.sqlite", tmp_path / "link")
             os.replace(tmp_path / "link", path)
             swapped.append(True)
-        return decode(notifications)
+        return decode(notifications, leaves)
 
     follower._decode = swap_then_decode
     follower.catch_up()

@@ -29,9 +29,9 @@ def big(tmp_path_factory):
         batch.append(ActorKey(key_id=key.key_id, public_key=key.public_key, role="observer",
                               scope="*", display_name="Nguyễn Văn An", signed=signed.stored()))
         if len(batch) == 1000:
-            env.app.save(*batch)
+            env.app.save(*batch, command_id=f"batch-{len(batch)}-{key.key_id}")
             batch = []
-    env.app.save(*batch)
+    env.app.save(*batch, command_id="last-batch")
     env.checkpoint()
     yield env
     env.app.close()

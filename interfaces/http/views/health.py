@@ -15,5 +15,7 @@ blp = Blueprint("health", __name__, description="Tình trạng dịch vụ / hea
 def healthz():
     """Dịch vụ đang chạy / liveness"""
     s = services()
-    return {"status": "ok", "log_size": s.app.tlog.size(), "position": s.follower.position(),
-            "log_position": s.app.position()}
+    rollback = s.guard.status()
+    return {"status": rollback.code if rollback else "ok", "log_size": s.app.tlog.size(),
+            "position": s.follower.position(), "log_position": s.app.position(),
+            "rollback": rollback.as_dict() if rollback else None}
