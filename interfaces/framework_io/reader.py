@@ -101,9 +101,9 @@ def _delimiter(text: str) -> str:
 
 
 def _read_xlsx(path: Path) -> list[RawRow]:
-    from openpyxl import load_workbook  # imported here: only .xlsx needs it
-
     check_xlsx_archive(path)
+    from openpyxl import load_workbook  # imported here: only an .xlsx that passed needs it
+
     try:
         # read_only streams the sheet instead of building every cell first
         workbook = load_workbook(path, read_only=True, data_only=True)
