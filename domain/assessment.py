@@ -14,9 +14,13 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import DomainError, Problems
 from domain.framework import Framework, LeafInput, parse_decimal, score
-from domain.framework.decimals import parse_exact
-from domain.ids import EVIDENCE_ID, LEAF, check_id
-from domain.inputs import description_problems, document_problems, id_list_problems
+from domain.ids import EVIDENCE_ID, check_id
+from domain.inputs import (
+    check_score_input,
+    description_problems,
+    document_problems,
+    id_list_problems,
+)
 from domain.text import NOTE, check_text
 
 ASSESSMENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://parindex/assessments")
@@ -62,14 +66,7 @@ def leaf_input(given: dict) -> LeafInput:
 
 def check_leaf(framework: Framework, leaf: object, given: dict) -> Decimal:
     """Validates one leaf's input against its rule; returns its points before gates."""
-    check_id(leaf, "leaf", LEAF)
-    for name in ("points", "numerator", "denominator"):
-        if given.get(name) is not None:
-            parse_exact(given[name], field=name)  # signed decimals have one exact text
-    for name in ("done", "not_applicable"):
-        if given.get(name) is not None and not isinstance(given[name], bool):
-            raise DomainError("invalid_field", f"'{name}' phải là true/false.",
-                              f"'{name}' must be true or false.", field=name)
+    check_score_input(leaf, given)
     if not isinstance(leaf, str) or not framework.has(leaf) or not framework.is_leaf(leaf):
         raise DomainError(
             "unknown_leaf",

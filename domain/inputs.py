@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from domain.errors import Problems
-from domain.ids import EVIDENCE_ID, LEAF, id_problem
+from domain.errors import DomainError, Problems
+from domain.framework.decimals import parse_exact
+from domain.ids import EVIDENCE_ID, LEAF, check_id, id_problem
 from domain.text import NAME, NOTE, TITLE, TextRule, add_text_problems
 
 # A document reference (văn bản): its members and the text rule of each.
@@ -19,6 +20,25 @@ DOCUMENT_FIELDS: dict[str, TextRule] = {
 }
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_LIST = 200  # leaves of one evidence item, evidence ids of one adjustment
+
+
+def check_score_input(leaf: object, given: dict) -> None:
+    """A score's leaf code and inputs in their signed form: decimals exact, flags booleans.
+
+    Raises DomainError; the rule of the leaf is checked after (`check_leaf`)."""
+    check_id(leaf, "leaf", LEAF)
+    for name in ("points", "numerator", "denominator"):
+        if given.get(name) is not None:
+            parse_exact(given[name], field=name)  # signed decimals have one exact text
+    for name in ("done", "not_applicable"):
+        # "false" is truthy: only a JSON boolean may say yes or no
+        if given.get(name) is not None and not isinstance(given[name], bool):
+            raise DomainError(
+                "invalid_field",
+                f"'{name}' phải là true/false.",
+                f"'{name}' must be true or false.",
+                field=name,
+            )
 
 
 def document_problems(document: object, problems: Problems, field: str = "document") -> None:
