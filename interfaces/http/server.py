@@ -48,17 +48,12 @@ def prepare_read_model(data_dir: str) -> Any:
     from application.deployment import open_app
     from interfaces.http.app import READ_MODEL_FILE
     from projections.rebuilder import open_current
-    from projections.rollback import check
-    from projections.store import ReadModel
+    from projections.rollback import check_file
 
     path = Path(data_dir) / READ_MODEL_FILE
     with open_app(data_dir) as app:
         if path.exists():
-            model = ReadModel(str(path))
-            try:
-                rollback = None if model.outdated else check(app, model)
-            finally:
-                model.close()
+            rollback = check_file(app, path)
             if rollback is not None:
                 print(f"parindex serve: KHÔNG PHỤC VỤ [{rollback.code}]: {rollback.message('vi')}"
                       f"\nparindex serve: NOT SERVING [{rollback.code}]: "
@@ -75,18 +70,13 @@ def rebuild_read_model(data_dir: str) -> dict:
     from application.deployment import open_app
     from interfaces.http.app import READ_MODEL_FILE
     from projections.rebuilder import rebuild
-    from projections.rollback import check
-    from projections.store import ReadModel
+    from projections.rollback import check_file
 
     path = Path(data_dir) / READ_MODEL_FILE
     found, kept = None, None
     with open_app(data_dir) as app:
         if path.exists():
-            model = ReadModel(str(path))
-            try:
-                found = None if model.outdated else check(app, model)
-            finally:
-                model.close()
+            found = check_file(app, path)
             if found is not None:
                 stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
                 kept = path.with_name(f"{READ_MODEL_FILE}.{found.code}-{stamp}.sqlite")
