@@ -158,8 +158,10 @@ class LogStore:
 
     @staticmethod
     def _leaf(r: Any) -> LeafRow:
-        return LeafRow(int(r["leaf_index"]), UUID(hex=r["originator_id"]),
-                       int(r["originator_version"]), bytes(r["leaf_hash"]),
+        # A damaged row (values of the wrong type) is passed on, not raised: the
+        # proof built from it fails on the client, and verify names the leaf.
+        return LeafRow(int(r["leaf_index"]), _uuid(r["originator_id"]),  # type: ignore[arg-type]
+                       as_int(r["originator_version"]), as_bytes(r["leaf_hash"]) or b"",
                        r["notification_id"])
 
     def iter_events(self, start: int = 0, batch: int = 5000,
@@ -173,7 +175,9 @@ class LogStore:
         Values a damaged row holds instead of bytes or integers are passed on
         (see application.store.damage) for verify to report, never raised."""
         join = (
-            "e.originator_id = CAST(l.originator_id AS uuid)"
+            # A damaged leaf row's id must not fail the cast for the whole batch.
+            "e.originator_id = CASE WHEN l.originator_id ~ '^[0-9a-f]{32}$' "
+            "THEN CAST(l.originator_id AS uuid) END"
             if self.t.dialect == "postgres"
             else "e.originator_id = l.originator_id"
         )

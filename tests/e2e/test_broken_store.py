@@ -89,6 +89,11 @@ CASES = [
         {"log_table_missing": {}, "event_missing": {"leaf_index": 0}},
     ),
     (
+        "a leaf row damaged",
+        "UPDATE {leaves} SET originator_id = 'zz', leaf_hash = 'x' WHERE leaf_index = 3",
+        {"event_missing": {"leaf_index": 3}},
+    ),
+    (
         "an event unreadable",
         _garble_event,
         {"event_unreadable": {"leaf_index": 3}, "event_altered": {"leaf_index": 3}},
