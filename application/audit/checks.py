@@ -107,6 +107,10 @@ def check_signature(index: int, topic: str, state: bytes) -> list[tuple]:
         signature = base64.b64decode(signed["signature"], validate=True)
         key_id = signed["key_id"]
     except (ValueError, KeyError, TypeError, binascii.Error):
+        if (topic == "domain.assessment:Assessment.Opened" and isinstance(locals().get("body"),
+                                                                           dict)
+                and isinstance(body.get("command"), dict) and "signed" not in body):
+            return []  # bound to its open_cycle run by replay (next commit)
         if isinstance(locals().get("body"), dict) and "signed" not in body:
             return [("unsigned_event", pos, topic)]
         return [("event_unreadable", pos, topic)]
