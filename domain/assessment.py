@@ -85,7 +85,10 @@ class Assessment(Aggregate):
         return assessment_aggregate_id(cycle, unit)
 
     @event("Opened")
-    def __init__(self, cycle: str, unit: str, unit_name: str, signed: dict):
+    def __init__(self, cycle: str, unit: str, unit_name: str, command: dict):
+        # `command` ({"id", "digest"}) names the signed open_cycle command, kept
+        # once in the Cycle.Opened event just before: a unit list in every
+        # assessment cost O(units^2) bytes per cycle.
         self.cycle = cycle
         self.unit = unit
         self.unit_name = unit_name
