@@ -572,7 +572,25 @@ def test_framework_ids_and_band_codes_are_matched_whole(season, member, value, f
 
 @pytest.mark.parametrize("value", ["false", "true", 1, 0, [], {}])
 def test_not_applicable_and_done_are_json_booleans_not_truthy_values(season, value):
-    refused(season, "officer", "record_self_score", "invalid_field", "not_applicable",
-            not_applicable=value, cycle=RULES_CYCLE, unit=UNIT, leaf="1.3")
-    refused(season, "officer", "record_self_score", "invalid_field", "done",
-            done=value, cycle=RULES_CYCLE, unit=UNIT, leaf="1.1.1")
+    refused(
+        season,
+        "officer",
+        "record_self_score",
+        "invalid_field",
+        "not_applicable",
+        not_applicable=value,
+        cycle=RULES_CYCLE,
+        unit=UNIT,
+        leaf="1.3",
+    )
+    refused(
+        season,
+        "officer",
+        "record_self_score",
+        "invalid_field",
+        "done",
+        done=value,
+        cycle=RULES_CYCLE,
+        unit=UNIT,
+        leaf="1.1.1",
+    )
