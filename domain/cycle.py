@@ -4,6 +4,7 @@ authority and the units (communes) scored in it."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -15,6 +16,7 @@ CYCLE_NAMESPACE = uuid5(NAMESPACE_URL, "https://parindex/cycles")
 CODE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 
+@lru_cache(maxsize=4096)
 def cycle_aggregate_id(cycle: str) -> UUID:
     return uuid5(CYCLE_NAMESPACE, cycle)
 
