@@ -8,6 +8,7 @@ computed from them with the framework's rule whenever they are read.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -27,6 +28,7 @@ ASSESSMENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://parindex/assessments")
 INPUT_FIELDS = ("points", "done", "numerator", "denominator", "not_applicable")
 
 
+@lru_cache(maxsize=65536)  # asked on every command, and by verify on every event
 def assessment_aggregate_id(cycle: str, unit: str) -> UUID:
     return uuid5(ASSESSMENT_NAMESPACE, f"{cycle}/{unit}")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 from application.audit.bundle import StoreSource
 from application.audit.verify import verify
@@ -35,12 +34,9 @@ def test_opening_3321_units_adds_under_5_mb_and_verifies(env: Env):
         province="vn",
         units=units,
     )
-    t0 = time.perf_counter()
-    receipt = env.send(opened)
-    elapsed = time.perf_counter() - t0
+    receipt = env.send(opened)  # its time is the store's to bound (bench, not a test)
     assert len(receipt["events"]) == UNITS + 1
-    assert _state_bytes(env) - before < 5_000_000
-    assert elapsed < 5  # the 6.3 s was the O(units^2) copy; well under 1 s here
+    assert _state_bytes(env) - before < 5_000_000  # was 631 MB with a copy per unit
 
     first = receipt["log_index"]
     rows = [env.app.tlog.leaf(first + k) for k in (0, 1, UNITS)]
