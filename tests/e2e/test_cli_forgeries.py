@@ -47,6 +47,6 @@ def test_the_command_line_names_a_forged_event_and_exits_1(env: Env, tmp_path, f
     forged = forge(build_season(env, tmp_path))
     code, report = verify_json(env, tmp_path)
     assert code == 1 and report["ok"] is False
-    assert [(f["kind"], f["position"].get("leaf_index")) for f in report["findings"]] == [
-        (kind, forged)
-    ]
+    # A copied command id cannot be indexed twice: the store may also name that leaf.
+    named = [(f["kind"], f["position"].get("leaf_index")) for f in report["findings"]]
+    assert [n for n in named if n != ("command_index_missing", forged)] == [(kind, forged)]
