@@ -65,7 +65,10 @@ def deployment_pass(records: Iterable[tuple]) -> tuple[View, list[Finding]]:
 
     def flush() -> None:
         if run:
-            findings.extend(_replay_run(view, world, run, last))
+            try:
+                findings.extend(_replay_run(view, world, run, last))
+            except Exception as e:  # hostile content must give a finding, not a crash
+                findings.append(("event_unreadable", run[0].pos, repr(e)[:200]))
             run.clear()
 
     for index, _claimed, oid, version, topic, state in records:
