@@ -23,6 +23,7 @@ from application.config import Settings
 from application.errors import CommandRejected
 from application.evidence import EvidenceStore
 from application.handlers import HANDLERS, Context
+from application.handlers.keys import genesis_aggregates
 from application.signing.keys import actor_key_id, unb64
 from application.transparency.log_store import LeafRow, LogStore
 from domain.actors import Role, may
@@ -262,11 +263,14 @@ class ParIndex(Application):
             raise CommandRejected("malformed_command", "khóa nhật ký không khớp",
                                   "log key mismatch", "log_key")
         check_text(c.get("display_name"), "display_name", NAME)
-        deployment = Deployment(origin=c["origin"], log_key=log_vkey,
-                                admin_key_id=signed.actor, signed=signed.stored())
-        admin = ActorKey(key_id=signed.actor, public_key=c["public_key"], role=Role.ADMIN.value,
-                         scope="*", display_name=c["display_name"], signed=signed.stored())
-        self.save(deployment, admin, command_id=signed.id, command_digest=signed.digest)
+        skew = c.get("clock_skew_seconds")
+        if skew is not None and (type(skew) is not int or skew < 1):
+            raise CommandRejected("malformed_command",
+                                  "'clock_skew_seconds' phải là số nguyên dương",
+                                  "'clock_skew_seconds' must be a positive integer",
+                                  "clock_skew_seconds")
+        self.save(*genesis_aggregates(signed), command_id=signed.id,
+                  command_digest=signed.digest)
         return self._receipt(signed, self.recorder.last_append.leaves, replayed=False)
 
 

@@ -91,6 +91,12 @@ class SignedCommand:
             "key_id": self.actor,
         }
 
+    def reference(self) -> dict:
+        """What an event that does not carry `signed` keeps instead: the id and
+        digest of the command whose `signed` copy is in an earlier event of the
+        same run of leaves (docs/FORMATS.md 4.4)."""
+        return {"id": self.id, "digest": self.digest}
+
     def verify(self, public_key: bytes) -> bool:
         try:
             Ed25519PublicKey.from_public_bytes(public_key).verify(

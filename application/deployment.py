@@ -64,6 +64,7 @@ def init_deployment(
             "log_key": vkey,
             "public_key": keys.b64(keys.public_raw(admin)),
             "display_name": admin_name,
+            "clock_skew_seconds": int(settings.clock_skew.total_seconds()),
         }
         app = ParIndex(settings, create_table=True)
         try:

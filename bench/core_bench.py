@@ -50,8 +50,11 @@ Measurements
     runs in a child process (``--child-verify``) that reports its own timing
     (imports excluded), the report must be clean, and peak RSS is read from
     ``getrusage``: RUSAGE_SELF for the verifier process and RUSAGE_CHILDREN for
-    its pool workers (reaped when the pool shuts down). Measured at a small
-    and a large size (full: 50k and 200k events) to show memory stays flat.
+    its pool workers (reaped when the pool shuts down). Measured at 50k, 200k
+    and 1M events (quick: 5k, 20k) to show memory stays flat. Each log is built
+    once and kept under ``bench/results/verify-logs/season-<size>`` (gitignored;
+    delete it to rebuild). Verify replays every command (docs/FORMATS.md 8.2),
+    so (c) and (d) side by side say what replay costs over the signatures.
     ``verify_bundle`` repeats the large case on an exported audit bundle
     (``export_bundle`` time shown separately), the auditor's offline path.
 
@@ -106,7 +109,7 @@ SECTIONS = "abcde"
 
 FULL = {
     "write_repeats": 5, "write_n": 2000, "write_warmup": 50,
-    "verify_sizes": [50_000, 200_000], "verify_bundle": True,
+    "verify_sizes": [50_000, 200_000, 1_000_000], "verify_bundle": True,
     "ed_seconds": 2.0, "ed_repeats": 3,
     "proof_leaves": 1_000_000, "proof_samples": 2000,
 }
@@ -631,47 +634,73 @@ def spawn_verify(kind: str, path: Path, workers: int) -> dict:
     return best
 
 
-def bench_verify(cfg: dict, tmp_root: str | None) -> dict:
-    from application.audit.bundle import export_bundle
+VERIFY_CACHE = RESULTS_DIR / "verify-logs"  # gitignored (bench/results/)
+BUNDLE_MAX = 200_000  # the bundle run uses the largest size up to this
+
+
+def season_log(size: int, pool: Any) -> tuple[Path, str, float]:
+    """A season log of `size` events, built once and kept under VERIFY_CACHE
+    (a 1M-event log takes minutes to build); returns (data dir, log key, seconds
+    spent building now, 0 when cached)."""
     from application.deployment import init_deployment, issue_checkpoint, open_app
     from application.signing import keys
 
-    result: dict = {"runs": []}
-    with scratch(tmp_root, "c") as d:
-        info = init_deployment(d / "data", origin="bench.parindex.local/core")
-        admin_id, admin, _ = keys.load_actor_key_file(info["admin_key_file"])
-        app = open_app(d / "data")
+    data = VERIFY_CACHE / f"season-{size}" / "data"
+    if (data / "parindex.json").exists() and (data.parent / "done").exists():
+        return data, (data.parent / "done").read_text().strip(), 0.0
+    if data.parent.exists():
+        import shutil
+
+        shutil.rmtree(data.parent)  # a build that did not finish
+    data.parent.mkdir(parents=True)
+    info = init_deployment(data, origin="bench.parindex.local/core")
+    admin_id, admin, _ = keys.load_actor_key_file(info["admin_key_file"])
+    app = open_app(data)
+    try:
         framework = open_season(app, admin, admin_id)
-        ctx = multiprocessing.get_context("fork")
-        try:
-            with ctx.Pool(WORKERS) as pool:
-                scored = 0
-                for target in cfg["verify_sizes"]:
-                    have = app.tlog.size()
-                    secs = grow_log(app, pool, framework, scored, target - have)
-                    scored += target - have
-                    issue_checkpoint(app)
-                    log(f"(c) log grown to {app.tlog.size()} events in {secs:.1f} s; verifying")
-                    run = spawn_verify("store", d / "data", WORKERS)
-                    run.update(source="store", build_seconds=secs)
-                    result["runs"].append(run)
-                    log(f"(c) verify {run['size']}: {run['events_per_s']:.0f} ev/s, "
-                        f"peak RSS {run['sampled_peak_rss_main_kb'] / 1024:.0f} MiB main, "
-                        f"{run['sampled_peak_rss_tree_kb'] / 1024:.0f} MiB all processes")
-            if cfg["verify_bundle"]:
+        secs = grow_log(app, pool, framework, 0, size - app.tlog.size())
+        issue_checkpoint(app)
+    finally:
+        app.close()
+    (data.parent / "done").write_text(info["log_key"] + "\n")
+    return data, info["log_key"], secs
+
+
+def bench_verify(cfg: dict, tmp_root: str | None) -> dict:
+    from application.audit.bundle import export_bundle
+    from application.deployment import open_app
+
+    result: dict = {"runs": []}
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(WORKERS) as pool:
+        logs = [(target, *season_log(target, pool)) for target in cfg["verify_sizes"]]
+    for target, data, _key, secs in logs:
+        log(f"(c) log of {target} events ready (built now in {secs:.1f} s); verifying")
+        run = spawn_verify("store", data, WORKERS)
+        run.update(source="store", build_seconds=secs)
+        result["runs"].append(run)
+        log(f"(c) verify {run['size']}: {run['events_per_s']:.0f} ev/s, "
+            f"peak RSS {run['sampled_peak_rss_main_kb'] / 1024:.0f} MiB main, "
+            f"{run['sampled_peak_rss_tree_kb'] / 1024:.0f} MiB all processes")
+    bundled = [x for x in logs if x[0] <= BUNDLE_MAX]
+    if cfg["verify_bundle"] and bundled:
+        target, data, key, _secs = bundled[-1]
+        with scratch(tmp_root, "c") as d:
+            app = open_app(data)
+            try:
                 bundle = d / "bundle.jsonl"
                 t0 = time.perf_counter()
-                counts = export_bundle(app.tlog, bundle, log_key=info["log_key"],
+                counts = export_bundle(app.tlog, bundle, log_key=key,
                                        origin=app.settings.origin)
                 export_s = time.perf_counter() - t0
-                log(f"(c) exported {counts['events']} events in {export_s:.1f} s; verifying")
-                run = spawn_verify("bundle", bundle, WORKERS)
-                run.update(source="bundle", export_seconds=export_s,
-                           bundle_bytes=bundle.stat().st_size)
-                result["bundle_run"] = run
-                log(f"(c) verify bundle: {run['events_per_s']:.0f} ev/s")
-        finally:
-            app.close()
+            finally:
+                app.close()
+            log(f"(c) exported {counts['events']} events in {export_s:.1f} s; verifying")
+            run = spawn_verify("bundle", bundle, WORKERS)
+            run.update(source="bundle", export_seconds=export_s,
+                       bundle_bytes=bundle.stat().st_size)
+            result["bundle_run"] = run
+            log(f"(c) verify bundle: {run['events_per_s']:.0f} ev/s")
     small, large = result["runs"][0], result["runs"][-1]
     result["events_per_s"] = large["events_per_s"]
     result["noisy"] = large["foreign_cores"] > QUIET["threshold"]

@@ -8,6 +8,7 @@ computed from them with the framework's rule whenever they are read.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -27,6 +28,7 @@ ASSESSMENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://parindex/assessments")
 INPUT_FIELDS = ("points", "done", "numerator", "denominator", "not_applicable")
 
 
+@lru_cache(maxsize=65536)  # asked on every command, and by verify on every event
 def assessment_aggregate_id(cycle: str, unit: str) -> UUID:
     return uuid5(ASSESSMENT_NAMESPACE, f"{cycle}/{unit}")
 
@@ -85,7 +87,10 @@ class Assessment(Aggregate):
         return assessment_aggregate_id(cycle, unit)
 
     @event("Opened")
-    def __init__(self, cycle: str, unit: str, unit_name: str, signed: dict):
+    def __init__(self, cycle: str, unit: str, unit_name: str, command: dict):
+        # `command` ({"id", "digest"}) names the signed open_cycle command, kept
+        # once in the Cycle.Opened event just before: a unit list in every
+        # assessment cost O(units^2) bytes per cycle.
         self.cycle = cycle
         self.unit = unit
         self.unit_name = unit_name

@@ -3,6 +3,7 @@ authority and the units (communes) scored in it."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -18,6 +19,7 @@ CODE = CODE_RULE.pattern  # match with fullmatch
 MAX_UNITS = 10_000
 
 
+@lru_cache(maxsize=4096)
 def cycle_aggregate_id(cycle: str) -> UUID:
     return uuid5(CYCLE_NAMESPACE, cycle)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO
 from uuid import UUID
 
-from application.audit.checks import GENESIS_TOPICS, KEY_TOPIC_PREFIX, Record
+from application.audit.checks import DEPLOYMENT_PREFIXES, Record
 from application.audit.evidence_check import check_evidence, evidence_refs
 from application.audit.findings import Finding
 from application.audit.store_health import (
@@ -35,7 +35,7 @@ from application.transparency.log_store import LogStore, StoredCheckpoint
 BUNDLE_KIND = "parindex-audit-bundle/v1"
 # An event line, however its JSON is spaced (the exporter writes it compact).
 _EVENT_LINE = re.compile(rb'\s*\{\s*"kind"\s*:\s*"event"')
-KEY_PREFIXES = (KEY_TOPIC_PREFIX, *GENESIS_TOPICS)
+KEY_PREFIXES = DEPLOYMENT_PREFIXES  # what pass 1 of verify replays
 
 
 def _open(path: str | Path, mode: str) -> IO[bytes]:

@@ -32,8 +32,24 @@ KINDS: dict[str, tuple[str, str]] = {
         "Signing key was revoked or rotated before this point",
     ),
     "not_permitted": (
-        "Vai trò của khóa không được phép thực hiện lệnh này",
-        "The key's role may not issue this command",
+        "Vai trò hoặc phạm vi của khóa không cho phép lệnh này tại vị trí này",
+        "The key's role or scope did not permit this command at this point",
+    ),
+    "event_not_derived": (
+        "Sự kiện không phải là kết quả của lệnh đã ký khi áp dụng lại",
+        "The event is not what its signed command yields when replayed",
+    ),
+    "command_replayed": (
+        "Lệnh đã ký xuất hiện lần thứ hai trong nhật ký",
+        "A signed command appears a second time in the log",
+    ),
+    "wrong_aggregate": (
+        "Sự kiện nằm trên đối tượng khác với đối tượng mà lệnh nhắm tới",
+        "The event sits on another aggregate than its command targets",
+    ),
+    "timestamp_out_of_window": (
+        "Thời điểm của sự kiện nằm ngoài khoảng cho phép",
+        "The event's timestamp is outside its allowed window",
     ),
     "bad_genesis": ("Sự kiện khởi tạo không hợp lệ", "The genesis event is invalid"),
     "log_truncated": (

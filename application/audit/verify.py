@@ -1,31 +1,37 @@
 """The verifier: replays a log (a store or an audit bundle) and reports findings.
 
-Streaming: events pass through in chunks; the verifier keeps the Merkle
-frontier, the key registry and the last version per aggregate, never the log.
-Per-event work (leaf hashing, JSON parsing, Ed25519) runs on worker processes,
-one per core; the main process folds leaf hashes in order.
+Every event must be what its signed command yields when replayed by the
+server's own handlers on the state the earlier commands made (replay.py).
+Pass 1 replays the deployment-wide commands (keys, frameworks, cycles) in one
+streamed pass; pass 2 streams every leaf through one worker process per core,
+each owning a share of the assessments (shard.py), and the main process folds
+leaf hashes in order and checks command runs and times. Memory holds the
+Merkle frontier, the deployment-wide state, each assessment's current state
+and a bounded window of command ids, never the log.
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import multiprocessing
 import os
+import queue
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from application.audit.checks import (
-    Record,
-    build_registry,
-    check_chunk,
-    check_range,
-    set_registry,
-)
+from application.audit.checks import Record
+from application.audit.deployment_pass import View, deployment_pass
 from application.audit.findings import Finding
+from application.audit.replay import COMMIT_GRACE
+from application.audit.shard import Shard, owner, read_range
 from application.transparency import merkle, note
 
 CHUNK = 2000
 INLINE_BELOW = 4000
+IN_FLIGHT = 3  # chunks queued per worker ahead of the main process
 
 
 @dataclass
@@ -86,13 +92,13 @@ class Source:
 
 def verify(source: Source, *, log_key: str | None = None, workers: int | None = None,
            extra_checkpoints: Iterable[str] = ()) -> Report:
-    """Checks everything docs/DESIGN.md 'What verify catches' says about events,
-    keys and checkpoints. `log_key` pins the log's verifier key (vkey)."""
+    """Replays the log (docs/FORMATS.md section 8) and reports every finding.
+    `log_key` pins the log's verifier key (vkey)."""
     report = Report()
-    registry, genesis, reg_findings = build_registry(source.key_records())
-    for kind, pos, detail in reg_findings:
+    view, dep_findings = deployment_pass(source.key_records())
+    for kind, pos, detail in dep_findings:
         report.add(kind, pos, detail)
-    genesis_key = genesis.get("log_key") if genesis else None
+    genesis_key = view.genesis.get("log_key") if view.genesis else None
     if log_key and genesis_key and log_key != genesis_key:
         report.add("bad_genesis", {"leaf_index": 0}, "log key differs from the pinned key")
     report.log_key = log_key or genesis_key
@@ -109,12 +115,13 @@ def verify(source: Source, *, log_key: str | None = None, workers: int | None = 
     altered: dict[int, tuple[bytes | None, bytes]] = {}
     broken_at: int | None = None
     want = deque(w for w in wanted if w > 0)
-    for out, findings in _run_checks(source, registry, workers):
+    runs = Runs(report, view.skew)
+    for out, findings in _run_checks(source, view, workers):
         for kind, pos, detail in findings:
             if kind == "event_altered":
                 continue  # decided below, where reorders are told apart
             report.add(kind, pos, detail)
-        for index, fold_hash, recomputed, oid, version in out:
+        for index, fold_hash, recomputed, oid, version, ident, ts, dep in out:
             report.events_checked += 1
             if index != frontier.size:
                 if index > frontier.size:
@@ -131,11 +138,13 @@ def verify(source: Source, *, log_key: str | None = None, workers: int | None = 
                 altered[index] = (fold_hash, recomputed)
             frontier.append(fold_hash if fold_hash is not None else recomputed)
             prev = last_version.get(oid)
-            if prev is not None and version != prev + 1:
-                kind = "event_reordered" if version <= prev else "event_missing"
+            if (prev is not None and version != prev + 1) or (prev is None and version < 1):
+                kind = "event_reordered" if prev is not None and version <= prev else \
+                    "event_missing"
                 report.add(kind, {"leaf_index": index},
-                           f"aggregate {oid}: version {version} after {prev}")
+                           f"aggregate {oid}: version {version} after {prev or 0}")
             last_version[oid] = max(version, prev or 0)
+            runs.add(index, ident, ts, dep)
             while want and want[0] == frontier.size:
                 roots[want.popleft()] = frontier.root()
     report.size = frontier.size
@@ -143,8 +152,66 @@ def verify(source: Source, *, log_key: str | None = None, workers: int | None = 
     _classify_altered(report, altered)
     _check_checkpoints(report, checkpoints, roots, broken_at, source.consistency_proofs())
     report.findings.extend(source.extra_findings())
+    report.findings = _dedupe(report.findings)
     report.findings.sort(key=_order)
     return report
+
+
+class Runs:
+    """Command runs in leaf order: each command id in one run of consecutive
+    leaves only, a unit command's run one leaf long, and no event stamped
+    earlier than the log's time so far allows (docs/FORMATS.md 8.2 step 6).
+
+    Memory: ids are forgotten once the log's time has passed their event's
+    time by 2 x (skew + grace). A second use of an id must be stamped within
+    its command's window (else it is timestamp_out_of_window) and not before
+    the log's time minus the grace, so it cannot come later than that."""
+
+    def __init__(self, report: Report, skew: timedelta):
+        self.report = report
+        self.horizon = (2 * (skew + COMMIT_GRACE)).total_seconds()
+        self.grace = COMMIT_GRACE.total_seconds()
+        self.seen: dict[str, int] = {}
+        self.order: deque[tuple[float, str]] = deque()
+        self.high: float | None = None
+        self.prev: tuple | None = None  # (index, ident, dep)
+
+    def add(self, index: int, ident: tuple | None, ts: float | None, dep: bool) -> None:
+        prev, self.prev = self.prev, (index, ident, dep)
+        if ident is not None:
+            # A unit command yields one event, so its run is one leaf long; only a
+            # deployment-wide command's run continues (pass 1 checks its length).
+            if (prev is not None and prev[1] == ident and prev[0] == index - 1
+                    and (dep or prev[2])):
+                pass
+            else:
+                earlier = self.seen.get(ident[0])
+                if earlier is not None:
+                    self.report.add("command_replayed", {"leaf_index": index},
+                                    f"command '{ident[0]}' already at leaf {earlier}")
+                else:
+                    self.seen[ident[0]] = index
+                    self.order.append((ts if ts is not None else self.high or 0.0, ident[0]))
+        if ts is None:
+            return
+        if self.high is not None and ts < self.high - self.grace:
+            self.report.add("timestamp_out_of_window", {"leaf_index": index},
+                            "earlier than the log's time allows")
+        self.high = ts if self.high is None else max(self.high, ts)
+        while self.order and self.order[0][0] < self.high - self.horizon:
+            self.seen.pop(self.order.popleft()[1], None)
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen: set = set()
+    out = []
+    for f in findings:
+        key = (f.kind, tuple(sorted(f.position.items())))
+        if f.kind == "timestamp_out_of_window" and key in seen:
+            continue
+        seen.add(key)
+        out.append(f)
+    return out
 
 
 def _order(f: Finding) -> tuple:
@@ -246,42 +313,100 @@ def _chunks(records: Iterable[Record]) -> Iterator[list[Record]]:
         yield chunk
 
 
-def _run_checks(source: Source, registry: dict, workers: int | None):
-    """Yields check results chunk by chunk, in order, with bounded work in flight."""
+def _run_checks(source: Source, view: View, workers: int | None):
+    """Yields pass-2 results chunk by chunk, in leaf order. Inline for one
+    worker or a small log; else one process per worker, each owning the
+    aggregates that hash to it (shard.owner) and seeing every chunk in order."""
     workers = workers or os.cpu_count() or 1
     ranged = source.range_spec() if workers > 1 else None
     if ranged is not None and ranged[1] >= INLINE_BELOW:
-        yield from _run_ranges(*ranged, registry, workers)
+        spec, bound = ranged
+        tasks: Iterator = (("range", spec, s, min(s + CHUNK, bound))
+                           for s in range(0, bound, CHUNK))
+        yield from _parallel(view, workers, tasks)
         return
     chunks = _chunks(source.records())
     first = next(chunks, None)
     if first is None:
         return
     if workers <= 1 or len(first) < CHUNK:
-        set_registry(registry)
-        yield check_chunk(first)
+        shard = Shard(view)
+        yield shard.run(first)
         for c in chunks:
-            yield check_chunk(c)
+            yield shard.run(c)
         return
-    with ProcessPoolExecutor(max_workers=workers, initializer=set_registry,
-                             initargs=(registry,)) as pool:
-        pending = deque([pool.submit(check_chunk, first)])
-        for c in chunks:
-            pending.append(pool.submit(check_chunk, c))
-            if len(pending) >= workers * 3:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+
+    def split() -> Iterator:
+        for chunk in itertools.chain([first], chunks):
+            parts: list[list] = [[] for _ in range(workers)]
+            for r in chunk:
+                parts[owner(r[2], workers)].append(r)
+            yield ("records", parts)
+
+    yield from _parallel(view, workers, split())
 
 
-def _run_ranges(spec: tuple[str, str, str], bound: int, registry: dict, workers: int):
-    """As _run_checks, but each worker reads its own range of leaves."""
-    with ProcessPoolExecutor(max_workers=workers, initializer=set_registry,
-                             initargs=(registry,)) as pool:
-        pending: deque = deque()
-        for start in range(0, bound, CHUNK):
-            pending.append(pool.submit(check_range, spec, start, min(start + CHUNK, bound)))
-            if len(pending) >= workers * 3:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+def _worker(view: View, me: int, workers: int, tasks, results) -> None:
+    shard = Shard(view, me, workers)
+    while True:
+        task = tasks.get()
+        if task is None:
+            return
+        if task[0] == "range":
+            records = read_range(task[1], task[2], task[3])
+        else:
+            records = task[1]
+        results.put(shard.run(records))
+
+
+def _parallel(view: View, workers: int, tasks: Iterator):
+    ctx = multiprocessing.get_context("fork" if "fork" in
+                                      multiprocessing.get_all_start_methods() else "spawn")
+    # Queues, not bare pipes: their feeder threads never block a put, so a worker
+    # sending a large result and the main process sending the next chunk cannot
+    # wait on each other. At most IN_FLIGHT chunks are queued per worker.
+    queues, procs = [], []
+    for me in range(workers):
+        tasks_q, results_q = ctx.Queue(), ctx.Queue()
+        proc = ctx.Process(target=_worker, args=(view, me, workers, tasks_q, results_q),
+                           daemon=True)
+        proc.start()
+        queues.append((tasks_q, results_q))
+        procs.append(proc)
+    try:
+        in_flight = 0
+        for task in tasks:
+            for me, (tasks_q, _r) in enumerate(queues):
+                tasks_q.put(task if task[0] == "range" else ("records", task[1][me]))
+            in_flight += 1
+            if in_flight >= IN_FLIGHT:
+                yield _gather(queues, procs)
+                in_flight -= 1
+        while in_flight:
+            yield _gather(queues, procs)
+            in_flight -= 1
+    finally:
+        for tasks_q, _r in queues:
+            with contextlib.suppress(OSError, ValueError):
+                tasks_q.put(None)
+        for proc in procs:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.terminate()
+
+
+def _gather(queues: list, procs: list) -> tuple[list, list]:
+    out: list = []
+    findings: list = []
+    for (_t, results_q), proc in zip(queues, procs, strict=True):
+        while True:
+            try:
+                o, f = results_q.get(timeout=5)
+                break
+            except queue.Empty:
+                if not proc.is_alive():
+                    raise RuntimeError("a verify worker stopped") from None
+        out.extend(o)
+        findings.extend(f)
+    out.sort(key=lambda row: row[0])
+    return out, findings

@@ -60,6 +60,7 @@ def open_cycle(ctx: Context) -> list:
     signed = ctx.signed.stored()
     cycle = Cycle(cycle=c["cycle"], name=c["name"], framework=c["framework"], year=c["year"],
                   authority=c["authority"], province=c["province"], units=units, signed=signed)
+    opened_by = ctx.signed.reference()
     assessments = [Assessment(cycle=c["cycle"], unit=u["code"], unit_name=u["name"],
-                              signed=signed) for u in units]
+                              command=opened_by) for u in units]
     return [cycle, *assessments]

@@ -6,6 +6,7 @@ from application.errors import NotFound
 from application.handlers.base import Context, check_fields, handler
 from application.signing.keys import actor_key_id, unb64
 from domain.actors import Role, Scope
+from domain.deployment import Deployment
 from domain.errors import DomainError, Problems
 from domain.ids import KEY_ID, check_id
 from domain.keys import ActorKey, key_aggregate_id
@@ -71,6 +72,20 @@ def _new_key(ctx: Context, problems: Problems, rotated_from: str | None = None) 
         scope=c["scope"], display_name=name,
         signed=ctx.signed.stored(), rotated_from=rotated_from,
     )
+
+
+def genesis_aggregates(signed) -> list:
+    """What `init_deployment` yields: the deployment, then its first admin key.
+    The server calls this after its own checks; verify calls it to re-derive."""
+    c = signed.command
+    skew = c.get("clock_skew_seconds")
+    deployment = Deployment(origin=c.get("origin"), log_key=c.get("log_key"),
+                            admin_key_id=signed.actor, signed=signed.stored(),
+                            clock_skew_seconds=skew)
+    admin = ActorKey(key_id=signed.actor, public_key=c.get("public_key"),
+                     role=Role.ADMIN.value, scope="*", display_name=c.get("display_name"),
+                     signed=signed.stored())
+    return [deployment, admin]
 
 
 @handler("register_key")

@@ -127,16 +127,17 @@ def test_a_changed_byte_in_an_event_is_event_altered_at_its_leaf(log: Log):
     expect_both(log, [("event_altered", {"leaf_index": 4})])
 
 
-def test_a_changed_field_of_an_event_is_also_a_command_mismatch(log: Log):
+def test_a_changed_field_of_an_event_is_also_not_derived_from_its_command(log: Log):
     # Changing what the event says (the display name) changes its bytes
-    # (event_altered) and makes it differ from the command the admin signed
-    # (command_mismatch): both are true of the same leaf.
+    # (event_altered) and makes it differ from what the command the admin signed
+    # yields (event_not_derived, naming the field): both are true of the same leaf.
     *_, state = event_row(log.app, 4)
     forged = state.replace(b'"display_name":"Nguy', b'"display_name":"Xguy', 1)
     assert forged != state
     set_event_state(log.app, 4, forged)
-    expect_both(log, [("command_mismatch", {"leaf_index": 4}),
-                      ("event_altered", {"leaf_index": 4})])
+    expect_both(log, [("event_altered", {"leaf_index": 4}),
+                      ("event_not_derived", {"leaf_index": 4})])
+    assert [f.detail for f in log.store_report().findings][1] == "field 'display_name'"
 
 
 def test_a_changed_byte_in_a_signed_command_is_also_a_bad_signature(log: Log):
@@ -423,8 +424,11 @@ def test_an_event_line_far_beyond_the_log_is_event_missing_without_walking_there
     path.write_bytes(b"".join(lines))
     report = log.bundle_report(path)
     # The gap from 12 to 10**15 is one missing stretch; the same event showing up
-    # a second time is a version going backwards for its aggregate; and the
-    # bundle now runs past the size its header announced.
+    # a second time is its signed command used twice, a registration of a key
+    # that exists (the handler refuses it), a version going backwards for its
+    # aggregate; and the bundle now runs past the size its header announced.
     assert findings(report) == [("event_missing", {"leaf_index": 12}),
+                                ("command_replayed", {"leaf_index": 10**15}),
+                                ("event_not_derived", {"leaf_index": 10**15}),
                                 ("event_reordered", {"leaf_index": 10**15}),
                                 ("bundle_malformed", {"leaf_index": 10**15 + 1, "size": 12})]

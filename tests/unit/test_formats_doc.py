@@ -620,3 +620,49 @@ def test_the_worked_examples_in_the_doc_are_consistent():
     header, event = lines[0], lines[1]
     assert (header["size"], header["root"], header["log_key"]) == (4, root.hex(), vkey)
     assert unb64(event["state"]) == body and event["leaf_hash"] == leaf_hash(leaf).hex()
+
+
+def doc_permissions() -> dict[str, set[str]]:
+    """Section 3.6.1: the table after the `permissions` marker."""
+    text = DOC.read_text("utf-8")
+    table = text.split("<!-- permissions -->\n", 1)[1].split("\n\n", 1)[0]
+    rows = table.splitlines()[2:]
+    out = {}
+    for row in rows:
+        command_type, roles = (cell.strip() for cell in row.strip("|").split("|"))
+        out[command_type.strip("`")] = {r.strip().strip("`") for r in roles.split(",")}
+    return out
+
+
+def test_the_documented_permission_table_is_the_one_the_code_enforces():
+    from domain.actors import PERMISSIONS
+
+    assert doc_permissions() == {t: {r.value for r in roles} for t, roles in PERMISSIONS.items()}
+
+
+def test_each_command_occupies_one_run_of_leaves_and_every_run_starts_signed(deployment):
+    """Section 4.4: runs by (id, digest); each id in one run; the first event signed."""
+    runs: list[tuple[tuple[str, str], list[int]]] = []
+    for index, _oid, _v, _h, _topic, state in deployment["events"]:
+        body = json.loads(state)
+        signed = body["signed"]  # no Assessment.Opened in this log: every event is signed
+        command = json.loads(signed["command"])
+        digest = hashlib.sha256(
+            signed["command"].encode("utf-8") + b"\n" + unb64(signed["signature"])
+        ).hexdigest()
+        ident = (command["id"], digest)
+        if runs and runs[-1][0] == ident and runs[-1][1][-1] == index - 1:
+            runs[-1][1].append(index)
+        else:
+            runs.append((ident, [index]))
+    ids = [ident[0] for ident, _ in runs]
+    assert len(ids) == len(set(ids))  # a command id in one run only
+    for (command_id, digest), leaves in runs:
+        assert deployment["commands"][command_id] == (digest, leaves[0], len(leaves))
+    rotated = dict(runs)[("rotate-officer", deployment["commands"]["rotate-officer"][0])]
+    rotated_state, successor = (json.loads(deployment["events"][i][5]) for i in rotated)
+    officer = json.loads(deployment["events"][2][5])  # registered by reg-officer
+    # 3.6 rotate_key: the successor has the old key's role and scope by replay.
+    assert (successor["role"], successor["scope"]) == (officer["role"], officer["scope"])
+    assert rotated_state["successor_key_id"] == successor["key_id"]
+    assert successor["rotated_from"] == officer["key_id"]
