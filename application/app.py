@@ -63,8 +63,9 @@ class ParIndex(Application):
     def __init__(self, settings: Settings, *, create_table: bool = False):
         self.settings = settings
         super().__init__(env=settings.event_store_env(create_table=create_table))
-        self.recorder.configure_timeouts(settings.write_lock_timeout,
-                                         settings.write_statement_timeout)
+        self.recorder.configure_timeouts(
+            settings.write_lock_timeout, settings.write_statement_timeout
+        )
         self.tlog = LogStore(self.recorder)
         self.evidence = EvidenceStore(settings.evidence_dir, settings.max_evidence_bytes)
         self._frameworks: dict[str, Framework] = {}
@@ -103,9 +104,10 @@ class ParIndex(Application):
     def published_frameworks(self) -> list[PublishedFramework.Published]:
         """Every framework publication, oldest first."""
         topic = "domain.framework_record:PublishedFramework.Published"
-        return [self.mapper.to_domain_event(n)
-                for n in self.recorder.select_notifications(start=None, limit=1_000_000,
-                                                            topics=[topic])]
+        return [
+            self.mapper.to_domain_event(n)
+            for n in self.recorder.select_notifications(start=None, limit=1_000_000, topics=[topic])
+        ]
 
     def get(self, aggregate_id: UUID, *, for_update: bool = True) -> Any:
         """The cached aggregate itself, not a copy: deep-copying an assessment
@@ -134,8 +136,9 @@ class ParIndex(Application):
         signed = parse_envelope(envelope)
         key = self.find_key(signed.actor, for_update=False)
         if key is None:
-            raise CommandRejected("unknown_key", f"'{signed.actor}'", f"'{signed.actor}'",
-                                  field="actor")
+            raise CommandRejected(
+                "unknown_key", f"'{signed.actor}'", f"'{signed.actor}'", field="actor"
+            )
         if not signed.verify(unb64(key.public_key)):
             raise CommandRejected("bad_signature")
         try:
@@ -158,8 +161,9 @@ class ParIndex(Application):
 
     def _apply(self, signed: SignedCommand, key: ActorKey) -> dict:
         if not key.active:
-            raise CommandRejected("key_revoked", f"'{key.key_id}'", f"'{key.key_id}'",
-                                  field="actor")
+            raise CommandRejected(
+                "key_revoked", f"'{key.key_id}'", f"'{key.key_id}'", field="actor"
+            )
         now = datetime.now(UTC)
         if abs(now - signed.issued_at) > self.settings.clock_skew:
             raise CommandRejected(
@@ -170,8 +174,9 @@ class ParIndex(Application):
             )
         spec = HANDLERS.get(signed.type)
         if spec is None:
-            raise CommandRejected("unknown_command", f"'{signed.type}'", f"'{signed.type}'",
-                                  field="type")
+            raise CommandRejected(
+                "unknown_command", f"'{signed.type}'", f"'{signed.type}'", field="type"
+            )
         for attempt in range(MAX_ATTEMPTS):
             ctx = Context(self, signed, key, now, attempt)
             target = spec.target(ctx)
@@ -201,8 +206,12 @@ class ParIndex(Application):
 
     def _check_expected(self, aggregates: list, expected: object) -> None:
         if not isinstance(expected, int) or isinstance(expected, bool):
-            raise CommandRejected("malformed_command", "'expected_version' phải là số nguyên",
-                                  "'expected_version' must be an integer", "expected_version")
+            raise CommandRejected(
+                "malformed_command",
+                "'expected_version' phải là số nguyên",
+                "'expected_version' must be an integer",
+                "expected_version",
+            )
         first = aggregates[0]
         pending = len(first.pending_events) if hasattr(first, "pending_events") else 0
         if first.version - pending != expected:
@@ -218,8 +227,9 @@ class ParIndex(Application):
             return None
         digest, leaves = found
         if digest != signed.digest:
-            raise CommandRejected("idempotency_conflict", f"'{signed.id}'", f"'{signed.id}'",
-                                  field="id")
+            raise CommandRejected(
+                "idempotency_conflict", f"'{signed.id}'", f"'{signed.id}'", field="id"
+            )
         return self._receipt(signed, leaves, replayed=True)
 
     def _receipt(self, signed: SignedCommand, leaves: list, *, replayed: bool) -> dict:
@@ -251,29 +261,45 @@ class ParIndex(Application):
         signed = parse_envelope(envelope)
         c = signed.command
         if signed.type != "init_deployment" or self.tlog.size() != 0:
-            raise DomainError("already_initialised", "Triển khai này đã được khởi tạo.",
-                              "This deployment is already initialised.", status=409)
+            raise DomainError(
+                "already_initialised",
+                "Triển khai này đã được khởi tạo.",
+                "This deployment is already initialised.",
+                status=409,
+            )
         if not signed.verify(unb64(c["public_key"])):
             raise CommandRejected("bad_signature")
-        if signed.actor != actor_key_id(unb64(c["public_key"])) or \
-                c.get("origin") != self.settings.origin:
-            raise CommandRejected("malformed_command", "mã khóa hoặc nguồn nhật ký không khớp",
-                                  "actor key id or log origin mismatch", "actor")
+        if (
+            signed.actor != actor_key_id(unb64(c["public_key"]))
+            or c.get("origin") != self.settings.origin
+        ):
+            raise CommandRejected(
+                "malformed_command",
+                "mã khóa hoặc nguồn nhật ký không khớp",
+                "actor key id or log origin mismatch",
+                "actor",
+            )
         if c.get("log_key") != log_vkey:
-            raise CommandRejected("malformed_command", "khóa nhật ký không khớp",
-                                  "log key mismatch", "log_key")
+            raise CommandRejected(
+                "malformed_command", "khóa nhật ký không khớp", "log key mismatch", "log_key"
+            )
         check_text(c.get("display_name"), "display_name", NAME)
         skew = c.get("clock_skew_seconds")
         if skew is not None and (type(skew) is not int or skew < 1):
-            raise CommandRejected("malformed_command",
-                                  "'clock_skew_seconds' phải là số nguyên dương",
-                                  "'clock_skew_seconds' must be a positive integer",
-                                  "clock_skew_seconds")
-        self.save(*genesis_aggregates(signed), command_id=signed.id,
-                  command_digest=signed.digest)
+            raise CommandRejected(
+                "malformed_command",
+                "'clock_skew_seconds' phải là số nguyên dương",
+                "'clock_skew_seconds' must be a positive integer",
+                "clock_skew_seconds",
+            )
+        self.save(*genesis_aggregates(signed), command_id=signed.id, command_digest=signed.digest)
         return self._receipt(signed, self.recorder.last_append.leaves, replayed=False)
 
 
 def leaf_dict(row: LeafRow) -> dict:
-    return {"leaf_index": row.leaf_index, "originator_id": str(row.originator_id),
-            "version": row.originator_version, "leaf_hash": row.leaf_hash.hex()}
+    return {
+        "leaf_index": row.leaf_index,
+        "originator_id": str(row.originator_id),
+        "version": row.originator_version,
+        "leaf_hash": row.leaf_hash.hex(),
+    }

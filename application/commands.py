@@ -121,15 +121,20 @@ def parse_timestamp(value: object, field: str = "issued_at") -> datetime:
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
     except ValueError:
-        raise _malformed(f"'{field}' không phải ngày giờ hợp lệ",
-                         f"'{field}' is not a valid date-time", field) from None
+        raise _malformed(
+            f"'{field}' không phải ngày giờ hợp lệ", f"'{field}' is not a valid date-time", field
+        ) from None
 
 
 def parse_envelope(envelope: object) -> SignedCommand:
     """Checks the envelope's shape and canonicalizes the command. No key lookup."""
     if too_deep(envelope):
-        raise CommandRejected("json_too_deep", f"tối đa {MAX_DEPTH} cấp",
-                              f"at most {MAX_DEPTH} levels", field="command")
+        raise CommandRejected(
+            "json_too_deep",
+            f"tối đa {MAX_DEPTH} cấp",
+            f"at most {MAX_DEPTH} levels",
+            field="command",
+        )
     if not isinstance(envelope, dict) or set(envelope) != {"command", "signature"}:
         raise _malformed(
             "phong bì phải là đối tượng JSON có đúng hai trường 'command' và 'signature'",
@@ -137,42 +142,58 @@ def parse_envelope(envelope: object) -> SignedCommand:
         )
     command, sig = envelope["command"], envelope["signature"]
     if not isinstance(command, dict):
-        raise _malformed("'command' phải là đối tượng JSON", "'command' must be an object",
-                         "command")
+        raise _malformed(
+            "'command' phải là đối tượng JSON", "'command' must be an object", "command"
+        )
     for name in ("type", "id", "actor"):
         if not isinstance(command.get(name), str) or not command[name]:
-            raise _malformed(f"thiếu trường '{name}' (chuỗi)",
-                             f"missing string field '{name}'", name)
+            raise _malformed(
+                f"thiếu trường '{name}' (chuỗi)", f"missing string field '{name}'", name
+            )
     if not _ID.fullmatch(command["id"]):
-        raise _malformed("'id' chỉ gồm chữ, số và . _ : - (tối đa 128 ký tự)",
-                         "'id' must be 1-128 letters, digits or . _ : -", "id")
+        raise _malformed(
+            "'id' chỉ gồm chữ, số và . _ : - (tối đa 128 ký tự)",
+            "'id' must be 1-128 letters, digits or . _ : -",
+            "id",
+        )
     if not _TYPE.fullmatch(command["type"]):
-        raise _malformed("'type' là tên lệnh chữ thường, ví dụ record_self_score",
-                         "'type' must be a lowercase command name such as record_self_score",
-                         "type")
+        raise _malformed(
+            "'type' là tên lệnh chữ thường, ví dụ record_self_score",
+            "'type' must be a lowercase command name such as record_self_score",
+            "type",
+        )
     if not KEY_ID.pattern.fullmatch(command["actor"]):
-        raise _malformed("'actor' là mã khóa dạng pk_ và 32 ký tự a-z, 2-7",
-                         "'actor' must be a key id: pk_ and 32 characters a-z, 2-7", "actor")
+        raise _malformed(
+            "'actor' là mã khóa dạng pk_ và 32 ký tự a-z, 2-7",
+            "'actor' must be a key id: pk_ and 32 characters a-z, 2-7",
+            "actor",
+        )
     issued_at = parse_timestamp(command.get("issued_at"))
     try:
         signature = base64.b64decode(sig, validate=True) if isinstance(sig, str) else b""
     except (binascii.Error, ValueError):
         signature = b""
     if len(signature) != 64:
-        raise _malformed("'signature' phải là chữ ký Ed25519 64 byte mã hóa base64",
-                         "'signature' must be a base64 64-byte Ed25519 signature", "signature")
+        raise _malformed(
+            "'signature' phải là chữ ký Ed25519 64 byte mã hóa base64",
+            "'signature' must be a base64 64-byte Ed25519 signature",
+            "signature",
+        )
     try:
         canonical = canonicalize_command(command)
     except ValueError as e:
         reason = str(e) if len(str(e)) <= 200 else str(e)[:200] + "…"
-        raise _malformed(f"không chuẩn hóa được JSON ({reason})",
-                         f"cannot canonicalize ({reason})", "command") from None
+        raise _malformed(
+            f"không chuẩn hóa được JSON ({reason})", f"cannot canonicalize ({reason})", "command"
+        ) from None
     limit = command_limit(command["type"])
     if len(canonical) > limit:
         raise CommandRejected(
             "command_too_large",
             f"{len(canonical)} byte, tối đa {limit} byte cho lệnh {command['type']}",
-            f"{len(canonical)} bytes, at most {limit} for {command['type']}", field="command")
+            f"{len(canonical)} bytes, at most {limit} for {command['type']}",
+            field="command",
+        )
     return SignedCommand(command, canonical, signature, issued_at)
 
 

@@ -44,7 +44,8 @@ class Settings:
     max_evidence_bytes: int = DEFAULT_MAX_EVIDENCE_BYTES
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     request_window: timedelta = field(
-        default_factory=lambda: timedelta(seconds=DEFAULT_REQUEST_WINDOW_SECONDS))
+        default_factory=lambda: timedelta(seconds=DEFAULT_REQUEST_WINDOW_SECONDS)
+    )
     write_lock_timeout: int = DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS
     write_statement_timeout: int = DEFAULT_WRITE_STATEMENT_TIMEOUT_SECONDS
 
@@ -90,12 +91,15 @@ class Settings:
             clock_skew=timedelta(seconds=int(raw.get("clock_skew_seconds", DEFAULT_SKEW_SECONDS))),
             max_evidence_bytes=int(raw.get("max_evidence_bytes", DEFAULT_MAX_EVIDENCE_BYTES)),
             max_request_bytes=int(raw.get("max_request_bytes", DEFAULT_MAX_REQUEST_BYTES)),
-            request_window=timedelta(seconds=int(
-                raw.get("request_window_seconds", DEFAULT_REQUEST_WINDOW_SECONDS))),
-            write_lock_timeout=_positive(raw.get("write_lock_timeout_seconds",
-                                                 DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS)),
-            write_statement_timeout=_positive(raw.get("write_statement_timeout_seconds",
-                                                      DEFAULT_WRITE_STATEMENT_TIMEOUT_SECONDS)),
+            request_window=timedelta(
+                seconds=int(raw.get("request_window_seconds", DEFAULT_REQUEST_WINDOW_SECONDS))
+            ),
+            write_lock_timeout=_positive(
+                raw.get("write_lock_timeout_seconds", DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS)
+            ),
+            write_statement_timeout=_positive(
+                raw.get("write_statement_timeout_seconds", DEFAULT_WRITE_STATEMENT_TIMEOUT_SECONDS)
+            ),
         )
         settings.apply_environment()
         if settings.database_url and ":***@" in settings.database_url:
@@ -123,7 +127,8 @@ class Settings:
             self.write_lock_timeout = _positive(env["PARINDEX_WRITE_LOCK_TIMEOUT_SECONDS"])
         if env.get("PARINDEX_WRITE_STATEMENT_TIMEOUT_SECONDS"):
             self.write_statement_timeout = _positive(
-                env["PARINDEX_WRITE_STATEMENT_TIMEOUT_SECONDS"])
+                env["PARINDEX_WRITE_STATEMENT_TIMEOUT_SECONDS"]
+            )
 
     def save(self) -> None:
         """Writes parindex.json; a database password is never written to disk."""

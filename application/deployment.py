@@ -35,9 +35,13 @@ def init_deployment(
             status=409,
         )
     if not note.is_valid_name(origin):
-        raise DomainError("invalid_origin", "Tên nguồn nhật ký (origin) không hợp lệ.",
-                          "Invalid log origin name (no spaces or '+').", field="origin",
-                          status=400)
+        raise DomainError(
+            "invalid_origin",
+            "Tên nguồn nhật ký (origin) không hợp lệ.",
+            "Invalid log origin name (no spaces or '+').",
+            field="origin",
+            status=400,
+        )
     (data_dir / "keys").mkdir(parents=True, exist_ok=True)
     if settings.database_url:
         ensure_postgres_schema(settings)
@@ -47,8 +51,9 @@ def init_deployment(
     created: list[Path] = []
     try:
         log_key = keys.generate()
-        keys.write_key_file(settings.log_key_path,
-                            (note.format_signer_key(origin, log_key) + "\n").encode())
+        keys.write_key_file(
+            settings.log_key_path, (note.format_signer_key(origin, log_key) + "\n").encode()
+        )
         created.append(settings.log_key_path)
         vkey = note.format_verifier_key(origin, keys.public_raw(log_key))
         admin = keys.generate()
@@ -97,8 +102,12 @@ def ensure_postgres_schema(settings: Settings) -> None:
 
     env = postgres_env(settings.database_url or "")
     with psycopg.connect(
-        dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
-        user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"], autocommit=True,
+        dbname=env["POSTGRES_DBNAME"],
+        host=env["POSTGRES_HOST"],
+        port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"],
+        autocommit=True,
     ) as conn:
         conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{env["POSTGRES_SCHEMA"]}"')
 
@@ -115,8 +124,12 @@ def log_signer(settings: Settings) -> note.Signer:
 def log_verifier_key(app: ParIndex) -> str:
     deployment = app.deployment()
     if deployment is None:
-        raise DomainError("not_initialised", "Nhật ký chưa có sự kiện khởi tạo.",
-                          "The log has no genesis event.", status=409)
+        raise DomainError(
+            "not_initialised",
+            "Nhật ký chưa có sự kiện khởi tạo.",
+            "The log has no genesis event.",
+            status=409,
+        )
     return deployment.log_key
 
 
@@ -134,8 +147,9 @@ def issue_checkpoint(app: ParIndex) -> StoredCheckpoint:
     leaves = app.tlog.leaf_bound()
     latest = app.tlog.latest_checkpoint()
     if leaves != size or (latest is not None and latest.size > size):
-        raise LogIncomplete(f"tree state {size}, leaves {leaves}, "
-                            f"signed {latest.size if latest else 0}")
+        raise LogIncomplete(
+            f"tree state {size}, leaves {leaves}, signed {latest.size if latest else 0}"
+        )
     text = note.Checkpoint(app.settings.origin, size, root, []).format()
     signed = note.sign_note(text, [log_signer(app.settings)])
     return app.tlog.add_checkpoint(size, root, signed)

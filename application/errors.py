@@ -67,8 +67,9 @@ class StoreUnavailable(DomainError):
 
     def __init__(self, code: str, seconds: float):
         status, vi, en = REJECTIONS[code]
-        super().__init__(code, f"{vi} (giới hạn {seconds:g} giây)",
-                         f"{en} (limit {seconds:g} s)", status=status)
+        super().__init__(
+            code, f"{vi} (giới hạn {seconds:g} giây)", f"{en} (limit {seconds:g} s)", status=status
+        )
         self.headers = {"Retry-After": "1"}
 
 

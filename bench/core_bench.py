@@ -108,16 +108,26 @@ RESULTS_DIR = BENCH_DIR / "results"
 SECTIONS = "abcde"
 
 FULL = {
-    "write_repeats": 5, "write_n": 2000, "write_warmup": 50,
-    "verify_sizes": [50_000, 200_000, 1_000_000], "verify_bundle": True,
-    "ed_seconds": 2.0, "ed_repeats": 3,
-    "proof_leaves": 1_000_000, "proof_samples": 2000,
+    "write_repeats": 5,
+    "write_n": 2000,
+    "write_warmup": 50,
+    "verify_sizes": [50_000, 200_000, 1_000_000],
+    "verify_bundle": True,
+    "ed_seconds": 2.0,
+    "ed_repeats": 3,
+    "proof_leaves": 1_000_000,
+    "proof_samples": 2000,
 }
 QUICK = {
-    "write_repeats": 3, "write_n": 300, "write_warmup": 20,
-    "verify_sizes": [5_000, 20_000], "verify_bundle": True,
-    "ed_seconds": 0.5, "ed_repeats": 1,
-    "proof_leaves": 100_000, "proof_samples": 500,
+    "write_repeats": 3,
+    "write_n": 300,
+    "write_warmup": 20,
+    "verify_sizes": [5_000, 20_000],
+    "verify_bundle": True,
+    "ed_seconds": 0.5,
+    "ed_repeats": 1,
+    "proof_leaves": 100_000,
+    "proof_samples": 500,
 }
 SAVE_BATCH = 2000  # aggregates per transaction when building the verify log
 SIGN_TASK = 2000  # commands per signing task (worker processes)
@@ -192,8 +202,10 @@ def wait_quiet(what: str) -> float | None:
         load = foreign_now(2.0)
         QUIET["waited"] += time.perf_counter() - t0
     if warned:
-        log(f"  {'quiet' if load is not None and load <= QUIET['threshold'] else 'gave up'}"
-            f" (others use {load:.2f} cores)")
+        log(
+            f"  {'quiet' if load is not None and load <= QUIET['threshold'] else 'gave up'}"
+            f" (others use {load:.2f} cores)"
+        )
     return load
 
 
@@ -237,7 +249,7 @@ class TreeSampler:
             raw = Path(f"/proc/{pid}/stat").read_text()
         except OSError:
             return None
-        fields = raw[raw.rindex(")") + 2:].split()
+        fields = raw[raw.rindex(")") + 2 :].split()
         return int(fields[1]), int(fields[11]) + int(fields[12])
 
     @staticmethod
@@ -284,11 +296,13 @@ class TreeSampler:
     def stop(self) -> dict:
         self._stop.set()
         self._thread.join()
-        return {"sampled_peak_rss_main_kb": self.peak_root_kb,
-                "sampled_peak_rss_worker_kb": self.peak_other_kb,
-                "sampled_peak_rss_tree_kb": self.peak_tree_kb,
-                "sampled_processes": len(self.cpu_ticks),
-                "sampled_cpu_seconds": sum(self.cpu_ticks.values()) / os.sysconf("SC_CLK_TCK")}
+        return {
+            "sampled_peak_rss_main_kb": self.peak_root_kb,
+            "sampled_peak_rss_worker_kb": self.peak_other_kb,
+            "sampled_peak_rss_tree_kb": self.peak_tree_kb,
+            "sampled_processes": len(self.cpu_ticks),
+            "sampled_cpu_seconds": sum(self.cpu_ticks.values()) / os.sysconf("SC_CLK_TCK"),
+        }
 
 
 def machine_info(tmp_root: str | None) -> dict:
@@ -316,7 +330,8 @@ def machine_info(tmp_root: str | None) -> dict:
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
         "sqlite": sqlite3.sqlite_version,
-        "eventsourcing": eventsourcing.__version__ if hasattr(eventsourcing, "__version__")
+        "eventsourcing": eventsourcing.__version__
+        if hasattr(eventsourcing, "__version__")
         else _dist_version("eventsourcing"),
         "cryptography": cryptography.__version__,
         "openssl": backend.openssl_version_text(),
@@ -347,9 +362,14 @@ def register_command(admin_id: str, n: int, public: bytes, tag: str) -> dict:
     from application.signing import keys
 
     return {
-        "type": "register_key", "id": f"bench-{tag}-{n}", "issued_at": utc_now_text(),
-        "actor": admin_id, "key_id": keys.actor_key_id(public),
-        "public_key": keys.b64(public), "role": "observer", "scope": "*",
+        "type": "register_key",
+        "id": f"bench-{tag}-{n}",
+        "issued_at": utc_now_text(),
+        "actor": admin_id,
+        "key_id": keys.actor_key_id(public),
+        "public_key": keys.b64(public),
+        "role": "observer",
+        "scope": "*",
         "display_name": f"Người quan sát {n}",
     }
 
@@ -374,9 +394,14 @@ def actor_key_from(command: dict, signed: dict) -> Any:
     """The aggregate `register_key` makes, built directly (no checks)."""
     from domain.keys import ActorKey
 
-    return ActorKey(key_id=command["key_id"], public_key=command["public_key"],
-                    role=command["role"], scope=command["scope"],
-                    display_name=command["display_name"].strip(), signed=signed)
+    return ActorKey(
+        key_id=command["key_id"],
+        public_key=command["public_key"],
+        role=command["role"],
+        scope=command["scope"],
+        display_name=command["display_name"].strip(),
+        signed=signed,
+    )
 
 
 # -- (a) and (b): the write path ---------------------------------------------------------
@@ -404,8 +429,13 @@ def run_signed(tmp_root: str | None, n: int, warmup: int, tag: str) -> dict:
         finally:
             app.close()
     assert size == 2 + warmup + n, size
-    return {"events": n, "seconds": elapsed, "events_per_s": n / elapsed,
-            "cpu_us_per_event": cpu / n * 1e6, "client_sign_us": sign_us}
+    return {
+        "events": n,
+        "seconds": elapsed,
+        "events_per_s": n / elapsed,
+        "cpu_us_per_event": cpu / n * 1e6,
+        "client_sign_us": sign_us,
+    }
 
 
 def run_plain(tmp_root: str | None, n: int, warmup: int, tag: str) -> dict:
@@ -420,13 +450,15 @@ def run_plain(tmp_root: str | None, n: int, warmup: int, tag: str) -> dict:
     envelopes, _ = presign(admin_id, admin, warmup + n, tag)
     items = [(e["command"], parse_envelope(e).stored()) for e in envelopes]
     with scratch(tmp_root, "b") as d:
-        app: Application = Application(env={
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(d / "events.sqlite"),
-            "SQLITE_LOCK_TIMEOUT": "30",
-            "COMPRESSOR_TOPIC": "",
-            "CIPHER_TOPIC": "",
-        })
+        app: Application = Application(
+            env={
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(d / "events.sqlite"),
+                "SQLITE_LOCK_TIMEOUT": "30",
+                "COMPRESSOR_TOPIC": "",
+                "CIPHER_TOPIC": "",
+            }
+        )
         try:
             for command, signed in items[:warmup]:
                 app.save(actor_key_from(command, signed))
@@ -439,8 +471,12 @@ def run_plain(tmp_root: str | None, n: int, warmup: int, tag: str) -> dict:
         finally:
             app.close()
     assert count == warmup + n, count
-    return {"events": n, "seconds": elapsed, "events_per_s": n / elapsed,
-            "cpu_us_per_event": cpu / n * 1e6}
+    return {
+        "events": n,
+        "seconds": elapsed,
+        "events_per_s": n / elapsed,
+        "cpu_us_per_event": cpu / n * 1e6,
+    }
 
 
 def bench_write(cfg: dict, tmp_root: str | None) -> dict:
@@ -453,26 +489,35 @@ def bench_write(cfg: dict, tmp_root: str | None) -> dict:
             with CpuWatch() as watch:
                 runs.append(fn(tmp_root, cfg["write_n"], cfg["write_warmup"], f"{which}{r}"))
             runs[-1]["foreign_cores"] = watch.foreign_cores
-            log(f"({which}) repeat {r}: {runs[-1]['events_per_s']:.0f} ev/s "
-                f"(foreign load {watch.foreign_cores or 0:.2f} cores)")
-    noisy_runs = sum(1 for x in a_runs + b_runs
-                     if (x.get("foreign_cores") or 0.0) > QUIET["threshold"])
+            log(
+                f"({which}) repeat {r}: {runs[-1]['events_per_s']:.0f} ev/s "
+                f"(foreign load {watch.foreign_cores or 0:.2f} cores)"
+            )
+    noisy_runs = sum(
+        1 for x in a_runs + b_runs if (x.get("foreign_cores") or 0.0) > QUIET["threshold"]
+    )
     a = statistics.median(x["events_per_s"] for x in a_runs)
     b = statistics.median(x["events_per_s"] for x in b_runs)
     return {
-        "a_runs": a_runs, "b_runs": b_runs,
-        "a_events_per_s": a, "b_events_per_s": b,
-        "a_us_per_event": 1e6 / a, "b_us_per_event": 1e6 / b,
+        "a_runs": a_runs,
+        "b_runs": b_runs,
+        "a_events_per_s": a,
+        "b_events_per_s": b,
+        "a_us_per_event": 1e6 / a,
+        "b_us_per_event": 1e6 / b,
         # CPU of this process per event (SQLite runs in it; fsync waits are not CPU).
         "a_cpu_us_per_event": statistics.median(x["cpu_us_per_event"] for x in a_runs),
         "b_cpu_us_per_event": statistics.median(x["cpu_us_per_event"] for x in b_runs),
         "client_sign_us": statistics.median(x["client_sign_us"] for x in a_runs),
         "a_over_b": a / b,
-        "a_over_b_cpu": (statistics.median(x["cpu_us_per_event"] for x in b_runs)
-                         / statistics.median(x["cpu_us_per_event"] for x in a_runs)),
+        "a_over_b_cpu": (
+            statistics.median(x["cpu_us_per_event"] for x in b_runs)
+            / statistics.median(x["cpu_us_per_event"] for x in a_runs)
+        ),
         "noisy": noisy_runs > len(a_runs) // 2,
-        "a_over_b_per_repeat": [x["events_per_s"] / y["events_per_s"]
-                                for x, y in zip(a_runs, b_runs, strict=True)],
+        "a_over_b_per_repeat": [
+            x["events_per_s"] / y["events_per_s"] for x, y in zip(a_runs, b_runs, strict=True)
+        ],
     }
 
 
@@ -484,7 +529,8 @@ def _officer(unit: int) -> Any:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     return Ed25519PrivateKey.from_private_bytes(
-        hashlib.sha256(b"parindex-bench-officer-%d" % unit).digest())
+        hashlib.sha256(b"parindex-bench-officer-%d" % unit).digest()
+    )
 
 
 def _score_task(args: tuple[int, int, list[tuple[str, str]]]) -> list[tuple[int, dict, dict]]:
@@ -503,15 +549,30 @@ def _score_task(args: tuple[int, int, list[tuple[str, str]]]) -> list[tuple[int,
             officers[unit] = (private, keys.actor_key_id(keys.public_raw(private)))
         private, key_id = officers[unit]
         leaf, maximum = leaves[(n // SEASON_UNITS) % len(leaves)]
-        command = {"type": "record_self_score", "id": f"bench-s-{n}",
-                   "issued_at": utc_now_text(), "actor": key_id, "cycle": SEASON_CYCLE,
-                   "unit": f"xa-{unit:04d}", "leaf": leaf,
-                   "points": maximum if n % 3 else "0", "note": "Tự chấm theo kế hoạch"}
+        command = {
+            "type": "record_self_score",
+            "id": f"bench-s-{n}",
+            "issued_at": utc_now_text(),
+            "actor": key_id,
+            "cycle": SEASON_CYCLE,
+            "unit": f"xa-{unit:04d}",
+            "leaf": leaf,
+            "points": maximum if n % 3 else "0",
+            "note": "Tự chấm theo kế hoạch",
+        }
         canonical = canonicalize_command(command)
         sig = private.sign(COMMAND_CONTEXT + canonical)
-        out.append((unit, command, {"command": canonical.decode("utf-8"),
-                                    "signature": base64.b64encode(sig).decode("ascii"),
-                                    "key_id": key_id}))
+        out.append(
+            (
+                unit,
+                command,
+                {
+                    "command": canonical.decode("utf-8"),
+                    "signature": base64.b64encode(sig).decode("ascii"),
+                    "key_id": key_id,
+                },
+            )
+        )
     return out
 
 
@@ -525,17 +586,39 @@ def open_season(app: Any, admin: Any, admin_id: str) -> Any:
     framework = load_bundled("thai-nguyen-2021-commune")
 
     def send(**command: Any) -> None:
-        app.handle(sign_command({"id": f"bench-{uuid.uuid4()}", "issued_at": utc_now_text(),
-                                 "actor": admin_id, **command}, admin))
+        app.handle(
+            sign_command(
+                {
+                    "id": f"bench-{uuid.uuid4()}",
+                    "issued_at": utc_now_text(),
+                    "actor": admin_id,
+                    **command,
+                },
+                admin,
+            )
+        )
 
     send(type="publish_framework", framework=to_dict(framework))
-    send(type="open_cycle", cycle=SEASON_CYCLE, name="Bench season",
-         framework=str(framework.id), year=2025, authority="bench", province="bench",
-         units=[{"code": f"xa-{u:04d}", "name": f"Xã {u}"} for u in range(SEASON_UNITS)])
+    send(
+        type="open_cycle",
+        cycle=SEASON_CYCLE,
+        name="Bench season",
+        framework=str(framework.id),
+        year=2025,
+        authority="bench",
+        province="bench",
+        units=[{"code": f"xa-{u:04d}", "name": f"Xã {u}"} for u in range(SEASON_UNITS)],
+    )
     for u in range(SEASON_UNITS):
         public = keys.public_raw(_officer(u))
-        send(type="register_key", key_id=keys.actor_key_id(public), public_key=keys.b64(public),
-             role="commune_officer", scope=f"commune:xa-{u:04d}", display_name=f"Cán bộ {u}")
+        send(
+            type="register_key",
+            key_id=keys.actor_key_id(public),
+            public_key=keys.b64(public),
+            role="commune_officer",
+            scope=f"commune:xa-{u:04d}",
+            display_name=f"Cán bộ {u}",
+        )
     return framework
 
 
@@ -546,8 +629,10 @@ def grow_log(app: Any, pool: Any, framework: Any, start: int, count: int) -> flo
 
     t0 = time.perf_counter()
     leaves = [(lf.code, canonical(lf.max_points)) for lf in framework.leaves]
-    tasks = [(s, min(SIGN_TASK, start + count - s), leaves)
-             for s in range(start, start + count, SIGN_TASK)]
+    tasks = [
+        (s, min(SIGN_TASK, start + count - s), leaves)
+        for s in range(start, start + count, SIGN_TASK)
+    ]
     touched: dict[Any, Any] = {}
     pending = 0
     for signed_items in pool.imap(_score_task, tasks):
@@ -555,9 +640,9 @@ def grow_log(app: Any, pool: Any, framework: Any, start: int, count: int) -> flo
             aggregate_id = Assessment.create_id(SEASON_CYCLE, command["unit"])
             assessment = touched.get(aggregate_id) or app.get(aggregate_id)
             touched[aggregate_id] = assessment
-            assessment.record_self_score(framework, command["leaf"],
-                                         {"points": command["points"]}, command["note"],
-                                         signed)
+            assessment.record_self_score(
+                framework, command["leaf"], {"points": command["points"]}, command["note"], signed
+            )
             pending += 1
             if pending >= 5000:
                 # One command id per save: verify checks every leaf is in the command index.
@@ -590,15 +675,23 @@ def child_verify(args: argparse.Namespace) -> None:
     cpu = _own_seconds() - cpu0  # this process + its (reaped) pool workers
     if app is not None:
         app.close()
-    print(json.dumps({
-        "seconds": elapsed, "cpu_seconds": cpu, "size": report.size,
-        "events_checked": report.events_checked,
-        "checkpoints_checked": report.checkpoints_checked, "ok": report.ok,
-        "findings": [f.as_dict("en") for f in report.findings[:5]],
-        "maxrss_self_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        "maxrss_workers_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-        "rss_start_kb": baseline_kb, "rss_after_imports_kb": after_imports_kb,
-    }))
+    print(
+        json.dumps(
+            {
+                "seconds": elapsed,
+                "cpu_seconds": cpu,
+                "size": report.size,
+                "events_checked": report.events_checked,
+                "checkpoints_checked": report.checkpoints_checked,
+                "ok": report.ok,
+                "findings": [f.as_dict("en") for f in report.findings[:5]],
+                "maxrss_self_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                "maxrss_workers_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+                "rss_start_kb": baseline_kb,
+                "rss_after_imports_kb": after_imports_kb,
+            }
+        )
+    )
 
 
 def spawn_verify(kind: str, path: Path, workers: int) -> dict:
@@ -606,11 +699,18 @@ def spawn_verify(kind: str, path: Path, workers: int) -> dict:
     best: dict | None = None
     for _attempt in range(1 + RETRIES):
         wait_quiet(f"verify {kind}")
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--child-verify", kind,
-               "--child-path", str(path), "--child-workers", str(workers)]
+        cmd = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--child-verify",
+            kind,
+            "--child-path",
+            str(path),
+            "--child-workers",
+            str(workers),
+        ]
         with CpuWatch() as watch:
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    text=True)
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             sampler = TreeSampler(proc.pid)
             stdout, stderr = proc.communicate()
             sampled = sampler.stop()
@@ -622,8 +722,9 @@ def spawn_verify(kind: str, path: Path, workers: int) -> dict:
             raise RuntimeError(f"verify found problems in the bench log: {out}")
         out["events_per_s"] = out["events_checked"] / out["seconds"]
         # CPU of the whole tree (imports included, so slightly above verify's own).
-        out["cpu_us_per_event"] = max(out["cpu_seconds"], out["sampled_cpu_seconds"]) / (
-            out["events_checked"]) * 1e6
+        out["cpu_us_per_event"] = (
+            max(out["cpu_seconds"], out["sampled_cpu_seconds"]) / (out["events_checked"]) * 1e6
+        )
         out["foreign_cores"] = watch.foreign_cores or 0.0
         if best is None or out["foreign_cores"] < best["foreign_cores"]:
             best = out
@@ -679,9 +780,11 @@ def bench_verify(cfg: dict, tmp_root: str | None) -> dict:
         run = spawn_verify("store", data, WORKERS)
         run.update(source="store", build_seconds=secs)
         result["runs"].append(run)
-        log(f"(c) verify {run['size']}: {run['events_per_s']:.0f} ev/s, "
+        log(
+            f"(c) verify {run['size']}: {run['events_per_s']:.0f} ev/s, "
             f"peak RSS {run['sampled_peak_rss_main_kb'] / 1024:.0f} MiB main, "
-            f"{run['sampled_peak_rss_tree_kb'] / 1024:.0f} MiB all processes")
+            f"{run['sampled_peak_rss_tree_kb'] / 1024:.0f} MiB all processes"
+        )
     bundled = [x for x in logs if x[0] <= BUNDLE_MAX]
     if cfg["verify_bundle"] and bundled:
         target, data, key, _secs = bundled[-1]
@@ -690,26 +793,25 @@ def bench_verify(cfg: dict, tmp_root: str | None) -> dict:
             try:
                 bundle = d / "bundle.jsonl"
                 t0 = time.perf_counter()
-                counts = export_bundle(app.tlog, bundle, log_key=key,
-                                       origin=app.settings.origin)
+                counts = export_bundle(app.tlog, bundle, log_key=key, origin=app.settings.origin)
                 export_s = time.perf_counter() - t0
             finally:
                 app.close()
             log(f"(c) exported {counts['events']} events in {export_s:.1f} s; verifying")
             run = spawn_verify("bundle", bundle, WORKERS)
-            run.update(source="bundle", export_seconds=export_s,
-                       bundle_bytes=bundle.stat().st_size)
+            run.update(source="bundle", export_seconds=export_s, bundle_bytes=bundle.stat().st_size)
             result["bundle_run"] = run
             log(f"(c) verify bundle: {run['events_per_s']:.0f} ev/s")
     small, large = result["runs"][0], result["runs"][-1]
     result["events_per_s"] = large["events_per_s"]
     result["noisy"] = large["foreign_cores"] > QUIET["threshold"]
-    result["rss_growth"] = (large["sampled_peak_rss_tree_kb"]
-                            / small["sampled_peak_rss_tree_kb"])
+    result["rss_growth"] = large["sampled_peak_rss_tree_kb"] / small["sampled_peak_rss_tree_kb"]
     # Bytes of peak RSS (all processes) per event added between the two sizes.
     result["rss_bytes_per_added_event"] = (
-        (large["sampled_peak_rss_tree_kb"] - small["sampled_peak_rss_tree_kb"]) * 1024
-        / max(1, large["size"] - small["size"]))
+        (large["sampled_peak_rss_tree_kb"] - small["sampled_peak_rss_tree_kb"])
+        * 1024
+        / max(1, large["size"] - small["size"])
+    )
     return result
 
 
@@ -726,7 +828,8 @@ def ed25519_samples(count: int = 256) -> list[tuple[bytes, bytes, bytes]]:
         private = keys.generate()
         admin_id = keys.actor_key_id(keys.public_raw(private))
         msg = COMMAND_CONTEXT + canonicalize_command(
-            register_command(admin_id, i, new_public_key(), "d"))
+            register_command(admin_id, i, new_public_key(), "d")
+        )
         out.append((keys.public_raw(private), msg, private.sign(msg)))
     return out
 
@@ -749,8 +852,9 @@ def ed_run(samples: list, procs: int, seconds: float) -> tuple[float, float]:
     """Ops/s summed over `procs` processes, and CPU-µs per op (mean)."""
     ctx = multiprocessing.get_context("fork")
     start, out = ctx.Event(), ctx.Queue()
-    workers = [ctx.Process(target=_ed_worker, args=(samples, seconds, start, out))
-               for _ in range(procs)]
+    workers = [
+        ctx.Process(target=_ed_worker, args=(samples, seconds, start, out)) for _ in range(procs)
+    ]
     for w in workers:
         w.start()
     time.sleep(0.2)  # let every process build its key objects
@@ -777,15 +881,21 @@ def bench_ed25519(cfg: dict) -> dict:
             runs.append(ops)
             cpu_us.append(us)
             foreign.append(watch.foreign_cores or 0.0)
-    res = {"one_core_runs": one, "two_core_runs": both,
-           "one_core_ops_per_s": statistics.median(one),
-           "two_core_ops_per_s": statistics.median(both),
-           "message_bytes": len(samples[0][1]), "runs_foreign_cores": foreign,
-           "noisy": statistics.median(foreign) > QUIET["threshold"]}
+    res = {
+        "one_core_runs": one,
+        "two_core_runs": both,
+        "one_core_ops_per_s": statistics.median(one),
+        "two_core_ops_per_s": statistics.median(both),
+        "message_bytes": len(samples[0][1]),
+        "runs_foreign_cores": foreign,
+        "noisy": statistics.median(foreign) > QUIET["threshold"],
+    }
     res["scaling"] = res["two_core_ops_per_s"] / res["one_core_ops_per_s"]
     res["cpu_us_per_op"] = statistics.median(cpu_us)
-    log(f"(d) Ed25519 verify: 1 core {res['one_core_ops_per_s']:.0f}/s, "
-        f"2 cores {res['two_core_ops_per_s']:.0f}/s")
+    log(
+        f"(d) Ed25519 verify: 1 core {res['one_core_ops_per_s']:.0f}/s, "
+        f"2 cores {res['two_core_ops_per_s']:.0f}/s"
+    )
     return res
 
 
@@ -801,9 +911,12 @@ def build_synthetic_log(app: Any, leaves: int) -> float:
     t0 = time.perf_counter()
     for start in range(0, leaves, PROOF_BATCH):
         events = [
-            StoredEvent(originator_id=uuid.UUID(int=rng.getrandbits(128), version=4),
-                        originator_version=1, topic="bench.synthetic:Event",
-                        state=rng.randbytes(96))
+            StoredEvent(
+                originator_id=uuid.UUID(int=rng.getrandbits(128), version=4),
+                originator_version=1,
+                topic="bench.synthetic:Event",
+                state=rng.randbytes(96),
+            )
             for _ in range(min(PROOF_BATCH, leaves - start))
         ]
         with recorder.datastore.transaction(commit=True) as cur:
@@ -821,9 +934,13 @@ def time_calls(fn: Callable[[], Any], samples: int) -> list[float]:
 
 
 def summarize_ms(times: list[float]) -> dict:
-    return {"samples": len(times), "p50_ms": percentile(times, 50),
-            "p99_ms": percentile(times, 99), "max_ms": max(times),
-            "mean_ms": statistics.fmean(times)}
+    return {
+        "samples": len(times),
+        "p50_ms": percentile(times, 50),
+        "p99_ms": percentile(times, 99),
+        "max_ms": max(times),
+        "mean_ms": statistics.fmean(times),
+    }
 
 
 def bench_proofs(cfg: dict, tmp_root: str | None) -> dict:
@@ -844,8 +961,9 @@ def bench_proofs(cfg: dict, tmp_root: str | None) -> dict:
             # Correctness sample (untimed): proofs check against the stored roots.
             for _ in range(20):
                 i = rng.randrange(n)
-                merkle.verify_inclusion(tlog.leaf(i).leaf_hash, i, n,
-                                        tlog.inclusion_proof(i, n), root)
+                merkle.verify_inclusion(
+                    tlog.leaf(i).leaf_hash, i, n, tlog.inclusion_proof(i, n), root
+                )
                 m = rng.randrange(1, n)
                 merkle.verify_consistency(m, n, tlog.root(m), root, tlog.consistency_proof(m, n))
             wait_quiet("(e) proof timing")
@@ -864,12 +982,19 @@ def bench_proofs(cfg: dict, tmp_root: str | None) -> dict:
             db_bytes = sum(p.stat().st_size for p in d.glob("events.sqlite*"))
         finally:
             app.close()
-    res = {"leaves": n, "build_seconds": build_s, "db_bytes": db_bytes,
-           "inclusion": summarize_ms(incl), "consistency": summarize_ms(cons),
-           "timing_foreign_cores": watch.foreign_cores}
-    log(f"(e) inclusion p50 {res['inclusion']['p50_ms']:.3f} ms, "
+    res = {
+        "leaves": n,
+        "build_seconds": build_s,
+        "db_bytes": db_bytes,
+        "inclusion": summarize_ms(incl),
+        "consistency": summarize_ms(cons),
+        "timing_foreign_cores": watch.foreign_cores,
+    }
+    log(
+        f"(e) inclusion p50 {res['inclusion']['p50_ms']:.3f} ms, "
         f"p99 {res['inclusion']['p99_ms']:.3f} ms; consistency p99 "
-        f"{res['consistency']['p99_ms']:.3f} ms")
+        f"{res['consistency']['p99_ms']:.3f} ms"
+    )
     return res
 
 
@@ -882,31 +1007,61 @@ def evaluate(results: dict) -> dict:
     out: dict = {}
     w, v, e, p = (results.get(x) for x in ("write", "verify", "ed25519", "proofs"))
     if w:
-        out["a_over_b"] = {"value": w["a_over_b"], "target": ">= 0.6",
-                           "met": w["a_over_b"] >= 0.6, "noisy": w["noisy"]}
-        out["a_over_b_cpu"] = {"value": w["a_over_b_cpu"], "target": "(info: CPU only)",
-                               "met": None, "noisy": False}
+        out["a_over_b"] = {
+            "value": w["a_over_b"],
+            "target": ">= 0.6",
+            "met": w["a_over_b"] >= 0.6,
+            "noisy": w["noisy"],
+        }
+        out["a_over_b_cpu"] = {
+            "value": w["a_over_b_cpu"],
+            "target": "(info: CPU only)",
+            "met": None,
+            "noisy": False,
+        }
     if v and e:
         r = v["events_per_s"] / e["two_core_ops_per_s"]
-        out["c_over_d2"] = {"value": r, "target": ">= 0.8", "met": r >= 0.8,
-                            "noisy": v["noisy"] or e["noisy"]}
-        out["c_over_d1"] = {"value": v["events_per_s"] / e["one_core_ops_per_s"],
-                            "target": "(info)", "met": None, "noisy": v["noisy"] or e["noisy"]}
+        out["c_over_d2"] = {
+            "value": r,
+            "target": ">= 0.8",
+            "met": r >= 0.8,
+            "noisy": v["noisy"] or e["noisy"],
+        }
+        out["c_over_d1"] = {
+            "value": v["events_per_s"] / e["one_core_ops_per_s"],
+            "target": "(info)",
+            "met": None,
+            "noisy": v["noisy"] or e["noisy"],
+        }
         # Noise-robust companion: CPU spent per event vs CPU per bare Ed25519 verify.
         large = v["runs"][-1]
-        out["c_cpu_efficiency"] = {"value": e["cpu_us_per_op"] / large["cpu_us_per_event"],
-                                   "target": "(info; 0.8 needed)", "met": None, "noisy": False}
+        out["c_cpu_efficiency"] = {
+            "value": e["cpu_us_per_op"] / large["cpu_us_per_event"],
+            "target": "(info; 0.8 needed)",
+            "met": None,
+            "noisy": False,
+        }
     if v:
-        out["verify_rss_flat"] = {"value": v["rss_growth"], "target": "<= 1.25 (large/small)",
-                                  "met": v["rss_growth"] <= 1.25, "noisy": False}
-        out["verify_rss_B_per_event"] = {"value": v["rss_bytes_per_added_event"],
-                                         "target": "(info)", "met": None, "noisy": False}
+        out["verify_rss_flat"] = {
+            "value": v["rss_growth"],
+            "target": "<= 1.25 (large/small)",
+            "met": v["rss_growth"] <= 1.25,
+            "noisy": False,
+        }
+        out["verify_rss_B_per_event"] = {
+            "value": v["rss_bytes_per_added_event"],
+            "target": "(info)",
+            "met": None,
+            "noisy": False,
+        }
     if p:
         for kind in ("inclusion", "consistency"):
-            out[f"{kind}_p99_ms"] = {"value": p[kind]["p99_ms"], "target": "<= 5 ms",
-                                     "met": p[kind]["p99_ms"] <= 5.0,
-                                     "noisy": (p.get("timing_foreign_cores") or 0.0)
-                                     > QUIET["threshold"]}
+            out[f"{kind}_p99_ms"] = {
+                "value": p[kind]["p99_ms"],
+                "target": "<= 5 ms",
+                "met": p[kind]["p99_ms"] <= 5.0,
+                "noisy": (p.get("timing_foreign_cores") or 0.0) > QUIET["threshold"],
+            }
     return out
 
 
@@ -922,57 +1077,91 @@ def table_rows(results: dict) -> list[tuple[str, str, str]]:
         reps = len(w["a_runs"])
         n = w["a_runs"][0]["events"]
         rows += [
-            ("(a) signed commands via ParIndex.handle, 1/txn",
-             f"{w['a_events_per_s']:,.0f} ev/s", f"median of {reps} x {n}; "
-             f"{w['a_us_per_event']:.0f} us/event, of it {w['a_cpu_us_per_event']:.0f} CPU"),
-            ("(b) plain eventsourcing Application.save, 1/txn",
-             f"{w['b_events_per_s']:,.0f} ev/s", f"median of {reps} x {n}; "
-             f"{w['b_us_per_event']:.0f} us/event, of it {w['b_cpu_us_per_event']:.0f} CPU"),
-            ("    client signing (not in a)", f"{w['client_sign_us']:.0f} us/cmd",
-             "JCS + Ed25519 sign"),
+            (
+                "(a) signed commands via ParIndex.handle, 1/txn",
+                f"{w['a_events_per_s']:,.0f} ev/s",
+                f"median of {reps} x {n}; "
+                f"{w['a_us_per_event']:.0f} us/event, of it {w['a_cpu_us_per_event']:.0f} CPU",
+            ),
+            (
+                "(b) plain eventsourcing Application.save, 1/txn",
+                f"{w['b_events_per_s']:,.0f} ev/s",
+                f"median of {reps} x {n}; "
+                f"{w['b_us_per_event']:.0f} us/event, of it {w['b_cpu_us_per_event']:.0f} CPU",
+            ),
+            (
+                "    client signing (not in a)",
+                f"{w['client_sign_us']:.0f} us/cmd",
+                "JCS + Ed25519 sign",
+            ),
         ]
     v = results.get("verify")
     if v:
         for run in v["runs"]:
-            rows.append((f"(c) verify StoreSource, {run['size']:,} events, {WORKERS} workers",
-                         f"{run['events_per_s']:,.0f} ev/s",
-                         f"{run['seconds']:.1f} s, {run['cpu_us_per_event']:.0f} CPU-us/event; "
-                         f"peak RSS {run['sampled_peak_rss_main_kb'] / 1024:.0f} MiB main, "
-                         f"{run['sampled_peak_rss_worker_kb'] / 1024:.0f} MiB worker, "
-                         f"{run['sampled_peak_rss_tree_kb'] / 1024:.0f} MiB all{noisy(run)}"))
+            rows.append(
+                (
+                    f"(c) verify StoreSource, {run['size']:,} events, {WORKERS} workers",
+                    f"{run['events_per_s']:,.0f} ev/s",
+                    f"{run['seconds']:.1f} s, {run['cpu_us_per_event']:.0f} CPU-us/event; "
+                    f"peak RSS {run['sampled_peak_rss_main_kb'] / 1024:.0f} MiB main, "
+                    f"{run['sampled_peak_rss_worker_kb'] / 1024:.0f} MiB worker, "
+                    f"{run['sampled_peak_rss_tree_kb'] / 1024:.0f} MiB all{noisy(run)}",
+                )
+            )
         b = v.get("bundle_run")
         if b:
-            rows.append((f"(c) verify audit bundle, {b['size']:,} events",
-                         f"{b['events_per_s']:,.0f} ev/s",
-                         f"{b['seconds']:.1f} s, {b['cpu_us_per_event']:.0f} CPU-us/event; "
-                         f"export {b['export_seconds']:.1f} s, {b['bundle_bytes'] / 2**20:.0f} MiB;"
-                         f" RSS {b['sampled_peak_rss_tree_kb'] / 1024:.0f} MiB all{noisy(b)}"))
+            rows.append(
+                (
+                    f"(c) verify audit bundle, {b['size']:,} events",
+                    f"{b['events_per_s']:,.0f} ev/s",
+                    f"{b['seconds']:.1f} s, {b['cpu_us_per_event']:.0f} CPU-us/event; "
+                    f"export {b['export_seconds']:.1f} s, {b['bundle_bytes'] / 2**20:.0f} MiB;"
+                    f" RSS {b['sampled_peak_rss_tree_kb'] / 1024:.0f} MiB all{noisy(b)}",
+                )
+            )
     e = results.get("ed25519")
     if e:
         rows += [
-            ("(d) raw Ed25519 verify, 1 core", f"{e['one_core_ops_per_s']:,.0f} ops/s",
-             f"{e['message_bytes']} B messages, {e['cpu_us_per_op']:.0f} CPU-us/op"),
-            ("(d) raw Ed25519 verify, 2 cores", f"{e['two_core_ops_per_s']:,.0f} ops/s",
-             f"scaling x{e['scaling']:.2f}"),
+            (
+                "(d) raw Ed25519 verify, 1 core",
+                f"{e['one_core_ops_per_s']:,.0f} ops/s",
+                f"{e['message_bytes']} B messages, {e['cpu_us_per_op']:.0f} CPU-us/op",
+            ),
+            (
+                "(d) raw Ed25519 verify, 2 cores",
+                f"{e['two_core_ops_per_s']:,.0f} ops/s",
+                f"scaling x{e['scaling']:.2f}",
+            ),
         ]
     p = results.get("proofs")
     if p:
         for kind in ("inclusion", "consistency"):
             s = p[kind]
-            rows.append((f"(e) {kind} proof at {p['leaves']:,} leaves",
-                         f"p50 {s['p50_ms']:.3f} ms", f"p99 {s['p99_ms']:.3f} ms, "
-                         f"max {s['max_ms']:.3f} ms, n={s['samples']}"))
-        rows.append(("    proof log build (synthetic, 50k/txn)", f"{p['build_seconds']:.1f} s",
-                     f"db {p['db_bytes'] / 2**20:.0f} MiB"))
+            rows.append(
+                (
+                    f"(e) {kind} proof at {p['leaves']:,} leaves",
+                    f"p50 {s['p50_ms']:.3f} ms",
+                    f"p99 {s['p99_ms']:.3f} ms, max {s['max_ms']:.3f} ms, n={s['samples']}",
+                )
+            )
+        rows.append(
+            (
+                "    proof log build (synthetic, 50k/txn)",
+                f"{p['build_seconds']:.1f} s",
+                f"db {p['db_bytes'] / 2**20:.0f} MiB",
+            )
+        )
     return rows
 
 
 def print_report(machine: dict, results: dict, ratios: dict, quick: bool) -> None:
     print()
-    print(f"parindex core bench ({'quick' if quick else 'full'}) - {machine['cpu_count']} cores "
-          f"({machine['cpu_model']}), Python {machine['python']}, SQLite {machine['sqlite']}, "
-          f"eventsourcing {machine['eventsourcing']}, {machine['openssl']}, "
-          f"tmp on {machine['tmp_fs']}")
+    print(
+        f"parindex core bench ({'quick' if quick else 'full'}) - {machine['cpu_count']} cores "
+        f"({machine['cpu_model']}), Python {machine['python']}, SQLite {machine['sqlite']}, "
+        f"eventsourcing {machine['eventsourcing']}, {machine['openssl']}, "
+        f"tmp on {machine['tmp_fs']}"
+    )
     rows = table_rows(results)
     w0 = max(len(r[0]) for r in rows)
     w1 = max(len(r[1]) for r in rows)
@@ -980,10 +1169,13 @@ def print_report(machine: dict, results: dict, ratios: dict, quick: bool) -> Non
     print("-" * (w0 + w1 + 40))
     for name, value, note in rows:
         print(f"{name:<{w0}}  {value:>{w1}}  {note}")
-    noisy = {k: v["foreign_cores"] for k, v in results.items()
-             if v.get("foreign_cores") is not None}
-    print("foreign load (cores used by other processes): "
-          + ", ".join(f"{k} {v:.2f}{' (NOISY)' if v > 0.1 else ''}" for k, v in noisy.items()))
+    noisy = {
+        k: v["foreign_cores"] for k, v in results.items() if v.get("foreign_cores") is not None
+    }
+    print(
+        "foreign load (cores used by other processes): "
+        + ", ".join(f"{k} {v:.2f}{' (NOISY)' if v > 0.1 else ''}" for k, v in noisy.items())
+    )
     print()
     print("ratios and targets")
     for name, r in ratios.items():
@@ -1000,14 +1192,23 @@ def print_report(machine: dict, results: dict, ratios: dict, quick: bool) -> Non
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, < 1 minute")
-    ap.add_argument("--only", default=SECTIONS,
-                    help="sections to run, e.g. 'ab' or 'cd' (default: abcde)")
+    ap.add_argument(
+        "--only", default=SECTIONS, help="sections to run, e.g. 'ab' or 'cd' (default: abcde)"
+    )
     ap.add_argument("--tmp", default=None, help="directory for the temporary stores")
-    ap.add_argument("--quiet-wait", type=float, default=None,
-                    help="max seconds to wait before each timed block until other processes "
-                         "use < 0.15 cores (0: never wait); default 60, quick 5")
-    ap.add_argument("--quiet-budget", type=float, default=None,
-                    help="max total seconds of such waiting; default 240, quick 20")
+    ap.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=None,
+        help="max seconds to wait before each timed block until other processes "
+        "use < 0.15 cores (0: never wait); default 60, quick 5",
+    )
+    ap.add_argument(
+        "--quiet-budget",
+        type=float,
+        default=None,
+        help="max total seconds of such waiting; default 240, quick 20",
+    )
     ap.add_argument("--out", default=None, help="JSON path (default bench/results/core-*.json)")
     ap.add_argument("--child-verify", choices=["store", "bundle"], help=argparse.SUPPRESS)
     ap.add_argument("--child-path", help=argparse.SUPPRESS)
@@ -1021,10 +1222,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.child_verify:
         child_verify(args)
         return 0
-    QUIET["max_wait"] = args.quiet_wait if args.quiet_wait is not None else (
-        5.0 if args.quick else 60.0)
-    QUIET["budget"] = args.quiet_budget if args.quiet_budget is not None else (
-        20.0 if args.quick else 240.0)
+    QUIET["max_wait"] = (
+        args.quiet_wait if args.quiet_wait is not None else (5.0 if args.quick else 60.0)
+    )
+    QUIET["budget"] = (
+        args.quiet_budget if args.quiet_budget is not None else (20.0 if args.quick else 240.0)
+    )
     cfg = dict(QUICK if args.quick else FULL)
     only = set(args.only)
     machine = machine_info(args.tmp)
@@ -1048,21 +1251,38 @@ def main(argv: list[str] | None = None) -> int:
         results[name]["foreign_cores"] = watch.foreign_cores
         results[name]["loadavg_1m_before"] = load_before
         if watch.foreign_cores is not None and watch.foreign_cores > 0.1:
-            log(f"WARNING: other processes used {watch.foreign_cores:.2f} cores during "
-                f"'{name}'; its numbers are skewed")
+            log(
+                f"WARNING: other processes used {watch.foreign_cores:.2f} cores during "
+                f"'{name}'; its numbers are skewed"
+            )
     ratios = evaluate(results)
     total = time.perf_counter() - t0
     print_report(machine, results, ratios, args.quick)
-    doc = {"bench": "core", "quick": args.quick, "started": started.isoformat(),
-           "seconds": total, "quiet_wait_seconds": QUIET["waited"], "machine": machine,
-           "config": cfg, "results": results, "ratios": ratios}
+    doc = {
+        "bench": "core",
+        "quick": args.quick,
+        "started": started.isoformat(),
+        "seconds": total,
+        "quiet_wait_seconds": QUIET["waited"],
+        "machine": machine,
+        "config": cfg,
+        "results": results,
+        "ratios": ratios,
+    }
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    out = Path(args.out) if args.out else (
-        RESULTS_DIR / f"core-{started.strftime('%Y%m%dT%H%M%SZ')}"
-        f"{'-quick' if args.quick else ''}.json")
+    out = (
+        Path(args.out)
+        if args.out
+        else (
+            RESULTS_DIR / f"core-{started.strftime('%Y%m%dT%H%M%SZ')}"
+            f"{'-quick' if args.quick else ''}.json"
+        )
+    )
     out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    print(f"total {total:.0f} s (of which {QUIET['waited']:.0f} s waiting for other processes); "
-          f"results written to {out}")
+    print(
+        f"total {total:.0f} s (of which {QUIET['waited']:.0f} s waiting for other processes); "
+        f"results written to {out}"
+    )
     return 0
 
 

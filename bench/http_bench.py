@@ -111,20 +111,36 @@ WRITE_CYCLE, READ_CYCLE = "bench-w", "bench-r"
 FIXED_SIGNATURE = base64.b64encode(b"\x5a" * 64).decode("ascii")
 
 FULL = {
-    "read_units": 10_000, "bulk_units": 250,
-    "write_units": 500, "write_commands": 20_000, "write_warmup": 40,
+    "read_units": 10_000,
+    "bulk_units": 250,
+    "write_units": 500,
+    "write_commands": 20_000,
+    "write_warmup": 40,
     "big_write_commands": 1_000,
-    "client_procs": 2, "client_threads": 4,
-    "read_requests": 600, "read_warmup": 30, "read_threads": 2,
-    "profile_writes": 2_000, "profile_reads": 100, "live_batch": 100,
+    "client_procs": 2,
+    "client_threads": 4,
+    "read_requests": 600,
+    "read_warmup": 30,
+    "read_threads": 2,
+    "profile_writes": 2_000,
+    "profile_reads": 100,
+    "live_batch": 100,
 }
 QUICK = {
-    "read_units": 400, "bulk_units": 200,
-    "write_units": 100, "write_commands": 2_000, "write_warmup": 10,
+    "read_units": 400,
+    "bulk_units": 200,
+    "write_units": 100,
+    "write_commands": 2_000,
+    "write_warmup": 10,
     "big_write_commands": 400,
-    "client_procs": 2, "client_threads": 2,
-    "read_requests": 150, "read_warmup": 10, "read_threads": 2,
-    "profile_writes": 300, "profile_reads": 50, "live_batch": 100,
+    "client_procs": 2,
+    "client_threads": 2,
+    "read_requests": 150,
+    "read_warmup": 10,
+    "read_threads": 2,
+    "profile_writes": 300,
+    "profile_reads": 50,
+    "live_batch": 100,
 }
 TARGETS = {"write_cps": 1_000.0, "read_p99_ms": 20.0, "rebuild_eps": 20_000.0}
 FOREIGN_FLAG = 0.15
@@ -200,8 +216,10 @@ def wait_quiet(what: str, own: list[int] | None = None) -> float | None:
         load = foreign_now(2.0, own)
         QUIET["waited"] += time.perf_counter() - t0
     if warned:
-        log(f"  {'quiet' if load is not None and load <= QUIET['threshold'] else 'gave up'}"
-            f" (others use {load:.2f} cores)")
+        log(
+            f"  {'quiet' if load is not None and load <= QUIET['threshold'] else 'gave up'}"
+            f" (others use {load:.2f} cores)"
+        )
     return load
 
 
@@ -352,13 +370,14 @@ class Wire:
             while len(self.buf) < size + 2:
                 self.buf += self._recv()
             out.append(self.buf[:size])
-            self.buf = self.buf[size + 2:]
+            self.buf = self.buf[size + 2 :]
             if size == 0:
                 return b"".join(out)
 
 
-def http_request(method: str, path: str, host: str, body: bytes = b"",
-                 headers: dict[str, str] | None = None) -> bytes:
+def http_request(
+    method: str, path: str, host: str, body: bytes = b"", headers: dict[str, str] | None = None
+) -> bytes:
     lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", "Accept-Language: en"]
     for name, value in (headers or {}).items():
         lines.append(f"{name}: {value}")
@@ -389,13 +408,23 @@ def _signed_commands(spec: dict) -> list[bytes]:
             unit = units[i % len(units)]
             code, maximum = leaves[(i // len(units)) % len(leaves)]
         points = maximum if (i * 7 + len(unit)) % 3 else "0"
-        command = {"type": "record_self_score", "id": f"{spec['tag']}-{i}",
-                   "issued_at": utc_now_text(), "actor": spec["key_id"],
-                   "cycle": spec["cycle"], "unit": unit, "leaf": code, "points": points,
-                   "note": "Tự chấm (bench)"}
+        command = {
+            "type": "record_self_score",
+            "id": f"{spec['tag']}-{i}",
+            "issued_at": utc_now_text(),
+            "actor": spec["key_id"],
+            "cycle": spec["cycle"],
+            "unit": unit,
+            "leaf": code,
+            "points": points,
+            "note": "Tự chấm (bench)",
+        }
         body = json.dumps(sign_command(command, private), ensure_ascii=False).encode("utf-8")
-        out.append(http_request("POST", "/api/v1/commands", host, body,
-                                {"Content-Type": "application/json"}))
+        out.append(
+            http_request(
+                "POST", "/api/v1/commands", host, body, {"Content-Type": "application/json"}
+            )
+        )
     return out
 
 
@@ -450,20 +479,24 @@ def _run_thread(spec: dict, requests: list[bytes], barrier: Any, result: dict) -
             pass
     finally:
         wire.close()
-    result.update(latencies=latencies, statuses=statuses, errors=errors,
-                  connects=wire.connects, sample=sample)
+    result.update(
+        latencies=latencies, statuses=statuses, errors=errors, connects=wire.connects, sample=sample
+    )
 
 
 def client_main(specs: list[dict], barrier: Any, out: Any) -> None:
     """One client process: signs its requests, then runs one thread per spec."""
     try:
         t = time.perf_counter()
-        prepared = [(_signed_commands(s) if s["kind"] == "write" else _signed_reads(s))
-                    for s in specs]
+        prepared = [
+            (_signed_commands(s) if s["kind"] == "write" else _signed_reads(s)) for s in specs
+        ]
         prep = time.perf_counter() - t
         results: list[dict] = [{} for _ in specs]
-        threads = [threading.Thread(target=_run_thread, args=(s, r, barrier, res))
-                   for s, r, res in zip(specs, prepared, results, strict=True)]
+        threads = [
+            threading.Thread(target=_run_thread, args=(s, r, barrier, res))
+            for s, r, res in zip(specs, prepared, results, strict=True)
+        ]
         for th in threads:
             th.start()
         for th in threads:
@@ -488,19 +521,27 @@ class Server:
     def command(self) -> list[str]:
         from interfaces.cli.main import build_parser
 
-        sub = next((a for a in build_parser()._actions
-                    if isinstance(a, argparse._SubParsersAction)), None)
-        args = ["--data-dir", str(self.data_dir), "--port", str(self.port),
-                "--workers", str(self.workers)]
+        sub = next(
+            (a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)), None
+        )
+        args = [
+            "--data-dir",
+            str(self.data_dir),
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+        ]
         if sub is not None and "serve" in sub.choices:
             self.how = "parindex serve (interfaces.cli.main)"
             return [sys.executable, "-m", "interfaces.cli.main", "serve", *args]
         # `serve` is not registered with the CLI (yet): the module it would call.
         self.how = "interfaces.http.server.serve (CLI has no 'serve' subcommand)"
-        code = ("import sys; from interfaces.http.server import serve; "
-                "serve(sys.argv[1], port=int(sys.argv[2]), workers=int(sys.argv[3]))")
-        return [sys.executable, "-c", code, str(self.data_dir), str(self.port),
-                str(self.workers)]
+        code = (
+            "import sys; from interfaces.http.server import serve; "
+            "serve(sys.argv[1], port=int(sys.argv[2]), workers=int(sys.argv[3]))"
+        )
+        return [sys.executable, "-c", code, str(self.data_dir), str(self.port), str(self.workers)]
 
     def start(self, want_position: int, timeout: float = 180.0) -> dict:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PARINDEX_")}
@@ -510,8 +551,14 @@ class Server:
         # accepts them for an hour (what is measured is the server, not the window).
         env["PARINDEX_REQUEST_WINDOW_SECONDS"] = "3600"
         self.logf = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(self.command(), cwd=REPO, env=env, stdout=self.logf,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.command(),
+            cwd=REPO,
+            env=env,
+            stdout=self.logf,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + timeout
         last: Any = None
         while time.monotonic() < deadline:
@@ -519,13 +566,15 @@ class Server:
                 raise RuntimeError(f"server exited ({self.proc.returncode}):\n{self.tail()}")
             try:
                 wire = Wire("127.0.0.1", self.port, timeout=10)
-                status, body = wire.exchange(http_request("GET", "/healthz",
-                                                          f"127.0.0.1:{self.port}"))
+                status, body = wire.exchange(
+                    http_request("GET", "/healthz", f"127.0.0.1:{self.port}")
+                )
                 wire.close()
                 if status == 200:
                     last = json.loads(body)
-                    if (last.get("position") or 0) >= want_position \
-                            and len(self.worker_pids()) >= self.workers:
+                    if (last.get("position") or 0) >= want_position and len(
+                        self.worker_pids()
+                    ) >= self.workers:
                         return last
             except (OSError, EOFError, ValueError):
                 pass
@@ -535,8 +584,7 @@ class Server:
     def health(self) -> dict:
         wire = Wire("127.0.0.1", self.port, timeout=30)
         try:
-            status, body = wire.exchange(http_request("GET", "/healthz",
-                                                      f"127.0.0.1:{self.port}"))
+            status, body = wire.exchange(http_request("GET", "/healthz", f"127.0.0.1:{self.port}"))
         finally:
             wire.close()
         return json.loads(body) if status == 200 else {"status": status}
@@ -598,8 +646,9 @@ def run_load(server: Server, specs: list[dict], procs: int, what: str) -> dict:
     barrier = ctx.Barrier(len(specs) + 1)
     out = ctx.Queue()
     groups = [specs[i::procs] for i in range(procs)]
-    children = [ctx.Process(target=client_main, args=(g, barrier, out), daemon=True)
-                for g in groups if g]
+    children = [
+        ctx.Process(target=client_main, args=(g, barrier, out), daemon=True) for g in groups if g
+    ]
     for p in children:
         p.start()
     own = [p.pid for p in children if p.pid] + ([server.proc.pid] if server.proc else [])
@@ -638,12 +687,18 @@ def run_load(server: Server, specs: list[dict], procs: int, what: str) -> dict:
         foreign = max(0.0, (busy1 - busy0) - server_cpu - client_cpu) / wall_seen
     n = len(latencies)
     row = {
-        "what": what, "requests": n, "ok": ok, "statuses": statuses,
-        "threads": len(specs), "client_procs": len(children),
+        "what": what,
+        "requests": n,
+        "ok": ok,
+        "statuses": statuses,
+        "threads": len(specs),
+        "client_procs": len(children),
         "window_seconds": round(window, 3) if window else None,
         "per_second": round(ok / window, 1) if window else None,
-        "p50_ms": ms(percentile(latencies, 50)), "p90_ms": ms(percentile(latencies, 90)),
-        "p99_ms": ms(percentile(latencies, 99)), "max_ms": ms(max(latencies) if n else None),
+        "p50_ms": ms(percentile(latencies, 50)),
+        "p90_ms": ms(percentile(latencies, 90)),
+        "p99_ms": ms(percentile(latencies, 99)),
+        "max_ms": ms(max(latencies) if n else None),
         "mean_ms": ms(statistics.fmean(latencies) if n else None),
         "server_cpu_ms_per_req": round(server_cpu / n * 1000, 3) if n else None,
         "server_sys_ms_per_req": round(server_sys / n * 1000, 3) if n else None,
@@ -677,8 +732,12 @@ class Deployment:
     def send(self, **command: Any) -> dict:
         from application.commands import sign_command, utc_now_text
 
-        command = {"id": f"setup-{uuid.uuid4()}", "issued_at": utc_now_text(),
-                   "actor": self.admin_id, **command}
+        command = {
+            "id": f"setup-{uuid.uuid4()}",
+            "issued_at": utc_now_text(),
+            "actor": self.admin_id,
+            **command,
+        }
         self.commands += 1
         return self.app.handle(sign_command(command, self.admin))
 
@@ -688,8 +747,14 @@ class Deployment:
         private = keys.generate()
         public = keys.public_raw(private)
         key_id = keys.actor_key_id(public)
-        self.send(type="register_key", key_id=key_id, public_key=keys.b64(public), role=role,
-                  scope=scope, display_name=name)
+        self.send(
+            type="register_key",
+            key_id=key_id,
+            public_key=keys.b64(public),
+            role=role,
+            scope=scope,
+            display_name=name,
+        )
         return key_id, keys.private_raw(private)
 
 
@@ -697,8 +762,14 @@ def unit_list(prefix: str, count: int, name: str) -> list[dict]:
     return [{"code": f"{prefix}-{i:05d}", "name": f"{name} {i + 1}"} for i in range(count)]
 
 
-def build_big_cycle(dep: Deployment, framework: Any, officer_id: str, units: list[dict],
-                    batch: int, seed: int = 2025) -> dict:
+def build_big_cycle(
+    dep: Deployment,
+    framework: Any,
+    officer_id: str,
+    units: list[dict],
+    batch: int,
+    seed: int = 2025,
+) -> dict:
     """The read cycle: Cycle + Assessments + 119 self-scores each, big transactions."""
     from application.commands import parse_envelope, sign_command, utc_now_text
     from domain.assessment import Assessment
@@ -706,22 +777,40 @@ def build_big_cycle(dep: Deployment, framework: Any, officer_id: str, units: lis
     from interfaces.demo_season import _self_points
 
     rng = random.Random(seed)
-    command = {"type": "open_cycle", "id": f"setup-{uuid.uuid4()}", "issued_at": utc_now_text(),
-               "actor": dep.admin_id, "cycle": READ_CYCLE, "name": "Bench read cycle",
-               "framework": str(framework.id), "year": 2025, "authority": AUTHORITY,
-               "province": PROVINCE, "units": units}
+    command = {
+        "type": "open_cycle",
+        "id": f"setup-{uuid.uuid4()}",
+        "issued_at": utc_now_text(),
+        "actor": dep.admin_id,
+        "cycle": READ_CYCLE,
+        "name": "Bench read cycle",
+        "framework": str(framework.id),
+        "year": 2025,
+        "authority": AUTHORITY,
+        "province": PROVINCE,
+        "units": units,
+    }
     signed = parse_envelope(sign_command(command, dep.admin)).stored()
     app = dep.app
     t0 = time.perf_counter()
-    app.save(Cycle(cycle=READ_CYCLE, name=command["name"], framework=command["framework"],
-                   year=2025, authority=AUTHORITY, province=PROVINCE, units=units,
-                   signed=signed))
+    app.save(
+        Cycle(
+            cycle=READ_CYCLE,
+            name=command["name"],
+            framework=command["framework"],
+            year=2025,
+            authority=AUTHORITY,
+            province=PROVINCE,
+            units=units,
+            signed=signed,
+        )
+    )
     leaves = list(framework.leaves)
     events, transactions = 1, 1
     stamp = "2025-11-20T08:00:00.000000Z"
     for start in range(0, len(units), batch):
         aggregates = []
-        for u in units[start:start + batch]:
+        for u in units[start : start + batch]:
             code = u["code"]
             opened = {"id": f"bulk-open-{READ_CYCLE}", "digest": "0" * 64}
             a = Assessment(cycle=READ_CYCLE, unit=code, unit_name=u["name"], command=opened)
@@ -729,15 +818,28 @@ def build_big_cycle(dep: Deployment, framework: Any, officer_id: str, units: lis
             for leaf in leaves:
                 points = _self_points(rng, leaf.max_points, strength)
                 text = json.dumps(
-                    {"actor": officer_id, "cycle": READ_CYCLE,
-                     "id": f"bulk-{code}-{leaf.code}", "issued_at": stamp, "leaf": leaf.code,
-                     "note": "Tự chấm theo tài liệu kiểm chứng", "points": points,
-                     "type": "record_self_score", "unit": code},
-                    ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-                a.record_self_score(framework, leaf.code, {"points": points},
-                                    "Tự chấm theo tài liệu kiểm chứng",
-                                    {"command": text, "signature": FIXED_SIGNATURE,
-                                     "key_id": officer_id})
+                    {
+                        "actor": officer_id,
+                        "cycle": READ_CYCLE,
+                        "id": f"bulk-{code}-{leaf.code}",
+                        "issued_at": stamp,
+                        "leaf": leaf.code,
+                        "note": "Tự chấm theo tài liệu kiểm chứng",
+                        "points": points,
+                        "type": "record_self_score",
+                        "unit": code,
+                    },
+                    ensure_ascii=False,
+                    sort_keys=True,
+                    separators=(",", ":"),
+                )
+                a.record_self_score(
+                    framework,
+                    leaf.code,
+                    {"points": points},
+                    "Tự chấm theo tài liệu kiểm chứng",
+                    {"command": text, "signature": FIXED_SIGNATURE, "key_id": officer_id},
+                )
             aggregates.append(a)
             events += 1 + len(leaves)
         app.save(*aggregates)
@@ -747,8 +849,12 @@ def build_big_cycle(dep: Deployment, framework: Any, officer_id: str, units: lis
             rate = events / (time.perf_counter() - t0)
             log(f"  bulk: {done}/{len(units)} communes, {events} events, {rate:,.0f} events/s")
     seconds = time.perf_counter() - t0
-    return {"events": events, "transactions": transactions, "seconds": round(seconds, 2),
-            "events_per_second": round(events / seconds)}
+    return {
+        "events": events,
+        "transactions": transactions,
+        "seconds": round(seconds, 2),
+        "events_per_second": round(events / seconds),
+    }
 
 
 @contextmanager
@@ -765,8 +871,9 @@ def file_size(path: Path) -> int:
 # -- the phases --------------------------------------------------------------------------
 
 
-def read_paths(kind: str, n: int, units: list[dict], leaves: list[str], rng: random.Random,
-               deep_offset: int) -> list[str]:
+def read_paths(
+    kind: str, n: int, units: list[dict], leaves: list[str], rng: random.Random, deep_offset: int
+) -> list[str]:
     base = f"/api/v1/cycles/{READ_CYCLE}"
     out = []
     for _ in range(n):
@@ -802,8 +909,9 @@ def check_sample(kind: str, body: bytes | None, cfg: dict) -> str | None:
     return None
 
 
-def bench_reads(server: Server, cfg: dict, reader: tuple[str, bytes], units: list[dict],
-                leaves: list[str]) -> list[dict]:
+def bench_reads(
+    server: Server, cfg: dict, reader: tuple[str, bytes], units: list[dict], leaves: list[str]
+) -> list[dict]:
     rng = random.Random(7)
     rows = []
     deep = max(0, cfg["read_units"] - 100)
@@ -812,9 +920,18 @@ def bench_reads(server: Server, cfg: dict, reader: tuple[str, bytes], units: lis
         specs = []
         for t in range(cfg["read_threads"]):
             paths = read_paths(kind, cfg["read_warmup"] + per_thread, units, leaves, rng, deep)
-            specs.append({"kind": "read", "host": "127.0.0.1", "port": server.port,
-                          "key_id": reader[0], "key_seed": reader[1], "paths": paths,
-                          "warmup": cfg["read_warmup"], "tag": f"{kind}-{t}"})
+            specs.append(
+                {
+                    "kind": "read",
+                    "host": "127.0.0.1",
+                    "port": server.port,
+                    "key_id": reader[0],
+                    "key_seed": reader[1],
+                    "paths": paths,
+                    "warmup": cfg["read_warmup"],
+                    "tag": f"{kind}-{t}",
+                }
+            )
         log(f"reads: {kind} ({cfg['read_threads']} x {per_thread})")
         row = run_disturbed_again(lambda s=specs, k=kind: run_load(server, s, 1, f"read_{k}"))
         samples = row.pop("_samples")
@@ -823,14 +940,24 @@ def bench_reads(server: Server, cfg: dict, reader: tuple[str, bytes], units: lis
         if kind == "ranking_deep":
             row["offset"] = deep
         rows.append(row)
-        log(f"  p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms, {row['per_second']}/s"
-            f"{'' if not row['check'] else ' CHECK: ' + row['check']}")
+        log(
+            f"  p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms, {row['per_second']}/s"
+            f"{'' if not row['check'] else ' CHECK: ' + row['check']}"
+        )
     return rows
 
 
-def bench_writes(server: Server, cfg: dict, officers: list[tuple[str, bytes]], cycle: str,
-                 units: list[str], leaves: list[tuple[str, str]], count: int, what: str,
-                 tag: str) -> dict:
+def bench_writes(
+    server: Server,
+    cfg: dict,
+    officers: list[tuple[str, bytes]],
+    cycle: str,
+    units: list[str],
+    leaves: list[tuple[str, str]],
+    count: int,
+    what: str,
+    tag: str,
+) -> dict:
     n_threads = len(officers)
     per_thread = math.ceil(count / n_threads)
     attempt = [0]
@@ -839,18 +966,30 @@ def bench_writes(server: Server, cfg: dict, officers: list[tuple[str, bytes]], c
         attempt[0] += 1
         specs = []
         for t, (key_id, seed) in enumerate(officers):
-            specs.append({"kind": "write", "host": "127.0.0.1", "port": server.port,
-                          "key_id": key_id, "key_seed": seed, "cycle": cycle,
-                          "units": units[t::n_threads], "leaves": leaves,
-                          "warmup": cfg["write_warmup"], "count": per_thread,
-                          "tag": f"{tag}-{attempt[0]}-{t}", "order": cfg["write_order"]})
+            specs.append(
+                {
+                    "kind": "write",
+                    "host": "127.0.0.1",
+                    "port": server.port,
+                    "key_id": key_id,
+                    "key_seed": seed,
+                    "cycle": cycle,
+                    "units": units[t::n_threads],
+                    "leaves": leaves,
+                    "warmup": cfg["write_warmup"],
+                    "count": per_thread,
+                    "tag": f"{tag}-{attempt[0]}-{t}",
+                    "order": cfg["write_order"],
+                }
+            )
         before = server.health().get("log_size")
         row = run_load(server, specs, cfg["client_procs"], what)
         row.pop("_samples")
         after = server.health().get("log_size")
         expected = n_threads * cfg["write_warmup"] + row["ok"]
-        row["log_growth"] = (after - before) \
-            if isinstance(after, int) and isinstance(before, int) else None
+        row["log_growth"] = (
+            (after - before) if isinstance(after, int) and isinstance(before, int) else None
+        )
         row["log_growth_ok"] = row["log_growth"] is not None and row["log_growth"] >= expected
         return row
 
@@ -869,8 +1008,9 @@ def run_disturbed_again(run: Any, tries: int = 2) -> dict:
             break
         log(f"  disturbed ({foreign} foreign cores): running {rows[-1]['what']} again")
     best = min(rows, key=lambda r: r.get("foreign_cores") or 0.0)
-    best["runs"] = [{k: r.get(k) for k in ("per_second", "p50_ms", "p99_ms", "foreign_cores")}
-                    for r in rows]
+    best["runs"] = [
+        {k: r.get(k) for k in ("per_second", "p50_ms", "p99_ms", "foreign_cores")} for r in rows
+    ]
     return best
 
 
@@ -893,8 +1033,7 @@ def _profiled(name: str, fn: Any, out_dir: Path, stamp: str) -> tuple[Any, dict]
     # only the project's own functions, wherever the checkout lives
     own = re.escape(str(REPO)) + r"/(application|domain|interfaces|projections)/"
     stats.sort_stats("cumulative").print_stats(own, 25)
-    return value, {"seconds": round(seconds, 3), "pstats_file": str(path),
-                   "top": buf.getvalue()}
+    return value, {"seconds": round(seconds, 3), "pstats_file": str(path), "top": buf.getvalue()}
 
 
 def _cpu_timed(fn: Any) -> tuple[Any, float, float]:
@@ -907,15 +1046,22 @@ def _new_follower(services: Any, batch: int) -> Any:
     from projections.follower import Follower
 
     try:
-        return Follower(services.app, services.read_model, batch_size=batch,
-                        max_batch_size=batch)
+        return Follower(services.app, services.read_model, batch_size=batch, max_batch_size=batch)
     except TypeError:
         return Follower(services.app, services.read_model, batch_size=batch)
 
 
-def profile_in_process(data_dir: Path, cfg: dict, officers: list[tuple[str, bytes]],
-                       reader: tuple[str, bytes], units_w: list[str], units_r: list[dict],
-                       leaves: list[tuple[str, str]], out_dir: Path, stamp: str) -> dict:
+def profile_in_process(
+    data_dir: Path,
+    cfg: dict,
+    officers: list[tuple[str, bytes]],
+    reader: tuple[str, bytes],
+    units_w: list[str],
+    units_r: list[dict],
+    leaves: list[tuple[str, str]],
+    out_dir: Path,
+    stamp: str,
+) -> dict:
     """Where a request's time goes, measured in this process on the same data.
 
     The Flask app runs without its background follower (follow=False), so a
@@ -942,10 +1088,19 @@ def profile_in_process(data_dir: Path, cfg: dict, officers: list[tuple[str, byte
     # The officers' streams interleaved, as the server sees concurrent clients.
     streams = []
     for t, (key_id, seed) in enumerate(officers):
-        spec = {"host": "127.0.0.1", "port": 0, "key_id": key_id, "key_seed": seed,
-                "cycle": WRITE_CYCLE, "units": units_w[t::len(officers)], "leaves": leaves,
-                "warmup": 0, "count": math.ceil(cfg["profile_writes"] * 3 / len(officers)),
-                "tag": f"prof-{stamp}-{t}", "order": cfg["write_order"]}
+        spec = {
+            "host": "127.0.0.1",
+            "port": 0,
+            "key_id": key_id,
+            "key_seed": seed,
+            "cycle": WRITE_CYCLE,
+            "units": units_w[t :: len(officers)],
+            "leaves": leaves,
+            "warmup": 0,
+            "count": math.ceil(cfg["profile_writes"] * 3 / len(officers)),
+            "tag": f"prof-{stamp}-{t}",
+            "order": cfg["write_order"],
+        }
         streams.append([r.split(b"\r\n\r\n", 1)[1] for r in _signed_commands(spec)])
     writes = [s[i] for i in range(max(map(len, streams))) for s in streams if i < len(s)]
     rng = random.Random(11)
@@ -953,13 +1108,17 @@ def profile_in_process(data_dir: Path, cfg: dict, officers: list[tuple[str, byte
     private = Ed25519PrivateKey.from_private_bytes(reader[1])
     reads: dict[str, list[tuple[str, str]]] = {}
     for kind in ("ranking_top", "ranking_deep", "history", "scores"):
-        reads[kind] = [(path, authorization(reader[0], private, "GET", path))
-                       for path in read_paths(kind, cfg["profile_reads"], units_r, codes, rng,
-                                              max(0, cfg["read_units"] - 100))]
+        reads[kind] = [
+            (path, authorization(reader[0], private, "GET", path))
+            for path in read_paths(
+                kind, cfg["profile_reads"], units_r, codes, rng, max(0, cfg["read_units"] - 100)
+            )
+        ]
 
     def post(body: bytes) -> int:
-        return client.post("/api/v1/commands", data=body,
-                           content_type="application/json").status_code
+        return client.post(
+            "/api/v1/commands", data=body, content_type="application/json"
+        ).status_code
 
     out: dict[str, Any] = {"breakdown": {}}
     bd = out["breakdown"]
@@ -968,48 +1127,75 @@ def profile_in_process(data_dir: Path, cfg: dict, officers: list[tuple[str, byte
         post(body)
     services.follower.catch_up()
     n = (len(writes) - 20) // 3
-    direct, via_flask, profiled = writes[20:20 + n], writes[20 + n:20 + 2 * n], writes[20 + 2 * n:]
+    direct, via_flask, profiled = (
+        writes[20 : 20 + n],
+        writes[20 + n : 20 + 2 * n],
+        writes[20 + 2 * n :],
+    )
 
     def handle_all() -> int:
         return sum(1 for b in direct if not services.app.handle(json.loads(b))["replayed"])
 
     done, wall, cpu = _cpu_timed(handle_all)
-    bd["write_handle"] = {"items": done, "wall_ms": round(wall / n * 1000, 3),
-                          "cpu_ms": round(cpu / n * 1000, 3)}
+    bd["write_handle"] = {
+        "items": done,
+        "wall_ms": round(wall / n * 1000, 3),
+        "cpu_ms": round(cpu / n * 1000, 3),
+    }
     statuses, wall, cpu = _cpu_timed(lambda: [post(b) for b in via_flask])
-    bd["write_flask"] = {"items": len(statuses), "failed": sum(x >= 300 for x in statuses),
-                         "wall_ms": round(wall / n * 1000, 3), "cpu_ms": round(cpu / n * 1000, 3)}
+    bd["write_flask"] = {
+        "items": len(statuses),
+        "failed": sum(x >= 300 for x in statuses),
+        "wall_ms": round(wall / n * 1000, 3),
+        "cpu_ms": round(cpu / n * 1000, 3),
+    }
     live = _new_follower(services, cfg["live_batch"])
     applied, wall, cpu = _cpu_timed(live.catch_up)
-    bd["follow_live"] = {"items": applied, "batch": cfg["live_batch"],
-                         "wall_ms": round(wall / max(1, applied) * 1000, 3),
-                         "cpu_ms": round(cpu / max(1, applied) * 1000, 3)}
+    bd["follow_live"] = {
+        "items": applied,
+        "batch": cfg["live_batch"],
+        "wall_ms": round(wall / max(1, applied) * 1000, 3),
+        "cpu_ms": round(cpu / max(1, applied) * 1000, 3),
+    }
     for kind, pairs in reads.items():
-        statuses, wall, cpu = _cpu_timed(lambda p=pairs: [
-            client.get(path, headers={"Authorization": a}).status_code for path, a in p])
-        bd[f"read_{kind}"] = {"items": len(statuses), "failed": sum(x >= 300 for x in statuses),
-                              "wall_ms": round(wall / len(pairs) * 1000, 3),
-                              "cpu_ms": round(cpu / len(pairs) * 1000, 3)}
+        statuses, wall, cpu = _cpu_timed(
+            lambda p=pairs: [
+                client.get(path, headers={"Authorization": a}).status_code for path, a in p
+            ]
+        )
+        bd[f"read_{kind}"] = {
+            "items": len(statuses),
+            "failed": sum(x >= 300 for x in statuses),
+            "wall_ms": round(wall / len(pairs) * 1000, 3),
+            "cpu_ms": round(cpu / len(pairs) * 1000, 3),
+        }
     for name, row in bd.items():
         log(f"in-process {name}: {row['cpu_ms']} ms CPU, {row['wall_ms']} ms wall per item")
 
-    responses, out["writes"] = _profiled("writes", lambda: [post(b) for b in profiled],
-                                         out_dir, stamp)
+    responses, out["writes"] = _profiled(
+        "writes", lambda: [post(b) for b in profiled], out_dir, stamp
+    )
     out["writes"].update(requests=len(responses), failed=sum(x >= 300 for x in responses))
     live = _new_follower(services, cfg["live_batch"])
     applied, out["follow_live"] = _profiled("follow", live.catch_up, out_dir, stamp)
     out["follow_live"].update(requests=applied or 0, batch=cfg["live_batch"])
     every = [pair for pairs in reads.values() for pair in pairs]
-    responses, out["reads"] = _profiled("reads", lambda: [
-        client.get(p, headers={"Authorization": a}).status_code for p, a in every],
-        out_dir, stamp)
+    responses, out["reads"] = _profiled(
+        "reads",
+        lambda: [client.get(p, headers={"Authorization": a}).status_code for p, a in every],
+        out_dir,
+        stamp,
+    )
     out["reads"].update(requests=len(responses), failed=sum(x >= 300 for x in responses))
     for name in ("writes", "follow_live", "reads"):
         row = out[name]
-        row["ms_per_item"] = round(row["seconds"] / row["requests"] * 1000, 3) \
-            if row["requests"] else None
-        log(f"cProfile {name}: {row['requests']} items, {row['ms_per_item']} ms each "
-            f"(inflated by the profiler); pstats in {row['pstats_file']}")
+        row["ms_per_item"] = (
+            round(row["seconds"] / row["requests"] * 1000, 3) if row["requests"] else None
+        )
+        log(
+            f"cProfile {name}: {row['requests']} items, {row['ms_per_item']} ms each "
+            f"(inflated by the profiler); pstats in {row['pstats_file']}"
+        )
     services.close()
     return out
 
@@ -1021,28 +1207,49 @@ def evaluate(results: dict) -> list[dict]:
     checks = []
     w = results.get("writes")
     if w:
-        checks.append({"target": "signed commands/s over HTTP", "goal": ">= 1000",
-                       "value": w["per_second"],
-                       "ratio": round(w["per_second"] / TARGETS["write_cps"], 2)
-                       if w["per_second"] else None,
-                       "met": bool(w["per_second"] and w["per_second"] >= TARGETS["write_cps"]
-                                   and not w["errors"])})
+        checks.append(
+            {
+                "target": "signed commands/s over HTTP",
+                "goal": ">= 1000",
+                "value": w["per_second"],
+                "ratio": round(w["per_second"] / TARGETS["write_cps"], 2)
+                if w["per_second"]
+                else None,
+                "met": bool(
+                    w["per_second"] and w["per_second"] >= TARGETS["write_cps"] and not w["errors"]
+                ),
+            }
+        )
     for r in results.get("reads", []):
-        checks.append({"target": f"{r['what']} p99 ms", "goal": "<= 20",
-                       "value": r["p99_ms"],
-                       "ratio": round(TARGETS["read_p99_ms"] / r["p99_ms"], 2)
-                       if r["p99_ms"] else None,
-                       "met": bool(r["p99_ms"] is not None
-                                   and r["p99_ms"] <= TARGETS["read_p99_ms"]
-                                   and not r["check"] and r["ok"] == r["requests"])})
+        checks.append(
+            {
+                "target": f"{r['what']} p99 ms",
+                "goal": "<= 20",
+                "value": r["p99_ms"],
+                "ratio": round(TARGETS["read_p99_ms"] / r["p99_ms"], 2) if r["p99_ms"] else None,
+                "met": bool(
+                    r["p99_ms"] is not None
+                    and r["p99_ms"] <= TARGETS["read_p99_ms"]
+                    and not r["check"]
+                    and r["ok"] == r["requests"]
+                ),
+            }
+        )
     rb = results.get("rebuild")
     if rb:
-        checks.append({"target": "rebuild events/s (projection)", "goal": ">= 20000",
-                       "value": rb["events_per_second"],
-                       "ratio": round(rb["events_per_second"] / TARGETS["rebuild_eps"], 2)
-                       if rb["events_per_second"] else None,
-                       "met": bool(rb["events_per_second"]
-                                   and rb["events_per_second"] >= TARGETS["rebuild_eps"])})
+        checks.append(
+            {
+                "target": "rebuild events/s (projection)",
+                "goal": ">= 20000",
+                "value": rb["events_per_second"],
+                "ratio": round(rb["events_per_second"] / TARGETS["rebuild_eps"], 2)
+                if rb["events_per_second"]
+                else None,
+                "met": bool(
+                    rb["events_per_second"] and rb["events_per_second"] >= TARGETS["rebuild_eps"]
+                ),
+            }
+        )
     return checks
 
 
@@ -1060,12 +1267,25 @@ def print_report(results: dict, checks: list[dict], quick: bool) -> None:
     print()
     print(f"parindex HTTP bench{' (QUICK: small sizes, not the targets)' if quick else ''}")
     s = results["sizes"]
-    print(f"read cycle {s['read_units']:,} communes x 119 leaves, log {s['log_size']:,} leaves, "
-          f"events.sqlite {s['events_mb']:,} MB, read model {s['readmodel_mb']:,} MB; "
-          f"server: {results['server']['how']}, {results['server']['workers']} workers")
+    print(
+        f"read cycle {s['read_units']:,} communes x 119 leaves, log {s['log_size']:,} leaves, "
+        f"events.sqlite {s['events_mb']:,} MB, read model {s['readmodel_mb']:,} MB; "
+        f"server: {results['server']['how']}, {results['server']['workers']} workers"
+    )
     print()
-    head = ("row", "n", "ok", "per s", "p50 ms", "p99 ms", "max ms", "srv ms/req",
-            "cli ms/req", "foreign", "note")
+    head = (
+        "row",
+        "n",
+        "ok",
+        "per s",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "srv ms/req",
+        "cli ms/req",
+        "foreign",
+        "note",
+    )
     rows = []
     for r in [*results.get("reads", []), results.get("writes"), results.get("writes_big_cycle")]:
         if not r:
@@ -1077,28 +1297,49 @@ def print_report(results: dict, checks: list[dict], quick: bool) -> None:
             note += f" {len(r['errors'])} error samples"
         if (r.get("foreign_cores") or 0) > FOREIGN_FLAG:
             note += " (machine busy)"
-        rows.append((r["what"], _fmt(r["requests"]), _fmt(r["ok"]), _fmt(r["per_second"]),
-                     _fmt(r["p50_ms"]), _fmt(r["p99_ms"]), _fmt(r["max_ms"]),
-                     _fmt(r["server_cpu_ms_per_req"]), _fmt(r["client_cpu_ms_per_req"]),
-                     _fmt(r["foreign_cores"]), note.strip()))
+        rows.append(
+            (
+                r["what"],
+                _fmt(r["requests"]),
+                _fmt(r["ok"]),
+                _fmt(r["per_second"]),
+                _fmt(r["p50_ms"]),
+                _fmt(r["p99_ms"]),
+                _fmt(r["max_ms"]),
+                _fmt(r["server_cpu_ms_per_req"]),
+                _fmt(r["client_cpu_ms_per_req"]),
+                _fmt(r["foreign_cores"]),
+                note.strip(),
+            )
+        )
     widths = [max(len(str(x[i])) for x in [head, *rows]) for i in range(len(head))]
     for line in [head, *rows]:
-        print("  ".join(str(c).rjust(widths[i]) if i else str(c).ljust(widths[i])
-                        for i, c in enumerate(line)))
+        print(
+            "  ".join(
+                str(c).rjust(widths[i]) if i else str(c).ljust(widths[i])
+                for i, c in enumerate(line)
+            )
+        )
     b, rb = results.get("bulk"), results.get("rebuild")
     print()
     if b:
-        print(f"bulk build: {b['events']:,} events in {b['seconds']} s "
-              f"({b['events_per_second']:,}/s, {b['transactions']} transactions)")
+        print(
+            f"bulk build: {b['events']:,} events in {b['seconds']} s "
+            f"({b['events_per_second']:,}/s, {b['transactions']} transactions)"
+        )
     if rb:
-        print(f"rebuild: {rb['events']:,} events, projection {rb['seconds']} s "
-              f"({rb['events_per_second']:,}/s, cpu {rb.get('cpu_seconds')} s), "
-              f"with digests + swap {rb['wall_seconds']} s ({rb['wall_events_per_second']:,}/s)")
+        print(
+            f"rebuild: {rb['events']:,} events, projection {rb['seconds']} s "
+            f"({rb['events_per_second']:,}/s, cpu {rb.get('cpu_seconds')} s), "
+            f"with digests + swap {rb['wall_seconds']} s ({rb['wall_events_per_second']:,}/s)"
+        )
     print()
     print("targets:")
     for c in checks:
-        print(f"  {'MET   ' if c['met'] else 'MISSED'} {c['target']:<36} {_fmt(c['value']):>10}"
-              f"  goal {c['goal']:<8} ratio {_fmt(c['ratio'])}")
+        print(
+            f"  {'MET   ' if c['met'] else 'MISSED'} {c['target']:<36} {_fmt(c['value']):>10}"
+            f"  goal {c['goal']:<8} ratio {_fmt(c['ratio'])}"
+        )
     print()
 
 
@@ -1112,17 +1353,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--client-procs", type=int, default=None)
     p.add_argument("--client-threads", type=int, default=None)
     p.add_argument("--read-threads", type=int, default=None)
-    p.add_argument("--write-order", choices=("unit", "leaf"), default="unit",
-                   help="unit: each client scores its communes leaf after leaf (as officers "
-                        "do); leaf: each command on another commune (worst case for the "
-                        "projection)")
-    p.add_argument("--skip-big-write", action="store_true",
-                   help="skip the informational write run on the big cycle")
-    p.add_argument("--profile", action="store_true",
-                   help="also cProfile the same requests through the Flask app in-process")
-    p.add_argument("--quiet-wait", type=float, default=None,
-                   help="max seconds to wait for other work to stop before each load phase "
-                        "(default 30, quick 0; 0 = never wait)")
+    p.add_argument(
+        "--write-order",
+        choices=("unit", "leaf"),
+        default="unit",
+        help="unit: each client scores its communes leaf after leaf (as officers "
+        "do); leaf: each command on another commune (worst case for the "
+        "projection)",
+    )
+    p.add_argument(
+        "--skip-big-write",
+        action="store_true",
+        help="skip the informational write run on the big cycle",
+    )
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="also cProfile the same requests through the Flask app in-process",
+    )
+    p.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=None,
+        help="max seconds to wait for other work to stop before each load phase "
+        "(default 30, quick 0; 0 = never wait)",
+    )
     p.add_argument("--keep", action="store_true", help="keep the data dir (prints its path)")
     return p.parse_args(argv)
 
@@ -1130,14 +1385,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     cfg = dict(QUICK if args.quick else FULL)
-    for name in ("read_units", "write_commands", "client_procs", "client_threads",
-                 "read_threads"):
+    for name in ("read_units", "write_commands", "client_procs", "client_threads", "read_threads"):
         if getattr(args, name) is not None:
             cfg[name] = getattr(args, name)
     # SIGTERM (e.g. `timeout`) unwinds like Ctrl-C, so the server is stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    QUIET["max_wait"] = args.quiet_wait if args.quiet_wait is not None else (
-        0.0 if args.quick else 30.0)
+    QUIET["max_wait"] = (
+        args.quiet_wait if args.quiet_wait is not None else (0.0 if args.quick else 30.0)
+    )
     cfg["write_order"] = args.write_order
     clean_environment()
     os.chdir(REPO)
@@ -1150,6 +1405,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from domain.framework import to_dict
     from interfaces.bundled import load_bundled
+
     try:
         from projections.rebuilder import rebuild
     except ImportError:  # older layout: rebuild lived in the follower module
@@ -1166,19 +1422,29 @@ def main(argv: list[str] | None = None) -> int:
 
         leaves = [(lf.code, canonical(lf.max_points)) for lf in framework.leaves]
         n_officers = cfg["client_procs"] * cfg["client_threads"]
-        officers = [dep.new_key("commune_officer", f"province:{PROVINCE}", f"Officer {i}")
-                    for i in range(n_officers)]
+        officers = [
+            dep.new_key("commune_officer", f"province:{PROVINCE}", f"Officer {i}")
+            for i in range(n_officers)
+        ]
         reader = dep.new_key("auditor", "*", "Bench auditor")
         units_w = unit_list("w", cfg["write_units"], "Xã Ghi")
         t = time.perf_counter()
-        dep.send(type="open_cycle", cycle=WRITE_CYCLE, name="Bench write cycle",
-                 framework=str(framework.id), year=2025, authority=AUTHORITY, province=PROVINCE,
-                 units=units_w)
+        dep.send(
+            type="open_cycle",
+            cycle=WRITE_CYCLE,
+            name="Bench write cycle",
+            framework=str(framework.id),
+            year=2025,
+            authority=AUTHORITY,
+            province=PROVINCE,
+            units=units_w,
+        )
         results["open_write_cycle_seconds"] = round(time.perf_counter() - t, 3)
         units_r = unit_list("r", cfg["read_units"], "Xã Đọc")
         log(f"bulk: {cfg['read_units']:,} communes x {len(leaves)} leaves")
-        results["bulk"] = build_big_cycle(dep, framework, officers[0][0], units_r,
-                                          cfg["bulk_units"])
+        results["bulk"] = build_big_cycle(
+            dep, framework, officers[0][0], units_r, cfg["bulk_units"]
+        )
         log(f"  {results['bulk']}")
 
         log("rebuild: the read model from position 0")
@@ -1189,13 +1455,17 @@ def main(argv: list[str] | None = None) -> int:
         rb["wall_seconds"] = round(wall, 2)
         rb["wall_events_per_second"] = round(rb["events"] / wall)
         results["rebuild"] = rb
-        log(f"  {rb['events']:,} events, {rb['events_per_second']:,}/s projection, "
-            f"{wall:.1f} s with digests")
+        log(
+            f"  {rb['events']:,} events, {rb['events_per_second']:,}/s projection, "
+            f"{wall:.1f} s with digests"
+        )
         log_size = dep.app.tlog.size()
         position = rb["position"]
         dep.app.close()
         results["sizes"] = {
-            "read_units": cfg["read_units"], "leaves": len(leaves), "log_size": log_size,
+            "read_units": cfg["read_units"],
+            "leaves": len(leaves),
+            "log_size": log_size,
             "events_mb": round(file_size(data_dir / "events.sqlite") / 2**20),
             "readmodel_mb": round(file_size(data_dir / "readmodel.sqlite") / 2**20),
         }
@@ -1206,25 +1476,50 @@ def main(argv: list[str] | None = None) -> int:
             log(f"server: starting on 127.0.0.1:{port}")
             t = time.perf_counter()
             health = server.start(position)
-            results["server"] = {"how": server.how, "workers": args.workers,
-                                 "start_seconds": round(time.perf_counter() - t, 2),
-                                 "health": health}
+            results["server"] = {
+                "how": server.how,
+                "workers": args.workers,
+                "start_seconds": round(time.perf_counter() - t, 2),
+                "health": health,
+            }
             codes = [c for c, _ in leaves]
             results["reads"] = bench_reads(server, cfg, reader, units_r, codes)
-            log(f"writes: {cfg['write_commands']:,} commands, {cfg['client_procs']} procs x "
-                f"{cfg['client_threads']} threads")
+            log(
+                f"writes: {cfg['write_commands']:,} commands, {cfg['client_procs']} procs x "
+                f"{cfg['client_threads']} threads"
+            )
             results["writes"] = bench_writes(
-                server, cfg, officers, WRITE_CYCLE, [u["code"] for u in units_w], leaves,
-                cfg["write_commands"], "write_signed_commands", f"hbw-{stamp}")
+                server,
+                cfg,
+                officers,
+                WRITE_CYCLE,
+                [u["code"] for u in units_w],
+                leaves,
+                cfg["write_commands"],
+                "write_signed_commands",
+                f"hbw-{stamp}",
+            )
             w = results["writes"]
-            log(f"  {w['per_second']}/s, p50 {w['p50_ms']} ms, p99 {w['p99_ms']} ms, "
-                f"statuses {w['statuses']}")
+            log(
+                f"  {w['per_second']}/s, p50 {w['p50_ms']} ms, p99 {w['p99_ms']} ms, "
+                f"statuses {w['statuses']}"
+            )
             if not args.skip_big_write:
-                log(f"writes on the {cfg['read_units']:,}-commune cycle: "
-                    f"{cfg['big_write_commands']:,} commands")
+                log(
+                    f"writes on the {cfg['read_units']:,}-commune cycle: "
+                    f"{cfg['big_write_commands']:,} commands"
+                )
                 results["writes_big_cycle"] = bench_writes(
-                    server, cfg, officers, READ_CYCLE, [u["code"] for u in units_r], leaves,
-                    cfg["big_write_commands"], "write_big_cycle", f"hbb-{stamp}")
+                    server,
+                    cfg,
+                    officers,
+                    READ_CYCLE,
+                    [u["code"] for u in units_r],
+                    leaves,
+                    cfg["big_write_commands"],
+                    "write_big_cycle",
+                    f"hbb-{stamp}",
+                )
                 w = results["writes_big_cycle"]
                 log(f"  {w['per_second']}/s, p50 {w['p50_ms']} ms, p99 {w['p99_ms']} ms")
             results["server"]["log_errors"] = server.errors_in_log()
@@ -1233,8 +1528,16 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
         if args.profile:
             results["profile"] = profile_in_process(
-                data_dir, cfg, officers, reader, [u["code"] for u in units_w], units_r,
-                leaves, RESULTS_DIR, stamp)
+                data_dir,
+                cfg,
+                officers,
+                reader,
+                [u["code"] for u in units_w],
+                units_r,
+                leaves,
+                RESULTS_DIR,
+                stamp,
+            )
         if args.keep:
             keep = Path(tempfile.mkdtemp(prefix="parindex-http-bench-kept-", dir=args.tmp))
             os.rename(data_dir, keep / "data")
@@ -1249,22 +1552,30 @@ def main(argv: list[str] | None = None) -> int:
     if results.get("profile"):
         print("where the time goes (in-process, no profiler, per item):")
         for name, row in results["profile"]["breakdown"].items():
-            print(f"  {name:<20} cpu {row['cpu_ms']:>8.3f} ms   wall {row['wall_ms']:>8.3f} ms"
-                  f"   ({row['items']} items)")
+            print(
+                f"  {name:<20} cpu {row['cpu_ms']:>8.3f} ms   wall {row['wall_ms']:>8.3f} ms"
+                f"   ({row['items']} items)"
+            )
         for r in [*results.get("reads", []), results.get("writes")]:
             if r:
-                print(f"  {'server ' + r['what']:<20} cpu {r['server_cpu_ms_per_req']:>8.3f} ms"
-                      f"   (gunicorn workers under load, /proc)")
+                print(
+                    f"  {'server ' + r['what']:<20} cpu {r['server_cpu_ms_per_req']:>8.3f} ms"
+                    f"   (gunicorn workers under load, /proc)"
+                )
         print()
         for name in ("writes", "follow_live", "reads"):
             p = results["profile"][name]
             print(f"--- in-process cProfile: {name} ({p['ms_per_item']} ms per item) ---")
-            lines = [x for x in p["top"].splitlines() if x.strip()
-                     and not x.startswith(("   Ordered", "   List reduced"))]
+            lines = [
+                x
+                for x in p["top"].splitlines()
+                if x.strip() and not x.startswith(("   Ordered", "   List reduced"))
+            ]
             print("\n".join(lines[:36]))
     name = f"http-{stamp}{'-quick' if args.quick else ''}.json"
-    (RESULTS_DIR / name).write_text(json.dumps(results, indent=2, ensure_ascii=False,
-                                               default=str) + "\n", "utf-8")
+    (RESULTS_DIR / name).write_text(
+        json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n", "utf-8"
+    )
     print(f"results: {RESULTS_DIR / name}  (total {results['total_seconds']} s)")
     return 0
 

@@ -283,8 +283,11 @@ def _given(points, done, numerator, denominator, not_applicable) -> dict:
         "not_applicable": not_applicable,
     }
     # "done": false is an answer ("not done"); only a false not_applicable is noise.
-    return {k: v for k, v in values.items()
-            if v is not None and not (k == "not_applicable" and v is False)}
+    return {
+        k: v
+        for k, v in values.items()
+        if v is not None and not (k == "not_applicable" and v is False)
+    }
 
 
 def _require_text(value: object, name: str) -> None:

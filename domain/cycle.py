@@ -27,26 +27,37 @@ def cycle_aggregate_id(cycle: str) -> UUID:
 def check_units(units: object, problems: Problems) -> list[dict]:
     """Units are [{code, name}] (1 to 10,000), codes unique lowercase slugs, names text."""
     if not isinstance(units, list) or not 1 <= len(units) <= MAX_UNITS:
-        problems.add("invalid_units", f"Cần danh sách từ 1 đến {MAX_UNITS} đơn vị (xã).",
-                     f"units must be a list of 1 to {MAX_UNITS} units.", field="units")
+        problems.add(
+            "invalid_units",
+            f"Cần danh sách từ 1 đến {MAX_UNITS} đơn vị (xã).",
+            f"units must be a list of 1 to {MAX_UNITS} units.",
+            field="units",
+        )
         return []
     seen: set[str] = set()
     for i, u in enumerate(units):
         if not isinstance(u, dict) or set(u) != {"code", "name"}:
-            problems.add("invalid_unit", f"Đơn vị thứ {i + 1} gồm đúng code và name.",
-                         f"Unit {i + 1} must hold exactly code and name.", field=f"units[{i}]")
+            problems.add(
+                "invalid_unit",
+                f"Đơn vị thứ {i + 1} gồm đúng code và name.",
+                f"Unit {i + 1} must hold exactly code and name.",
+                field=f"units[{i}]",
+            )
             continue
         code, name = u["code"], u["name"]
         found = id_problem(code, f"units[{i}].code", CODE_RULE)
         if found is not None:
             problems.items.append(found)
         elif code in seen:
-            problems.add("duplicate_unit", f"Mã đơn vị '{code}' bị trùng.",
-                         f"Unit code '{code}' appears twice.", field=f"units[{i}].code")
+            problems.add(
+                "duplicate_unit",
+                f"Mã đơn vị '{code}' bị trùng.",
+                f"Unit code '{code}' appears twice.",
+                field=f"units[{i}].code",
+            )
         else:
             seen.add(code)
-        add_text_problems(problems, name, f"units[{i}].name", NAME,
-                          empty_code="invalid_unit_name")
+        add_text_problems(problems, name, f"units[{i}].name", NAME, empty_code="invalid_unit_name")
     return units  # type: ignore[return-value]
 
 
@@ -56,8 +67,17 @@ class Cycle(Aggregate):
         return cycle_aggregate_id(cycle)
 
     @event("Opened")
-    def __init__(self, cycle: str, name: str, framework: str, year: int, authority: str,
-                 province: str, units: list, signed: dict):
+    def __init__(
+        self,
+        cycle: str,
+        name: str,
+        framework: str,
+        year: int,
+        authority: str,
+        province: str,
+        units: list,
+        signed: dict,
+    ):
         self.cycle = cycle
         self.name = name
         self.framework = framework

@@ -17,8 +17,14 @@ class Deployment(Aggregate):
         return DEPLOYMENT_ID
 
     @event("Initialised")
-    def __init__(self, origin: str, log_key: str, admin_key_id: str, signed: dict,
-                 clock_skew_seconds: int | None = None):
+    def __init__(
+        self,
+        origin: str,
+        log_key: str,
+        admin_key_id: str,
+        signed: dict,
+        clock_skew_seconds: int | None = None,
+    ):
         # The skew is the deployment's rule for every command's issued_at, so
         # verify bounds event timestamps by the genesis, not by a config file.
         self.origin = origin

@@ -64,8 +64,13 @@ class DomainError(Exception):
 class ValidationFailed(DomainError):
     """Input had one or more faults; nothing was written. `problems` lists each."""
 
-    def __init__(self, problems: list[Problem], message_vi: str | None = None,
-                 message_en: str | None = None, code: str = "validation_failed"):
+    def __init__(
+        self,
+        problems: list[Problem],
+        message_vi: str | None = None,
+        message_en: str | None = None,
+        code: str = "validation_failed",
+    ):
         n = len(problems)
         super().__init__(
             code,

@@ -42,16 +42,26 @@ DEFAULT_URL = "http://127.0.0.1:8080"
 class ApiError(DomainError):
     """An error the server answered with (a problem+json), or could not be reached."""
 
-    def __init__(self, code: str, status: int, message: str, problems: list[Problem] | None = None,
-                 body: dict | None = None):
+    def __init__(
+        self,
+        code: str,
+        status: int,
+        message: str,
+        problems: list[Problem] | None = None,
+        body: dict | None = None,
+    ):
         super().__init__(code, message, message, problems=problems, status=status)
         self.body = body or {}
 
 
 class ProofInvalid(DomainError):
     def __init__(self, what_vi: str, what_en: str):
-        super().__init__("proof_invalid", f"Bằng chứng không hợp lệ: {what_vi}",
-                         f"Invalid proof: {what_en}", status=502)
+        super().__init__(
+            "proof_invalid",
+            f"Bằng chứng không hợp lệ: {what_vi}",
+            f"Invalid proof: {what_en}",
+            status=502,
+        )
 
 
 def _b64(text: str) -> bytes:
@@ -59,8 +69,15 @@ def _b64(text: str) -> bytes:
 
 
 class Client:
-    def __init__(self, base_url: str = DEFAULT_URL, key_file: str | os.PathLike | None = None, *,
-                 log_key: str | None = None, lang: str = "vi", timeout: float = 30.0):
+    def __init__(
+        self,
+        base_url: str = DEFAULT_URL,
+        key_file: str | os.PathLike | None = None,
+        *,
+        log_key: str | None = None,
+        lang: str = "vi",
+        timeout: float = 30.0,
+    ):
         self.base_url = base_url.rstrip("/")
         self.base_path = urlsplit(self.base_url).path
         self.lang = lang
@@ -73,13 +90,25 @@ class Client:
             try:
                 self.key_id, self._private, _doc = keys.load_actor_key_file(key_file)
             except (OSError, ValueError) as e:
-                raise DomainError("key_file_unreadable", f"Không đọc được tệp khóa: {e}",
-                                  f"Cannot read the key file: {e}", status=400) from None
+                raise DomainError(
+                    "key_file_unreadable",
+                    f"Không đọc được tệp khóa: {e}",
+                    f"Cannot read the key file: {e}",
+                    status=400,
+                ) from None
 
     # -- transport --------------------------------------------------------------------
-    def request(self, method: str, path: str, *, query: dict | None = None, body: bytes = b"",
-                content_type: str | None = None, signed: bool = False,
-                headers: dict | None = None) -> tuple[int, dict, bytes]:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: dict | None = None,
+        body: bytes = b"",
+        content_type: str | None = None,
+        signed: bool = False,
+        headers: dict | None = None,
+    ) -> tuple[int, dict, bytes]:
         """One HTTP exchange; ApiError for any 4xx/5xx (parsed from problem+json)."""
         query = {k: v for k, v in (query or {}).items() if v is not None}
         qs = urlencode(query)
@@ -90,12 +119,16 @@ class Client:
             h["Content-Type"] = content_type
         if signed:
             if self._private is None or self.key_id is None:
-                raise DomainError("key_required", "Cần tệp khóa (--key) để đọc dữ liệu này.",
-                                  "A key file (--key) is needed for this read.", status=400)
-            h["Authorization"] = authorization(self.key_id, self._private, method,
-                                               target, body)
-        req = request.Request(url, data=body if method in ("POST", "PUT") else None,
-                              method=method, headers=h)
+                raise DomainError(
+                    "key_required",
+                    "Cần tệp khóa (--key) để đọc dữ liệu này.",
+                    "A key file (--key) is needed for this read.",
+                    status=400,
+                )
+            h["Authorization"] = authorization(self.key_id, self._private, method, target, body)
+        req = request.Request(
+            url, data=body if method in ("POST", "PUT") else None, method=method, headers=h
+        )
         try:
             with request.urlopen(req, timeout=self.timeout) as resp:
                 return resp.status, dict(resp.headers.items()), resp.read()
@@ -103,8 +136,9 @@ class Client:
             raise self._api_error(e.code, e.read()) from None
         except (error.URLError, OSError) as e:
             reason = getattr(e, "reason", e)
-            raise ApiError("connection_failed", 503,
-                           f"Không kết nối được tới {self.base_url}: {reason}") from None
+            raise ApiError(
+                "connection_failed", 503, f"Không kết nối được tới {self.base_url}: {reason}"
+            ) from None
 
     def _api_error(self, status: int, raw: bytes) -> ApiError:
         try:
@@ -113,32 +147,55 @@ class Client:
             body = {}
         if not isinstance(body, dict):
             body = {}
-        problems = [Problem(str(p.get("code", "")), str(p.get("message", "")),
-                            str(p.get("message", "")), field=p.get("field"), row=p.get("row"),
-                            column=p.get("column"))
-                    for p in body.get("errors") or [] if isinstance(p, dict)]
-        return ApiError(str(body.get("code") or f"http_{status}"), status,
-                        str(body.get("detail") or body.get("title") or f"HTTP {status}"),
-                        problems, body)
+        problems = [
+            Problem(
+                str(p.get("code", "")),
+                str(p.get("message", "")),
+                str(p.get("message", "")),
+                field=p.get("field"),
+                row=p.get("row"),
+                column=p.get("column"),
+            )
+            for p in body.get("errors") or []
+            if isinstance(p, dict)
+        ]
+        return ApiError(
+            str(body.get("code") or f"http_{status}"),
+            status,
+            str(body.get("detail") or body.get("title") or f"HTTP {status}"),
+            problems,
+            body,
+        )
 
-    def _get(self, path: str, *, signed: bool = True, position: int | None = None,
-             **query: Any) -> Any:
+    def _get(
+        self, path: str, *, signed: bool = True, position: int | None = None, **query: Any
+    ) -> Any:
         position = self.last_position if position is None else position
-        _s, _h, raw = self.request("GET", path, query={**query, "position": position},
-                                   signed=signed)
+        _s, _h, raw = self.request(
+            "GET", path, query={**query, "position": position}, signed=signed
+        )
         return json.loads(raw.decode("utf-8"))
 
     # -- writes -----------------------------------------------------------------------
     def send(self, command: dict) -> dict:
         """Signs and submits one command (id, issued_at, actor filled in if absent)."""
         if self._private is None or self.key_id is None:
-            raise DomainError("key_required", "Cần tệp khóa (--key) để ký lệnh.",
-                              "A key file (--key) is needed to sign commands.", status=400)
-        command = {"id": f"cli-{uuid.uuid4()}", "issued_at": utc_now_text(),
-                   "actor": self.key_id, **command}
+            raise DomainError(
+                "key_required",
+                "Cần tệp khóa (--key) để ký lệnh.",
+                "A key file (--key) is needed to sign commands.",
+                status=400,
+            )
+        command = {
+            "id": f"cli-{uuid.uuid4()}",
+            "issued_at": utc_now_text(),
+            "actor": self.key_id,
+            **command,
+        }
         body = json.dumps(sign_command(command, self._private), ensure_ascii=False).encode()
-        _s, _h, raw = self.request("POST", "/api/v1/commands", body=body,
-                                   content_type="application/json")
+        _s, _h, raw = self.request(
+            "POST", "/api/v1/commands", body=body, content_type="application/json"
+        )
         receipt = json.loads(raw.decode("utf-8"))
         self.last_position = max(self.last_position or 0, receipt["position"])
         return receipt
@@ -147,12 +204,15 @@ class Client:
         """Uploads a file; returns {sha256, size, media_type} (plus filename)."""
         data = Path(path).read_bytes()
         declared = mimetypes.guess_type(str(path))[0] or "application/octet-stream"
-        _s, _h, raw = self.request("PUT", "/api/v1/evidence/blobs", body=data,
-                                   content_type=declared, signed=True)
+        _s, _h, raw = self.request(
+            "PUT", "/api/v1/evidence/blobs", body=data, content_type=declared, signed=True
+        )
         blob = json.loads(raw.decode("utf-8"))
         if blob.get("sha256") != hashlib.sha256(data).hexdigest() or blob.get("size") != len(data):
-            raise ProofInvalid("máy chủ trả về hash/kích thước khác tệp đã gửi",
-                               "the server reported another hash or size")
+            raise ProofInvalid(
+                "máy chủ trả về hash/kích thước khác tệp đã gửi",
+                "the server reported another hash or size",
+            )
         return {**blob, "filename": Path(path).name}
 
     # -- public reads -----------------------------------------------------------------
@@ -184,11 +244,17 @@ class Client:
         return self._get("/api/v1/log/proof/inclusion", signed=False, index=index, size=size)
 
     def consistency_proof(self, first: int, second: int) -> dict:
-        doc = self._get("/api/v1/log/proof/consistency", signed=False,
-                        **{"from": first, "to": second})
+        doc = self._get(
+            "/api/v1/log/proof/consistency", signed=False, **{"from": first, "to": second}
+        )
         try:
-            merkle.verify_consistency(first, second, _b64(doc["root1"]), _b64(doc["root2"]),
-                                      [_b64(h) for h in doc["hashes"]])
+            merkle.verify_consistency(
+                first,
+                second,
+                _b64(doc["root1"]),
+                _b64(doc["root2"]),
+                [_b64(h) for h in doc["hashes"]],
+            )
         except (ValueError, KeyError) as e:
             raise ProofInvalid(str(e), str(e)) from None
         return doc
@@ -222,12 +288,17 @@ class Client:
         """The file's bytes and media type, checked against the SHA-256 it is filed under."""
         item = self.evidence(cycle, unit, evidence_id)
         _s, headers, data = self.request(
-            "GET", f"/api/v1/cycles/{cycle}/units/{unit}/evidence/{evidence_id}/file",
-            query={"position": self.last_position}, signed=True)
+            "GET",
+            f"/api/v1/cycles/{cycle}/units/{unit}/evidence/{evidence_id}/file",
+            query={"position": self.last_position},
+            signed=True,
+        )
         expected = (item.get("file") or {}).get("sha256")
         if hashlib.sha256(data).hexdigest() != expected:
-            raise ProofInvalid("tệp tải về không khớp sha256 đã ký",
-                               "the downloaded file does not match its signed sha256")
+            raise ProofInvalid(
+                "tệp tải về không khớp sha256 đã ký",
+                "the downloaded file does not match its signed sha256",
+            )
         return data, headers.get("Content-Type", "")
 
     def why(self, cycle: str, unit: str, leaf: str) -> dict:
@@ -236,13 +307,20 @@ class Client:
         `mismatches`: every shown value the proven commands do not give)."""
         doc = self._get(f"/api/v1/cycles/{cycle}/units/{unit}/leaves/{leaf}/why")
         doc = self.verify_why(doc, leaf)
-        framework_id = next((c.get("framework") for c in self.cycles().get("cycles") or []
-                             if c.get("cycle") == cycle), None)
+        framework_id = next(
+            (
+                c.get("framework")
+                for c in self.cycles().get("cycles") or []
+                if c.get("cycle") == cycle
+            ),
+            None,
+        )
         nodes = self.framework(framework_id).get("nodes") or [] if framework_id else []
         node = next((n for n in nodes if n.get("code") == leaf), None)
         if node is None:
-            raise ProofInvalid(f"không tìm thấy quy tắc của tiêu chí {leaf}",
-                               f"no rule found for leaf {leaf}")
+            raise ProofInvalid(
+                f"không tìm thấy quy tắc của tiêu chí {leaf}", f"no rule found for leaf {leaf}"
+            )
         doc["recomputed"] = why_check.recompute(doc, node)
         return doc
 
@@ -269,22 +347,27 @@ class Client:
                 if proof is None or logged is None or index is None:
                     raise ValueError("no proof given")
                 state = _b64(logged["state"])
-                computed = event_leaf_hash(logged["originator_id"], int(logged["version"]),
-                                           logged["topic"], state)
+                computed = event_leaf_hash(
+                    logged["originator_id"], int(logged["version"]), logged["topic"], state
+                )
                 if computed != _b64(proof["leaf_hash"]) or proof["leaf_index"] != index:
                     raise ValueError("leaf hash differs from the logged event")
                 if proof["tree_size"] != cp.size:
                     raise ValueError("proof is not against the signed checkpoint")
-                merkle.verify_inclusion(computed, index, cp.size,
-                                        [_b64(h) for h in proof["hashes"]], cp.root)
+                merkle.verify_inclusion(
+                    computed, index, cp.size, [_b64(h) for h in proof["hashes"]], cp.root
+                )
                 signed = json.loads(state.decode("utf-8")).get("signed") or {}
                 command = json.loads(signed["command"]) if signed.get("command") else None
             except (ValueError, KeyError, TypeError) as err:
-                raise ProofInvalid(f"sự kiện ở vị trí {index}: {err}",
-                                   f"event at index {index}: {err}") from None
+                raise ProofInvalid(
+                    f"sự kiện ở vị trí {index}: {err}", f"event at index {index}: {err}"
+                ) from None
             if command is not None and not _touches(command, leaf):
-                raise ProofInvalid(f"sự kiện ở vị trí {index} không thuộc tiêu chí {leaf}",
-                                   f"event at index {index} is not about leaf {leaf}")
+                raise ProofInvalid(
+                    f"sự kiện ở vị trí {index} không thuộc tiêu chí {leaf}",
+                    f"event at index {index} is not about leaf {leaf}",
+                )
             e["signed_command"] = command
             e["verified"] = True
         doc["verified"] = True

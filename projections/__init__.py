@@ -14,5 +14,13 @@ from projections.queries import Queries
 from projections.rebuilder import compare, digest, open_current, rebuild
 from projections.store import ReadModel
 
-__all__ = ["Follower", "ProjectionError", "Queries", "ReadModel", "compare", "digest",
-           "open_current", "rebuild"]
+__all__ = [
+    "Follower",
+    "ProjectionError",
+    "Queries",
+    "ReadModel",
+    "compare",
+    "digest",
+    "open_current",
+    "rebuild",
+]

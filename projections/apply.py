@@ -95,8 +95,7 @@ class Batch:
     def __init__(self, projector: Projector, cur: Any):
         self.p = projector
         self.cur = cur
-        self.units: dict[tuple[str, str], UnitWork] = (
-            projector.kept if projector.keep_units else {})
+        self.units: dict[tuple[str, str], UnitWork] = projector.kept if projector.keep_units else {}
         self.dirty: set[tuple[str, str]] = set()
         self.history: list[tuple] = []
 
@@ -104,8 +103,9 @@ class Batch:
     def unit_of(self, assessment_id: str) -> UnitWork | None:
         key = self.p.unit_of.get(assessment_id)
         if key is None:
-            self.cur.execute("SELECT cycle, unit FROM units WHERE assessment_id = ?",
-                             (assessment_id,))
+            self.cur.execute(
+                "SELECT cycle, unit FROM units WHERE assessment_id = ?", (assessment_id,)
+            )
             row = self.cur.fetchone()
             if row is None:
                 return None
@@ -117,15 +117,18 @@ class Batch:
         if work is None:
             self.cur.execute(
                 "SELECT u.name, u.position, c.framework FROM units u "
-                "JOIN cycles c ON c.cycle = u.cycle WHERE u.cycle = ? AND u.unit = ?", key)
+                "JOIN cycles c ON c.cycle = u.cycle WHERE u.cycle = ? AND u.unit = ?",
+                key,
+            )
             row = self.cur.fetchone()
             if row is None:
                 return None
             framework = self.p.frameworks.get(row["framework"], self.cur)
             if framework is None:
                 return None
-            work = self.units[key] = UnitWork.load(self.cur, key[0], key[1], row["name"],
-                                                   row["position"], row["framework"], framework)
+            work = self.units[key] = UnitWork.load(
+                self.cur, key[0], key[1], row["name"], row["position"], row["framework"], framework
+            )
         return work
 
     def actor(self, key_id: str | None) -> tuple[str | None, str | None]:

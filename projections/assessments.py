@@ -34,8 +34,11 @@ def _given(e: Any) -> str:
     key = (values, tuple(map(type, values)))
     text = _GIVEN.get(key)
     if text is None:
-        out = {name: value for name, value in zip(INPUT_FIELDS, values, strict=True)
-               if value is not None and not (name == "not_applicable" and not value)}
+        out = {
+            name: value
+            for name, value in zip(INPUT_FIELDS, values, strict=True)
+            if value is not None and not (name == "not_applicable" and not value)
+        }
         if len(_GIVEN) > 100_000:
             _GIVEN.clear()
         text = _GIVEN[key] = jdump(out)
@@ -45,20 +48,51 @@ def _given(e: Any) -> str:
 NOT_APPLICABLE = jdump({"not_applicable": True})
 
 
-def _record(b: Batch, work: UnitWork, leaf: str, state: LeafState, kind: str, m: Meta, *,
-            old: str | None = None, new: str | None = None, old_points: str | None = None,
-            new_points: str | None = None, reason: str | None = None,
-            evidence_ids: list | None = None) -> None:
+def _record(
+    b: Batch,
+    work: UnitWork,
+    leaf: str,
+    state: LeafState,
+    kind: str,
+    m: Meta,
+    *,
+    old: str | None = None,
+    new: str | None = None,
+    old_points: str | None = None,
+    new_points: str | None = None,
+    reason: str | None = None,
+    evidence_ids: list | None = None,
+) -> None:
     state.history_count += 1
     state.last_leaf_index = m.leaf_index
     state.updated_at = m.at
     name, role = b.actor(m.actor)
     signed = m.signed or {}
-    b.history.append((
-        work.cycle, work.unit, leaf, state.history_count, kind, m.actor, name, role, m.at,
-        old, new, old_points, new_points, reason, evidence_ids,
-        m.leaf_index, m.notification_id, m.originator_id, m.version, signed.get("command"),
-        signed.get("signature")))
+    b.history.append(
+        (
+            work.cycle,
+            work.unit,
+            leaf,
+            state.history_count,
+            kind,
+            m.actor,
+            name,
+            role,
+            m.at,
+            old,
+            new,
+            old_points,
+            new_points,
+            reason,
+            evidence_ids,
+            m.leaf_index,
+            m.notification_id,
+            m.originator_id,
+            m.version,
+            signed.get("command"),
+            signed.get("signature"),
+        )
+    )
     b.changed(work)
 
 
@@ -71,9 +105,19 @@ def self_score_recorded(b: Batch, e: Any, m: Meta) -> None:
     state.self_input, state.self_note = new, e.note
     state.not_applicable = bool(getattr(e, "not_applicable", False))
     fw = work.framework
-    _record(b, work, e.leaf, state, "self_score", m, old=old, new=new,
-            old_points=rule_points(fw, e.leaf, old), new_points=rule_points(fw, e.leaf, new),
-            reason=e.note)
+    _record(
+        b,
+        work,
+        e.leaf,
+        state,
+        "self_score",
+        m,
+        old=old,
+        new=new,
+        old_points=rule_points(fw, e.leaf, old),
+        new_points=rule_points(fw, e.leaf, new),
+        reason=e.note,
+    )
 
 
 def not_applicable_declared(b: Batch, e: Any, m: Meta) -> None:
@@ -84,9 +128,19 @@ def not_applicable_declared(b: Batch, e: Any, m: Meta) -> None:
     old, new = state.self_input, NOT_APPLICABLE
     state.self_input, state.self_note, state.not_applicable = new, e.reason, True
     fw = work.framework
-    _record(b, work, e.leaf, state, "not_applicable", m, old=old, new=new,
-            old_points=rule_points(fw, e.leaf, old), new_points=rule_points(fw, e.leaf, new),
-            reason=e.reason)
+    _record(
+        b,
+        work,
+        e.leaf,
+        state,
+        "not_applicable",
+        m,
+        old=old,
+        new=new,
+        old_points=rule_points(fw, e.leaf, old),
+        new_points=rule_points(fw, e.leaf, new),
+        reason=e.reason,
+    )
 
 
 def score_adjusted(b: Batch, e: Any, m: Meta) -> None:
@@ -97,9 +151,20 @@ def score_adjusted(b: Batch, e: Any, m: Meta) -> None:
     old, new = state.effective_appraised, _given(e)
     state.appraised_input, state.appraised_reason = new, e.reason
     fw = work.framework
-    _record(b, work, e.leaf, state, "adjustment", m, old=old, new=new,
-            old_points=rule_points(fw, e.leaf, old), new_points=rule_points(fw, e.leaf, new),
-            reason=e.reason, evidence_ids=jdump(list(e.evidence_ids)) if e.evidence_ids else None)
+    _record(
+        b,
+        work,
+        e.leaf,
+        state,
+        "adjustment",
+        m,
+        old=old,
+        new=new,
+        old_points=rule_points(fw, e.leaf, old),
+        new_points=rule_points(fw, e.leaf, new),
+        reason=e.reason,
+        evidence_ids=jdump(list(e.evidence_ids)) if e.evidence_ids else None,
+    )
 
 
 def _distinct(leaves: Any) -> list[str]:
@@ -116,24 +181,54 @@ def evidence_attached(b: Batch, e: Any, m: Meta) -> None:
         return
     leaves = _distinct(e.leaves)
     file = e.file or {}
-    work.put_evidence({
-        "cycle": work.cycle, "unit": work.unit, "evidence_id": e.evidence_id,
-        "leaves": jdump(leaves), "file_sha256": file.get("sha256"),
-        "file_size": file.get("size"), "media_type": file.get("media_type"),
-        "filename": file.get("filename"), "document": jdump(e.document),
-        "description": e.description, "status": "attached", "attached_by": m.actor,
-        "attached_at": m.at, "leaf_index": m.leaf_index, "originator_id": m.originator_id,
-        "version": m.version, "withdrawn_reason": None, "withdrawn_by": None,
-        "withdrawn_at": None, "withdrawn_leaf": None,
-    })
-    new = jdump({"evidence_id": e.evidence_id, "status": "attached", "file": e.file,
-                 "document": e.document, "description": e.description})
+    work.put_evidence(
+        {
+            "cycle": work.cycle,
+            "unit": work.unit,
+            "evidence_id": e.evidence_id,
+            "leaves": jdump(leaves),
+            "file_sha256": file.get("sha256"),
+            "file_size": file.get("size"),
+            "media_type": file.get("media_type"),
+            "filename": file.get("filename"),
+            "document": jdump(e.document),
+            "description": e.description,
+            "status": "attached",
+            "attached_by": m.actor,
+            "attached_at": m.at,
+            "leaf_index": m.leaf_index,
+            "originator_id": m.originator_id,
+            "version": m.version,
+            "withdrawn_reason": None,
+            "withdrawn_by": None,
+            "withdrawn_at": None,
+            "withdrawn_leaf": None,
+        }
+    )
+    new = jdump(
+        {
+            "evidence_id": e.evidence_id,
+            "status": "attached",
+            "file": e.file,
+            "document": e.document,
+            "description": e.description,
+        }
+    )
     ids = jdump([e.evidence_id])
     for leaf in leaves:
         state = work.leaf(leaf)
         state.evidence_count += 1
-        _record(b, work, leaf, state, "evidence_attached", m, new=new, reason=e.description,
-                evidence_ids=ids)
+        _record(
+            b,
+            work,
+            leaf,
+            state,
+            "evidence_attached",
+            m,
+            new=new,
+            reason=e.description,
+            evidence_ids=ids,
+        )
 
 
 def evidence_withdrawn(b: Batch, e: Any, m: Meta) -> None:
@@ -141,8 +236,14 @@ def evidence_withdrawn(b: Batch, e: Any, m: Meta) -> None:
     item = work.evidence.get(e.evidence_id) if work is not None else None
     if work is None or item is None:
         return
-    item = dict(item, status="withdrawn", withdrawn_reason=e.reason, withdrawn_by=m.actor,
-                withdrawn_at=m.at, withdrawn_leaf=m.leaf_index)
+    item = dict(
+        item,
+        status="withdrawn",
+        withdrawn_reason=e.reason,
+        withdrawn_by=m.actor,
+        withdrawn_at=m.at,
+        withdrawn_leaf=m.leaf_index,
+    )
     work.put_evidence(item)
     old = jdump({"evidence_id": e.evidence_id, "status": "attached"})
     new = jdump({"evidence_id": e.evidence_id, "status": "withdrawn"})
@@ -150,8 +251,18 @@ def evidence_withdrawn(b: Batch, e: Any, m: Meta) -> None:
     for leaf in jload(item["leaves"]) or []:
         state = work.leaf(leaf)
         state.evidence_count = max(0, state.evidence_count - 1)
-        _record(b, work, leaf, state, "evidence_withdrawn", m, old=old, new=new,
-                reason=e.reason, evidence_ids=ids)
+        _record(
+            b,
+            work,
+            leaf,
+            state,
+            "evidence_withdrawn",
+            m,
+            old=old,
+            new=new,
+            reason=e.reason,
+            evidence_ids=ids,
+        )
 
 
 HANDLERS = {

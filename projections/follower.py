@@ -27,9 +27,16 @@ MAX_BATCH_SIZE = 20_000
 
 
 class Follower:
-    def __init__(self, app: Any, read_model: ReadModel, *, batch_size: int = BATCH_SIZE,
-                 max_batch_size: int = MAX_BATCH_SIZE, projector: Projector | None = None,
-                 guard: Any = None):
+    def __init__(
+        self,
+        app: Any,
+        read_model: ReadModel,
+        *,
+        batch_size: int = BATCH_SIZE,
+        max_batch_size: int = MAX_BATCH_SIZE,
+        projector: Projector | None = None,
+        guard: Any = None,
+    ):
         self.app = app
         self.guard = guard  # projections.rollback.Guard: never apply onto a rolled-back log
         self.read_model = read_model
@@ -55,8 +62,9 @@ class Follower:
         with self._lock:
             return self._catch_up(max_batches, stop)
 
-    def _catch_up(self, max_batches: int | None, stop: int | None,
-                  timeout: float | None = None) -> int:
+    def _catch_up(
+        self, max_batches: int | None, stop: int | None, timeout: float | None = None
+    ) -> int:
         """Batch by batch; each full batch makes the next one larger (up to
         `max_batch_size`): far behind, fewer batches mean fewer score
         recomputations, since a unit is recomputed once per batch it changes in."""
@@ -65,12 +73,18 @@ class Follower:
         while max_batches is None or batches < max_batches:
             after = self.read_model.position()
             notifications = self.app.recorder.select_notifications(
-                after, size, stop, inclusive_of_start=False)
+                after, size, stop, inclusive_of_start=False
+            )
             if not notifications:
                 break
             leaves = self._leaf_indices(notifications)
-            done = self._write(after, notifications, self._decode(notifications, leaves),
-                               timeout, self._anchor(notifications, leaves))
+            done = self._write(
+                after,
+                notifications,
+                self._decode(notifications, leaves),
+                timeout,
+                self._anchor(notifications, leaves),
+            )
             if done is None:
                 continue  # the file was swapped for one further behind: read again
             applied += done
@@ -80,8 +94,9 @@ class Follower:
             size = min(size * 4, self.max_batch_size)
         return applied
 
-    def _anchor(self, notifications: Sequence[Any],
-                leaves: dict[int, int]) -> tuple[int, bytes] | None:
+    def _anchor(
+        self, notifications: Sequence[Any], leaves: dict[int, int]
+    ) -> tuple[int, bytes] | None:
         """(size, root) of the log up to the batch's last event: what the read model
         will have been built from (projections.rollback compares it later)."""
         index = leaves.get(notifications[-1].id)
@@ -92,9 +107,14 @@ class Follower:
         except LookupError:  # nodes missing: verify reports it; no anchor this batch
             return None
 
-    def _write(self, after: int, notifications: Sequence[Any],
-               items: list[tuple[Meta, Any]], timeout: float | None = None,
-               anchor: tuple[int, bytes] | None = None) -> int | None:
+    def _write(
+        self,
+        after: int,
+        notifications: Sequence[Any],
+        items: list[tuple[Meta, Any]],
+        timeout: float | None = None,
+        anchor: tuple[int, bytes] | None = None,
+    ) -> int | None:
         """Applies the notifications read after position `after` that the file
         still lacks; None if the file is now behind `after` (a rebuild swapped
         in a generation that is further behind), as applying would leave a gap."""
@@ -111,8 +131,9 @@ class Follower:
                 self.read_model.record_anchor(cur, last, *anchor)
         return sum(1 for n in notifications if n.id > position)
 
-    def _decode(self, notifications: Sequence[Any],
-                leaves: dict[int, int]) -> list[tuple[Meta, Any]]:
+    def _decode(
+        self, notifications: Sequence[Any], leaves: dict[int, int]
+    ) -> list[tuple[Meta, Any]]:
         wanted = [n for n in notifications if n.topic in HANDLERS]
         decode = self.app.mapper.to_domain_event
         ids: dict[Any, str] = {}
@@ -127,8 +148,20 @@ class Follower:
             except Exception as exc:
                 raise ProjectionError(n.id, n.topic, exc) from exc
             signed = getattr(event, "signed", None)
-            out.append((Meta(n.id, n.topic, oid, n.originator_version, leaves.get(n.id), at,
-                             signed if isinstance(signed, dict) else None), event))
+            out.append(
+                (
+                    Meta(
+                        n.id,
+                        n.topic,
+                        oid,
+                        n.originator_version,
+                        leaves.get(n.id),
+                        at,
+                        signed if isinstance(signed, dict) else None,
+                    ),
+                    event,
+                )
+            )
         return out
 
     def _leaf_indices(self, notifications: Sequence[Any]) -> dict[int, int]:
@@ -145,10 +178,13 @@ class Follower:
         head, tail = notifications[0], notifications[-1]
         first = tlog.leaf_of_event(head.originator_id, head.originator_version)
         last = tlog.leaf_of_event(tail.originator_id, tail.originator_version)
-        if (first is not None and last is not None
-                and last.leaf_index - first.leaf_index == len(notifications) - 1
-                and first.notification_id in (None, head.id)
-                and last.notification_id in (None, tail.id)):
+        if (
+            first is not None
+            and last is not None
+            and last.leaf_index - first.leaf_index == len(notifications) - 1
+            and first.notification_id in (None, head.id)
+            and last.notification_id in (None, tail.id)
+        ):
             return {n.id: first.leaf_index + k for k, n in enumerate(notifications)}
         found: dict[int, int] = {}
         for n in notifications:
@@ -192,8 +228,9 @@ class Follower:
         self._stop.clear()
         self._wakeup = Wakeup(self.app.recorder, self._wake)
         self._wakeup.start()
-        self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True,
-                                        name="parindex-projection")
+        self._thread = threading.Thread(
+            target=self._run, args=(interval,), daemon=True, name="parindex-projection"
+        )
         self._thread.start()
 
     def stop(self) -> None:

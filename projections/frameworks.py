@@ -88,7 +88,19 @@ def node_rows(framework_id: str, framework: Framework) -> list[tuple]:
     rows = []
     for position, node in enumerate(framework.nodes):
         depth = len(framework.ancestors(node.code))
-        rows.append((framework_id, node.code, parent_code(node.code), depth, position,
-                     node.label, node.title, dec_text(node.max_points), node.note,
-                     jdump(signed_rules.get(node.code)), int(framework.is_leaf(node.code))))
+        rows.append(
+            (
+                framework_id,
+                node.code,
+                parent_code(node.code),
+                depth,
+                position,
+                node.label,
+                node.title,
+                dec_text(node.max_points),
+                node.note,
+                jdump(signed_rules.get(node.code)),
+                int(framework.is_leaf(node.code)),
+            )
+        )
     return rows

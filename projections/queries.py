@@ -125,8 +125,10 @@ class Queries:
             row = cur.fetchone()
             if row is None:
                 return None
-            cur.execute("SELECT * FROM framework_nodes WHERE framework_id = ? "
-                        "ORDER BY position", (framework_id,))
+            cur.execute(
+                "SELECT * FROM framework_nodes WHERE framework_id = ? ORDER BY position",
+                (framework_id,),
+            )
             nodes = [_node(r) for r in cur.fetchall()]
         out = _framework_summary(row)
         out["nodes"] = nodes
@@ -141,27 +143,42 @@ class Queries:
 
     def cycle(self, cycle: str) -> dict | None:
         with self.rm.read() as cur:
-            cur.execute("SELECT c.*, f.name AS framework_name, f.bands FROM cycles c "
-                        "LEFT JOIN frameworks f ON f.id = c.framework WHERE c.cycle = ?",
-                        (cycle,))
+            cur.execute(
+                "SELECT c.*, f.name AS framework_name, f.bands FROM cycles c "
+                "LEFT JOIN frameworks f ON f.id = c.framework WHERE c.cycle = ?",
+                (cycle,),
+            )
             row = cur.fetchone()
             if row is None:
                 return None
-            cur.execute("SELECT u.unit, u.name, u.position, t.self_total, t.appraised_total, "
-                        't."index", t.band_code, t.band_vi, t.band_en FROM units u '
-                        "LEFT JOIN unit_totals t ON t.cycle = u.cycle AND t.unit = u.unit "
-                        "WHERE u.cycle = ? ORDER BY u.position", (cycle,))
-            units = [{
-                "unit": r["unit"], "name": r["name"], "position": r["position"],
-                "self_total": r["self_total"], "appraised_total": r["appraised_total"],
-                "index": r["index"], "band": band(r["band_code"], r["band_vi"], r["band_en"]),
-                "display": {"self_total": shown(r["self_total"]),
-                            "appraised_total": shown(r["appraised_total"]),
-                            "index": shown(r["index"])},
-            } for r in cur.fetchall()]
+            cur.execute(
+                "SELECT u.unit, u.name, u.position, t.self_total, t.appraised_total, "
+                't."index", t.band_code, t.band_vi, t.band_en FROM units u '
+                "LEFT JOIN unit_totals t ON t.cycle = u.cycle AND t.unit = u.unit "
+                "WHERE u.cycle = ? ORDER BY u.position",
+                (cycle,),
+            )
+            units = [
+                {
+                    "unit": r["unit"],
+                    "name": r["name"],
+                    "position": r["position"],
+                    "self_total": r["self_total"],
+                    "appraised_total": r["appraised_total"],
+                    "index": r["index"],
+                    "band": band(r["band_code"], r["band_vi"], r["band_en"]),
+                    "display": {
+                        "self_total": shown(r["self_total"]),
+                        "appraised_total": shown(r["appraised_total"]),
+                        "index": shown(r["index"]),
+                    },
+                }
+                for r in cur.fetchall()
+            ]
         out = _cycle(row)
-        out.update(framework_name=row["framework_name"], bands=jload(row["bands"]) or [],
-                   units=units)
+        out.update(
+            framework_name=row["framework_name"], bands=jload(row["bands"]) or [], units=units
+        )
         return out
 
     # -- scores ----------------------------------------------------------------
@@ -179,16 +196,32 @@ class Queries:
                 "ON n.framework_id = ? AND n.code = s.code "
                 "LEFT JOIN leaf_state l ON l.cycle = s.cycle AND l.unit = s.unit "
                 "AND l.leaf = s.code WHERE s.cycle = ? AND s.unit = ? ORDER BY s.position",
-                (t["framework"], cycle, unit))
+                (t["framework"], cycle, unit),
+            )
             nodes = [_node_score(r) for r in cur.fetchall()]
-        keys = ("max_total", "applicable_max", "self_total", "appraised_total", "points_lost",
-                "self_index", "index")
-        out: dict[str, Any] = {"cycle": cycle, "unit": unit, "unit_name": t["unit_name"],
-                               "framework": t["framework"]}
+        keys = (
+            "max_total",
+            "applicable_max",
+            "self_total",
+            "appraised_total",
+            "points_lost",
+            "self_index",
+            "index",
+        )
+        out: dict[str, Any] = {
+            "cycle": cycle,
+            "unit": unit,
+            "unit_name": t["unit_name"],
+            "framework": t["framework"],
+        }
         out.update({k: t[k] for k in keys})
-        out.update(band=band(t["band_code"], t["band_vi"], t["band_en"]),
-                   self_band_code=t["self_band_code"], evidence_count=t["evidence_count"],
-                   display={k: shown(t[k]) for k in keys}, nodes=nodes)
+        out.update(
+            band=band(t["band_code"], t["band_vi"], t["band_en"]),
+            self_band_code=t["self_band_code"],
+            evidence_count=t["evidence_count"],
+            display={k: shown(t[k]) for k in keys},
+            nodes=nodes,
+        )
         return out
 
     def ranking(self, cycle: str, limit: int = 100, offset: int = 0) -> dict | None:
@@ -206,12 +239,15 @@ class Queries:
             cur.execute(
                 "SELECT * FROM unit_totals WHERE cycle = ? "
                 "ORDER BY index_key DESC, total_key DESC, position, unit LIMIT ? OFFSET ?",
-                (cycle, max(0, int(limit)), max(0, int(offset))))
+                (cycle, max(0, int(limit)), max(0, int(offset))),
+            )
             page = cur.fetchall()
             ranks: list[int] = []
             for i, r in enumerate(page):
                 if i and (r["index_key"], r["total_key"]) == (
-                        page[i - 1]["index_key"], page[i - 1]["total_key"]):
+                    page[i - 1]["index_key"],
+                    page[i - 1]["total_key"],
+                ):
                     ranks.append(ranks[-1])
                 elif i:
                     ranks.append(max(0, int(offset)) + i + 1)
@@ -220,25 +256,44 @@ class Queries:
                     # ranks above, as NULLs sort last.
                     cur.execute(
                         "SELECT COUNT(*) AS n FROM unit_totals WHERE cycle = ? AND "
-                        "(index_key IS NOT NULL OR total_key > ?)", (cycle, r["total_key"]))
+                        "(index_key IS NOT NULL OR total_key > ?)",
+                        (cycle, r["total_key"]),
+                    )
                     ranks.append(int(cur.fetchone()["n"]) + 1)
                 else:
                     cur.execute(
                         "SELECT COUNT(*) AS n FROM unit_totals WHERE cycle = ? AND "
                         "(index_key > ? OR (index_key = ? AND total_key > ?))",
-                        (cycle, r["index_key"], r["index_key"], r["total_key"]))
+                        (cycle, r["index_key"], r["index_key"], r["total_key"]),
+                    )
                     ranks.append(int(cur.fetchone()["n"]) + 1)
-            rows = [{
-                "rank": rank, "unit": r["unit"], "unit_name": r["unit_name"],
-                "self_total": r["self_total"], "appraised_total": r["appraised_total"],
-                "applicable_max": r["applicable_max"], "self_index": r["self_index"],
-                "index": r["index"], "band": band(r["band_code"], r["band_vi"], r["band_en"]),
-                "display": {"self_total": shown(r["self_total"]),
-                            "appraised_total": shown(r["appraised_total"]),
-                            "index": shown(r["index"])},
-            } for r, rank in zip(page, ranks, strict=True)]
-        return {"cycle": cycle, "framework": row["framework"], "total": total,
-                "limit": limit, "offset": offset, "rows": rows}
+            rows = [
+                {
+                    "rank": rank,
+                    "unit": r["unit"],
+                    "unit_name": r["unit_name"],
+                    "self_total": r["self_total"],
+                    "appraised_total": r["appraised_total"],
+                    "applicable_max": r["applicable_max"],
+                    "self_index": r["self_index"],
+                    "index": r["index"],
+                    "band": band(r["band_code"], r["band_vi"], r["band_en"]),
+                    "display": {
+                        "self_total": shown(r["self_total"]),
+                        "appraised_total": shown(r["appraised_total"]),
+                        "index": shown(r["index"]),
+                    },
+                }
+                for r, rank in zip(page, ranks, strict=True)
+            ]
+        return {
+            "cycle": cycle,
+            "framework": row["framework"],
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+            "rows": rows,
+        }
 
     # -- leaves and evidence -----------------------------------------------------
     def leaf_history(self, cycle: str, unit: str, leaf: str) -> dict | None:
@@ -265,17 +320,43 @@ class Queries:
 
 
 def _framework_summary(r: Any) -> dict:
-    out = {k: r[k] for k in ("id", "slug", "version", "name", "jurisdiction", "level", "year",
-                             "source", "supersedes", "digest", "max_total", "node_count",
-                             "leaf_count", "leaf_index", "published_at")}
+    out = {
+        k: r[k]
+        for k in (
+            "id",
+            "slug",
+            "version",
+            "name",
+            "jurisdiction",
+            "level",
+            "year",
+            "source",
+            "supersedes",
+            "digest",
+            "max_total",
+            "node_count",
+            "leaf_count",
+            "leaf_index",
+            "published_at",
+        )
+    }
     out["bands"] = jload(r["bands"]) or []
     return out
 
 
 def _node(r: Any) -> dict:
-    return {"code": r["code"], "label": r["label"], "title": r["title"], "parent": r["parent"],
-            "depth": r["depth"], "position": r["position"], "max_points": r["max_points"],
-            "note": r["note"], "is_leaf": bool(r["is_leaf"]), "rule": jload(r["rule"])}
+    return {
+        "code": r["code"],
+        "label": r["label"],
+        "title": r["title"],
+        "parent": r["parent"],
+        "depth": r["depth"],
+        "position": r["position"],
+        "max_points": r["max_points"],
+        "note": r["note"],
+        "is_leaf": bool(r["is_leaf"]),
+        "rule": jload(r["rule"]),
+    }
 
 
 def _tree(nodes: list[dict]) -> list[dict]:
@@ -289,24 +370,55 @@ def _tree(nodes: list[dict]) -> list[dict]:
 
 
 def _cycle(r: Any) -> dict:
-    return {k: r[k] for k in ("cycle", "name", "framework", "year", "authority", "province",
-                              "unit_count", "leaf_index", "opened_at")}
+    return {
+        k: r[k]
+        for k in (
+            "cycle",
+            "name",
+            "framework",
+            "year",
+            "authority",
+            "province",
+            "unit_count",
+            "leaf_index",
+            "opened_at",
+        )
+    }
 
 
 def _node_score(r: Any) -> dict:
-    values = ("max_points", "applicable_max", "self_score", "appraised_score", "percentage",
-              "points_lost")
-    out: dict[str, Any] = {"code": r["code"], "label": r["label"], "title": r["title"],
-                           "parent": r["parent"], "depth": r["depth"],
-                           "is_leaf": bool(r["is_leaf"])}
+    values = (
+        "max_points",
+        "applicable_max",
+        "self_score",
+        "appraised_score",
+        "percentage",
+        "points_lost",
+    )
+    out: dict[str, Any] = {
+        "code": r["code"],
+        "label": r["label"],
+        "title": r["title"],
+        "parent": r["parent"],
+        "depth": r["depth"],
+        "is_leaf": bool(r["is_leaf"]),
+    }
     out.update({k: r[k] for k in values})
-    out.update(evidence_count=r["evidence_count"], excluded=bool(r["excluded"]),
-               display={k: shown(r[k]) for k in values})
+    out.update(
+        evidence_count=r["evidence_count"],
+        excluded=bool(r["excluded"]),
+        display={k: shown(r[k]) for k in values},
+    )
     if r["is_leaf"]:
         appraised = jload(r["appraised_input"])
-        out.update(self_input=jload(r["self_input"]), appraised_input=appraised,
-                   adjusted=appraised is not None, not_applicable=bool(r["not_applicable"]),
-                   note=r["self_note"], reason=r["appraised_reason"],
-                   history_count=r["history_count"] or 0,
-                   last_leaf_index=r["last_leaf_index"])
+        out.update(
+            self_input=jload(r["self_input"]),
+            appraised_input=appraised,
+            adjusted=appraised is not None,
+            not_applicable=bool(r["not_applicable"]),
+            note=r["self_note"],
+            reason=r["appraised_reason"],
+            history_count=r["history_count"] or 0,
+            last_leaf_index=r["last_leaf_index"],
+        )
     return out

@@ -24,12 +24,18 @@ def digest(read_model: ReadModel) -> str:
     return read_model.digest()
 
 
-def _build(app: Any, path: str, stop: int | None = None,
-           batch_size: int = 1000) -> tuple[ReadModel, int]:
+def _build(
+    app: Any, path: str, stop: int | None = None, batch_size: int = 1000
+) -> tuple[ReadModel, int]:
     model = PrivateModel(path)
     try:
-        follower = Follower(app, model, batch_size=batch_size, max_batch_size=batch_size,
-                            projector=Projector(keep_units=True, defer_scores=True))
+        follower = Follower(
+            app,
+            model,
+            batch_size=batch_size,
+            max_batch_size=batch_size,
+            projector=Projector(keep_units=True, defer_scores=True),
+        )
         events = follower.catch_up(stop=stop)
         with model.write() as cur:
             follower.projector.finish(cur)
@@ -63,10 +69,17 @@ def rebuild(app: Any, path: str | os.PathLike, *, batch_size: int = 1000) -> dic
     os.symlink(generation, link)
     os.replace(link, path)
     _remove_old(path, old)
-    return {"path": path, "generation": generation, "position": position, "events": events,
-            "seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3),
-            "events_per_second": round(events / seconds) if seconds else None,
-            "digest": total, "tables": tables}
+    return {
+        "path": path,
+        "generation": generation,
+        "position": position,
+        "events": events,
+        "seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu, 3),
+        "events_per_second": round(events / seconds) if seconds else None,
+        "digest": total,
+        "tables": tables,
+    }
 
 
 def _remove_old(path: str, old: str | None) -> None:
@@ -74,9 +87,13 @@ def _remove_old(path: str, old: str | None) -> None:
     WAL files of a plain file that `path` was before it became a link."""
     stale = [f"{path}-wal", f"{path}-shm"]
     directory, name = os.path.split(path)
-    if (old is not None and old != os.path.realpath(path)
-            and os.path.dirname(old) == os.path.realpath(directory)
-            and os.path.basename(old).startswith(f"{name}.") and old.endswith(".gen")):
+    if (
+        old is not None
+        and old != os.path.realpath(path)
+        and os.path.dirname(old) == os.path.realpath(directory)
+        and os.path.basename(old).startswith(f"{name}.")
+        and old.endswith(".gen")
+    ):
         stale += [old, f"{old}-wal", f"{old}-shm"]
     _remove(*stale)
 
@@ -89,8 +106,7 @@ def _remove(*names: str) -> None:
             pass
 
 
-def open_current(app: Any, path: str | os.PathLike, *,
-                 rebuild_behind: int = 20_000) -> ReadModel:
+def open_current(app: Any, path: str | os.PathLike, *, rebuild_behind: int = 20_000) -> ReadModel:
     """The read model at `path`, rebuilt first if it is missing, of another
     schema version, or more than `rebuild_behind` notifications behind the
     log (a private rebuild is faster than catching up). Call it once before
@@ -120,18 +136,38 @@ def compare(app: Any, path: str | os.PathLike) -> list[dict]:
         try:
             fresh, _ = _build(app, os.path.join(tmp, "fresh.sqlite"), stop=position)
         except ProjectionError as exc:
-            return [{"kind": "read_model_rebuild_failed", "table": None, "position": position,
-                     "notification_id": exc.notification_id, "detail": str(exc)}]
+            return [
+                {
+                    "kind": "read_model_rebuild_failed",
+                    "table": None,
+                    "position": position,
+                    "notification_id": exc.notification_id,
+                    "detail": str(exc),
+                }
+            ]
         try:
             rebuilt_at, expected = fresh.digests_at()
         finally:
             fresh.close()
     out = []
     if rebuilt_at != position:
-        out.append({"kind": "read_model_position", "table": "tracking", "position": position,
-                    "log_position": rebuilt_at})
+        out.append(
+            {
+                "kind": "read_model_position",
+                "table": "tracking",
+                "position": position,
+                "log_position": rebuilt_at,
+            }
+        )
     for table in sorted(expected):
         if expected[table] != actual.get(table):
-            out.append({"kind": "read_model_differs", "table": table, "position": position,
-                        "expected": expected[table], "actual": actual.get(table)})
+            out.append(
+                {
+                    "kind": "read_model_differs",
+                    "table": table,
+                    "position": position,
+                    "expected": expected[table],
+                    "actual": actual.get(table),
+                }
+            )
     return out

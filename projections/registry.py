@@ -17,47 +17,101 @@ if TYPE_CHECKING:
 
 
 def deployment_initialised(b: Batch, e: Any, m: Meta) -> None:
-    b.cur.execute(upsert_sql("deployment"),
-                  (1, e.origin, e.log_key, e.admin_key_id, m.leaf_index, m.at))
+    b.cur.execute(
+        upsert_sql("deployment"), (1, e.origin, e.log_key, e.admin_key_id, m.leaf_index, m.at)
+    )
 
 
 def key_registered(b: Batch, e: Any, m: Meta) -> None:
-    b.cur.execute(upsert_sql("keys"), (
-        e.key_id, m.originator_id, e.public_key, e.display_name, e.role, e.scope, "active",
-        m.leaf_index, m.at, m.actor, getattr(e, "rotated_from", None), None, None, None, None))
+    b.cur.execute(
+        upsert_sql("keys"),
+        (
+            e.key_id,
+            m.originator_id,
+            e.public_key,
+            e.display_name,
+            e.role,
+            e.scope,
+            "active",
+            m.leaf_index,
+            m.at,
+            m.actor,
+            getattr(e, "rotated_from", None),
+            None,
+            None,
+            None,
+            None,
+        ),
+    )
     b.p.actors[e.key_id] = (e.display_name, e.role)
 
 
 def key_revoked(b: Batch, e: Any, m: Meta) -> None:
-    b.cur.execute("UPDATE keys SET status = 'revoked', revoked_leaf = ?, revoked_at = ?, "
-                  "revoked_reason = ? WHERE aggregate_id = ?",
-                  (m.leaf_index, m.at, e.reason, m.originator_id))
+    b.cur.execute(
+        "UPDATE keys SET status = 'revoked', revoked_leaf = ?, revoked_at = ?, "
+        "revoked_reason = ? WHERE aggregate_id = ?",
+        (m.leaf_index, m.at, e.reason, m.originator_id),
+    )
 
 
 def key_rotated(b: Batch, e: Any, m: Meta) -> None:
     """The old key stops at the rotation's leaf (kept in `revoked_leaf`)."""
-    b.cur.execute("UPDATE keys SET status = 'rotated', revoked_leaf = ?, revoked_at = ?, "
-                  "rotated_to = ? WHERE aggregate_id = ?",
-                  (m.leaf_index, m.at, e.successor_key_id, m.originator_id))
+    b.cur.execute(
+        "UPDATE keys SET status = 'rotated', revoked_leaf = ?, revoked_at = ?, "
+        "rotated_to = ? WHERE aggregate_id = ?",
+        (m.leaf_index, m.at, e.successor_key_id, m.originator_id),
+    )
 
 
 def framework_published(b: Batch, e: Any, m: Meta) -> None:
     framework = b.p.frameworks.put(e.framework_id, e.framework)
     meta = framework.meta
-    bands = [{"code": x.code, "minimum": dec_text(x.minimum), "name_vi": x.name_vi,
-              "name_en": x.name_en} for x in meta.bands.items]
-    b.cur.execute(upsert_sql("frameworks"), (
-        e.framework_id, meta.slug, meta.version, meta.name, meta.jurisdiction,
-        meta.level.value, meta.year, meta.source, meta.supersedes, e.digest,
-        jdump(e.framework), jdump(bands), dec_text(framework.max_total),
-        len(framework.nodes), len(framework.leaves), m.leaf_index, m.at, m.actor))
+    bands = [
+        {"code": x.code, "minimum": dec_text(x.minimum), "name_vi": x.name_vi, "name_en": x.name_en}
+        for x in meta.bands.items
+    ]
+    b.cur.execute(
+        upsert_sql("frameworks"),
+        (
+            e.framework_id,
+            meta.slug,
+            meta.version,
+            meta.name,
+            meta.jurisdiction,
+            meta.level.value,
+            meta.year,
+            meta.source,
+            meta.supersedes,
+            e.digest,
+            jdump(e.framework),
+            jdump(bands),
+            dec_text(framework.max_total),
+            len(framework.nodes),
+            len(framework.leaves),
+            m.leaf_index,
+            m.at,
+            m.actor,
+        ),
+    )
     b.cur.executemany(upsert_sql("framework_nodes"), node_rows(e.framework_id, framework))
 
 
 def cycle_opened(b: Batch, e: Any, m: Meta) -> None:
-    b.cur.execute(upsert_sql("cycles"), (
-        e.cycle, e.name, e.framework, e.year, e.authority, e.province, len(e.units),
-        m.leaf_index, m.at, m.actor))
+    b.cur.execute(
+        upsert_sql("cycles"),
+        (
+            e.cycle,
+            e.name,
+            e.framework,
+            e.year,
+            e.authority,
+            e.province,
+            len(e.units),
+            m.leaf_index,
+            m.at,
+            m.actor,
+        ),
+    )
 
 
 def assessment_opened(b: Batch, e: Any, m: Meta) -> None:

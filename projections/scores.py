@@ -91,13 +91,31 @@ def recompute(work: UnitWork) -> tuple[list[tuple], tuple]:
         s, a = mine.nodes[code], theirs.nodes[code]
         leaf = code in fw.leaf_codes
         s_expl = _explained(fw, code, self_inputs.get(code), mine) if leaf else None
-        a_expl = (s_expl if theirs is mine else _explained(fw, code, appraised.get(code), theirs)) \
-            if leaf else None
-        rows.append((work.cycle, work.unit, code, position, dec_text(node.max_points),
-                     dec_text(a.applicable_max), dec_text(s.applicable_max),
-                     dec_text(s.score), dec_text(a.score), dec_text(a.percentage),
-                     dec_text(s.percentage), dec_text(a.points_lost), evidence[code],
-                     int(a.excluded), s_expl, a_expl))
+        a_expl = (
+            (s_expl if theirs is mine else _explained(fw, code, appraised.get(code), theirs))
+            if leaf
+            else None
+        )
+        rows.append(
+            (
+                work.cycle,
+                work.unit,
+                code,
+                position,
+                dec_text(node.max_points),
+                dec_text(a.applicable_max),
+                dec_text(s.applicable_max),
+                dec_text(s.score),
+                dec_text(a.score),
+                dec_text(a.percentage),
+                dec_text(s.percentage),
+                dec_text(a.points_lost),
+                evidence[code],
+                int(a.excluded),
+                s_expl,
+                a_expl,
+            )
+        )
     for code, state in work.leaves.items():
         if code not in fw.leaf_codes:
             continue
@@ -110,14 +128,21 @@ def recompute(work: UnitWork) -> tuple[list[tuple], tuple]:
     return rows, _totals(work, mine, theirs, len(work.active_evidence()))
 
 
-def _explained(fw: CachedFramework, code: str, given: LeafInput | None,
-               result: Result) -> str | None:
+def _explained(
+    fw: CachedFramework, code: str, given: LeafInput | None, result: Result
+) -> str | None:
     """The leaf's explanation as JSON text. It follows from the rule, the input
     and which gates closed, so equal keys share one encoding."""
     explanation = result.explanations[code]
     gate = explanation.get("gate") or {}
-    key = (fw.key, code, given, explanation.get("points"), tuple(gate.get("closed_by") or ()),
-           explanation.get("not_applicable"))
+    key = (
+        fw.key,
+        code,
+        given,
+        explanation.get("points"),
+        tuple(gate.get("closed_by") or ()),
+        explanation.get("not_applicable"),
+    )
     found = _EXPLAINED.get(key)
     if found is None:
         if len(_EXPLAINED) > 100_000:
@@ -156,12 +181,26 @@ def _leaves_of(item: dict) -> tuple[str, ...]:
 
 def _totals(work: UnitWork, mine: Result, theirs: Result, evidence_count: int) -> tuple:
     band, self_band = theirs.band, mine.band
-    return (work.cycle, work.unit, work.name, work.position, work.framework_id,
-            dec_text(theirs.max_total), dec_text(mine.total), dec_text(mine.applicable_max),
-            dec_text(mine.index), self_band.code if self_band else None,
-            dec_text(theirs.total), dec_text(theirs.applicable_max), dec_text(theirs.index),
-            band.code if band else None, band.name_vi if band else None,
-            band.name_en if band else None, dec_text(theirs.points_lost), evidence_count,
-            scaled_key(mine.total, TOTAL_SCALE), scaled_key(theirs.total, TOTAL_SCALE),
-            scaled_key(theirs.index, INDEX_SCALE))
-
+    return (
+        work.cycle,
+        work.unit,
+        work.name,
+        work.position,
+        work.framework_id,
+        dec_text(theirs.max_total),
+        dec_text(mine.total),
+        dec_text(mine.applicable_max),
+        dec_text(mine.index),
+        self_band.code if self_band else None,
+        dec_text(theirs.total),
+        dec_text(theirs.applicable_max),
+        dec_text(theirs.index),
+        band.code if band else None,
+        band.name_vi if band else None,
+        band.name_en if band else None,
+        dec_text(theirs.points_lost),
+        evidence_count,
+        scaled_key(mine.total, TOTAL_SCALE),
+        scaled_key(theirs.total, TOTAL_SCALE),
+        scaled_key(theirs.index, INDEX_SCALE),
+    )

@@ -41,8 +41,13 @@ LOCK_TIMEOUT = 30
 
 
 class ReadModel:
-    def __init__(self, path: str | os.PathLike, *, synchronous: str = "NORMAL",
-                 application_name: str = APPLICATION_NAME):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        synchronous: str = "NORMAL",
+        application_name: str = APPLICATION_NAME,
+    ):
         self.path = os.fspath(path)
         self.synchronous = synchronous
         self.application_name = application_name
@@ -70,8 +75,9 @@ class ReadModel:
             conn.commit()
         finally:
             conn.close()
-        self.datastore = SQLiteDatastore(db_name=self.path, lock_timeout=LOCK_TIMEOUT,
-                                         pool_timeout=float(LOCK_TIMEOUT))
+        self.datastore = SQLiteDatastore(
+            db_name=self.path, lock_timeout=LOCK_TIMEOUT, pool_timeout=float(LOCK_TIMEOUT)
+        )
         self.tracking = SQLiteTrackingRecorder(self.datastore)
         self.tracking.create_table()
 
@@ -144,8 +150,10 @@ class ReadModel:
     def record_anchor(self, cur: SQLiteCursor, position: int, size: int, root: bytes) -> None:
         """In the caller's transaction: after notification `position`, the log
         had (at least) `size` leaves with this root over the first `size`."""
-        cur.execute(f"INSERT OR REPLACE INTO {ANCHOR_TABLE} (id, position, size, root) "
-                    "VALUES (1, ?, ?, ?)", (position, size, root.hex()))
+        cur.execute(
+            f"INSERT OR REPLACE INTO {ANCHOR_TABLE} (id, position, size, root) VALUES (1, ?, ?, ?)",
+            (position, size, root.hex()),
+        )
 
     def anchor(self) -> tuple[int, int | None, bytes | None]:
         """(tracking position, anchored log size, root) read in one snapshot;
@@ -204,8 +212,12 @@ class PrivateModel(ReadModel):
     def _create(self) -> None:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
-        for pragma in ("journal_mode=MEMORY", "synchronous=OFF", "locking_mode=EXCLUSIVE",
-                       "cache_size=-131072"):
+        for pragma in (
+            "journal_mode=MEMORY",
+            "synchronous=OFF",
+            "locking_mode=EXCLUSIVE",
+            "cache_size=-131072",
+        ):
             conn.execute(f"PRAGMA {pragma}")
         self.schema_version = create_tables(sqlite_utils.Database(conn))
         self._conn: sqlite3.Connection | None = conn

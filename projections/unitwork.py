@@ -52,16 +52,32 @@ class UnitWork:
     changed_evidence: set[str] = field(default_factory=set)
 
     @classmethod
-    def load(cls, cur: Any, cycle: str, unit: str, name: str, position: int,
-             framework_id: str, framework: CachedFramework) -> UnitWork:
+    def load(
+        cls,
+        cur: Any,
+        cycle: str,
+        unit: str,
+        name: str,
+        position: int,
+        framework_id: str,
+        framework: CachedFramework,
+    ) -> UnitWork:
         work = cls(cycle, unit, name, position, framework_id, framework)
         cur.execute("SELECT * FROM leaf_state WHERE cycle = ? AND unit = ?", (cycle, unit))
         for r in cur.fetchall():
             work.leaves[r["leaf"]] = LeafState(
-                r["self_input"], r["self_points"], r["self_note"],
-                r["appraised_input"], r["appraised_points"], r["appraised_reason"],
-                bool(r["not_applicable"]), r["evidence_count"], r["history_count"],
-                r["last_leaf_index"], r["updated_at"])
+                r["self_input"],
+                r["self_points"],
+                r["self_note"],
+                r["appraised_input"],
+                r["appraised_points"],
+                r["appraised_reason"],
+                bool(r["not_applicable"]),
+                r["evidence_count"],
+                r["history_count"],
+                r["last_leaf_index"],
+                r["updated_at"],
+            )
         cur.execute("SELECT * FROM evidence WHERE cycle = ? AND unit = ?", (cycle, unit))
         for r in cur.fetchall():
             work.evidence[r["evidence_id"]] = dict(zip(r.keys(), tuple(r), strict=True))
@@ -86,12 +102,28 @@ class UnitWork:
         leaf_rows = []
         for code in sorted(self.changed_leaves):
             s = self.leaves[code]
-            leaf_rows.append((self.cycle, self.unit, code, s.self_input, s.self_points,
-                              s.self_note, s.appraised_input, s.appraised_points,
-                              s.appraised_reason, int(s.not_applicable), s.evidence_count,
-                              s.history_count, s.last_leaf_index, s.updated_at))
-        evidence_rows = [tuple(self.evidence[i][c] for c in EVIDENCE_COLUMNS)
-                         for i in sorted(self.changed_evidence)]
+            leaf_rows.append(
+                (
+                    self.cycle,
+                    self.unit,
+                    code,
+                    s.self_input,
+                    s.self_points,
+                    s.self_note,
+                    s.appraised_input,
+                    s.appraised_points,
+                    s.appraised_reason,
+                    int(s.not_applicable),
+                    s.evidence_count,
+                    s.history_count,
+                    s.last_leaf_index,
+                    s.updated_at,
+                )
+            )
+        evidence_rows = [
+            tuple(self.evidence[i][c] for c in EVIDENCE_COLUMNS)
+            for i in sorted(self.changed_evidence)
+        ]
         self.changed_leaves.clear()
         self.changed_evidence.clear()
         return leaf_rows, evidence_rows

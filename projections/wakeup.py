@@ -33,8 +33,9 @@ class Wakeup:
     def start(self) -> None:
         if not self.supported(self.recorder):
             return
-        self._thread = threading.Thread(target=self._listen, daemon=True,
-                                        name="parindex-projection-listen")
+        self._thread = threading.Thread(
+            target=self._listen, daemon=True, name="parindex-projection-listen"
+        )
         self._thread.start()
 
     def stop(self) -> None:

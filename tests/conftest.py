@@ -20,8 +20,11 @@ from tests.support import (
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--run-slow", action="store_true",
-                     help="also run the tests marked slow (.ci/run does; PARINDEX_SLOW=1 too)")
+    parser.addoption(
+        "--run-slow",
+        action="store_true",
+        help="also run the tests marked slow (.ci/run does; PARINDEX_SLOW=1 too)",
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

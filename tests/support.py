@@ -30,10 +30,17 @@ PG_ENV = "PARINDEX_TEST_POSTGRES_URL"
 PG_SKIP_REASON = "PostgreSQL not configured: set PARINDEX_TEST_POSTGRES_URL"
 
 # Settings the tests control themselves; a developer's shell must not leak in.
-PARINDEX_ENV = ("PARINDEX_DATABASE_URL", "PARINDEX_CLOCK_SKEW_SECONDS", "PARINDEX_DATA_DIR",
-                "PARINDEX_MAX_EVIDENCE_BYTES", "PARINDEX_MAX_REQUEST_BYTES",
-                "PARINDEX_REQUEST_WINDOW_SECONDS", "PARINDEX_LANG",
-                "PARINDEX_WRITE_LOCK_TIMEOUT_SECONDS", "PARINDEX_WRITE_STATEMENT_TIMEOUT_SECONDS")
+PARINDEX_ENV = (
+    "PARINDEX_DATABASE_URL",
+    "PARINDEX_CLOCK_SKEW_SECONDS",
+    "PARINDEX_DATA_DIR",
+    "PARINDEX_MAX_EVIDENCE_BYTES",
+    "PARINDEX_MAX_REQUEST_BYTES",
+    "PARINDEX_REQUEST_WINDOW_SECONDS",
+    "PARINDEX_LANG",
+    "PARINDEX_WRITE_LOCK_TIMEOUT_SECONDS",
+    "PARINDEX_WRITE_STATEMENT_TIMEOUT_SECONDS",
+)
 
 
 # -- PostgreSQL schemas ------------------------------------------------------------
@@ -89,20 +96,38 @@ def timestamp(delta: timedelta = timedelta(0)) -> str:
     return (datetime.now(UTC) + delta).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def command(actor: Key, type_: str, *, id: str | None = None, issued_at: str | None = None,
-            **fields: Any) -> dict:
-    return {"type": type_, "id": id or f"t-{uuid.uuid4()}", "issued_at": issued_at or timestamp(),
-            "actor": actor.key_id, **fields}
+def command(
+    actor: Key, type_: str, *, id: str | None = None, issued_at: str | None = None, **fields: Any
+) -> dict:
+    return {
+        "type": type_,
+        "id": id or f"t-{uuid.uuid4()}",
+        "issued_at": issued_at or timestamp(),
+        "actor": actor.key_id,
+        **fields,
+    }
 
 
-def register_fields(key: Key, role: str = "observer", scope: str = "*",
-                    name: str = "Nguyễn Văn An") -> dict:
-    return {"key_id": key.key_id, "public_key": key.public_key, "role": role, "scope": scope,
-            "display_name": name}
+def register_fields(
+    key: Key, role: str = "observer", scope: str = "*", name: str = "Nguyễn Văn An"
+) -> dict:
+    return {
+        "key_id": key.key_id,
+        "public_key": key.public_key,
+        "role": role,
+        "scope": scope,
+        "display_name": name,
+    }
 
 
-def register_command(signer: Key, key: Key, role: str = "observer", scope: str = "*",
-                     name: str = "Nguyễn Văn An", **extra: Any) -> dict:
+def register_command(
+    signer: Key,
+    key: Key,
+    role: str = "observer",
+    scope: str = "*",
+    name: str = "Nguyễn Văn An",
+    **extra: Any,
+) -> dict:
     return command(signer, "register_key", **register_fields(key, role, scope, name), **extra)
 
 
@@ -128,11 +153,15 @@ class Env:
     def send(self, cmd: dict, signer: Key | None = None) -> dict:
         return self.app.handle((signer or self.admin).sign(cmd))
 
-    def register(self, role: str = "observer", scope: str = "*", signer: Key | None = None,
-                 name: str = "Nguyễn Văn An") -> tuple[Key, dict]:
+    def register(
+        self,
+        role: str = "observer",
+        scope: str = "*",
+        signer: Key | None = None,
+        name: str = "Nguyễn Văn An",
+    ) -> tuple[Key, dict]:
         key = new_key()
-        receipt = self.send(register_command(signer or self.admin, key, role, scope, name),
-                            signer)
+        receipt = self.send(register_command(signer or self.admin, key, role, scope, name), signer)
         return key, receipt
 
     def reopen(self) -> ParIndex:
@@ -149,12 +178,17 @@ class Env:
 
 def make_env(root: Path, database_url: str | None) -> Env:
     data_dir = root / "data"
-    result = init_deployment(data_dir, database_url=database_url,
-                             admin_key_path=root / "admin.key")
+    result = init_deployment(data_dir, database_url=database_url, admin_key_path=root / "admin.key")
     app = open_app(data_dir)
-    return Env(data_dir=data_dir, app=app, admin=key_from_file(root / "admin.key"),
-               admin_key_file=root / "admin.key", log_key=result["log_key"],
-               database_url=database_url, init=result)
+    return Env(
+        data_dir=data_dir,
+        app=app,
+        admin=key_from_file(root / "admin.key"),
+        admin_key_file=root / "admin.key",
+        log_key=result["log_key"],
+        database_url=database_url,
+        init=result,
+    )
 
 
 # -- what a write leaves behind ------------------------------------------------------
@@ -171,8 +205,9 @@ class Written:
     def read(cls, app: ParIndex) -> Written:
         size, root = app.tlog.head()
         assert size == app.tlog.size()
-        return cls(size, app.tlog.count_events(), root,
-                   tuple(c.note for c in app.tlog.checkpoints()))
+        return cls(
+            size, app.tlog.count_events(), root, tuple(c.note for c in app.tlog.checkpoints())
+        )
 
 
 # -- raw SQL, as an attacker with database access ------------------------------------
@@ -194,24 +229,32 @@ def oid_param(app: ParIndex, oid: uuid.UUID) -> Any:
 def event_row(app: ParIndex, leaf_index: int) -> tuple[uuid.UUID, int, str, bytes]:
     leaf = app.tlog.leaf(leaf_index)
     assert leaf is not None
-    rows = sql(app, f"SELECT topic, state FROM {app.tlog.events_table} "
-                    "WHERE originator_id = ? AND originator_version = ?",
-               (oid_param(app, leaf.originator_id), leaf.originator_version))
+    rows = sql(
+        app,
+        f"SELECT topic, state FROM {app.tlog.events_table} "
+        "WHERE originator_id = ? AND originator_version = ?",
+        (oid_param(app, leaf.originator_id), leaf.originator_version),
+    )
     return leaf.originator_id, leaf.originator_version, rows[0]["topic"], bytes(rows[0]["state"])
 
 
 def set_event_state(app: ParIndex, leaf_index: int, state: bytes, topic: str | None = None) -> None:
     oid, version, old_topic, _ = event_row(app, leaf_index)
-    sql(app, f"UPDATE {app.tlog.events_table} SET state = ?, topic = ? "
-             "WHERE originator_id = ? AND originator_version = ?",
-        (state, topic or old_topic, oid_param(app, oid), version))
+    sql(
+        app,
+        f"UPDATE {app.tlog.events_table} SET state = ?, topic = ? "
+        "WHERE originator_id = ? AND originator_version = ?",
+        (state, topic or old_topic, oid_param(app, oid), version),
+    )
 
 
 def delete_event(app: ParIndex, leaf_index: int, *, with_leaf: bool = False) -> None:
     oid, version, _, _ = event_row(app, leaf_index)
-    sql(app, f"DELETE FROM {app.tlog.events_table} "
-             "WHERE originator_id = ? AND originator_version = ?",
-        (oid_param(app, oid), version))
+    sql(
+        app,
+        f"DELETE FROM {app.tlog.events_table} WHERE originator_id = ? AND originator_version = ?",
+        (oid_param(app, oid), version),
+    )
     if with_leaf:
         sql(app, f"DELETE FROM {app.tlog.t.leaves} WHERE leaf_index = ?", (leaf_index,))
 
@@ -222,9 +265,12 @@ def truncate_log(app: ParIndex, new_size: int) -> None:
     t = app.tlog.t
     tail = app.tlog.leaves_range(new_size, 1 << 30)
     for leaf in tail:
-        sql(app, f"DELETE FROM {app.tlog.events_table} "
-                 "WHERE originator_id = ? AND originator_version = ?",
-            (oid_param(app, leaf.originator_id), leaf.originator_version))
+        sql(
+            app,
+            f"DELETE FROM {app.tlog.events_table} "
+            "WHERE originator_id = ? AND originator_version = ?",
+            (oid_param(app, leaf.originator_id), leaf.originator_version),
+        )
     sql(app, f"DELETE FROM {t.leaves} WHERE leaf_index >= ?", (new_size,))
     frontier = merkle.CompactRange()
     keep: set[tuple[int, int]] = set()
@@ -234,8 +280,11 @@ def truncate_log(app: ParIndex, new_size: int) -> None:
         coord = (int(row["level"]), int(row["idx"]))
         if coord not in keep:
             sql(app, f"DELETE FROM {t.nodes} WHERE level = ? AND idx = ?", coord)
-    sql(app, f"UPDATE {t.state} SET size = ?, frontier = ? WHERE id = 1",
-        (frontier.size, frontier.to_bytes()))
+    sql(
+        app,
+        f"UPDATE {t.state} SET size = ?, frontier = ? WHERE id = 1",
+        (frontier.size, frontier.to_bytes()),
+    )
 
 
 def swap_leaf_targets(app: ParIndex, i: int, j: int) -> None:
@@ -245,17 +294,25 @@ def swap_leaf_targets(app: ParIndex, i: int, j: int) -> None:
     a, b = app.tlog.leaf(i), app.tlog.leaf(j)
     assert a is not None and b is not None
     for row, other in ((a, b), (b, a)):
-        sql(app, f"UPDATE {t.leaves} SET originator_id = ?, originator_version = ? "
-                 "WHERE leaf_index = ?",
-            (other.originator_id.hex, other.originator_version, row.leaf_index))
+        sql(
+            app,
+            f"UPDATE {t.leaves} SET originator_id = ?, originator_version = ? WHERE leaf_index = ?",
+            (other.originator_id.hex, other.originator_version, row.leaf_index),
+        )
 
 
 def set_checkpoint_note(app: ParIndex, size: int, text: str) -> None:
     sql(app, f"UPDATE {app.tlog.t.checkpoints} SET note = ? WHERE size = ?", (text, size))
 
 
-def forge_registration(app: ParIndex, signer: Key, key: Key | None = None, *,
-                       role: str = "admin", signature_of: dict | None = None) -> tuple[int, Key]:
+def forge_registration(
+    app: ParIndex,
+    signer: Key,
+    key: Key | None = None,
+    *,
+    role: str = "admin",
+    signature_of: dict | None = None,
+) -> tuple[int, Key]:
     """Writes a register_key event signed by `signer` straight through app.save,
     bypassing every check in handle(), so it gets a proper leaf. With
     `signature_of`, the event carries the signature of that other command."""
@@ -265,8 +322,14 @@ def forge_registration(app: ParIndex, signer: Key, key: Key | None = None, *,
     stored = signed.stored()
     if signature_of is not None:
         stored["signature"] = signer.sign(signature_of)["signature"]
-    aggregate = ActorKey(key_id=key.key_id, public_key=key.public_key, role=role, scope="*",
-                         display_name=cmd["display_name"], signed=stored)
+    aggregate = ActorKey(
+        key_id=key.key_id,
+        public_key=key.public_key,
+        role=role,
+        scope="*",
+        display_name=cmd["display_name"],
+        signed=stored,
+    )
     app.save(aggregate, command_id=signed.id, command_digest=signed.digest)
     return app.recorder.last_append.leaves[0].leaf_index, key
 
@@ -275,9 +338,12 @@ def insert_event_outside_log(app: ParIndex, like_leaf: int) -> uuid.UUID:
     """Copies an event under a new aggregate id into the events table only."""
     _, _, topic, state = event_row(app, like_leaf)
     oid = uuid.uuid4()
-    sql(app, f"INSERT INTO {app.tlog.events_table} "
-             "(originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?)",
-        (oid_param(app, oid), 1, topic, state))
+    sql(
+        app,
+        f"INSERT INTO {app.tlog.events_table} "
+        "(originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?)",
+        (oid_param(app, oid), 1, topic, state),
+    )
     return oid
 
 
@@ -305,4 +371,4 @@ def with_timestamp_digit_changed(state: bytes) -> bytes:
     pos = state.index(b".", start) + 3
     digit = state[pos] - ord("0")
     assert 0 <= digit <= 9
-    return state[:pos] + bytes([ord("0") + (digit + 1) % 10]) + state[pos + 1:]
+    return state[:pos] + bytes([ord("0") + (digit + 1) % 10]) + state[pos + 1 :]

@@ -58,29 +58,63 @@ def export_bundle(log: LogStore, out: str | Path, *, log_key: str, origin: str) 
     size, root = log.head()
     counts = {"events": 0, "checkpoints": 0, "consistency_proofs": 0, "evidence": 0}
     with _open(out, "w") as f:
-        f.write(_line({"kind": "header", "format": BUNDLE_KIND, "origin": origin,
-                       "log_key": log_key, "size": size, "root": root.hex(),
-                       "exported_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}))
+        f.write(
+            _line(
+                {
+                    "kind": "header",
+                    "format": BUNDLE_KIND,
+                    "origin": origin,
+                    "log_key": log_key,
+                    "size": size,
+                    "root": root.hex(),
+                    "exported_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                }
+            )
+        )
         for e in log.iter_events():
             if e.leaf_index >= size:
                 break
-            f.write(_line({
-                "kind": "event", "leaf_index": e.leaf_index, "leaf_hash": e.leaf_hash.hex(),
-                "originator_id": str(e.originator_id), "version": e.originator_version,
-                "topic": e.topic,
-                "state": base64.b64encode(e.state).decode("ascii") if e.state is not None
-                else None,
-            }))
+            f.write(
+                _line(
+                    {
+                        "kind": "event",
+                        "leaf_index": e.leaf_index,
+                        "leaf_hash": e.leaf_hash.hex(),
+                        "originator_id": str(e.originator_id),
+                        "version": e.originator_version,
+                        "topic": e.topic,
+                        "state": base64.b64encode(e.state).decode("ascii")
+                        if e.state is not None
+                        else None,
+                    }
+                )
+            )
             counts["events"] += 1
         for cp in cps:
-            f.write(_line({"kind": "checkpoint", "size": cp.size, "issued_at": cp.issued_at,
-                           "note": cp.note}))
+            f.write(
+                _line(
+                    {
+                        "kind": "checkpoint",
+                        "size": cp.size,
+                        "issued_at": cp.issued_at,
+                        "note": cp.note,
+                    }
+                )
+            )
             counts["checkpoints"] += 1
         sizes = sorted({c.size for c in cps if c.size <= size})
         for m, n in zip(sizes, sizes[1:], strict=False):
             proof = log.consistency_proof(m, n)
-            f.write(_line({"kind": "consistency", "size1": m, "size2": n,
-                           "proof": [h.hex() for h in proof]}))
+            f.write(
+                _line(
+                    {
+                        "kind": "consistency",
+                        "size1": m,
+                        "size2": n,
+                        "proof": [h.hex() for h in proof],
+                    }
+                )
+            )
             counts["consistency_proofs"] += 1
         for ev in evidence_refs(log, size):
             f.write(_line({"kind": "evidence", **ev}))
@@ -161,7 +195,8 @@ class BundleSource(Source):
                     self._checkpoints.append(obj["note"])
                 elif kind == "consistency":
                     self._proofs[(int(obj["size1"]), int(obj["size2"]))] = [
-                        bytes.fromhex(h) for h in obj["proof"]]
+                        bytes.fromhex(h) for h in obj["proof"]
+                    ]
                 elif kind == "end":
                     ended = True
             except (ValueError, KeyError, TypeError):
@@ -169,8 +204,9 @@ class BundleSource(Source):
         if self.header.get("format") != BUNDLE_KIND:
             self._problems.append(Finding("bundle_malformed", {"line": 1}, "no bundle header"))
         if not ended:
-            self._problems.append(Finding("bundle_malformed", {"line": -1},
-                                          "no end line: the bundle is cut short"))
+            self._problems.append(
+                Finding("bundle_malformed", {"line": -1}, "no end line: the bundle is cut short")
+            )
 
     def _events(self, keys_only: bool) -> Iterator[Record]:
         for n, line in self._lines():
@@ -179,8 +215,11 @@ class BundleSource(Source):
             # A quick filter on the raw bytes; a line with JSON escapes could spell
             # a key topic differently, so it is always parsed (else a revocation
             # written as "ActorKey\u002eRevoked" would vanish from the registry).
-            if keys_only and b"\\" not in line and not any(p.encode() in line
-                                                           for p in KEY_PREFIXES):
+            if (
+                keys_only
+                and b"\\" not in line
+                and not any(p.encode() in line for p in KEY_PREFIXES)
+            ):
                 continue
             try:
                 record = parse_event_line(json.loads(line))
@@ -210,10 +249,13 @@ class BundleSource(Source):
         # reported as missing events; this only looks at the tail.
         size = self.header.get("size")
         if isinstance(size, int) and size != self._events_read:
-            self._problems.append(Finding(
-                "log_truncated" if size > self._events_read else "bundle_malformed",
-                {"leaf_index": self._events_read, "size": size},
-                f"header announces {size} leaves, the bundle ends at {self._events_read}"))
+            self._problems.append(
+                Finding(
+                    "log_truncated" if size > self._events_read else "bundle_malformed",
+                    {"leaf_index": self._events_read, "size": size},
+                    f"header announces {size} leaves, the bundle ends at {self._events_read}",
+                )
+            )
         return self._problems
 
 
@@ -257,30 +299,49 @@ class StoreSource(Source):
         try:
             return read()
         except STORE_ERRORS as e:
-            self._problems.append(Finding("log_table_missing", {"table": None},
-                                          str(e).splitlines()[0][:200] if str(e) else ""))
+            self._problems.append(
+                Finding(
+                    "log_table_missing",
+                    {"table": None},
+                    str(e).splitlines()[0][:200] if str(e) else "",
+                )
+            )
             return default
 
     def _stream(self, events: Iterator) -> Iterator:
         try:
             yield from events
         except STORE_ERRORS as e:
-            self._problems.append(Finding("log_table_missing", {"table": None},
-                                          str(e).splitlines()[0][:200] if str(e) else ""))
+            self._problems.append(
+                Finding(
+                    "log_table_missing",
+                    {"table": None},
+                    str(e).splitlines()[0][:200] if str(e) else "",
+                )
+            )
 
     @staticmethod
     def _record(e) -> Record:
         oid = e.originator_id
         claimed = e.leaf_hash if len(e.leaf_hash) == 32 else b"\x00" * 32  # damaged: altered
-        return (e.leaf_index, claimed, oid.hex if isinstance(oid, UUID) else oid,
-                e.originator_version, e.topic, e.state)
+        return (
+            e.leaf_index,
+            claimed,
+            oid.hex if isinstance(oid, UUID) else oid,
+            e.originator_version,
+            e.topic,
+            e.state,
+        )
 
     def key_records(self) -> Iterable[Record]:
         _, bound = self._snap()
         if self._probe() & {"leaves", "events"}:
             return iter(())
-        return (self._record(e) for e in self._stream(
-            self.log.iter_events(topic_prefixes=KEY_PREFIXES)) if e.leaf_index < bound)
+        return (
+            self._record(e)
+            for e in self._stream(self.log.iter_events(topic_prefixes=KEY_PREFIXES))
+            if e.leaf_index < bound
+        )
 
     def records(self) -> Iterable[Record]:
         _, bound = self._snap()
@@ -322,16 +383,27 @@ class StoreSource(Source):
         broken = self._probe()
         found: list[Finding] = []
         if not broken & {"events", "leaves"}:
-            found += [Finding("event_inserted", {"originator_id": str(oid), "version": v})
-                      for oid, v in self._guard(self.log.events_outside_log, [])]
+            found += [
+                Finding("event_inserted", {"originator_id": str(oid), "version": v})
+                for oid, v in self._guard(self.log.events_outside_log, [])
+            ]
         if "checkpoints" not in broken and bound > 0 and not cps:
-            found.append(Finding("checkpoint_missing", {"size": bound},
-                                 "the log has leaves but no signed checkpoint at all"))
-        for role, check in (("state", check_state), ("nodes", check_nodes),
-                            ("commands", check_commands)):
+            found.append(
+                Finding(
+                    "checkpoint_missing",
+                    {"size": bound},
+                    "the log has leaves but no signed checkpoint at all",
+                )
+            )
+        for role, check in (
+            ("state", check_state),
+            ("nodes", check_nodes),
+            ("commands", check_commands),
+        ):
             if role not in broken and "leaves" not in broken:
                 found += self._guard(lambda c=check: c(self.log, bound), [])
         if self.evidence is not None and not broken & {"events", "leaves"}:
-            found += self._guard(lambda: check_evidence(evidence_refs(self.log, bound),
-                                                        self.evidence), [])
+            found += self._guard(
+                lambda: check_evidence(evidence_refs(self.log, bound), self.evidence), []
+            )
         return self._problems + found

@@ -22,8 +22,12 @@ def evidence_refs(log: LogStore, bound: int | None = None) -> Iterator[dict]:
         except ValueError:
             continue  # an unreadable event is reported by the event checks
         if isinstance(file, dict) and isinstance(file.get("sha256"), str):
-            yield {"sha256": file["sha256"], "size": file.get("size"),
-                   "media_type": file.get("media_type"), "leaf_index": e.leaf_index}
+            yield {
+                "sha256": file["sha256"],
+                "size": file.get("size"),
+                "media_type": file.get("media_type"),
+                "leaf_index": e.leaf_index,
+            }
 
 
 def check_evidence(refs: Iterable[dict], store: EvidenceStore) -> list[Finding]:
@@ -36,6 +40,7 @@ def check_evidence(refs: Iterable[dict], store: EvidenceStore) -> list[Finding]:
         size = ref.get("size") if isinstance(ref.get("size"), int) else None
         kind = store.check(ref["sha256"], size)
         if kind:
-            findings.append(Finding(kind, {"leaf_index": ref.get("leaf_index"),
-                                           "sha256": ref["sha256"]}))
+            findings.append(
+                Finding(kind, {"leaf_index": ref.get("leaf_index"), "sha256": ref["sha256"]})
+            )
     return findings

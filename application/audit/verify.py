@@ -90,8 +90,13 @@ class Source:
         return None
 
 
-def verify(source: Source, *, log_key: str | None = None, workers: int | None = None,
-           extra_checkpoints: Iterable[str] = ()) -> Report:
+def verify(
+    source: Source,
+    *,
+    log_key: str | None = None,
+    workers: int | None = None,
+    extra_checkpoints: Iterable[str] = (),
+) -> Report:
     """Replays the log (docs/FORMATS.md section 8) and reports every finding.
     `log_key` pins the log's verifier key (vkey)."""
     report = Report()
@@ -125,11 +130,17 @@ def verify(source: Source, *, log_key: str | None = None, workers: int | None = 
             report.events_checked += 1
             if index != frontier.size:
                 if index > frontier.size:
-                    report.add("event_missing", {"leaf_index": frontier.size},
-                               f"next leaf present is {index}")
+                    report.add(
+                        "event_missing",
+                        {"leaf_index": frontier.size},
+                        f"next leaf present is {index}",
+                    )
                 else:
-                    report.add("event_reordered", {"leaf_index": index},
-                               f"leaf {index} appears after leaf {frontier.size - 1}")
+                    report.add(
+                        "event_reordered",
+                        {"leaf_index": index},
+                        f"leaf {index} appears after leaf {frontier.size - 1}",
+                    )
                 broken_at = frontier.size if broken_at is None else broken_at
                 if index < frontier.size:
                     continue
@@ -139,10 +150,14 @@ def verify(source: Source, *, log_key: str | None = None, workers: int | None = 
             frontier.append(fold_hash if fold_hash is not None else recomputed)
             prev = last_version.get(oid)
             if (prev is not None and version != prev + 1) or (prev is None and version < 1):
-                kind = "event_reordered" if prev is not None and version <= prev else \
-                    "event_missing"
-                report.add(kind, {"leaf_index": index},
-                           f"aggregate {oid}: version {version} after {prev or 0}")
+                kind = (
+                    "event_reordered" if prev is not None and version <= prev else "event_missing"
+                )
+                report.add(
+                    kind,
+                    {"leaf_index": index},
+                    f"aggregate {oid}: version {version} after {prev or 0}",
+                )
             last_version[oid] = max(version, prev or 0)
             runs.add(index, ident, ts, dep)
             while want and want[0] == frontier.size:
@@ -181,22 +196,27 @@ class Runs:
         if ident is not None:
             # A unit command yields one event, so its run is one leaf long; only a
             # deployment-wide command's run continues (pass 1 checks its length).
-            if (prev is not None and prev[1] == ident and prev[0] == index - 1
-                    and (dep or prev[2])):
+            if prev is not None and prev[1] == ident and prev[0] == index - 1 and (dep or prev[2]):
                 pass
             else:
                 earlier = self.seen.get(ident[0])
                 if earlier is not None:
-                    self.report.add("command_replayed", {"leaf_index": index},
-                                    f"command '{ident[0]}' already at leaf {earlier}")
+                    self.report.add(
+                        "command_replayed",
+                        {"leaf_index": index},
+                        f"command '{ident[0]}' already at leaf {earlier}",
+                    )
                 else:
                     self.seen[ident[0]] = index
                     self.order.append((ts if ts is not None else self.high or 0.0, ident[0]))
         if ts is None:
             return
         if self.high is not None and ts < self.high - self.grace:
-            self.report.add("timestamp_out_of_window", {"leaf_index": index},
-                            "earlier than the log's time allows")
+            self.report.add(
+                "timestamp_out_of_window",
+                {"leaf_index": index},
+                "earlier than the log's time allows",
+            )
         self.high = ts if self.high is None else max(self.high, ts)
         while self.order and self.order[0][0] < self.high - self.horizon:
             self.seen.pop(self.order.popleft()[1], None)
@@ -224,7 +244,8 @@ def _skip_to(frontier: merkle.CompactRange, index: int) -> merkle.CompactRange:
     # roots after a gap are meaningless and checkpoints past it are not compared.
     # Built in one step, not leaf by leaf: a hostile index must not make verify hang.
     return merkle.CompactRange.from_bytes(
-        index.to_bytes(8, "big") + b"\x00" * 32 * index.bit_count())
+        index.to_bytes(8, "big") + b"\x00" * 32 * index.bit_count()
+    )
 
 
 def _classify_altered(report: Report, altered: dict[int, tuple[bytes | None, bytes]]) -> None:
@@ -234,8 +255,11 @@ def _classify_altered(report: Report, altered: dict[int, tuple[bytes | None, byt
         j = by_claimed.get(recomputed)
         if j is not None and j != i and i not in paired:
             paired.update((i, j))
-            report.add("event_reordered", {"leaf_index": min(i, j), "other": max(i, j)},
-                       "two events exchanged places")
+            report.add(
+                "event_reordered",
+                {"leaf_index": min(i, j), "other": max(i, j)},
+                "two events exchanged places",
+            )
     for i in sorted(set(altered) - paired):
         report.add("event_altered", {"leaf_index": i})
 
@@ -275,12 +299,16 @@ def _open_checkpoints(report: Report, notes: list[str]) -> list[_Cp]:
     return out
 
 
-def _check_checkpoints(report: Report, cps: list[_Cp], roots: dict[int, bytes],
-                       broken_at: int | None, proofs: dict) -> None:
+def _check_checkpoints(
+    report: Report, cps: list[_Cp], roots: dict[int, bytes], broken_at: int | None, proofs: dict
+) -> None:
     for cp in cps:
         if cp.size > report.size:
-            report.add("log_truncated", {"leaf_index": report.size, "size": cp.size},
-                       f"checkpoint covers {cp.size} leaves, log has {report.size}")
+            report.add(
+                "log_truncated",
+                {"leaf_index": report.size, "size": cp.size},
+                f"checkpoint covers {cp.size} leaves, log has {report.size}",
+            )
             continue
         if broken_at is not None and cp.size > broken_at:
             continue
@@ -290,8 +318,11 @@ def _check_checkpoints(report: Report, cps: list[_Cp], roots: dict[int, bytes],
     for a, b in zip(ordered, ordered[1:], strict=False):
         if a.size == b.size:
             if a.root != b.root:
-                report.add("checkpoints_inconsistent", {"size1": a.size, "size2": b.size},
-                           "same size, different roots")
+                report.add(
+                    "checkpoints_inconsistent",
+                    {"size1": a.size, "size2": b.size},
+                    "same size, different roots",
+                )
             continue
         proof = proofs.get((a.size, b.size))
         if proof is None:
@@ -321,8 +352,9 @@ def _run_checks(source: Source, view: View, workers: int | None):
     ranged = source.range_spec() if workers > 1 else None
     if ranged is not None and ranged[1] >= INLINE_BELOW:
         spec, bound = ranged
-        tasks: Iterator = (("range", spec, s, min(s + CHUNK, bound))
-                           for s in range(0, bound, CHUNK))
+        tasks: Iterator = (
+            ("range", spec, s, min(s + CHUNK, bound)) for s in range(0, bound, CHUNK)
+        )
         yield from _parallel(view, workers, tasks)
         return
     chunks = _chunks(source.records())
@@ -360,16 +392,18 @@ def _worker(view: View, me: int, workers: int, tasks, results) -> None:
 
 
 def _parallel(view: View, workers: int, tasks: Iterator):
-    ctx = multiprocessing.get_context("fork" if "fork" in
-                                      multiprocessing.get_all_start_methods() else "spawn")
+    ctx = multiprocessing.get_context(
+        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    )
     # Queues, not bare pipes: their feeder threads never block a put, so a worker
     # sending a large result and the main process sending the next chunk cannot
     # wait on each other. At most IN_FLIGHT chunks are queued per worker.
     queues, procs = [], []
     for me in range(workers):
         tasks_q, results_q = ctx.Queue(), ctx.Queue()
-        proc = ctx.Process(target=_worker, args=(view, me, workers, tasks_q, results_q),
-                           daemon=True)
+        proc = ctx.Process(
+            target=_worker, args=(view, me, workers, tasks_q, results_q), daemon=True
+        )
         proc.start()
         queues.append((tasks_q, results_q))
         procs.append(proc)

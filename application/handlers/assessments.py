@@ -29,8 +29,11 @@ def target(ctx: Context) -> Target:
     cycle = _cycle(ctx)
     unit = check_id(ctx.command.get("unit"), "unit", CODE)
     if unit not in cycle.unit_codes():
-        raise NotFound(f"đơn vị {unit} trong kỳ {cycle.cycle}", f"unit {unit} in {cycle.cycle}",
-                       code="unit_not_found")
+        raise NotFound(
+            f"đơn vị {unit} trong kỳ {cycle.cycle}",
+            f"unit {unit} in {cycle.cycle}",
+            code="unit_not_found",
+        )
     return cycle.target(unit)
 
 
@@ -48,8 +51,9 @@ def _given(ctx: Context) -> dict:
 def _optional_text(ctx: Context, name: str) -> str | None:
     value = ctx.command.get(name)
     if value is not None and not isinstance(value, str):
-        raise DomainError("invalid_field", f"'{name}' phải là chuỗi.", f"'{name}' must be text.",
-                          field=name)
+        raise DomainError(
+            "invalid_field", f"'{name}' phải là chuỗi.", f"'{name}' must be text.", field=name
+        )
     return value
 
 
@@ -57,8 +61,13 @@ def _optional_text(ctx: Context, name: str) -> str | None:
 def record_self_score(ctx: Context) -> list:
     check_fields(ctx, (*BASE, "leaf", "note", *INPUT_FIELDS))
     _cycle_, assessment, framework = _load(ctx)
-    assessment.record_self_score(framework, ctx.command.get("leaf"), _given(ctx),
-                                 _optional_text(ctx, "note"), ctx.signed.stored())
+    assessment.record_self_score(
+        framework,
+        ctx.command.get("leaf"),
+        _given(ctx),
+        _optional_text(ctx, "note"),
+        ctx.signed.stored(),
+    )
     return [assessment]
 
 
@@ -66,8 +75,9 @@ def record_self_score(ctx: Context) -> list:
 def declare_not_applicable(ctx: Context) -> list:
     check_fields(ctx, (*BASE, "leaf", "reason"))
     _c, assessment, framework = _load(ctx)
-    assessment.declare_not_applicable(framework, ctx.command.get("leaf"),
-                                      ctx.command.get("reason"), ctx.signed.stored())
+    assessment.declare_not_applicable(
+        framework, ctx.command.get("leaf"), ctx.command.get("reason"), ctx.signed.stored()
+    )
     return [assessment]
 
 
@@ -78,8 +88,12 @@ def _file(ctx: Context, problems: Problems) -> dict | None:
     if file is None:
         return None
     if not isinstance(file, dict) or set(file) - {"sha256", "size", "media_type", "filename"}:
-        problems.add("invalid_file", "'file' gồm sha256, size, media_type, filename.",
-                     "'file' holds sha256, size, media_type, filename.", field="file")
+        problems.add(
+            "invalid_file",
+            "'file' gồm sha256, size, media_type, filename.",
+            "'file' holds sha256, size, media_type, filename.",
+            field="file",
+        )
         return None
     if file.get("filename") is not None:
         why = filename_problem(file["filename"])
@@ -87,30 +101,40 @@ def _file(ctx: Context, problems: Problems) -> dict | None:
             problems.add("invalid_filename", *why, field="file.filename")
     sha = file.get("sha256")
     if not is_sha256(sha):
-        problems.add("invalid_sha256",
-                     "sha256 gồm đúng 64 ký tự thập lục phân viết thường (0-9, a-f).",
-                     "sha256 is exactly 64 lowercase hex characters (0-9, a-f).",
-                     field="file.sha256")
+        problems.add(
+            "invalid_sha256",
+            "sha256 gồm đúng 64 ký tự thập lục phân viết thường (0-9, a-f).",
+            "sha256 is exactly 64 lowercase hex characters (0-9, a-f).",
+            field="file.sha256",
+        )
         return None
     store = ctx.app.evidence
     if store is None:  # verify's replay: blobs are not in the log (docs/FORMATS.md 8.2)
         return file
     blob = store.describe(sha)
     if blob is None:
-        problems.add("evidence_blob_missing",
-                     "Chưa tải tệp lên (PUT /api/v1/evidence/blobs) hoặc sai sha256.",
-                     "Upload the file first (PUT /api/v1/evidence/blobs) or fix sha256.",
-                     field="file.sha256")
+        problems.add(
+            "evidence_blob_missing",
+            "Chưa tải tệp lên (PUT /api/v1/evidence/blobs) hoặc sai sha256.",
+            "Upload the file first (PUT /api/v1/evidence/blobs) or fix sha256.",
+            field="file.sha256",
+        )
         return None
     size, real = blob["size"], blob["media_type"]
     if type(file.get("size")) is not int or file["size"] != size:
-        problems.add("evidence_size_mismatch", f"Kích thước khai báo khác tệp đã lưu ({size}).",
-                     f"Declared size differs from the stored file ({size}).",
-                     field="file.size")
+        problems.add(
+            "evidence_size_mismatch",
+            f"Kích thước khai báo khác tệp đã lưu ({size}).",
+            f"Declared size differs from the stored file ({size}).",
+            field="file.size",
+        )
     if file.get("media_type") != real:
-        problems.add("media_type_mismatch", f"Loại tệp khai báo khác nội dung ({real}).",
-                     f"Declared media type differs from the content ({real}).",
-                     field="file.media_type")
+        problems.add(
+            "media_type_mismatch",
+            f"Loại tệp khai báo khác nội dung ({real}).",
+            f"Declared media type differs from the content ({real}).",
+            field="file.media_type",
+        )
     return file
 
 
@@ -126,9 +150,15 @@ def attach_evidence(ctx: Context) -> list:
     file, document = _file(ctx, problems), _document(ctx, problems)
     problems.raise_if_any()
     evidence_id = ctx.command.get("evidence_id")
-    assessment.attach_evidence(framework, evidence_id, ctx.command.get("leaves"), file,
-                               document, _optional_text(ctx, "description"),
-                               ctx.signed.stored())
+    assessment.attach_evidence(
+        framework,
+        evidence_id,
+        ctx.command.get("leaves"),
+        file,
+        document,
+        _optional_text(ctx, "description"),
+        ctx.signed.stored(),
+    )
     return [assessment]
 
 
@@ -136,8 +166,9 @@ def attach_evidence(ctx: Context) -> list:
 def withdraw_evidence(ctx: Context) -> list:
     check_fields(ctx, (*BASE, "evidence_id", "reason"))
     _c, assessment, _f = _load(ctx)
-    assessment.withdraw_evidence(ctx.command.get("evidence_id"), ctx.command.get("reason"),
-                                 ctx.signed.stored())
+    assessment.withdraw_evidence(
+        ctx.command.get("evidence_id"), ctx.command.get("reason"), ctx.signed.stored()
+    )
     return [assessment]
 
 
@@ -147,8 +178,18 @@ def adjust_score(ctx: Context) -> list:
     _c, assessment, framework = _load(ctx)
     evidence_ids = ctx.command.get("evidence_ids")
     if evidence_ids is not None and not isinstance(evidence_ids, list):
-        raise DomainError("invalid_field", "'evidence_ids' phải là danh sách.",
-                          "'evidence_ids' must be a list.", field="evidence_ids")
-    assessment.adjust_score(framework, ctx.command.get("leaf"), _given(ctx),
-                            ctx.command.get("reason"), evidence_ids, ctx.signed.stored())
+        raise DomainError(
+            "invalid_field",
+            "'evidence_ids' phải là danh sách.",
+            "'evidence_ids' must be a list.",
+            field="evidence_ids",
+        )
+    assessment.adjust_score(
+        framework,
+        ctx.command.get("leaf"),
+        _given(ctx),
+        ctx.command.get("reason"),
+        evidence_ids,
+        ctx.signed.stored(),
+    )
     return [assessment]

@@ -29,8 +29,9 @@ class Context:
     def command(self) -> dict:
         return self.signed.command
 
-    def field(self, name: str, kind: type | tuple = str, *, required: bool = True,
-              default: Any = None) -> Any:
+    def field(
+        self, name: str, kind: type | tuple = str, *, required: bool = True, default: Any = None
+    ) -> Any:
         value = self.command.get(name, default)
         if value is None and not required:
             return default
@@ -59,8 +60,9 @@ class Handler:
 HANDLERS: dict[str, Handler] = {}
 
 
-def handler(type_: str, *, target: Callable[[Context], Target] | None = None,
-            fields: tuple[str, ...] = ()) -> Callable:
+def handler(
+    type_: str, *, target: Callable[[Context], Target] | None = None, fields: tuple[str, ...] = ()
+) -> Callable:
     def register(fn: Callable[[Context], list[Any]]) -> Callable:
         HANDLERS[type_] = Handler(type_, fn, target or (lambda ctx: DEPLOYMENT), fields)
         return fn
@@ -73,6 +75,10 @@ def check_fields(ctx: Context, allowed: tuple[str, ...]) -> None:
     base = {"type", "id", "issued_at", "actor", "expected_version"}
     problems = Problems()
     for name in sorted(set(ctx.command) - base - set(allowed)):
-        problems.add("unknown_field", f"Trường '{name}' không thuộc lệnh '{ctx.signed.type}'.",
-                     f"Field '{name}' is not part of '{ctx.signed.type}'.", field=name)
+        problems.add(
+            "unknown_field",
+            f"Trường '{name}' không thuộc lệnh '{ctx.signed.type}'.",
+            f"Field '{name}' is not part of '{ctx.signed.type}'.",
+            field=name,
+        )
     problems.raise_if_any()

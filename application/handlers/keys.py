@@ -22,12 +22,20 @@ def _public_key(problems: Problems, text: object, key_id: object) -> bytes | Non
     except ValueError:
         raw = b""
     if len(raw) != 32:
-        problems.add("invalid_public_key", "Khóa công khai phải là 32 byte Ed25519, mã base64.",
-                     "public_key must be a base64 32-byte Ed25519 key.", field="public_key")
+        problems.add(
+            "invalid_public_key",
+            "Khóa công khai phải là 32 byte Ed25519, mã base64.",
+            "public_key must be a base64 32-byte Ed25519 key.",
+            field="public_key",
+        )
         return None
     if key_id != actor_key_id(raw):
-        problems.add("key_id_mismatch", "Mã khóa không khớp với khóa công khai.",
-                     "key_id does not match the public key.", field="key_id")
+        problems.add(
+            "key_id_mismatch",
+            "Mã khóa không khớp với khóa công khai.",
+            "key_id does not match the public key.",
+            field="key_id",
+        )
     return raw
 
 
@@ -35,9 +43,12 @@ def _check_name(problems: Problems, name: object) -> None:
     # Stored exactly as signed, so it must already be clean.
     found = text_problems(name, "display_name", NAME, empty_code="invalid_display_name")
     if not found and name != name.strip():  # type: ignore[union-attr]
-        problems.add("invalid_display_name",
-                     "Họ tên người giữ khóa không được thừa khoảng trắng ở đầu hoặc cuối.",
-                     "display_name must not start or end with spaces.", field="display_name")
+        problems.add(
+            "invalid_display_name",
+            "Họ tên người giữ khóa không được thừa khoảng trắng ở đầu hoặc cuối.",
+            "display_name must not start or end with spaces.",
+            field="display_name",
+        )
     problems.items.extend(found)
 
 
@@ -47,16 +58,24 @@ def _new_key(ctx: Context, problems: Problems, rotated_from: str | None = None) 
     role = c.get("role")
     if not isinstance(role, str) or role not in {r.value for r in Role}:
         shown = ascii(role)[:40]  # never the whole of a huge value
-        problems.add("invalid_role", f"Vai trò không hợp lệ: {shown}.",
-                     f"Invalid role: {shown}.", field="role")
+        problems.add(
+            "invalid_role",
+            f"Vai trò không hợp lệ: {shown}.",
+            f"Invalid role: {shown}.",
+            field="role",
+        )
     try:
         canonical_scope = str(Scope.parse(str(c.get("scope", ""))))
     except DomainError as e:
         problems.add(e.code, e.message_vi, e.message_en, field="scope")
     else:
         if canonical_scope != c.get("scope"):  # stored as signed, so refuse, don't rewrite
-            problems.add("invalid_scope", f"Viết phạm vi đúng dạng: '{canonical_scope}'.",
-                         f"Write the scope as '{canonical_scope}'.", field="scope")
+            problems.add(
+                "invalid_scope",
+                f"Viết phạm vi đúng dạng: '{canonical_scope}'.",
+                f"Write the scope as '{canonical_scope}'.",
+                field="scope",
+            )
     name = c.get("display_name")
     _check_name(problems, name)
     problems.raise_if_any()
@@ -65,12 +84,21 @@ def _new_key(ctx: Context, problems: Problems, rotated_from: str | None = None) 
     # The first try leans on that; a retry after such a conflict looks, so the
     # client gets the clear key_exists rather than a version conflict.
     if ctx.attempt > 0 and ctx.app.find_key(c["key_id"]) is not None:
-        raise DomainError("key_exists", "Khóa này đã được đăng ký.",
-                          "This key is already registered.", field="key_id", status=409)
+        raise DomainError(
+            "key_exists",
+            "Khóa này đã được đăng ký.",
+            "This key is already registered.",
+            field="key_id",
+            status=409,
+        )
     return ActorKey(
-        key_id=c["key_id"], public_key=c["public_key"], role=c["role"],
-        scope=c["scope"], display_name=name,
-        signed=ctx.signed.stored(), rotated_from=rotated_from,
+        key_id=c["key_id"],
+        public_key=c["public_key"],
+        role=c["role"],
+        scope=c["scope"],
+        display_name=name,
+        signed=ctx.signed.stored(),
+        rotated_from=rotated_from,
     )
 
 
@@ -79,12 +107,21 @@ def genesis_aggregates(signed) -> list:
     The server calls this after its own checks; verify calls it to re-derive."""
     c = signed.command
     skew = c.get("clock_skew_seconds")
-    deployment = Deployment(origin=c.get("origin"), log_key=c.get("log_key"),
-                            admin_key_id=signed.actor, signed=signed.stored(),
-                            clock_skew_seconds=skew)
-    admin = ActorKey(key_id=signed.actor, public_key=c.get("public_key"),
-                     role=Role.ADMIN.value, scope="*", display_name=c.get("display_name"),
-                     signed=signed.stored())
+    deployment = Deployment(
+        origin=c.get("origin"),
+        log_key=c.get("log_key"),
+        admin_key_id=signed.actor,
+        signed=signed.stored(),
+        clock_skew_seconds=skew,
+    )
+    admin = ActorKey(
+        key_id=signed.actor,
+        public_key=c.get("public_key"),
+        role=Role.ADMIN.value,
+        scope="*",
+        display_name=c.get("display_name"),
+        signed=signed.stored(),
+    )
     return [deployment, admin]
 
 
@@ -100,8 +137,13 @@ def _existing(ctx: Context, field: str) -> ActorKey:
     if key is None:
         raise NotFound(f"khóa {key_id}", f"key {key_id}", code="key_not_found")
     if not key.active:
-        raise DomainError("key_inactive", "Khóa này đã bị thu hồi hoặc thay thế.",
-                          "This key is already revoked or rotated.", field=field, status=409)
+        raise DomainError(
+            "key_inactive",
+            "Khóa này đã bị thu hồi hoặc thay thế.",
+            "This key is already revoked or rotated.",
+            field=field,
+            status=409,
+        )
     return key
 
 
@@ -127,11 +169,20 @@ def rotate_key(ctx: Context) -> list:
     _check_name(problems, command.get("display_name"))
     problems.raise_if_any()
     if ctx.app.find_key(command["key_id"]) is not None:
-        raise DomainError("key_exists", "Khóa mới đã được đăng ký.",
-                          "The new key is already registered.", field="key_id", status=409)
+        raise DomainError(
+            "key_exists",
+            "Khóa mới đã được đăng ký.",
+            "The new key is already registered.",
+            field="key_id",
+            status=409,
+        )
     new = ActorKey(
-        key_id=command["key_id"], public_key=command["public_key"], role=old.role,
-        scope=old.scope, display_name=command["display_name"], signed=ctx.signed.stored(),
+        key_id=command["key_id"],
+        public_key=command["public_key"],
+        role=old.role,
+        scope=old.scope,
+        display_name=command["display_name"],
+        signed=ctx.signed.stored(),
         rotated_from=old.key_id,
     )
     old.rotate(successor_key_id=new.key_id, signed=ctx.signed.stored())

@@ -28,8 +28,12 @@ from application.transparency.merkle import CompactRange
 ROWS_PER_STATEMENT = 5000
 
 
-def batches(items: Sequence[Any], max_items: int, max_bytes: int | None = None,
-            size: Callable[[Any], int] | None = None) -> Iterator[Sequence[Any]]:
+def batches(
+    items: Sequence[Any],
+    max_items: int,
+    max_bytes: int | None = None,
+    size: Callable[[Any], int] | None = None,
+) -> Iterator[Sequence[Any]]:
     """Consecutive slices of at most max_items items and (when given) max_bytes."""
     start = 0
     while start < len(items):
@@ -119,11 +123,21 @@ class LogTables:
             h = event_leaf_hash(oid, stored.originator_version, stored.topic, stored.state)
             leaves.append(AppendedLeaf(frontier.size, oid, stored.originator_version, h, nid))
             node_rows.extend(n for n in frontier.append(h) if n[0] > 0)
-        self._insert(cur, self.leaves, ("bigint", "text", "bigint", "bytea", "bigint"), [
-            (x.leaf_index, x.originator_id.hex, x.originator_version, x.leaf_hash,
-             x.notification_id)
-            for x in leaves
-        ])
+        self._insert(
+            cur,
+            self.leaves,
+            ("bigint", "text", "bigint", "bytea", "bigint"),
+            [
+                (
+                    x.leaf_index,
+                    x.originator_id.hex,
+                    x.originator_version,
+                    x.leaf_hash,
+                    x.notification_id,
+                )
+                for x in leaves
+            ],
+        )
         self._insert(cur, self.nodes, ("integer", "bigint", "bytea"), node_rows)
         if row is None:
             cur.execute(
@@ -154,5 +168,7 @@ class LogTables:
         # does not, and is faster.
         arrays = ", ".join(f"%s::{t}[]" for t in pg_types)
         for batch in batches(rows, ROWS_PER_STATEMENT):
-            cur.execute(f"INSERT INTO {table} SELECT * FROM unnest({arrays})",
-                        [list(col) for col in zip(*batch, strict=True)])
+            cur.execute(
+                f"INSERT INTO {table} SELECT * FROM unnest({arrays})",
+                [list(col) for col in zip(*batch, strict=True)],
+            )

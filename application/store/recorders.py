@@ -64,8 +64,11 @@ class LoggedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         # Writers in other processes (a server's workers) queue on a file lock
         # and wake as soon as it is free, instead of polling in SQLite's busy
         # handler with growing sleeps while they wait for the write lock.
-        self.write_lock = None if memory or not db else FileWriteLock(
-            db + ".write-lock", DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS)
+        self.write_lock = (
+            None
+            if memory or not db
+            else FileWriteLock(db + ".write-lock", DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS)
+        )
         self.lock_timeout: float = datastore.pool.lock_timeout or 5
 
     def configure_timeouts(self, lock_seconds: int, statement_seconds: int) -> None:
@@ -116,17 +119,24 @@ class LoggedPostgresApplicationRecorder(PostgresApplicationRecorder):
         self.log = LogTables("postgres", schema=datastore.schema)
         self.last_append = _AppendResult()
         self.sql_create_statements.extend(SQL(s) for s in self.log.create_statements())
-        self.configure_timeouts(datastore.lock_timeout or DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS,
-                                DEFAULT_WRITE_STATEMENT_TIMEOUT_SECONDS)
+        self.configure_timeouts(
+            datastore.lock_timeout or DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS,
+            DEFAULT_WRITE_STATEMENT_TIMEOUT_SECONDS,
+        )
 
     def configure_timeouts(self, lock_seconds: int, statement_seconds: int) -> None:
         self.lock_timeout, self.statement_timeout = lock_seconds, statement_seconds
         # SET LOCAL: for this write's transaction only. The idle bound ends a
         # transaction whose client stopped talking mid-write (it would keep
         # the table lock), which statement_timeout alone does not cover.
-        self._bounds = [SQL(f"SET LOCAL {name} = '{int(seconds * 1000)}ms'") for name, seconds in (
-            ("lock_timeout", lock_seconds), ("statement_timeout", statement_seconds),
-            ("idle_in_transaction_session_timeout", statement_seconds))]
+        self._bounds = [
+            SQL(f"SET LOCAL {name} = '{int(seconds * 1000)}ms'")
+            for name, seconds in (
+                ("lock_timeout", lock_seconds),
+                ("statement_timeout", statement_seconds),
+                ("idle_in_transaction_session_timeout", statement_seconds),
+            )
+        ]
         self.lock_table_statements[0] = SQL(f"SET LOCAL lock_timeout = '{lock_seconds * 1000}ms'")
 
     @contextlib.contextmanager
@@ -148,8 +158,9 @@ class LoggedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 with self.bounded():
                     conn.execute("BEGIN")
                     conn.execute(self._bounds[0])
-                    conn.execute(SQL(f"SET LOCAL idle_in_transaction_session_timeout = "
-                                     f"'{idle * 1000}ms'"))
+                    conn.execute(
+                        SQL(f"SET LOCAL idle_in_transaction_session_timeout = '{idle * 1000}ms'")
+                    )
                     conn.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
                 yield
             finally:
@@ -165,17 +176,29 @@ class LoggedPostgresApplicationRecorder(PostgresApplicationRecorder):
         if not stored_events:
             return []
         deadline = time.monotonic() + self.statement_timeout
-        with self.bounded(), self.datastore.get_connection() as conn, conn.transaction(), \
-                conn.cursor() as curs:
+        with (
+            self.bounded(),
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor() as curs,
+        ):
             for statement in self._bounds:
                 curs.execute(statement)
             self._lock_table(curs)
             self._notify_channel(curs)
             ids: list[int] = []
-            for batch in batches(stored_events, MAX_EVENTS_PER_STATEMENT,
-                                 MAX_STATE_BYTES_PER_STATEMENT, lambda e: len(e.state)):
-                rows = [self.construct_pg_stored_event(e.originator_id, e.originator_version,
-                                                       e.topic, e.state) for e in batch]
+            for batch in batches(
+                stored_events,
+                MAX_EVENTS_PER_STATEMENT,
+                MAX_STATE_BYTES_PER_STATEMENT,
+                lambda e: len(e.state),
+            ):
+                rows = [
+                    self.construct_pg_stored_event(
+                        e.originator_id, e.originator_version, e.topic, e.state
+                    )
+                    for e in batch
+                ]
                 self._remaining(curs, deadline)
                 curs.execute(self.insert_events_statement, (rows,))
                 ids.extend(row["notification_id"] for row in curs.fetchall())
@@ -202,7 +225,9 @@ class LoggedPostgresApplicationRecorder(PostgresApplicationRecorder):
             cause = e if isinstance(e, psycopg.Error) else e.__cause__
             if isinstance(cause, psycopg.errors.LockNotAvailable):
                 raise StoreUnavailable("store_busy", self.lock_timeout) from e
-            if isinstance(cause, (psycopg.errors.QueryCanceled,
-                                  psycopg.errors.IdleInTransactionSessionTimeout)):
+            if isinstance(
+                cause,
+                (psycopg.errors.QueryCanceled, psycopg.errors.IdleInTransactionSessionTimeout),
+            ):
                 raise StoreUnavailable("store_timeout", self.statement_timeout) from e
             raise

@@ -57,7 +57,9 @@ class LogIncomplete(DomainError, LookupError):
             f"Kho nhật ký thiếu dữ liệu nên không lập được bằng chứng ({detail}); "
             "hãy chạy `parindex verify` trên máy chủ.",
             f"The log store is missing rows, so no proof can be made ({detail}); "
-            "run `parindex verify` on the server.", status=503)
+            "run `parindex verify` on the server.",
+            status=503,
+        )
 
 
 def _uuid(text: str) -> UUID | str:
@@ -108,8 +110,10 @@ class LogStore:
             if leaves:
                 marks = ",".join("?" * len(leaves))
                 cur.execute(
-                    self.t.q(f"SELECT leaf_index, leaf_hash FROM {self.t.leaves} "
-                             f"WHERE leaf_index IN ({marks})"),
+                    self.t.q(
+                        f"SELECT leaf_index, leaf_hash FROM {self.t.leaves} "
+                        f"WHERE leaf_index IN ({marks})"
+                    ),
                     leaves,
                 )
                 for r in cur.fetchall():
@@ -160,13 +164,21 @@ class LogStore:
     def _leaf(r: Any) -> LeafRow:
         # A damaged row (values of the wrong type) is passed on, not raised: the
         # proof built from it fails on the client, and verify names the leaf.
-        return LeafRow(int(r["leaf_index"]), _uuid(r["originator_id"]),  # type: ignore[arg-type]
-                       as_int(r["originator_version"]), as_bytes(r["leaf_hash"]) or b"",
-                       r["notification_id"])
+        return LeafRow(
+            int(r["leaf_index"]),
+            _uuid(r["originator_id"]),  # type: ignore[arg-type]
+            as_int(r["originator_version"]),
+            as_bytes(r["leaf_hash"]) or b"",
+            r["notification_id"],
+        )
 
-    def iter_events(self, start: int = 0, batch: int = 5000,
-                    topic_prefixes: tuple[str, ...] = (),
-                    with_events: bool = True) -> Iterator[LoggedEvent]:
+    def iter_events(
+        self,
+        start: int = 0,
+        batch: int = 5000,
+        topic_prefixes: tuple[str, ...] = (),
+        with_events: bool = True,
+    ) -> Iterator[LoggedEvent]:
         """Every leaf in index order with its stored event (streamed in batches);
         with `topic_prefixes`, only events whose topic starts with one of them.
         `with_events=False` reads the leaves alone (topic and state None): what
@@ -182,15 +194,19 @@ class LogStore:
             else "e.originator_id = l.originator_id"
         )
         sql = (
-            f"SELECT l.leaf_index, l.leaf_hash, l.originator_id, l.originator_version, "
-            f"l.notification_id, e.topic, e.state FROM {self.t.leaves} l "
-            f"LEFT JOIN {self.events_table} e ON {join} "
-            f"AND e.originator_version = l.originator_version "
-            f"WHERE l.leaf_index >= ? "
-        ) if with_events else (
-            f"SELECT l.leaf_index, l.leaf_hash, l.originator_id, l.originator_version, "
-            f"l.notification_id, NULL AS topic, NULL AS state FROM {self.t.leaves} l "
-            f"WHERE l.leaf_index >= ? "
+            (
+                f"SELECT l.leaf_index, l.leaf_hash, l.originator_id, l.originator_version, "
+                f"l.notification_id, e.topic, e.state FROM {self.t.leaves} l "
+                f"LEFT JOIN {self.events_table} e ON {join} "
+                f"AND e.originator_version = l.originator_version "
+                f"WHERE l.leaf_index >= ? "
+            )
+            if with_events
+            else (
+                f"SELECT l.leaf_index, l.leaf_hash, l.originator_id, l.originator_version, "
+                f"l.notification_id, NULL AS topic, NULL AS state FROM {self.t.leaves} l "
+                f"WHERE l.leaf_index >= ? "
+            )
         )
         if topic_prefixes:
             sql += "AND (" + " OR ".join("e.topic LIKE ?" for _ in topic_prefixes) + ") "
@@ -202,10 +218,13 @@ class LogStore:
             for r in rows:
                 topic = r["topic"]
                 yield LoggedEvent(
-                    int(r["leaf_index"]), as_bytes(r["leaf_hash"]) or b"",
-                    _uuid(r["originator_id"]), as_int(r["originator_version"]),
+                    int(r["leaf_index"]),
+                    as_bytes(r["leaf_hash"]) or b"",
+                    _uuid(r["originator_id"]),
+                    as_int(r["originator_version"]),
                     topic if topic is None or isinstance(topic, str) else str(topic),
-                    as_bytes(r["state"]), r["notification_id"],
+                    as_bytes(r["state"]),
+                    r["notification_id"],
                 )
             if len(rows) < batch:
                 return
@@ -216,13 +235,16 @@ class LogStore:
         oid = "CAST(e.originator_id AS text)" if self.t.dialect == "postgres" else "e.originator_id"
         join = (
             "REPLACE(CAST(e.originator_id AS text), '-', '') = l.originator_id"
-            if self.t.dialect == "postgres" else "e.originator_id = l.originator_id"
+            if self.t.dialect == "postgres"
+            else "e.originator_id = l.originator_id"
         )
         rows = self._rows(
             f"SELECT {oid} AS oid, e.originator_version AS v FROM {self.events_table} e "
             f"LEFT JOIN {self.t.leaves} l ON {join} "
             f"AND l.originator_version = e.originator_version "
-            f"WHERE l.leaf_index IS NULL LIMIT ?", (limit,))
+            f"WHERE l.leaf_index IS NULL LIMIT ?",
+            (limit,),
+        )
         return [(UUID(str(r["oid"])), int(r["v"])) for r in rows]
 
     def leaf_bound(self) -> int:
@@ -261,8 +283,10 @@ class LogStore:
         issued_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         with self.datastore.transaction(commit=True) as cur:
             cur.execute(
-                self.t.q(f"INSERT INTO {self.t.checkpoints} (size, root, note, issued_at) "
-                         "VALUES (?, ?, ?, ?)"),
+                self.t.q(
+                    f"INSERT INTO {self.t.checkpoints} (size, root, note, issued_at) "
+                    "VALUES (?, ?, ?, ?)"
+                ),
                 (size, root, note, issued_at),
             )
         cp = self.checkpoint_for_size(size)
@@ -271,5 +295,6 @@ class LogStore:
 
     @staticmethod
     def _cp(r: Any) -> StoredCheckpoint:
-        return StoredCheckpoint(int(r["id"]), int(r["size"]), bytes(r["root"]), r["note"],
-                                r["issued_at"])
+        return StoredCheckpoint(
+            int(r["id"]), int(r["size"]), bytes(r["root"]), r["note"], r["issued_at"]
+        )

@@ -40,43 +40,65 @@ def covering_checkpoint(app: ParIndex, index: int = -1) -> StoredCheckpoint:
 def inclusion(app: ParIndex, index: int, size: int | None = None) -> dict:
     head = app.tlog.size()
     if index >= head:
-        raise _range("index", f"Chỉ số lá {index} ngoài phạm vi 0..{head - 1}.",
-                     f"Leaf index {index} is outside 0..{head - 1}.")
+        raise _range(
+            "index",
+            f"Chỉ số lá {index} ngoài phạm vi 0..{head - 1}.",
+            f"Leaf index {index} is outside 0..{head - 1}.",
+        )
     if size is None:
         cp: StoredCheckpoint | None = covering_checkpoint(app, index)
         size = cp.size
     else:
         if size <= index or size > head:
-            raise _range("size", f"Kích thước {size} phải lớn hơn chỉ số {index} và không quá "
-                         f"{head}.", f"Size {size} must exceed index {index} and be at most "
-                         f"{head}.")
+            raise _range(
+                "size",
+                f"Kích thước {size} phải lớn hơn chỉ số {index} và không quá {head}.",
+                f"Size {size} must exceed index {index} and be at most {head}.",
+            )
         cp = app.tlog.checkpoint_for_size(size)
     leaf = app.tlog.leaf(index)
     if leaf is None:
         raise LogIncomplete(f"leaf {index}")
-    return {"leaf_index": index, "tree_size": size, "leaf_hash": _b64(leaf.leaf_hash),
-            "hashes": [_b64(h) for h in app.tlog.inclusion_proof(index, size)],
-            "root": _b64(app.tlog.root(size)), "checkpoint": cp.note if cp else None}
+    return {
+        "leaf_index": index,
+        "tree_size": size,
+        "leaf_hash": _b64(leaf.leaf_hash),
+        "hashes": [_b64(h) for h in app.tlog.inclusion_proof(index, size)],
+        "root": _b64(app.tlog.root(size)),
+        "checkpoint": cp.note if cp else None,
+    }
 
 
 def consistency(app: ParIndex, first: int, second: int) -> dict:
     head = app.tlog.size()
     if not first <= second <= head:
         raise _range("to", f"Cần 0 <= from <= to <= {head}.", f"Need 0 <= from <= to <= {head}.")
-    return {"first": first, "second": second, "root1": _b64(app.tlog.root(first)),
-            "root2": _b64(app.tlog.root(second)),
-            "hashes": [_b64(h) for h in app.tlog.consistency_proof(first, second)]}
+    return {
+        "first": first,
+        "second": second,
+        "root1": _b64(app.tlog.root(first)),
+        "root2": _b64(app.tlog.root(second)),
+        "hashes": [_b64(h) for h in app.tlog.consistency_proof(first, second)],
+    }
 
 
 def logged_event(app: ParIndex, index: int) -> dict:
     """The stored event behind leaf `index`: enough to recompute its leaf hash."""
     for e in app.tlog.iter_events(start=index, batch=1):
         if e.leaf_index == index and e.topic is not None and e.state is not None:
-            return {"originator_id": str(e.originator_id), "version": e.originator_version,
-                    "topic": e.topic, "state": _b64(e.state)}
+            return {
+                "originator_id": str(e.originator_id),
+                "version": e.originator_version,
+                "topic": e.topic,
+                "state": _b64(e.state),
+            }
         break
-    raise DomainError("event_missing", f"Không tìm thấy sự kiện của lá {index} trong kho.",
-                      f"The event of leaf {index} is missing from the store.", status=409)
+    raise DomainError(
+        "event_missing",
+        f"Không tìm thấy sự kiện của lá {index} trong kho.",
+        f"The event of leaf {index} is missing from the store.",
+        status=409,
+    )
 
 
 def with_proofs(app: ParIndex, events: list[dict]) -> tuple[dict, list[dict]]:
@@ -91,9 +113,16 @@ def with_proofs(app: ParIndex, events: list[dict]) -> tuple[dict, list[dict]]:
         if leaf is None:
             out.append({**e, "proof": None, "logged": None})
             continue
-        out.append({**e, "proof": {"leaf_index": i, "tree_size": cp.size,
-                                   "leaf_hash": _b64(leaf.leaf_hash),
-                                   "hashes": [_b64(h) for h in
-                                              app.tlog.inclusion_proof(i, cp.size)]},
-                    "logged": logged_event(app, i)})
+        out.append(
+            {
+                **e,
+                "proof": {
+                    "leaf_index": i,
+                    "tree_size": cp.size,
+                    "leaf_hash": _b64(leaf.leaf_hash),
+                    "hashes": [_b64(h) for h in app.tlog.inclusion_proof(i, cp.size)],
+                },
+                "logged": logged_event(app, i),
+            }
+        )
     return checkpoint_doc(cp), out

@@ -28,10 +28,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("verify", help="kiểm tra toàn bộ nhật ký / verify the whole log")
     p.add_argument("bundle", nargs="?", help="gói kiểm toán / audit bundle")
     p.add_argument("--data-dir", default=None)
-    p.add_argument("--log-key", default=None,
-                   help="khóa xác minh nhật ký đã biết (vkey) / pin the log key")
-    p.add_argument("--checkpoint", action="append", default=[],
-                   help="tệp điểm kiểm tra đã lưu trước đây / a checkpoint you kept")
+    p.add_argument(
+        "--log-key", default=None, help="khóa xác minh nhật ký đã biết (vkey) / pin the log key"
+    )
+    p.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        help="tệp điểm kiểm tra đã lưu trước đây / a checkpoint you kept",
+    )
     p.add_argument("--workers", type=int, default=None)
     add_json(p)
     p.set_defaults(func=cmd_verify)
@@ -39,8 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     with open_app(args.data_dir) as app:
-        r = export_bundle(app.tlog, args.out, log_key=log_verifier_key(app),
-                          origin=app.settings.origin)
+        r = export_bundle(
+            app.tlog, args.out, log_key=log_verifier_key(app), origin=app.settings.origin
+        )
     if args.json:
         print(json.dumps(r, indent=2))
     else:
@@ -51,8 +57,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     lang = "en" if os.environ.get("PARINDEX_LANG") == "en" else "vi"
     if bool(args.bundle) == bool(args.data_dir):
-        print("Cần đúng một nguồn: BUNDLE hoặc --data-dir / give exactly one of BUNDLE or "
-              "--data-dir", file=sys.stderr)
+        print(
+            "Cần đúng một nguồn: BUNDLE hoặc --data-dir / give exactly one of BUNDLE or --data-dir",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     extra = []
     for path in args.checkpoint:
@@ -65,17 +73,24 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if not Path(args.bundle).is_file():
             print(f"Không có tệp {args.bundle} / no such file", file=sys.stderr)
             return EXIT_USAGE
-        report = verify(BundleSource(args.bundle), log_key=args.log_key, workers=args.workers,
-                        extra_checkpoints=extra)
+        report = verify(
+            BundleSource(args.bundle),
+            log_key=args.log_key,
+            workers=args.workers,
+            extra_checkpoints=extra,
+        )
     else:
         if not (Path(args.data_dir) / CONFIG_FILE).is_file():
             # Nothing to verify is a usage error (2), not a finding (1).
-            print(f"Không có triển khai tại {args.data_dir} / no deployment there",
-                  file=sys.stderr)
+            print(f"Không có triển khai tại {args.data_dir} / no deployment there", file=sys.stderr)
             return EXIT_USAGE
         with open_app(args.data_dir) as app:
-            report = verify(StoreSource(app.tlog, app.evidence), log_key=args.log_key,
-                            workers=args.workers, extra_checkpoints=extra)
+            report = verify(
+                StoreSource(app.tlog, app.evidence),
+                log_key=args.log_key,
+                workers=args.workers,
+                extra_checkpoints=extra,
+            )
             read_model = Path(args.data_dir) / READ_MODEL_FILE
             if read_model.exists():
                 # The read model a server serves must equal one rebuilt from the log.
@@ -83,18 +98,31 @@ def cmd_verify(args: argparse.Namespace) -> int:
                     # Found first and on its own: the tables then differ as a consequence.
                     rollback = rollback_of(app, read_model)
                     if rollback is not None:
-                        report.add(rollback.code, {"position": rollback.position,
-                                                   "log_position": rollback.log_position,
-                                                   "size": rollback.size,
-                                                   "log_size": rollback.log_size})
+                        report.add(
+                            rollback.code,
+                            {
+                                "position": rollback.position,
+                                "log_position": rollback.log_position,
+                                "size": rollback.size,
+                                "log_size": rollback.log_size,
+                            },
+                        )
                     diffs = compare(app, read_model)
                 except STORE_ERRORS as e:  # the log tables broke: reported above
-                    diffs = [{"kind": "read_model_rebuild_failed", "table": None,
-                              "position": None, "detail": str(e)}]
+                    diffs = [
+                        {
+                            "kind": "read_model_rebuild_failed",
+                            "table": None,
+                            "position": None,
+                            "detail": str(e),
+                        }
+                    ]
                 for diff in diffs:
-                    report.add("read_model_differs",
-                               {"table": diff.get("table"), "position": diff.get("position")},
-                               diff["kind"])
+                    report.add(
+                        "read_model_differs",
+                        {"table": diff.get("table"), "position": diff.get("position")},
+                        diff["kind"],
+                    )
     if args.json:
         print(json.dumps(report.as_dict(lang), ensure_ascii=False, indent=2))
     else:

@@ -29,18 +29,19 @@ _RATIO = re.compile(r"\s*([^/\s]+)\s*/\s*([^/\s]+)\s*")
 def register(sub: argparse._SubParsersAction) -> None:
     score = sub.add_parser("score", help="tự chấm điểm qua máy chủ / self-score via the server")
     actions = score.add_subparsers(dest="score_command", required=True, metavar="ACTION")
-    p = _command(actions, "set", "ghi điểm tự chấm một tiêu chí / record a self-score",
-                 cmd_score_set)
+    p = _command(
+        actions, "set", "ghi điểm tự chấm một tiêu chí / record a self-score", cmd_score_set
+    )
     _leaf(p)
     _value(p)
     p.add_argument("--note", default=None, help="ghi chú / note")
-    p = _command(actions, "na", "khai báo không phát sinh / declare not applicable",
-                 cmd_score_na)
+    p = _command(actions, "na", "khai báo không phát sinh / declare not applicable", cmd_score_na)
     _leaf(p)
     p.add_argument("--reason", required=True, help="lý do / reason")
 
     ev = sub.add_parser("evidence", help="tài liệu kiểm chứng / evidence").add_subparsers(
-        dest="evidence_command", required=True, metavar="ACTION")
+        dest="evidence_command", required=True, metavar="ACTION"
+    )
     p = _command(ev, "add", "nộp minh chứng / attach evidence", cmd_evidence_add)
     _unit(p)
     p.add_argument("--leaves", required=True, help="vd. 1.1.1,1.1.2")
@@ -58,8 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = _command(ev, "list", "danh sách minh chứng / list evidence", cmd_evidence_list)
     _unit(p)
 
-    p = _command(sub, "appraise", "điều chỉnh điểm khi thẩm định / adjust a score (appraiser)",
-                 cmd_appraise)
+    p = _command(
+        sub, "appraise", "điều chỉnh điểm khi thẩm định / adjust a score (appraiser)", cmd_appraise
+    )
     _leaf(p)
     _value(p)
     p.add_argument("--reason", required=True, help="lý do điều chỉnh / reason")
@@ -73,24 +75,42 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--offset", type=int, default=0)
     p = _command(sub, "history", "lịch sử một tiêu chí / a leaf's history", cmd_history)
     _leaf(p)
-    p = _command(sub, "why", "vì sao có điểm này, có bằng chứng nhật ký / why, with proofs",
-                 cmd_why)
+    p = _command(
+        sub, "why", "vì sao có điểm này, có bằng chứng nhật ký / why, with proofs", cmd_why
+    )
     _leaf(p)
 
 
 # -- argument helpers -------------------------------------------------------------------
-def _command(sub: argparse._SubParsersAction, name: str, help_: str,
-             func: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+def _command(
+    sub: argparse._SubParsersAction,
+    name: str,
+    help_: str,
+    func: Callable[[argparse.Namespace], int],
+) -> argparse.ArgumentParser:
     p = sub.add_parser(name, help=help_)
-    p.add_argument("--url", default=os.environ.get("PARINDEX_URL", DEFAULT_URL),
-                   help=f"địa chỉ máy chủ / server URL (env PARINDEX_URL, mặc định {DEFAULT_URL})")
-    p.add_argument("--key", default=os.environ.get("PARINDEX_KEY"),
-                   help="tệp khóa cá nhân / your key file (env PARINDEX_KEY)")
-    p.add_argument("--log-key", default=os.environ.get("PARINDEX_LOG_KEY"),
-                   help="khóa xác minh nhật ký đã biết / pinned log verifier key")
-    p.add_argument("--position", type=int, default=None,
-                   help="đợi tới vị trí nhật ký này (mặc định: mọi thứ đã ghi tới lúc đọc) / "
-                        "wait for this log position (default: all written so far)")
+    p.add_argument(
+        "--url",
+        default=os.environ.get("PARINDEX_URL", DEFAULT_URL),
+        help=f"địa chỉ máy chủ / server URL (env PARINDEX_URL, mặc định {DEFAULT_URL})",
+    )
+    p.add_argument(
+        "--key",
+        default=os.environ.get("PARINDEX_KEY"),
+        help="tệp khóa cá nhân / your key file (env PARINDEX_KEY)",
+    )
+    p.add_argument(
+        "--log-key",
+        default=os.environ.get("PARINDEX_LOG_KEY"),
+        help="khóa xác minh nhật ký đã biết / pinned log verifier key",
+    )
+    p.add_argument(
+        "--position",
+        type=int,
+        default=None,
+        help="đợi tới vị trí nhật ký này (mặc định: mọi thứ đã ghi tới lúc đọc) / "
+        "wait for this log position (default: all written so far)",
+    )
     add_json(p)
     p.set_defaults(func=_guarded(func))
     return p
@@ -122,9 +142,13 @@ def _given(args: argparse.Namespace) -> dict:
         return {"done": args.done in ("yes", "co")}
     m = _RATIO.fullmatch(args.ratio or "")
     if m is None:
-        raise DomainError("invalid_ratio", "--ratio phải có dạng tử/mẫu, vd. 978/1000.",
-                          "--ratio must look like numerator/denominator, e.g. 978/1000.",
-                          field="ratio", status=400)
+        raise DomainError(
+            "invalid_ratio",
+            "--ratio phải có dạng tử/mẫu, vd. 978/1000.",
+            "--ratio must look like numerator/denominator, e.g. 978/1000.",
+            field="ratio",
+            status=400,
+        )
     return {"numerator": _exact(m.group(1), "ratio"), "denominator": _exact(m.group(2), "ratio")}
 
 
@@ -157,8 +181,10 @@ def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Na
             return func(args)
         except DomainError as e:
             lang = "en" if os.environ.get("PARINDEX_LANG", "vi") == "en" else "vi"
-            print(f"{'Error' if lang == 'en' else 'Lỗi'} [{e.code}]: {e.message(lang)}",
-                  file=sys.stderr)
+            print(
+                f"{'Error' if lang == 'en' else 'Lỗi'} [{e.code}]: {e.message(lang)}",
+                file=sys.stderr,
+            )
             for p in e.problems:
                 d = p.as_dict(lang)
                 where = ", ".join(f"{k}={d[k]}" for k in ("field", "row", "column") if k in d)
@@ -170,15 +196,23 @@ def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Na
 
 def _receipt(args: argparse.Namespace, receipt: dict, text: str) -> int:
     note = " (đã gửi trước đó)" if receipt.get("replayed") else ""
-    emit(args, receipt, f"{text}{note}; vị trí nhật ký {receipt['log_index']}, "
-                        f"position {receipt['position']}.")
+    emit(
+        args,
+        receipt,
+        f"{text}{note}; vị trí nhật ký {receipt['log_index']}, position {receipt['position']}.",
+    )
     return 0
 
 
 # -- writes -----------------------------------------------------------------------------
 def cmd_score_set(args: argparse.Namespace) -> int:
-    command = {"type": "record_self_score", "cycle": args.cycle, "unit": args.unit,
-               "leaf": args.leaf, **_given(args)}
+    command = {
+        "type": "record_self_score",
+        "cycle": args.cycle,
+        "unit": args.unit,
+        "leaf": args.leaf,
+        **_given(args),
+    }
     if args.note:
         command["note"] = _text(args.note)
     r = _client(args).send(command)
@@ -186,43 +220,75 @@ def cmd_score_set(args: argparse.Namespace) -> int:
 
 
 def cmd_score_na(args: argparse.Namespace) -> int:
-    r = _client(args).send({"type": "declare_not_applicable", "cycle": args.cycle,
-                            "unit": args.unit, "leaf": args.leaf, "reason": _text(args.reason)})
+    r = _client(args).send(
+        {
+            "type": "declare_not_applicable",
+            "cycle": args.cycle,
+            "unit": args.unit,
+            "leaf": args.leaf,
+            "reason": _text(args.reason),
+        }
+    )
     return _receipt(args, r, f"Đã khai báo {args.leaf} không phát sinh cho {args.unit}")
 
 
 def cmd_evidence_add(args: argparse.Namespace) -> int:
     client = _client(args)
     evidence_id = args.id or f"ev-{uuid.uuid4().hex[:10]}"
-    command: dict = {"type": "attach_evidence", "cycle": args.cycle, "unit": args.unit,
-                     "evidence_id": evidence_id,
-                     "leaves": [x.strip() for x in args.leaves.split(",") if x.strip()]}
+    command: dict = {
+        "type": "attach_evidence",
+        "cycle": args.cycle,
+        "unit": args.unit,
+        "evidence_id": evidence_id,
+        "leaves": [x.strip() for x in args.leaves.split(",") if x.strip()],
+    }
     if args.file:
         try:
             command["file"] = client.upload(args.file)
         except OSError as e:
-            raise DomainError("file_unreadable", f"Không đọc được tệp: {e}",
-                              f"Cannot read the file: {e}", status=400) from None
-    document = {k: _text(getattr(args, k)) for k in ("number", "date", "issuer", "title")
-                if getattr(args, k)}
+            raise DomainError(
+                "file_unreadable",
+                f"Không đọc được tệp: {e}",
+                f"Cannot read the file: {e}",
+                status=400,
+            ) from None
+    document = {
+        k: _text(getattr(args, k))
+        for k in ("number", "date", "issuer", "title")
+        if getattr(args, k)
+    }
     if document:
         command["document"] = document
     if args.description:
         command["description"] = _text(args.description)
     r = client.send(command)
-    return _receipt(args, {**r, "evidence_id": evidence_id},
-                    f"Đã nộp minh chứng {evidence_id} cho {args.unit}")
+    return _receipt(
+        args, {**r, "evidence_id": evidence_id}, f"Đã nộp minh chứng {evidence_id} cho {args.unit}"
+    )
 
 
 def cmd_evidence_withdraw(args: argparse.Namespace) -> int:
-    r = _client(args).send({"type": "withdraw_evidence", "cycle": args.cycle, "unit": args.unit,
-                            "evidence_id": args.id, "reason": _text(args.reason)})
+    r = _client(args).send(
+        {
+            "type": "withdraw_evidence",
+            "cycle": args.cycle,
+            "unit": args.unit,
+            "evidence_id": args.id,
+            "reason": _text(args.reason),
+        }
+    )
     return _receipt(args, r, f"Đã rút minh chứng {args.id}")
 
 
 def cmd_appraise(args: argparse.Namespace) -> int:
-    command = {"type": "adjust_score", "cycle": args.cycle, "unit": args.unit,
-               "leaf": args.leaf, "reason": _text(args.reason), **_given(args)}
+    command = {
+        "type": "adjust_score",
+        "cycle": args.cycle,
+        "unit": args.unit,
+        "leaf": args.leaf,
+        "reason": _text(args.reason),
+        **_given(args),
+    }
     if args.evidence:
         command["evidence_ids"] = [x.strip() for x in args.evidence.split(",") if x.strip()]
     r = _client(args).send(command)

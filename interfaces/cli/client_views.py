@@ -72,22 +72,28 @@ def scores_text(doc: dict) -> str:
         mark = " *" if n.get("adjusted") else ""
         title = (n.get("title") or "")[:60]
         indent = "  " * (n.get("depth") or 0)
-        lines.append(f"{indent + n['code']:<10} {_v(nd.get('max_points')):>7} "
-                     f"{_v(nd.get('self_score')):>8} {_v(nd.get('appraised_score')):>10}"
-                     f"{mark:2} {title}")
+        lines.append(
+            f"{indent + n['code']:<10} {_v(nd.get('max_points')):>7} "
+            f"{_v(nd.get('self_score')):>8} {_v(nd.get('appraised_score')):>10}"
+            f"{mark:2} {title}"
+        )
     lines.append("(* đã điều chỉnh khi thẩm định)")
     return "\n".join(lines)
 
 
 def ranking_text(doc: dict) -> str:
-    lines = [f"Xếp hạng kỳ {doc['cycle']} ({doc.get('total', 0)} đơn vị)",
-             f"{'Hạng':>4}  {'Mã':<12} {'Tự chấm':>8} {'Thẩm định':>10} {'Chỉ số':>7}  "
-             f"{'Xếp loại':<11} Tên"]
+    lines = [
+        f"Xếp hạng kỳ {doc['cycle']} ({doc.get('total', 0)} đơn vị)",
+        f"{'Hạng':>4}  {'Mã':<12} {'Tự chấm':>8} {'Thẩm định':>10} {'Chỉ số':>7}  "
+        f"{'Xếp loại':<11} Tên",
+    ]
     for r in doc.get("rows") or []:
         d = r.get("display") or {}
-        lines.append(f"{r['rank']:>4}  {r['unit']:<12} {_v(d.get('self_total')):>8} "
-                     f"{_v(d.get('appraised_total')):>10} {_v(d.get('index')):>7}  "
-                     f"{_band(r.get('band')):<11} {_v(r.get('unit_name'))}")
+        lines.append(
+            f"{r['rank']:>4}  {r['unit']:<12} {_v(d.get('self_total')):>8} "
+            f"{_v(d.get('appraised_total')):>10} {_v(d.get('index')):>7}  "
+            f"{_band(r.get('band')):<11} {_v(r.get('unit_name'))}"
+        )
     return "\n".join(lines)
 
 
@@ -106,15 +112,20 @@ def _step(e: dict) -> str:
         text += f"; lý do: {e['reason']}"
     if e.get("evidence_ids"):
         text += f"; minh chứng: {', '.join(e['evidence_ids'])}"
-    status = {"valid": "chữ ký hợp lệ", "invalid": "CHỮ KÝ KHÔNG HỢP LỆ",
-              "unknown_key": "KHÓA KHÔNG RÕ"}.get(e.get("signature_status") or "", "")
+    status = {
+        "valid": "chữ ký hợp lệ",
+        "invalid": "CHỮ KÝ KHÔNG HỢP LỆ",
+        "unknown_key": "KHÓA KHÔNG RÕ",
+    }.get(e.get("signature_status") or "", "")
     text += f" [vị trí nhật ký {_v(e.get('leaf_index'))}]"
     return text + (f" — {status}" if status else "")
 
 
 def history_text(doc: dict) -> str:
-    lines = [f"Lịch sử tiêu chí {doc['leaf']} ({_v(doc.get('title'))}) — {doc['unit']}, "
-             f"kỳ {doc['cycle']}, tối đa {_v(doc.get('max_points'))} điểm"]
+    lines = [
+        f"Lịch sử tiêu chí {doc['leaf']} ({_v(doc.get('title'))}) — {doc['unit']}, "
+        f"kỳ {doc['cycle']}, tối đa {_v(doc.get('max_points'))} điểm"
+    ]
     entries = doc.get("entries") or []
     lines += [_step(e) for e in entries] or ["(chưa có sự kiện nào)"]
     return "\n".join(lines)
@@ -122,23 +133,29 @@ def history_text(doc: dict) -> str:
 
 def mismatch_lines(doc: dict, lang: str = "vi") -> list[str]:
     """One plain line per value shown that the proven commands do not give."""
-    names = {"self.points": ("Điểm tự chấm", "Self-score points"),
-             "self.input": ("Giá trị tự chấm đã nhập", "Self-score input"),
-             "appraised.points": ("Điểm sau thẩm định", "Appraised points"),
-             "appraised.input": ("Giá trị thẩm định đã nhập", "Appraised input")}
+    names = {
+        "self.points": ("Điểm tự chấm", "Self-score points"),
+        "self.input": ("Giá trị tự chấm đã nhập", "Self-score input"),
+        "appraised.points": ("Điểm sau thẩm định", "Appraised points"),
+        "appraised.input": ("Giá trị thẩm định đã nhập", "Appraised input"),
+    }
     lines = []
     for m in (doc.get("recomputed") or {}).get("mismatches") or []:
         vi, en = names.get(m["field"], (m["field"], m["field"]))
         shown, proven, at = _value(m.get("shown")), _value(m.get("recomputed")), m.get("leaf_index")
         if lang == "en":
-            lines.append(f"MISMATCH: {en} shown by the server is {shown}, but the signed command "
-                         f"proven at log position {_v(at)} gives {proven}. The server's read model "
-                         "does not match its own log: trust the proven value and report it.")
+            lines.append(
+                f"MISMATCH: {en} shown by the server is {shown}, but the signed command "
+                f"proven at log position {_v(at)} gives {proven}. The server's read model "
+                "does not match its own log: trust the proven value and report it."
+            )
         else:
-            lines.append(f"KHÔNG KHỚP: {vi} máy chủ hiển thị là {shown}, nhưng lệnh đã ký được "
-                         f"chứng minh ở vị trí nhật ký {_v(at)} cho {proven}. Dữ liệu đọc của máy "
-                         "chủ không khớp với chính nhật ký của nó: hãy tin giá trị đã chứng minh "
-                         "và báo cáo việc này.")
+            lines.append(
+                f"KHÔNG KHỚP: {vi} máy chủ hiển thị là {shown}, nhưng lệnh đã ký được "
+                f"chứng minh ở vị trí nhật ký {_v(at)} cho {proven}. Dữ liệu đọc của máy "
+                "chủ không khớp với chính nhật ký của nó: hãy tin giá trị đã chứng minh "
+                "và báo cáo việc này."
+            )
     return lines
 
 
@@ -159,14 +176,19 @@ def why_text(doc: dict, lang: str = "vi") -> str:
     if not doc.get("chain"):
         lines.append("(chưa có sự kiện chấm điểm nào)")
     lines.append("")
-    lines.append(f"Mọi bằng chứng dẫn tới điểm kiểm tra đã ký: kích thước {_v(cp.get('size'))}, "
-                 f"gốc {_v(cp.get('root'))}")
+    lines.append(
+        f"Mọi bằng chứng dẫn tới điểm kiểm tra đã ký: kích thước {_v(cp.get('size'))}, "
+        f"gốc {_v(cp.get('root'))}"
+    )
     mismatches = mismatch_lines(doc, lang)
     if mismatches:
         lines += ["", *mismatches]
     elif doc.get("recomputed") is not None:
-        lines.append("Values shown match the proven commands." if lang == "en" else
-                     "Các giá trị hiển thị khớp với các lệnh đã chứng minh.")
+        lines.append(
+            "Values shown match the proven commands."
+            if lang == "en"
+            else "Các giá trị hiển thị khớp với các lệnh đã chứng minh."
+        )
     return "\n".join(lines)
 
 
@@ -177,14 +199,20 @@ def evidence_text(doc: dict) -> str:
         ref = ", ".join(str(doc_ref[k]) for k in ("number", "date", "issuer") if doc_ref.get(k))
         file = e.get("file") or {}
         status = "đã rút" if e.get("status") == "withdrawn" else "hiệu lực"
-        lines.append(f"- {e['evidence_id']} [{status}] tiêu chí {', '.join(e.get('leaves') or [])}"
-                     + (f"; văn bản {ref}" if ref else "")
-                     # a name stored before the file-name rules may hold
-                     # terminal escapes or line breaks
-                     + (f"; tệp {display_filename(file.get('filename'))} "
-                        f"({file.get('size')} byte, "
-                        f"sha256 {str(file.get('sha256'))[:12]}…)" if file else "")
-                     + f" — {_actor(e.get('attached_by'))}, {local_time(e.get('attached_at'))}")
+        lines.append(
+            f"- {e['evidence_id']} [{status}] tiêu chí {', '.join(e.get('leaves') or [])}"
+            + (f"; văn bản {ref}" if ref else "")
+            # a name stored before the file-name rules may hold
+            # terminal escapes or line breaks
+            + (
+                f"; tệp {display_filename(file.get('filename'))} "
+                f"({file.get('size')} byte, "
+                f"sha256 {str(file.get('sha256'))[:12]}…)"
+                if file
+                else ""
+            )
+            + f" — {_actor(e.get('attached_by'))}, {local_time(e.get('attached_at'))}"
+        )
     if len(lines) == 1:
         lines.append("(chưa có minh chứng)")
     return "\n".join(lines)

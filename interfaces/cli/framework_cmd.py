@@ -31,8 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_data_dir(p)
     add_json(p)
     p.add_argument("--admin-key", required=True)
-    p.add_argument("--url", default=None,
-                   help="gửi qua API HTTP thay vì ghi trực tiếp / publish through the HTTP API")
+    p.add_argument(
+        "--url",
+        default=None,
+        help="gửi qua API HTTP thay vì ghi trực tiếp / publish through the HTTP API",
+    )
     p.add_argument("--name", required=True)
     p.add_argument("--jurisdiction", required=True)
     p.add_argument("--level", required=True, help="commune | district | province")
@@ -51,8 +54,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_data_dir(p)
     add_json(p)
     p.add_argument("--admin-key", required=True)
-    p.add_argument("--url", default=None,
-                   help="gửi qua API HTTP thay vì ghi trực tiếp / publish through the HTTP API")
+    p.add_argument(
+        "--url",
+        default=None,
+        help="gửi qua API HTTP thay vì ghi trực tiếp / publish through the HTTP API",
+    )
     p.set_defaults(func=cmd_install)
 
     p = fw.add_parser("list", help="các bộ tiêu chí đã công bố / published frameworks")

@@ -48,9 +48,14 @@ def cmd_checkpoint(args: argparse.Namespace) -> int:
 def proof_document(app, index: int, size: int | None) -> dict:
     """Inclusion proof of leaf `index` to a signed checkpoint (issued if needed)."""
     doc = _in_range(lambda: proofs.inclusion(app, index, size))
-    return {"leaf_index": doc["leaf_index"], "tree_size": doc["tree_size"],
-            "leaf_hash": doc["leaf_hash"], "proof": doc["hashes"],
-            "checkpoint": doc["checkpoint"], "root": doc["root"]}
+    return {
+        "leaf_index": doc["leaf_index"],
+        "tree_size": doc["tree_size"],
+        "leaf_hash": doc["leaf_hash"],
+        "proof": doc["hashes"],
+        "checkpoint": doc["checkpoint"],
+        "root": doc["root"],
+    }
 
 
 def _in_range(make):
@@ -89,11 +94,26 @@ def cmd_prove(args: argparse.Namespace) -> int:
 def cmd_consistency(args: argparse.Namespace) -> int:
     with open_app(args.data_dir) as app:
         cons = _in_range(lambda: proofs.consistency(app, args.m, args.n))
-    doc = {"size1": cons["first"], "size2": cons["second"], "root1": cons["root1"],
-           "root2": cons["root2"], "proof": cons["hashes"]}
-    emit(args, doc, "\n".join([f"Nhất quán {args.m} -> {args.n}", f"Gốc 1: {doc['root1']}",
-                               f"Gốc 2: {doc['root2']}", "Bằng chứng:",
-                               *[f"  {h}" for h in doc["proof"]]]))
+    doc = {
+        "size1": cons["first"],
+        "size2": cons["second"],
+        "root1": cons["root1"],
+        "root2": cons["root2"],
+        "proof": cons["hashes"],
+    }
+    emit(
+        args,
+        doc,
+        "\n".join(
+            [
+                f"Nhất quán {args.m} -> {args.n}",
+                f"Gốc 1: {doc['root1']}",
+                f"Gốc 2: {doc['root2']}",
+                "Bằng chứng:",
+                *[f"  {h}" for h in doc["proof"]],
+            ]
+        ),
+    )
     return 0
 
 

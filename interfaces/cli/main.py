@@ -17,8 +17,11 @@ def default_data_dir() -> str:
 
 
 def add_data_dir(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", default=default_data_dir(),
-                   help="thư mục dữ liệu / data directory (env PARINDEX_DATA_DIR)")
+    p.add_argument(
+        "--data-dir",
+        default=default_data_dir(),
+        help="thư mục dữ liệu / data directory (env PARINDEX_DATA_DIR)",
+    )
 
 
 def add_json(p: argparse.ArgumentParser) -> None:
@@ -49,8 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(signed, verifiable PAR-index scoring).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (deploy_cmd, framework_cmd, log_cmd, audit_cmd, serve_cmd, client_cmd,
-                   demo_cmd):
+    for module in (deploy_cmd, framework_cmd, log_cmd, audit_cmd, serve_cmd, client_cmd, demo_cmd):
         module.register(sub)
     return parser
 
@@ -62,11 +64,16 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except DomainError as e:
         lang = "en" if os.environ.get("PARINDEX_LANG", "vi") == "en" else "vi"
-        print(f"Lỗi [{e.code}]: {e.message(lang)}" if lang == "vi" else
-              f"Error [{e.code}]: {e.message(lang)}", file=sys.stderr)
+        print(
+            f"Lỗi [{e.code}]: {e.message(lang)}"
+            if lang == "vi"
+            else f"Error [{e.code}]: {e.message(lang)}",
+            file=sys.stderr,
+        )
         for p in e.problems:
-            where = ", ".join(f"{k}={v}" for k, v in p.as_dict(lang).items()
-                              if k in ("row", "column", "field"))
+            where = ", ".join(
+                f"{k}={v}" for k, v in p.as_dict(lang).items() if k in ("row", "column", "field")
+            )
             print(f"  - [{p.code}] {where}: {p.as_dict(lang)['message']}", file=sys.stderr)
         return EXIT_FINDINGS if e.status < 500 else EXIT_USAGE
     except KeyboardInterrupt:

@@ -17,15 +17,22 @@ READ_MODEL_FILE = "readmodel.sqlite"
 BLUEPRINTS = (commands.blp, evidence.blp, log.blp, frameworks.blp, cycles.blp, health.blp)
 
 SIGNATURE_SCHEME = {
-    "type": "apiKey", "in": "header", "name": "Authorization",
+    "type": "apiKey",
+    "in": "header",
+    "name": "Authorization",
     "description": 'Parindex-Sig keyId="pk_...", created="<RFC 3339 UTC>", '
-                   'signature="<base64 Ed25519>" — see docs/API.md',
+    'signature="<base64 Ed25519>" — see docs/API.md',
 }
 
 
-def create_app(data_dir: str | Path, *, follow: bool = True, read_wait: float = 5.0,
-               read_model_path: str | Path | None = None,
-               rollback_check_interval: float = 1.0) -> Flask:
+def create_app(
+    data_dir: str | Path,
+    *,
+    follow: bool = True,
+    read_wait: float = 5.0,
+    read_model_path: str | Path | None = None,
+    rollback_check_interval: float = 1.0,
+) -> Flask:
     """The WSGI app on an initialised data directory.
 
     With `follow`, a background thread keeps the read model (DIR/readmodel.sqlite)
@@ -59,12 +66,22 @@ def create_app(data_dir: str | Path, *, follow: bool = True, read_wait: float = 
         # A backstop only: interfaces/http/bodies.py bounds each body by its route.
         MAX_CONTENT_LENGTH=max(app.settings.max_evidence_bytes, app.settings.max_request_bytes),
     )
-    flask.extensions[EXTENSION] = Services(app, read_model, Queries(read_model), follower,
-                                             follow, read_wait, guard)
+    flask.extensions[EXTENSION] = Services(
+        app, read_model, Queries(read_model), follower, follow, read_wait, guard
+    )
     flask.before_request(_refuse_when_rolled_back)
-    api = ParindexApi(flask, spec_kwargs={"info": {"description": (
-        "Chỉ số CCHC: lệnh có chữ ký, nhật ký minh bạch. Lỗi theo RFC 9457 "
-        "(application/problem+json); tiếng Việt mặc định, tiếng Anh với Accept-Language: en.")}})
+    api = ParindexApi(
+        flask,
+        spec_kwargs={
+            "info": {
+                "description": (
+                    "Chỉ số CCHC: lệnh có chữ ký, nhật ký minh bạch. Lỗi theo RFC 9457 "
+                    "(application/problem+json); tiếng Việt mặc định, "
+                    "tiếng Anh với Accept-Language: en."
+                )
+            }
+        },
+    )
     api.spec.components.security_scheme("ParindexSig", SIGNATURE_SCHEME)
     api.spec.components.schema("CommandValue", COMMAND_VALUE_SCHEMA)
     for blp in BLUEPRINTS:
@@ -90,8 +107,7 @@ def _refuse_when_rolled_back() -> None:
         return
     rollback = services().guard.status()
     if rollback is not None:
-        raise DomainError(rollback.code, rollback.message("vi"), rollback.message("en"),
-                          status=503)
+        raise DomainError(rollback.code, rollback.message("vi"), rollback.message("en"), status=503)
 
 
 def services_of(flask: Flask) -> Services:

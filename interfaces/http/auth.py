@@ -43,8 +43,9 @@ def signed_key() -> ActorKey:
     key = app.find_key(sig.key_id, for_update=False)
     if key is None:
         raise HttpProblem("unknown_key", f"'{sig.key_id}'", f"'{sig.key_id}'")
-    if not verify(unb64(key.public_key), sig, request.method, request_target(),
-                  request.get_data(cache=True)):
+    if not verify(
+        unb64(key.public_key), sig, request.method, request_target(), request.get_data(cache=True)
+    ):
         raise HttpProblem("bad_signature")
     if not key.active:
         raise HttpProblem("key_revoked", f"'{key.key_id}'", f"'{key.key_id}'")
@@ -53,15 +54,19 @@ def signed_key() -> ActorKey:
     skew = app.settings.request_window
     if abs(datetime.now(UTC) - sig.created_at) > skew:
         seconds = int(skew.total_seconds())
-        raise HttpProblem("timestamp_out_of_window", f"lệch tối đa {seconds} giây",
-                          f"at most {seconds} s allowed")
+        raise HttpProblem(
+            "timestamp_out_of_window", f"lệch tối đa {seconds} giây", f"at most {seconds} s allowed"
+        )
     return key
 
 
 def may_upload(key: ActorKey) -> None:
     if Role(key.role) not in PERMISSIONS["attach_evidence"]:
-        raise HttpProblem("not_permitted", f"vai trò {key.role} không nộp minh chứng",
-                          f"role {key.role} does not submit evidence")
+        raise HttpProblem(
+            "not_permitted",
+            f"vai trò {key.role} không nộp minh chứng",
+            f"role {key.role} does not submit evidence",
+        )
 
 
 def readable_cycle(key: ActorKey, code: str) -> Cycle:
@@ -70,10 +75,13 @@ def readable_cycle(key: ActorKey, code: str) -> Cycle:
     if cycle is None:
         raise NotFound(f"kỳ đánh giá {code}", f"cycle {code}", code="cycle_not_found")
     scope = key.scope_obj
-    if not (scope.covers(cycle.target()) or
-            (scope.kind == "commune" and scope.code in cycle.unit_codes())):
-        raise HttpProblem("not_permitted", f"phạm vi {key.scope}, kỳ {code}",
-                          f"scope {key.scope}, cycle {code}")
+    if not (
+        scope.covers(cycle.target())
+        or (scope.kind == "commune" and scope.code in cycle.unit_codes())
+    ):
+        raise HttpProblem(
+            "not_permitted", f"phạm vi {key.scope}, kỳ {code}", f"scope {key.scope}, cycle {code}"
+        )
     return cycle
 
 
@@ -81,9 +89,13 @@ def readable_unit(key: ActorKey, code: str, unit: str) -> Cycle:
     """The cycle, if the key may read this unit's scores, history and evidence."""
     cycle = readable_cycle(key, code)
     if unit not in cycle.unit_codes():
-        raise NotFound(f"đơn vị {unit} trong kỳ {code}", f"unit {unit} in {code}",
-                       code="unit_not_found")
+        raise NotFound(
+            f"đơn vị {unit} trong kỳ {code}", f"unit {unit} in {code}", code="unit_not_found"
+        )
     if not key.scope_obj.covers(cycle.target(unit)):
-        raise HttpProblem("not_permitted", f"phạm vi {key.scope}, đơn vị {unit}",
-                          f"scope {key.scope}, unit {unit}")
+        raise HttpProblem(
+            "not_permitted",
+            f"phạm vi {key.scope}, đơn vị {unit}",
+            f"scope {key.scope}, unit {unit}",
+        )
     return cycle

@@ -24,11 +24,18 @@ def await_position(position: int | None) -> None:
                 f"Vị trí {position} chưa có trong nhật ký (mới nhất: {head}); hãy dùng "
                 "trường `position` của biên nhận.",
                 f"Position {position} is not in the log yet (newest: {head}); use a "
-                "receipt's `position`.", field="position", status=409)
+                "receipt's `position`.",
+                field="position",
+                status=409,
+            )
     if not _reached(s, position):
         now = s.follower.position()
-        raise HttpProblem("projection_lagging", f"vị trí {position}, hiện tại {now}",
-                          f"position {position}, now at {now}", headers={"Retry-After": "1"})
+        raise HttpProblem(
+            "projection_lagging",
+            f"vị trí {position}, hiện tại {now}",
+            f"position {position}, now at {now}",
+            headers={"Retry-After": "1"},
+        )
 
 
 def _reached(s: Services, position: int | None) -> bool:

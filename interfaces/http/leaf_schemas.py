@@ -80,8 +80,12 @@ class Step(Schema):
 class Entry(Step):
     command = NStr(metadata={"description": "the exact signed JCS text"})
     signature = NStr(metadata={"description": "base64 Ed25519"})
-    signature_status = Str(metadata={"description": "valid | invalid | unknown_key: the "
-                                     "signature re-checked against the actor's key on read"})
+    signature_status = Str(
+        metadata={
+            "description": "valid | invalid | unknown_key: the "
+            "signature re-checked against the actor's key on read"
+        }
+    )
 
 
 class LeafHistory(LeafHead):
@@ -138,5 +142,8 @@ class Why(LeafHead):
     appraised = Nested(AppraisedValue)
     chain = List(Nested(WhyStep), required=True)
     evidence = List(Nested(EvidenceItem))
-    checkpoint = Nested(Checkpoint, required=True, metadata={
-        "description": "Điểm kiểm tra đã ký mà mọi bằng chứng trong `chain` dẫn tới"})
+    checkpoint = Nested(
+        Checkpoint,
+        required=True,
+        metadata={"description": "Điểm kiểm tra đã ký mà mọi bằng chứng trong `chain` dẫn tới"},
+    )

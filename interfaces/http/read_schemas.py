@@ -153,8 +153,9 @@ class NodeScore(Schema):
     points_lost = NStr()
     evidence_count = NInt()
     excluded = Bool()
-    display = Nested(displays("max_points", "self_score", "appraised_score", "percentage",
-                              "points_lost"))
+    display = Nested(
+        displays("max_points", "self_score", "appraised_score", "percentage", "points_lost")
+    )
     # leaves only
     self_input = fields.Dict(allow_none=True)
     appraised_input = fields.Dict(allow_none=True)
@@ -181,6 +182,15 @@ class UnitScores(Schema):
     band = Nested(Band, allow_none=True)
     self_band_code = NStr()
     evidence_count = NInt()
-    display = Nested(displays("max_total", "applicable_max", "self_total", "appraised_total",
-                              "points_lost", "self_index", "index"))
+    display = Nested(
+        displays(
+            "max_total",
+            "applicable_max",
+            "self_total",
+            "appraised_total",
+            "points_lost",
+            "self_index",
+            "index",
+        )
+    )
     nodes = List(Nested(NodeScore))

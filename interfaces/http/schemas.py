@@ -32,9 +32,13 @@ class Problem(Schema):
 
 # -- query arguments ----------------------------------------------------------------
 class PositionArgs(Schema):
-    position = Int(validate=NonNegative, metadata={
-        "description": "Đợi tới vị trí nhật ký này (trường `position` của biên nhận). "
-                       "Wait until the read model holds this log position."})
+    position = Int(
+        validate=NonNegative,
+        metadata={
+            "description": "Đợi tới vị trí nhật ký này (trường `position` của biên nhận). "
+            "Wait until the read model holds this log position."
+        },
+    )
 
 
 class PageArgs(PositionArgs):
@@ -53,22 +57,40 @@ class ConsistencyArgs(PositionArgs):
 
 
 # -- commands -----------------------------------------------------------------------
-COMMAND_TYPES = ["register_key", "rotate_key", "revoke_key", "publish_framework", "open_cycle",
-                 "record_self_score", "declare_not_applicable", "attach_evidence",
-                 "withdraw_evidence", "adjust_score"]
+COMMAND_TYPES = [
+    "register_key",
+    "rotate_key",
+    "revoke_key",
+    "publish_framework",
+    "open_cycle",
+    "record_self_score",
+    "declare_not_applicable",
+    "attach_evidence",
+    "withdraw_evidence",
+    "adjust_score",
+]
 # Documented for clients; the write path checks them itself, with its own error codes
 # (malformed_command, unknown_command, ...), so the schema does not pre-empt it.
 COMMAND_JSON_SCHEMA = {
     "required": ["type", "id", "issued_at", "actor"],
     "properties": {
         "type": {"type": "string", "enum": COMMAND_TYPES},
-        "id": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$",
-               "description": "chọn bởi người gửi, duy nhất / chosen by the client, unique"},
-        "issued_at": {"type": "string", "description": "RFC 3339 UTC, kết thúc bằng Z",
-                      "pattern": r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
-                                 r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?Z$"},
-        "actor": {"type": "string", "pattern": "^pk_[a-z2-7]{32}$",
-                  "description": "mã khóa đã đăng ký / a registered key id"},
+        "id": {
+            "type": "string",
+            "pattern": r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$",
+            "description": "chọn bởi người gửi, duy nhất / chosen by the client, unique",
+        },
+        "issued_at": {
+            "type": "string",
+            "description": "RFC 3339 UTC, kết thúc bằng Z",
+            "pattern": r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
+            r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?Z$",
+        },
+        "actor": {
+            "type": "string",
+            "pattern": "^pk_[a-z2-7]{32}$",
+            "description": "mã khóa đã đăng ký / a registered key id",
+        },
         "expected_version": {"type": "integer", "minimum": 0, "maximum": 2**53 - 1},
     },
     "additionalProperties": {"$ref": "#/components/schemas/CommandValue"},
@@ -78,7 +100,8 @@ COMMAND_JSON_SCHEMA = {
 COMMAND_VALUE_SCHEMA = {
     "description": "JSON không có số thực (thập phân là chuỗi) / JSON without floats",
     "anyOf": [
-        {"type": "string"}, {"type": "boolean"},
+        {"type": "string"},
+        {"type": "boolean"},
         {"type": "integer", "minimum": -(2**53 - 1), "maximum": 2**53 - 1},
         {"type": "array", "items": {"$ref": "#/components/schemas/CommandValue"}},
         {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/CommandValue"}},
@@ -87,13 +110,21 @@ COMMAND_VALUE_SCHEMA = {
 
 
 class Envelope(Schema):
-    command = fields.Dict(required=True, metadata={
-        "description": "Lệnh: type, id, issued_at, actor và các trường riêng của lệnh "
-                       "(docs/API.md) / the command and its own fields",
-        **COMMAND_JSON_SCHEMA})
-    signature = Str(required=True, metadata={
-        "description": "Base64 Ed25519 over b'parindex-command/v1\\n' + JCS(command).",
-        "pattern": "^[A-Za-z0-9+/]{86}==$"})
+    command = fields.Dict(
+        required=True,
+        metadata={
+            "description": "Lệnh: type, id, issued_at, actor và các trường riêng của lệnh "
+            "(docs/API.md) / the command and its own fields",
+            **COMMAND_JSON_SCHEMA,
+        },
+    )
+    signature = Str(
+        required=True,
+        metadata={
+            "description": "Base64 Ed25519 over b'parindex-command/v1\\n' + JCS(command).",
+            "pattern": "^[A-Za-z0-9+/]{86}==$",
+        },
+    )
 
 
 class ReceiptEvent(Schema):
@@ -109,8 +140,12 @@ class Receipt(Schema):
     replayed = fields.Boolean(required=True)
     log_index = Int(required=True)
     tree_size = Int(required=True)
-    position = Int(required=True, metadata={
-        "description": "Truyền lại qua ?position= để đọc thấy lệnh này (read-your-writes)."})
+    position = Int(
+        required=True,
+        metadata={
+            "description": "Truyền lại qua ?position= để đọc thấy lệnh này (read-your-writes)."
+        },
+    )
     events = fields.List(fields.Nested(ReceiptEvent), required=True)
 
 
@@ -157,16 +192,31 @@ class ConsistencyProof(Schema):
 
 
 class Health(Schema):
-    status = Str(required=True, metadata={
-        "description": "ok; read_model_ahead / read_model_diverged khi dữ liệu đọc đi trước "
-                       "nhật ký (mọi lệnh và truy vấn bị từ chối) / when the read model is "
-                       "ahead of the log (every read and write is refused)"})
-    rollback = fields.Dict(allow_none=True, metadata={
-        "description": "position, log_position, size, log_size khi status không phải ok"})
+    status = Str(
+        required=True,
+        metadata={
+            "description": "ok; read_model_ahead / read_model_diverged khi dữ liệu đọc đi trước "
+            "nhật ký (mọi lệnh và truy vấn bị từ chối) / when the read model is "
+            "ahead of the log (every read and write is refused)"
+        },
+    )
+    rollback = fields.Dict(
+        allow_none=True,
+        metadata={"description": "position, log_position, size, log_size khi status không phải ok"},
+    )
     log_size = Int(required=True)
-    position = Int(required=True, allow_none=True, metadata={
-        "description": "vị trí mà mô hình đọc của tiến trình này đã theo tới / the read "
-                       "model's position"})
-    log_position = Int(required=True, metadata={
-        "description": "vị trí mới nhất trong kho sự kiện: đọc với ?position= bằng số này để "
-                       "thấy mọi thứ đã ghi / the newest position written"})
+    position = Int(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "vị trí mà mô hình đọc của tiến trình này đã theo tới / the read "
+            "model's position"
+        },
+    )
+    log_position = Int(
+        required=True,
+        metadata={
+            "description": "vị trí mới nhất trong kho sự kiện: đọc với ?position= bằng số này để "
+            "thấy mọi thứ đã ghi / the newest position written"
+        },
+    )

@@ -55,9 +55,13 @@ def prepare_read_model(data_dir: str) -> Any:
         if path.exists():
             rollback = check_file(app, path)
             if rollback is not None:
-                print(f"parindex serve: KHÔNG PHỤC VỤ [{rollback.code}]: {rollback.message('vi')}"
-                      f"\nparindex serve: NOT SERVING [{rollback.code}]: "
-                      f"{rollback.message('en')}", file=sys.stderr, flush=True)
+                print(
+                    f"parindex serve: KHÔNG PHỤC VỤ [{rollback.code}]: {rollback.message('vi')}"
+                    f"\nparindex serve: NOT SERVING [{rollback.code}]: "
+                    f"{rollback.message('en')}",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 return rollback
         open_current(app, str(path)).close()
     return None
@@ -82,10 +86,14 @@ def rebuild_read_model(data_dir: str) -> dict:
                 kept = path.with_name(f"{READ_MODEL_FILE}.{found.code}-{stamp}.sqlite")
                 _copy_sqlite(path, kept)
         result = rebuild(app, path)
-    return {"rollback": found.as_dict() if found else None,
-            "message": {"vi": found.message("vi"), "en": found.message("en")} if found else None,
-            "kept": str(kept) if kept else None, "position": result["position"],
-            "events": result["events"], "digest": result["digest"]}
+    return {
+        "rollback": found.as_dict() if found else None,
+        "message": {"vi": found.message("vi"), "en": found.message("en")} if found else None,
+        "kept": str(kept) if kept else None,
+        "position": result["position"],
+        "events": result["events"],
+        "digest": result["digest"],
+    }
 
 
 def _copy_sqlite(source: Path, target: Path) -> None:
@@ -106,12 +114,27 @@ def _copy_sqlite(source: Path, target: Path) -> None:
 THREADS = 16
 
 
-def serve(data_dir: str, host: str = "127.0.0.1", port: int = 8080, workers: int = 2,
-          timeout: int = 60, threads: int = THREADS) -> None:
+def serve(
+    data_dir: str,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    workers: int = 2,
+    timeout: int = 60,
+    threads: int = THREADS,
+) -> None:
     prepare_read_model(data_dir)
-    Server(data_dir, {
-        "bind": f"{host}:{port}", "workers": workers,
-        "worker_class": "interfaces.http.worker.EdgeWorker", "threads": threads,
-        "timeout": timeout, "accesslog": "-", "errorlog": "-", "preload_app": False,
-        "worker_exit": _worker_exit, "proc_name": "parindex",
-    }).run()
+    Server(
+        data_dir,
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "worker_class": "interfaces.http.worker.EdgeWorker",
+            "threads": threads,
+            "timeout": timeout,
+            "accesslog": "-",
+            "errorlog": "-",
+            "preload_app": False,
+            "worker_exit": _worker_exit,
+            "proc_name": "parindex",
+        },
+    ).run()

@@ -61,33 +61,46 @@ def created_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def authorization(key_id: str, private_key: Ed25519PrivateKey, method: str, target: str,
-                  body: bytes = b"", created: str | None = None) -> str:
+def authorization(
+    key_id: str,
+    private_key: Ed25519PrivateKey,
+    method: str,
+    target: str,
+    body: bytes = b"",
+    created: str | None = None,
+) -> str:
     """The Authorization header value for one request (client side)."""
     created = created or created_now()
     sig = private_key.sign(request_message(method, target, created, body))
-    return (f'{SCHEME} keyId="{key_id}", created="{created}", '
-            f'signature="{base64.b64encode(sig).decode("ascii")}"')
+    return (
+        f'{SCHEME} keyId="{key_id}", created="{created}", '
+        f'signature="{base64.b64encode(sig).decode("ascii")}"'
+    )
 
 
 def parse_created(text: str) -> datetime:
     """`created` as a UTC time; ValueError unless it is RFC 3339 UTC with Z and a real time."""
     if not _CREATED.fullmatch(text):
-        raise MalformedHeader("created phải là giờ UTC dạng RFC 3339 kết thúc bằng Z",
-                              "created must be an RFC 3339 UTC time ending in Z")
+        raise MalformedHeader(
+            "created phải là giờ UTC dạng RFC 3339 kết thúc bằng Z",
+            "created must be an RFC 3339 UTC time ending in Z",
+        )
     try:
         return datetime.fromisoformat(text[:-1] + "+00:00").astimezone(UTC)
     except ValueError:
-        raise MalformedHeader("created không phải ngày giờ có thật",
-                              "created is not a real date and time") from None
+        raise MalformedHeader(
+            "created không phải ngày giờ có thật", "created is not a real date and time"
+        ) from None
 
 
 def parse_authorization(value: str) -> RequestSignature:
     """Splits and checks the header's parts; ValueError (saying what is wrong, never
     echoing the header) when it is not a well-formed Parindex-Sig header."""
     if len(value) > MAX_HEADER:
-        raise MalformedHeader(f"tiêu đề dài quá {MAX_HEADER} ký tự",
-                              f"the header is longer than {MAX_HEADER} characters")
+        raise MalformedHeader(
+            f"tiêu đề dài quá {MAX_HEADER} ký tự",
+            f"the header is longer than {MAX_HEADER} characters",
+        )
     scheme, _, rest = value.strip().partition(" ")
     if scheme != SCHEME:
         raise MalformedHeader("không phải tiêu đề Parindex-Sig", "not a Parindex-Sig header")
@@ -99,15 +112,18 @@ def parse_authorization(value: str) -> RequestSignature:
         if m is None or m.group(1) in params:
             raise MalformedHeader(
                 'các tham số phải có dạng keyId="...", created="...", signature="..."',
-                "malformed parameters")
+                "malformed parameters",
+            )
         params[m.group(1)] = m.group(2)
         pos = m.end()
     if set(params) != {"keyId", "created", "signature"}:
-        raise MalformedHeader("cần đủ keyId, created và signature",
-                              "keyId, created and signature are required")
+        raise MalformedHeader(
+            "cần đủ keyId, created và signature", "keyId, created and signature are required"
+        )
     if not _KEY_ID.fullmatch(params["keyId"]):
-        raise MalformedHeader("keyId là pk_ và 32 ký tự a-z, 2-7",
-                              "keyId must be pk_ and 32 characters a-z, 2-7")
+        raise MalformedHeader(
+            "keyId là pk_ và 32 ký tự a-z, 2-7", "keyId must be pk_ and 32 characters a-z, 2-7"
+        )
     created_at = parse_created(params["created"])
     try:
         sig = base64.b64decode(params["signature"], validate=True)
@@ -118,11 +134,11 @@ def parse_authorization(value: str) -> RequestSignature:
     return RequestSignature(params["keyId"], params["created"], created_at, sig)
 
 
-def verify(public_key: bytes, sig: RequestSignature, method: str, target: str,
-           body: bytes) -> bool:
+def verify(public_key: bytes, sig: RequestSignature, method: str, target: str, body: bytes) -> bool:
     try:
         Ed25519PublicKey.from_public_bytes(public_key).verify(
-            sig.signature, request_message(method, target, sig.created, body))
+            sig.signature, request_message(method, target, sig.created, body)
+        )
     except (InvalidSignature, ValueError):
         return False
     return True

@@ -67,10 +67,17 @@ class World:
 
     def key_file(self, key: Key, path: Path) -> Path:
         if not path.exists():
-            keys.write_key_file(path, json.dumps({
-                "kind": keys.ACTOR_KEY_FILE_KIND, "key_id": key.key_id,
-                "public_key": key.public_key,
-                "private_key": keys.b64(keys.private_raw(key.private))}).encode())
+            keys.write_key_file(
+                path,
+                json.dumps(
+                    {
+                        "kind": keys.ACTOR_KEY_FILE_KIND,
+                        "key_id": key.key_id,
+                        "public_key": key.public_key,
+                        "private_key": keys.b64(keys.private_raw(key.private)),
+                    }
+                ).encode(),
+            )
         return path
 
     @property
@@ -121,10 +128,19 @@ def make_world(root: Path, database_url: str | None = None) -> World:
     env = make_env(root, database_url or _world_database_url())
     framework = to_dict(load_bundled("thai-nguyen-2021-commune"))
     env.send(command(env.admin, "publish_framework", framework=framework))
-    env.send(command(env.admin, "open_cycle", cycle=CYCLE, name="Kỳ đánh giá 2025",
-                     framework=framework["id"], year=2025, authority=AUTHORITY,
-                     province=PROVINCE,
-                     units=[{"code": u, "name": f"Xã {u[-2:]}"} for u in UNITS]))
+    env.send(
+        command(
+            env.admin,
+            "open_cycle",
+            cycle=CYCLE,
+            name="Kỳ đánh giá 2025",
+            framework=framework["id"],
+            year=2025,
+            authority=AUTHORITY,
+            province=PROVINCE,
+            units=[{"code": u, "name": f"Xã {u[-2:]}"} for u in UNITS],
+        )
+    )
     world = World(env, framework["id"])
     _ = world.officer, world.appraiser  # registered up front
     return world
@@ -136,21 +152,30 @@ class Http:
     def __init__(self, client: FlaskClient):
         self.client = client
 
-    def get(self, path: str, key: Key | None = None, *, lang: str | None = None,
-            headers: dict | None = None, created: str | None = None):
+    def get(
+        self,
+        path: str,
+        key: Key | None = None,
+        *,
+        lang: str | None = None,
+        headers: dict | None = None,
+        created: str | None = None,
+    ):
         h = dict(headers or {})
         if lang:
             h["Accept-Language"] = lang
         if key is not None:
-            h["Authorization"] = authorization(key.key_id, key.private, "GET", path,
-                                               created=created)
+            h["Authorization"] = authorization(
+                key.key_id, key.private, "GET", path, created=created
+            )
         return self.client.get(path, headers=h)
 
     def put_blob(self, data: bytes, content_type: str, key: Key | None):
         h = {"Content-Type": content_type}
         if key is not None:
-            h["Authorization"] = authorization(key.key_id, key.private, "PUT",
-                                               "/api/v1/evidence/blobs", data)
+            h["Authorization"] = authorization(
+                key.key_id, key.private, "PUT", "/api/v1/evidence/blobs", data
+            )
         return self.client.put("/api/v1/evidence/blobs", data=data, headers=h)
 
     def post(self, envelope: Any, *, lang: str | None = None):
@@ -217,11 +242,23 @@ class Served:
         self.log_path = Path(data_dir).parent / f"serve-{self.port}.log"
         self._log = open(self.log_path, "wb")  # closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from tests.e2e.http_support import run_cli; "
-             "sys.exit(run_cli(sys.argv[1:]))", "serve", "--data-dir", str(data_dir),
-             "--port", str(self.port), "--workers", str(workers)],
-            stdout=subprocess.DEVNULL, stderr=self._log,
-            cwd=Path(__file__).resolve().parents[2])
+            [
+                sys.executable,
+                "-c",
+                "import sys; from tests.e2e.http_support import run_cli; "
+                "sys.exit(run_cli(sys.argv[1:]))",
+                "serve",
+                "--data-dir",
+                str(data_dir),
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=self._log,
+            cwd=Path(__file__).resolve().parents[2],
+        )
         deadline = time.monotonic() + 30
         while True:
             try:

@@ -83,9 +83,15 @@ def _publish(world: World, actor: Key) -> dict:
 
 
 def _open_cycle(world: World, actor: Key) -> dict:
-    return {"cycle": f"matrix-{_unique()}", "name": "Kỳ thử", "framework": world.framework_id,
-            "year": 2025, "authority": AUTHORITY, "province": PROVINCE,
-            "units": [{"code": UNITS[0], "name": "Xã 01"}]}
+    return {
+        "cycle": f"matrix-{_unique()}",
+        "name": "Kỳ thử",
+        "framework": world.framework_id,
+        "year": 2025,
+        "authority": AUTHORITY,
+        "province": PROVINCE,
+        "units": [{"code": UNITS[0], "name": "Xã 01"}],
+    }
 
 
 UNIT = {"cycle": CYCLE, "unit": UNITS[0]}
@@ -100,8 +106,12 @@ def _not_applicable(world: World, actor: Key) -> dict:
 
 
 def _attach(world: World, actor: Key) -> dict:
-    return {**UNIT, "evidence_id": f"ev-{_unique()}", "leaves": ["1.1.1"],
-            "document": {"number": "15/KH-UBND", "date": "2025-01-10", "issuer": "UBND xã"}}
+    return {
+        **UNIT,
+        "evidence_id": f"ev-{_unique()}",
+        "leaves": ["1.1.1"],
+        "document": {"number": "15/KH-UBND", "date": "2025-01-10", "issuer": "UBND xã"},
+    }
 
 
 def _withdraw(world: World, actor: Key) -> dict:
@@ -115,10 +125,16 @@ def _adjust(world: World, actor: Key) -> dict:
 
 
 BUILDERS: dict[str, Callable[[World, Key], dict]] = {
-    "register_key": _register, "revoke_key": _revoke, "rotate_key": _rotate,
-    "publish_framework": _publish, "open_cycle": _open_cycle,
-    "record_self_score": _self_score, "declare_not_applicable": _not_applicable,
-    "attach_evidence": _attach, "withdraw_evidence": _withdraw, "adjust_score": _adjust,
+    "register_key": _register,
+    "revoke_key": _revoke,
+    "rotate_key": _rotate,
+    "publish_framework": _publish,
+    "open_cycle": _open_cycle,
+    "record_self_score": _self_score,
+    "declare_not_applicable": _not_applicable,
+    "attach_evidence": _attach,
+    "withdraw_evidence": _withdraw,
+    "adjust_score": _adjust,
 }
 
 
@@ -146,13 +162,13 @@ def matrix(tmp_path_factory) -> Iterator[tuple[World, Http]]:
 def _cases() -> Iterator:
     for type_, role, in_scope in itertools.product(ALLOWED, SCOPES, (True, False)):
         allowed = role in ALLOWED[type_] and in_scope
-        yield pytest.param(type_, role, in_scope, allowed,
-                           id=f"{type_}-{role}-{'in' if in_scope else 'out'}")
+        yield pytest.param(
+            type_, role, in_scope, allowed, id=f"{type_}-{role}-{'in' if in_scope else 'out'}"
+        )
 
 
 @pytest.mark.parametrize(("type_", "role", "in_scope", "allowed"), list(_cases()))
-def test_only_permitted_role_and_scope_combinations_write(matrix, type_, role, in_scope,
-                                                          allowed):
+def test_only_permitted_role_and_scope_combinations_write(matrix, type_, role, in_scope, allowed):
     world, http = matrix
     actor = world.key(role, SCOPES[role][0 if in_scope else 1])
     fields = BUILDERS[type_](world, actor)

@@ -32,8 +32,9 @@ PARINDEX = _parindex()
 
 def run(*args: str, cwd: Path, expect: int | None = 0) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in PARINDEX_ENV}
-    p = subprocess.run([PARINDEX, *args], cwd=cwd, env=env, capture_output=True, text=True,
-                       timeout=60)
+    p = subprocess.run(
+        [PARINDEX, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
     if expect is not None:
         assert p.returncode == expect, (p.returncode, p.stdout, p.stderr)
     assert "Traceback" not in p.stderr, p.stderr
@@ -49,8 +50,11 @@ def mode(path: Path | str) -> int:
 
 
 def tree(root: Path) -> dict[str, tuple[int, bytes]]:
-    return {str(p.relative_to(root)): (mode(p), p.read_bytes())
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): (mode(p), p.read_bytes())
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @dataclass
@@ -65,11 +69,25 @@ class Cli:
     def json(self, *args: str) -> dict:
         return run_json(*args, cwd=self.cwd)
 
-    def register(self, key_file: str, role: str = "observer", scope: str = "*",
-                 admin: str = "admin.key") -> dict:
-        return self.json("key", "register", "--data-dir", self.data, "--admin-key", admin,
-                         "--key", key_file, "--role", role, "--scope", scope,
-                         "--name", "Phạm Thị Dung")
+    def register(
+        self, key_file: str, role: str = "observer", scope: str = "*", admin: str = "admin.key"
+    ) -> dict:
+        return self.json(
+            "key",
+            "register",
+            "--data-dir",
+            self.data,
+            "--admin-key",
+            admin,
+            "--key",
+            key_file,
+            "--role",
+            role,
+            "--scope",
+            scope,
+            "--name",
+            "Phạm Thị Dung",
+        )
 
 
 def populate(cli: Cli, n: int, *, checkpoint: bool = False) -> None:
@@ -99,8 +117,12 @@ def cli(tmp_path, backend) -> Cli:
     if backend:
         args += ["--database-url", backend]
     init = run_json(*args, cwd=tmp_path)
-    shutil.copy2(init["admin_key_file"] if Path(init["admin_key_file"]).is_absolute()
-                 else tmp_path / init["admin_key_file"], tmp_path / "admin.key")
+    shutil.copy2(
+        init["admin_key_file"]
+        if Path(init["admin_key_file"]).is_absolute()
+        else tmp_path / init["admin_key_file"],
+        tmp_path / "admin.key",
+    )
     return Cli(tmp_path, "data", init)
 
 
@@ -146,8 +168,7 @@ def test_init_on_an_existing_deployment_refuses_and_changes_nothing(cli: Cli):
     assert cli.json("log", "checkpoint", "--data-dir", cli.data)["size"] == size
 
 
-def test_init_on_a_database_that_holds_a_deployment_refuses_and_can_be_rerun(cli: Cli,
-                                                                              backend):
+def test_init_on_a_database_that_holds_a_deployment_refuses_and_can_be_rerun(cli: Cli, backend):
     if not backend:
         pytest.skip("only a PostgreSQL database is shared between data directories")
     size = cli.json("log", "checkpoint", "--data-dir", cli.data)["size"]
@@ -184,22 +205,72 @@ def test_keys_are_registered_rotated_and_revoked_from_the_command_line(cli: Cli)
     assert observer["log_index"] == 3
 
     deputy_id = keys.load_actor_key_file(cli.cwd / "deputy.key")[0]
-    rotated = cli.json("key", "rotate", "--data-dir", cli.data, "--admin-key", "admin.key",
-                       "--old-key-id", deputy_id, "--new-key", "deputy2.key")
+    rotated = cli.json(
+        "key",
+        "rotate",
+        "--data-dir",
+        cli.data,
+        "--admin-key",
+        "admin.key",
+        "--old-key-id",
+        deputy_id,
+        "--new-key",
+        "deputy2.key",
+    )
     assert [e["leaf_index"] for e in rotated["events"]] == [4, 5]
     # The old key is refused and nothing is written; the successor works.
-    p = cli("key", "register", "--data-dir", cli.data, "--admin-key", "deputy.key", "--key",
-            "x.key", "--role", "observer", "--scope", "*", "--name", "X", expect=1)
+    p = cli(
+        "key",
+        "register",
+        "--data-dir",
+        cli.data,
+        "--admin-key",
+        "deputy.key",
+        "--key",
+        "x.key",
+        "--role",
+        "observer",
+        "--scope",
+        "*",
+        "--name",
+        "X",
+        expect=1,
+    )
     assert "[key_revoked]" in p.stderr
     assert cli.register("x.key", admin="deputy2.key")["log_index"] == 6
 
     observer_id = keys.load_actor_key_file(cli.cwd / "observer.key")[0]
-    revoked = cli.json("key", "revoke", "--data-dir", cli.data, "--admin-key", "admin.key",
-                       "--key-id", observer_id, "--reason", "nghỉ hưu")
+    revoked = cli.json(
+        "key",
+        "revoke",
+        "--data-dir",
+        cli.data,
+        "--admin-key",
+        "admin.key",
+        "--key-id",
+        observer_id,
+        "--reason",
+        "nghỉ hưu",
+    )
     assert revoked["log_index"] == 7
     # The revoked key is refused before anything else is looked at.
-    p = cli("key", "register", "--data-dir", cli.data, "--admin-key", "observer.key",
-            "--key", "x.key", "--role", "observer", "--scope", "*", "--name", "X", expect=1)
+    p = cli(
+        "key",
+        "register",
+        "--data-dir",
+        cli.data,
+        "--admin-key",
+        "observer.key",
+        "--key",
+        "x.key",
+        "--role",
+        "observer",
+        "--scope",
+        "*",
+        "--name",
+        "X",
+        expect=1,
+    )
     assert "[key_revoked]" in p.stderr
     assert cli("verify", "--data-dir", cli.data).returncode == 0
 
@@ -210,8 +281,9 @@ def _b64(text: str) -> bytes:
 
 
 def test_log_proofs_from_the_command_line_verify_against_signed_checkpoints(cli: Cli):
-    first = note.parse_checkpoint(note.open_note(cli.init["checkpoint"],
-                                                 [cli.init["log_key"]]).text)
+    first = note.parse_checkpoint(
+        note.open_note(cli.init["checkpoint"], [cli.init["log_key"]]).text
+    )
     populate(cli, 5)
     cp = cli.json("log", "checkpoint", "--data-dir", cli.data)
     vkey = cli.json("log", "key", "--data-dir", cli.data)["log_key"]
@@ -222,12 +294,18 @@ def test_log_proofs_from_the_command_line_verify_against_signed_checkpoints(cli:
     for index in (0, 4, 6):
         doc = cli.json("log", "prove", "--data-dir", cli.data, "--index", str(index))
         assert doc["tree_size"] == 7 and doc["checkpoint"] == cp["note"]
-        merkle.verify_inclusion(_b64(doc["leaf_hash"]), index, doc["tree_size"],
-                                [_b64(h) for h in doc["proof"]], body.root)
+        merkle.verify_inclusion(
+            _b64(doc["leaf_hash"]),
+            index,
+            doc["tree_size"],
+            [_b64(h) for h in doc["proof"]],
+            body.root,
+        )
     # A proof to an older size, against the checkpoint init signed.
     doc = cli.json("log", "prove", "--data-dir", cli.data, "--index", "1", "--size", "2")
-    merkle.verify_inclusion(_b64(doc["leaf_hash"]), 1, 2, [_b64(h) for h in doc["proof"]],
-                            first.root)
+    merkle.verify_inclusion(
+        _b64(doc["leaf_hash"]), 1, 2, [_b64(h) for h in doc["proof"]], first.root
+    )
 
     cons = cli.json("log", "consistency", "--data-dir", cli.data, "--from", "2", "--to", "7")
     assert (_b64(cons["root1"]), _b64(cons["root2"])) == (first.root, body.root)
@@ -262,7 +340,8 @@ def test_verify_names_a_tampered_event_and_exits_1(sqlite_cli: Cli):
     obj = json.loads(lines[4])  # header first, so line 4 is leaf 3
     assert obj["kind"] == "event" and obj["leaf_index"] == 3
     obj["state"] = base64.b64encode(
-        with_timestamp_digit_changed(base64.b64decode(obj["state"]))).decode()
+        with_timestamp_digit_changed(base64.b64decode(obj["state"]))
+    ).decode()
     lines[4] = (json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
     path.write_bytes(b"".join(lines))
 
@@ -271,7 +350,8 @@ def test_verify_names_a_tampered_event_and_exits_1(sqlite_cli: Cli):
     report = json.loads(cli("verify", "audit.jsonl", "--json", expect=1).stdout)
     assert report["ok"] is False
     assert [(f["kind"], f["position"]) for f in report["findings"]] == [
-        ("event_altered", {"leaf_index": 3})]
+        ("event_altered", {"leaf_index": 3})
+    ]
 
 
 def test_verify_of_a_tampered_store_exits_1(sqlite_cli: Cli):
@@ -279,8 +359,9 @@ def test_verify_of_a_tampered_store_exits_1(sqlite_cli: Cli):
     populate(cli, 3, checkpoint=True)
     db = sqlite3.connect(cli.cwd / "data" / "events.sqlite")
     with db:
-        db.execute("UPDATE parindex_checkpoints SET note = replace(note, '\n5\n', '\n4\n') "
-                   "WHERE size = 5")
+        db.execute(
+            "UPDATE parindex_checkpoints SET note = replace(note, '\n5\n', '\n4\n') WHERE size = 5"
+        )
     db.close()
     p = cli("verify", "--data-dir", cli.data, expect=1)
     assert "[checkpoint_bad_signature] size=4" in p.stdout
@@ -291,8 +372,7 @@ def test_verify_with_a_wrong_log_key_reports_it(sqlite_cli: Cli, tmp_path):
     cli("export", "--data-dir", cli.data, "--out", "audit.jsonl")
     other = run_json("init", "--data-dir", "other", cwd=tmp_path)["log_key"]
     assert other != cli.init["log_key"]
-    report = json.loads(cli("verify", "audit.jsonl", "--log-key", other, "--json",
-                            expect=1).stdout)
+    report = json.loads(cli("verify", "audit.jsonl", "--log-key", other, "--json", expect=1).stdout)
     kinds = [(f["kind"], f["position"]) for f in report["findings"]]
     # The genesis names another log key than the pinned one, and the pinned key
     # did not sign the checkpoint.
@@ -309,17 +389,25 @@ def test_verify_with_a_kept_checkpoint_notices_a_shorter_log(sqlite_cli: Cli):
     # The auditor is handed a bundle cut to its first three events, re-ended,
     # and without the later checkpoint. Its (unsigned) header still says 5.
     lines = [json.loads(x) for x in path.read_bytes().splitlines()]
-    short = [x for x in lines if x["kind"] == "header"
-             or (x["kind"] == "event" and x["leaf_index"] < 3)
-             or (x["kind"] == "checkpoint" and x["size"] <= 3)] + [{"kind": "end"}]
-    path.write_text("".join(json.dumps(x, ensure_ascii=False, separators=(",", ":")) + "\n"
-                            for x in short), "utf-8")
+    short = [
+        x
+        for x in lines
+        if x["kind"] == "header"
+        or (x["kind"] == "event" and x["leaf_index"] < 3)
+        or (x["kind"] == "checkpoint" and x["size"] <= 3)
+    ] + [{"kind": "end"}]
+    path.write_text(
+        "".join(json.dumps(x, ensure_ascii=False, separators=(",", ":")) + "\n" for x in short),
+        "utf-8",
+    )
     p = cli("verify", "audit.jsonl", expect=1)
     assert "[log_truncated] leaf_index=3, size=5" in p.stdout
     # With the header also rewritten, only the checkpoint the auditor kept tells.
     short[0]["size"] = 3
-    path.write_text("".join(json.dumps(x, ensure_ascii=False, separators=(",", ":")) + "\n"
-                            for x in short), "utf-8")
+    path.write_text(
+        "".join(json.dumps(x, ensure_ascii=False, separators=(",", ":")) + "\n" for x in short),
+        "utf-8",
+    )
     assert cli("verify", "audit.jsonl").returncode == 0
     p = cli("verify", "audit.jsonl", "--checkpoint", str(kept), expect=1)
     assert "[log_truncated] leaf_index=3, size=5" in p.stdout
@@ -343,12 +431,19 @@ def test_verify_usage_errors_exit_2(sqlite_cli: Cli):
         assert "Traceback" not in p.stderr and p.stdout == "", what
 
 
-@pytest.mark.parametrize("name, content", [
-    ("bad.jsonl.gz", b"this is not gzip\n"),
-    ("bad.jsonl", b'\xff\xfe\n{"kind":"checkpoint"}\n{"kind":"consistency","size1":1}\n'
-                  b'{"kind":"event","leaf_index":999999999999,"leaf_hash":"00",'
-                  b'"originator_id":"zz","version":-1,"topic":5,"state":"!"}\n[1]\n'),
-], ids=["not-gzip", "garbage-lines"])
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("bad.jsonl.gz", b"this is not gzip\n"),
+        (
+            "bad.jsonl",
+            b'\xff\xfe\n{"kind":"checkpoint"}\n{"kind":"consistency","size1":1}\n'
+            b'{"kind":"event","leaf_index":999999999999,"leaf_hash":"00",'
+            b'"originator_id":"zz","version":-1,"topic":5,"state":"!"}\n[1]\n',
+        ),
+    ],
+    ids=["not-gzip", "garbage-lines"],
+)
 def test_verify_of_a_hostile_file_reports_bundle_malformed(tmp_path, name: str, content: bytes):
     (tmp_path / name).write_bytes(content)
     p = run("verify", name, "--json", cwd=tmp_path, expect=1)

@@ -26,7 +26,9 @@ def site(tmp_path_factory) -> Iterator[dict]:
     keys.mkdir()
     try:
         yield {
-            "world": world, "url": server.url, "root": root,
+            "world": world,
+            "url": server.url,
+            "root": root,
             "officer": str(world.key_file(world.officer, keys / "officer.key")),
             "appraiser": str(world.key_file(world.appraiser, keys / "appraiser.key")),
             "observer": str(world.key_file(world.key("observer", "*"), keys / "observer.key")),
@@ -37,8 +39,7 @@ def site(tmp_path_factory) -> Iterator[dict]:
 
 
 def parindex(site: dict, who: str, *args: str) -> list[str]:
-    return [*args, "--url", site["url"], "--key", site[who], "--log-key",
-            site["world"].env.log_key]
+    return [*args, "--url", site["url"], "--key", site[who], "--log-key", site["world"].env.log_key]
 
 
 def run(capsys, argv: list[str]) -> tuple[int, str, str]:
@@ -51,26 +52,72 @@ UNIT = ["--cycle", CYCLE, "--unit", UNITS[0]]
 
 
 def test_an_officer_scores_adds_evidence_and_an_appraiser_adjusts(site, capsys):
-    code, out, _ = run(capsys, parindex(site, "officer", "score", "set", *UNIT, "--leaf", "1.1.1",
-                                        "--points", "1", "--note", "Kế hoạch 15/KH-UBND"))
+    code, out, _ = run(
+        capsys,
+        parindex(
+            site,
+            "officer",
+            "score",
+            "set",
+            *UNIT,
+            "--leaf",
+            "1.1.1",
+            "--points",
+            "1",
+            "--note",
+            "Kế hoạch 15/KH-UBND",
+        ),
+    )
     assert code == 0 and "Đã ghi điểm tự chấm 1.1.1" in out
 
     pdf = site["root"] / "ke-hoach.pdf"
     pdf.write_bytes(PDF)
-    code, out, _ = run(capsys, parindex(site, "officer", "evidence", "add", *UNIT, "--leaves",
-                                        "1.1.1,1.1.2", "--file", str(pdf), "--number",
-                                        "15/KH-UBND", "--date", "2025-01-10", "--issuer",
-                                        "UBND xã", "--id", "ev-kh", "--json"))
+    code, out, _ = run(
+        capsys,
+        parindex(
+            site,
+            "officer",
+            "evidence",
+            "add",
+            *UNIT,
+            "--leaves",
+            "1.1.1,1.1.2",
+            "--file",
+            str(pdf),
+            "--number",
+            "15/KH-UBND",
+            "--date",
+            "2025-01-10",
+            "--issuer",
+            "UBND xã",
+            "--id",
+            "ev-kh",
+            "--json",
+        ),
+    )
     assert code == 0 and json.loads(out)["evidence_id"] == "ev-kh"
 
-    code, out, _ = run(capsys, parindex(site, "appraiser", "appraise", *UNIT, "--leaf", "1.1.1",
-                                        "--points", "0.5", "--reason", "Ban hành muộn",
-                                        "--evidence", "ev-kh"))
+    code, out, _ = run(
+        capsys,
+        parindex(
+            site,
+            "appraiser",
+            "appraise",
+            *UNIT,
+            "--leaf",
+            "1.1.1",
+            "--points",
+            "0.5",
+            "--reason",
+            "Ban hành muộn",
+            "--evidence",
+            "ev-kh",
+        ),
+    )
     assert code == 0 and "Đã điều chỉnh điểm 1.1.1" in out
     position = out.rsplit("position ", 1)[1].rstrip(".\n")  # read-your-writes: as printed
 
-    code, out, _ = run(capsys, parindex(site, "officer", "scores", *UNIT, "--position",
-                                        position))
+    code, out, _ = run(capsys, parindex(site, "officer", "scores", *UNIT, "--position", position))
     assert code == 0
     assert "Tổng tự chấm: 1.00" in out and "sau thẩm định: 0.50" in out
     assert "1.1.1" in out and "*" in out
@@ -94,26 +141,62 @@ def test_an_officer_scores_adds_evidence_and_an_appraiser_adjusts(site, capsys):
 
 
 def test_done_ratio_and_not_applicable_values(site, capsys):
-    code, out, _ = run(capsys, parindex(site, "officer", "score", "na", *UNIT, "--leaf", "1.8.1",
-                                        "--reason", "Không phát sinh", "--json"))
+    code, out, _ = run(
+        capsys,
+        parindex(
+            site,
+            "officer",
+            "score",
+            "na",
+            *UNIT,
+            "--leaf",
+            "1.8.1",
+            "--reason",
+            "Không phát sinh",
+            "--json",
+        ),
+    )
     assert code == 0 and json.loads(out)["type"] == "declare_not_applicable"
     # Every bundled leaf is scored by hand: yes/no and ratios are refused with a field error.
-    code, _, err = run(capsys, parindex(site, "officer", "score", "set", *UNIT, "--leaf", "1.1.2",
-                                        "--done", "yes"))
+    code, _, err = run(
+        capsys, parindex(site, "officer", "score", "set", *UNIT, "--leaf", "1.1.2", "--done", "yes")
+    )
     assert code == 1 and "Lỗi [" in err
-    code, _, err = run(capsys, parindex(site, "officer", "score", "set", *UNIT, "--leaf", "1.1.2",
-                                        "--ratio", "978/1000"))
+    code, _, err = run(
+        capsys,
+        parindex(site, "officer", "score", "set", *UNIT, "--leaf", "1.1.2", "--ratio", "978/1000"),
+    )
     assert code == 1 and "Lỗi [" in err
-    code, _, err = run(capsys, parindex(site, "officer", "score", "set", *UNIT, "--leaf", "1.1.2",
-                                        "--ratio", "nhiều"))
+    code, _, err = run(
+        capsys,
+        parindex(site, "officer", "score", "set", *UNIT, "--leaf", "1.1.2", "--ratio", "nhiều"),
+    )
     assert code == 1 and "Lỗi [invalid_ratio]" in err
 
 
 def test_withdrawing_evidence(site, capsys):
-    run(capsys, parindex(site, "officer", "evidence", "add", *UNIT, "--leaves", "1.1.1",
-                         "--number", "1/TB-UBND", "--id", "ev-rut"))
-    code, out, _ = run(capsys, parindex(site, "officer", "evidence", "withdraw", *UNIT, "--id",
-                                        "ev-rut", "--reason", "Nộp nhầm"))
+    run(
+        capsys,
+        parindex(
+            site,
+            "officer",
+            "evidence",
+            "add",
+            *UNIT,
+            "--leaves",
+            "1.1.1",
+            "--number",
+            "1/TB-UBND",
+            "--id",
+            "ev-rut",
+        ),
+    )
+    code, out, _ = run(
+        capsys,
+        parindex(
+            site, "officer", "evidence", "withdraw", *UNIT, "--id", "ev-rut", "--reason", "Nộp nhầm"
+        ),
+    )
     assert code == 0 and "Đã rút minh chứng ev-rut" in out
     code, out, _ = run(capsys, parindex(site, "officer", "evidence", "list", *UNIT, "--json"))
     item = next(e for e in json.loads(out)["items"] if e["evidence_id"] == "ev-rut")
@@ -124,30 +207,62 @@ def test_text_typed_in_decomposed_unicode_is_signed_in_nfc_and_accepted(site, ca
     # The server refuses text that is not NFC; what a person types is normalised first.
     nfd = unicodedata.normalize("NFD", "Đã ban hành kế hoạch")
     assert nfd != unicodedata.normalize("NFC", nfd)
-    code, _, err = run(capsys, parindex(site, "officer", "score", "set", *UNIT, "--leaf",
-                                        "1.2.1", "--points", "0.5", "--note", nfd))
+    code, _, err = run(
+        capsys,
+        parindex(
+            site,
+            "officer",
+            "score",
+            "set",
+            *UNIT,
+            "--leaf",
+            "1.2.1",
+            "--points",
+            "0.5",
+            "--note",
+            nfd,
+        ),
+    )
     assert code == 0, err
 
 
 def test_refusals_print_the_code_in_vietnamese_and_exit_1(site, capsys):
-    code, out, err = run(capsys, parindex(site, "officer", "score", "set", "--cycle", CYCLE,
-                                          "--unit", UNITS[1], "--leaf", "1.1.1", "--points", "1"))
+    code, out, err = run(
+        capsys,
+        parindex(
+            site,
+            "officer",
+            "score",
+            "set",
+            "--cycle",
+            CYCLE,
+            "--unit",
+            UNITS[1],
+            "--leaf",
+            "1.1.1",
+            "--points",
+            "1",
+        ),
+    )
     assert code == 1 and out == ""
     assert "Lỗi [not_permitted]: Vai trò" in err
 
-    code, _, err = run(capsys, parindex(site, "officer", "score", "set", *UNIT, "--leaf", "1.1.1",
-                                        "--points", "5"))
+    code, _, err = run(
+        capsys, parindex(site, "officer", "score", "set", *UNIT, "--leaf", "1.1.1", "--points", "5")
+    )
     assert code == 1 and "Lỗi [validation_failed]" in err and "[points_above_max]" in err
 
-    code, _, err = run(capsys, parindex(site, "officer", "scores", "--cycle", CYCLE, "--unit",
-                                        UNITS[1]))
+    code, _, err = run(
+        capsys, parindex(site, "officer", "scores", "--cycle", CYCLE, "--unit", UNITS[1])
+    )
     assert code == 1 and "Lỗi [not_permitted]" in err
 
 
 def test_english_messages_on_request(site, capsys, monkeypatch):
     monkeypatch.setenv("PARINDEX_LANG", "en")
-    code, _, err = run(capsys, parindex(site, "officer", "scores", "--cycle", CYCLE, "--unit",
-                                        UNITS[1]))
+    code, _, err = run(
+        capsys, parindex(site, "officer", "scores", "--cycle", CYCLE, "--unit", UNITS[1])
+    )
     assert code == 1 and "Error [not_permitted]" in err
 
 
@@ -173,10 +288,18 @@ def test_the_command_line_works_as_a_separate_process(site):
     world: World = site["world"]
     repo = Path(__file__).resolve().parents[2]
     proc = subprocess.run(
-        [sys.executable, "-c", "import sys; from tests.e2e.http_support import run_cli; "
-         "sys.exit(run_cli(sys.argv[1:]))",
-         *parindex(site, "observer", "ranking", "--cycle", CYCLE, "--json")],
-        capture_output=True, text=True, cwd=repo, timeout=60)
+        [
+            sys.executable,
+            "-c",
+            "import sys; from tests.e2e.http_support import run_cli; "
+            "sys.exit(run_cli(sys.argv[1:]))",
+            *parindex(site, "observer", "ranking", "--cycle", CYCLE, "--json"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=repo,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["cycle"] == CYCLE
     assert world.app.tlog.size() > 0
@@ -188,16 +311,54 @@ def test_a_framework_table_is_checked_here_and_published_through_the_api(site, c
     world = site["world"]
     admin_file = world.key_file(world.admin, tmp_path / "admin.key")
     table = tmp_path / "bang.csv"
-    table.write_text("code,title,max_points\n1,Lĩnh vực I,2\n1.1,Tiêu chí 1,\"1,5\"\n"
-                     "1.2,Tiêu chí 2,0.5\n", "utf-8")
-    code, out, _ = run(capsys, ["framework", "import", str(table), "--url", site["url"],
-                                "--admin-key", str(admin_file), "--name", "Bảng thử",
-                                "--jurisdiction", "Thử", "--level", "commune", "--year", "2026",
-                                "--slug", "bang-thu", "--json"])
+    table.write_text(
+        'code,title,max_points\n1,Lĩnh vực I,2\n1.1,Tiêu chí 1,"1,5"\n1.2,Tiêu chí 2,0.5\n', "utf-8"
+    )
+    code, out, _ = run(
+        capsys,
+        [
+            "framework",
+            "import",
+            str(table),
+            "--url",
+            site["url"],
+            "--admin-key",
+            str(admin_file),
+            "--name",
+            "Bảng thử",
+            "--jurisdiction",
+            "Thử",
+            "--level",
+            "commune",
+            "--year",
+            "2026",
+            "--slug",
+            "bang-thu",
+            "--json",
+        ],
+    )
     assert code == 0, _
     assert json.loads(out)["framework"] == "bang-thu@1"
-    code, _out, err = run(capsys, ["framework", "import", str(table), "--url", site["url"],
-                                   "--admin-key", str(admin_file), "--name", "Bảng thử",
-                                   "--jurisdiction", "Thử", "--level", "commune",
-                                   "--year", "2026", "--slug", "bang-thu"])
+    code, _out, err = run(
+        capsys,
+        [
+            "framework",
+            "import",
+            str(table),
+            "--url",
+            site["url"],
+            "--admin-key",
+            str(admin_file),
+            "--name",
+            "Bảng thử",
+            "--jurisdiction",
+            "Thử",
+            "--level",
+            "commune",
+            "--year",
+            "2026",
+            "--slug",
+            "bang-thu",
+        ],
+    )
     assert code == 1 and "framework_exists" in err

@@ -9,8 +9,15 @@ from tests.support import Written, command, flip_signature_byte, new_key, regist
 
 
 def self_score(world: World, **extra) -> dict:
-    return command(world.officer, "record_self_score", cycle=CYCLE, unit=UNITS[0],
-                   leaf="1.1.1", points="0.75", **extra)
+    return command(
+        world.officer,
+        "record_self_score",
+        cycle=CYCLE,
+        unit=UNITS[0],
+        leaf="1.1.1",
+        points="0.75",
+        **extra,
+    )
 
 
 def test_a_signed_command_returns_201_and_a_receipt_pointing_at_its_leaf(world, http):
@@ -78,8 +85,9 @@ def test_the_endpoint_takes_only_an_envelope(world, http):
 
 
 def test_a_body_that_is_not_json_is_a_problem(http):
-    resp = http.client.post("/api/v1/commands", data=b"{not json",
-                            headers={"Content-Type": "application/json"})
+    resp = http.client.post(
+        "/api/v1/commands", data=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert_problem(resp, 400, "invalid_json")
     resp = http.client.post("/api/v1/commands", data=b"x", headers={"Content-Type": "text/plain"})
     assert resp.status_code in (415, 422) and resp.mimetype == "application/problem+json"
@@ -102,12 +110,14 @@ def test_domain_validation_lists_each_fault_in_vietnamese_then_english(world, ht
 
 
 def test_an_out_of_scope_command_is_403_in_the_requested_language(world, http):
-    cmd = command(world.officer, "record_self_score", cycle=CYCLE, unit=UNITS[1], leaf="1.1.1",
-                  points="1")
+    cmd = command(
+        world.officer, "record_self_score", cycle=CYCLE, unit=UNITS[1], leaf="1.1.1", points="1"
+    )
     body = assert_problem(http.post(world.officer.sign(cmd)), 403, "not_permitted")
     assert body["title"].startswith("Vai trò")
-    body = assert_problem(http.post(world.officer.sign(cmd), lang="en-GB,en;q=0.8"), 403,
-                          "not_permitted")
+    body = assert_problem(
+        http.post(world.officer.sign(cmd), lang="en-GB,en;q=0.8"), 403, "not_permitted"
+    )
     assert body["title"].startswith("The key's role")
 
 
@@ -129,8 +139,7 @@ def test_a_signature_that_is_not_base64_is_a_field_error(world, http):
     assert body["errors"][0]["field"] == "signature"
 
 
-def test_a_command_behind_a_stuck_writer_is_a_503_store_busy_and_writes_nothing(
-        world, monkeypatch):
+def test_a_command_behind_a_stuck_writer_is_a_503_store_busy_and_writes_nothing(world, monkeypatch):
     from application.deployment import open_app
     from domain.assessment import Assessment
     from tests.e2e.http_support import flask_client
@@ -139,8 +148,10 @@ def test_a_command_behind_a_stuck_writer_is_a_503_store_busy_and_writes_nothing(
     stuck = open_app(world.env.data_dir)  # another server, stuck mid-command on this unit
     before = Written.read(world.app)
     try:
-        with flask_client(world) as http, \
-                stuck.recorder.exclusive(Assessment.create_id(CYCLE, UNITS[0])):
+        with (
+            flask_client(world) as http,
+            stuck.recorder.exclusive(Assessment.create_id(CYCLE, UNITS[0])),
+        ):
             resp = http.post(world.officer.sign(self_score(world)), lang="en")
     finally:
         stuck.close()

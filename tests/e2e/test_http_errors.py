@@ -187,12 +187,16 @@ def test_a_command_body_over_the_request_bound_is_413_and_writes_nothing(tmp_pat
         http = Http(flask.test_client())
         fields = {"cycle": "tn-2025", "unit": "xa-01", "leaf": "1.1.1", "points": "1"}
         size = w.app.tlog.size()
-        body = assert_problem(http.send(w.officer, "record_self_score", note="n" * 3000,
-                                        **fields), 413, "payload_too_large")
+        body = assert_problem(
+            http.send(w.officer, "record_self_score", note="n" * 3000, **fields),
+            413,
+            "payload_too_large",
+        )
         assert "3000" in body["detail"]
         assert w.app.tlog.size() == size
-        assert http.send(w.officer, "record_self_score", note="ghi chú", **fields).status_code \
-            == 201
+        assert (
+            http.send(w.officer, "record_self_score", note="ghi chú", **fields).status_code == 201
+        )
     finally:
         services_of(flask).close()
         w.env.app.close()

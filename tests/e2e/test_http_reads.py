@@ -36,10 +36,30 @@ READS = {
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> Iterator[World]:
     w = make_world(tmp_path_factory.mktemp("reads"))
-    w.env.send(command(w.officer, "record_self_score", cycle=CYCLE, unit=UNITS[0], leaf="1.1.1",
-                       points="1", note="Kế hoạch 15/KH-UBND"), w.officer)
-    w.env.send(command(w.appraiser, "adjust_score", cycle=CYCLE, unit=UNITS[0], leaf="1.1.1",
-                       points="0.5", reason="Ban hành muộn"), w.appraiser)
+    w.env.send(
+        command(
+            w.officer,
+            "record_self_score",
+            cycle=CYCLE,
+            unit=UNITS[0],
+            leaf="1.1.1",
+            points="1",
+            note="Kế hoạch 15/KH-UBND",
+        ),
+        w.officer,
+    )
+    w.env.send(
+        command(
+            w.appraiser,
+            "adjust_score",
+            cycle=CYCLE,
+            unit=UNITS[0],
+            leaf="1.1.1",
+            points="0.5",
+            reason="Ban hành muộn",
+        ),
+        w.appraiser,
+    )
     try:
         yield w
     finally:
@@ -68,10 +88,10 @@ READERS = [
 ]
 
 
-@pytest.mark.parametrize(("role", "scope", "own", "other", "ranking"), READERS,
-                         ids=[f"{r[0]}-{r[1]}" for r in READERS])
-def test_a_key_reads_exactly_what_its_scope_covers(world, http, role, scope, own, other,
-                                                   ranking):
+@pytest.mark.parametrize(
+    ("role", "scope", "own", "other", "ranking"), READERS, ids=[f"{r[0]}-{r[1]}" for r in READERS]
+)
+def test_a_key_reads_exactly_what_its_scope_covers(world, http, role, scope, own, other, ranking):
     key = world.key(role, scope)
     for name, path in READS.items():
         for unit, expected in ((UNITS[0], own), (UNITS[1], other)):
@@ -89,8 +109,14 @@ def test_a_key_reads_exactly_what_its_scope_covers(world, http, role, scope, own
     assert listed == ([CYCLE] if ranking else [])
 
 
-@pytest.mark.parametrize("path", [*(p.format(unit=UNITS[0]) for p in READS.values()),
-                                  "/api/v1/cycles", f"/api/v1/cycles/{CYCLE}/ranking"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        *(p.format(unit=UNITS[0]) for p in READS.values()),
+        "/api/v1/cycles",
+        f"/api/v1/cycles/{CYCLE}/ranking",
+    ],
+)
 def test_every_non_public_read_needs_the_signed_header(http, path):
     assert_problem(http.get(path), 401, "signature_required")
 
@@ -105,10 +131,12 @@ def test_a_revoked_key_reads_nothing(world, http):
 def test_a_signature_for_another_path_does_not_open_this_one(world, http):
     from interfaces.http.signing import authorization
 
-    header = authorization(world.officer.key_id, world.officer.private, "GET",
-                           SCORES.format(unit=UNITS[0]))
-    resp = http.client.get(SCORES.format(unit=UNITS[0]) + "?position=1",
-                           headers={"Authorization": header})
+    header = authorization(
+        world.officer.key_id, world.officer.private, "GET", SCORES.format(unit=UNITS[0])
+    )
+    resp = http.client.get(
+        SCORES.format(unit=UNITS[0]) + "?position=1", headers={"Authorization": header}
+    )
     assert_problem(resp, 401, "bad_signature")
 
 
@@ -120,13 +148,16 @@ def test_frameworks_are_public(world, http):
     assert_problem(http.get("/api/v1/frameworks/khong-co@1"), 404, "framework_not_found")
 
 
-@pytest.mark.parametrize(("path", "code"), [
-    ("/api/v1/cycles/khong-co/ranking", "cycle_not_found"),
-    (f"/api/v1/cycles/{CYCLE}/units/xa-99/scores", "unit_not_found"),
-    (f"/api/v1/cycles/{CYCLE}/units/{UNITS[0]}/leaves/1.1/history", "leaf_not_found"),
-    (f"/api/v1/cycles/{CYCLE}/units/{UNITS[0]}/leaves/9.9.9/why", "leaf_not_found"),
-    (f"/api/v1/cycles/{CYCLE}/units/{UNITS[0]}/evidence/khong-co", "evidence_not_found"),
-])
+@pytest.mark.parametrize(
+    ("path", "code"),
+    [
+        ("/api/v1/cycles/khong-co/ranking", "cycle_not_found"),
+        (f"/api/v1/cycles/{CYCLE}/units/xa-99/scores", "unit_not_found"),
+        (f"/api/v1/cycles/{CYCLE}/units/{UNITS[0]}/leaves/1.1/history", "leaf_not_found"),
+        (f"/api/v1/cycles/{CYCLE}/units/{UNITS[0]}/leaves/9.9.9/why", "leaf_not_found"),
+        (f"/api/v1/cycles/{CYCLE}/units/{UNITS[0]}/evidence/khong-co", "evidence_not_found"),
+    ],
+)
 def test_unknown_things_are_404_problems(world, http, path, code):
     assert_problem(http.get(path, world.key("observer", "*")), 404, code)
 
@@ -176,8 +207,10 @@ def test_a_why_doctored_by_the_server_fails_local_verification(world, http):
     doc = http.get(path, world.officer).get_json()
     from application.transparency import note
     from tests.support import new_key
-    fake = Client(log_key=note.format_verifier_key("parindex.local/par-index",
-                                                   new_key().private.public_key()))
+
+    fake = Client(
+        log_key=note.format_verifier_key("parindex.local/par-index", new_key().private.public_key())
+    )
     with pytest.raises(ProofInvalid):
         fake.verify_why(doc, "1.1.1")
 
@@ -188,10 +221,15 @@ def test_a_why_doctored_by_the_server_fails_local_verification(world, http):
 
 def test_why_issues_a_checkpoint_when_the_latest_does_not_cover_the_chain(world, http):
     before = world.app.tlog.latest_checkpoint().size
-    world.env.send(command(world.officer, "record_self_score", cycle=CYCLE, unit=UNITS[0],
-                           leaf="1.1.2", points="1"), world.officer)
-    doc = http.get(READS["why"].format(unit=UNITS[0]).replace("1.1.1", "1.1.2"),
-                   world.officer).get_json()
+    world.env.send(
+        command(
+            world.officer, "record_self_score", cycle=CYCLE, unit=UNITS[0], leaf="1.1.2", points="1"
+        ),
+        world.officer,
+    )
+    doc = http.get(
+        READS["why"].format(unit=UNITS[0]).replace("1.1.1", "1.1.2"), world.officer
+    ).get_json()
     assert doc["checkpoint"]["size"] > before
     assert doc["chain"][0]["leaf_index"] < doc["checkpoint"]["size"]
 
@@ -203,10 +241,17 @@ def test_a_read_with_the_receipts_position_sees_the_write(tmp_path):
     try:
         http = Http(flask.test_client())
         for points in ("0.25", "0.5", "0.75", "1"):
-            receipt = http.send(w.officer, "record_self_score", cycle=CYCLE, unit=UNITS[0],
-                                leaf="1.1.1", points=points).get_json()
-            doc = http.get(SCORES.format(unit=UNITS[0]) + f"?position={receipt['position']}",
-                           w.officer).get_json()
+            receipt = http.send(
+                w.officer,
+                "record_self_score",
+                cycle=CYCLE,
+                unit=UNITS[0],
+                leaf="1.1.1",
+                points=points,
+            ).get_json()
+            doc = http.get(
+                SCORES.format(unit=UNITS[0]) + f"?position={receipt['position']}", w.officer
+            ).get_json()
             assert doc["self_total"] == points
     finally:
         services_of(flask).close()
@@ -225,11 +270,13 @@ def test_a_position_not_reached_in_time_is_503_with_retry_after(tmp_path):
             raise RuntimeError("projection bug")
 
         follower.projector.apply = stuck  # the read model cannot move on
-        receipt = http.send(w.officer, "record_self_score", cycle=CYCLE, unit=UNITS[0],
-                            leaf="1.1.1", points="1").get_json()
+        receipt = http.send(
+            w.officer, "record_self_score", cycle=CYCLE, unit=UNITS[0], leaf="1.1.1", points="1"
+        ).get_json()
         started = time.monotonic()
-        resp = http.get(SCORES.format(unit=UNITS[0]) + f"?position={receipt['position']}",
-                        w.officer)
+        resp = http.get(
+            SCORES.format(unit=UNITS[0]) + f"?position={receipt['position']}", w.officer
+        )
         assert_problem(resp, 503, "projection_lagging")
         assert resp.headers["Retry-After"] == "1"
         assert "projection bug" not in resp.get_data(as_text=True)
@@ -251,15 +298,24 @@ def test_a_position_the_log_does_not_have_is_409(world, http):
 
 # -- how long a captured header stays usable ---------------------------------------------
 def signed_at(world: World, path: str, seconds_from_now: float) -> dict:
-    created = (datetime.now(UTC) + timedelta(seconds=seconds_from_now))
-    return {"Authorization": authorization(world.officer.key_id, world.officer.private, "GET",
-                                           path, created=created.strftime("%Y-%m-%dT%H:%M:%SZ"))}
+    created = datetime.now(UTC) + timedelta(seconds=seconds_from_now)
+    return {
+        "Authorization": authorization(
+            world.officer.key_id,
+            world.officer.private,
+            "GET",
+            path,
+            created=created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+    }
 
 
-@pytest.mark.parametrize("seconds, status", [(-30, 200), (30, 200), (-75, 401), (75, 401),
-                                             (-600, 401), (-1200, 401)])
-def test_a_read_header_is_accepted_only_within_a_minute_of_the_servers_clock(world, http,
-                                                                              seconds, status):
+@pytest.mark.parametrize(
+    "seconds, status", [(-30, 200), (30, 200), (-75, 401), (75, 401), (-600, 401), (-1200, 401)]
+)
+def test_a_read_header_is_accepted_only_within_a_minute_of_the_servers_clock(
+    world, http, seconds, status
+):
     path = SCORES.format(unit=UNITS[0])
     resp = http.client.get(path, headers=signed_at(world, path, seconds))
     if status == 401:
@@ -270,7 +326,8 @@ def test_a_read_header_is_accepted_only_within_a_minute_of_the_servers_clock(wor
 
 
 def test_a_captured_header_replays_only_its_own_request_and_only_until_the_window_closes(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     monkeypatch.setenv("PARINDEX_REQUEST_WINDOW_SECONDS", "2")
     w = make_world(tmp_path)
     flask = create_app(w.env.data_dir, follow=False)
@@ -281,8 +338,9 @@ def test_a_captured_header_replays_only_its_own_request_and_only_until_the_windo
         assert client.get(path, headers=captured).status_code == 200
         assert client.get(path, headers=captured).status_code == 200  # a replay, in time
         assert_problem(client.get(path + "?position=1", headers=captured), 401, "bad_signature")
-        assert_problem(client.get(SCORES.format(unit=UNITS[1]), headers=captured), 401,
-                       "bad_signature")
+        assert_problem(
+            client.get(SCORES.format(unit=UNITS[1]), headers=captured), 401, "bad_signature"
+        )
         time.sleep(3.1)
         assert_problem(client.get(path, headers=captured), 401, "timestamp_out_of_window")
     finally:

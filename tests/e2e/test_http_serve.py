@@ -48,17 +48,30 @@ def test_the_server_answers_health_and_its_spec(served):
 
 def test_a_write_is_read_back_on_any_worker_with_its_position(served, officer):
     for points in ("0.25", "0.5", "0.75", "1"):
-        officer.send({"type": "record_self_score", "cycle": CYCLE, "unit": UNITS[0],
-                      "leaf": "1.1.2", "points": points})
+        officer.send(
+            {
+                "type": "record_self_score",
+                "cycle": CYCLE,
+                "unit": UNITS[0],
+                "leaf": "1.1.2",
+                "points": points,
+            }
+        )
         for _ in range(3):  # successive connections land on either worker
-            leaf = next(n for n in officer.scores(CYCLE, UNITS[0])["nodes"]
-                        if n["code"] == "1.1.2")
+            leaf = next(n for n in officer.scores(CYCLE, UNITS[0])["nodes"] if n["code"] == "1.1.2")
             assert leaf["self_score"] == points
 
 
 def test_why_through_the_server_verifies_locally(served, officer):
-    officer.send({"type": "record_self_score", "cycle": CYCLE, "unit": UNITS[0],
-                  "leaf": "1.1.1", "points": "1"})
+    officer.send(
+        {
+            "type": "record_self_score",
+            "cycle": CYCLE,
+            "unit": UNITS[0],
+            "leaf": "1.1.1",
+            "points": "1",
+        }
+    )
     doc = officer.why(CYCLE, UNITS[0], "1.1.1")
     assert doc["verified"] and all(e["verified"] for e in doc["chain"])
     assert doc["chain"][-1]["signed_command"]["points"] == "1"
@@ -68,8 +81,16 @@ def test_an_uploaded_file_comes_back_byte_for_byte(served, officer, tmp_path):
     path = tmp_path / "bien-ban.pdf"
     path.write_bytes(PDF)
     blob = officer.upload(path)
-    officer.send({"type": "attach_evidence", "cycle": CYCLE, "unit": UNITS[0],
-                  "evidence_id": "ev-bb", "leaves": ["1.3.2"], "file": blob})
+    officer.send(
+        {
+            "type": "attach_evidence",
+            "cycle": CYCLE,
+            "unit": UNITS[0],
+            "evidence_id": "ev-bb",
+            "leaves": ["1.3.2"],
+            "file": blob,
+        }
+    )
     data, media_type = officer.download(CYCLE, UNITS[0], "ev-bb")
     assert data == PDF and media_type == "application/pdf"
 
@@ -79,9 +100,16 @@ def test_concurrent_commands_all_land_and_none_fails(served, officer):
     before = world.app.tlog.size()
 
     def one(i: int) -> dict:
-        return officer.send({"type": "attach_evidence", "cycle": CYCLE, "unit": UNITS[0],
-                             "evidence_id": f"ev-c{i}", "leaves": ["1.1.1"],
-                             "document": {"number": f"{i}/BC-UBND"}})
+        return officer.send(
+            {
+                "type": "attach_evidence",
+                "cycle": CYCLE,
+                "unit": UNITS[0],
+                "evidence_id": f"ev-c{i}",
+                "leaves": ["1.1.1"],
+                "document": {"number": f"{i}/BC-UBND"},
+            }
+        )
 
     with ThreadPoolExecutor(8) as pool:
         receipts = list(pool.map(one, range(16)))
@@ -92,8 +120,15 @@ def test_concurrent_commands_all_land_and_none_fails(served, officer):
 def test_refusals_come_back_as_problems_in_either_language(served, officer):
     world, server = served
     with pytest.raises(ApiError) as info:
-        officer.send({"type": "record_self_score", "cycle": CYCLE, "unit": UNITS[1],
-                      "leaf": "1.1.1", "points": "1"})
+        officer.send(
+            {
+                "type": "record_self_score",
+                "cycle": CYCLE,
+                "unit": UNITS[1],
+                "leaf": "1.1.1",
+                "points": "1",
+            }
+        )
     assert (info.value.status, info.value.code) == (403, "not_permitted")
     assert info.value.message_vi.startswith("Vai trò")
     english = Client(server.url, None, lang="en")

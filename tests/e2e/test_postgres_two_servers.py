@@ -119,8 +119,14 @@ def cluster(pg_url, tmp_path_factory) -> Iterator[Cluster]:
             mp.setenv("PARINDEX_DATABASE_URL", pg_url)  # inherited by the servers only
             started.append(Served(a_dir, workers=2))
             started.append(Served(b_dir, workers=2))
-        yield Cluster(pg_url, (a_dir, b_dir), (started[0], started[1]), root / "admin.key",
-                      info["log_key"], root)
+        yield Cluster(
+            pg_url,
+            (a_dir, b_dir),
+            (started[0], started[1]),
+            root / "admin.key",
+            info["log_key"],
+            root,
+        )
     finally:
         for server in started:
             server.stop()
@@ -139,9 +145,16 @@ class Season:
 def _new_person(admin: Client, path: Path, role: str, scope: str, name: str) -> dict:
     private = keys.generate()
     key_id = keys.save_actor_key_file(path, private, display_name=name)
-    return admin.send({"type": "register_key", "key_id": key_id,
-                       "public_key": keys.b64(keys.public_raw(private)), "role": role,
-                       "scope": scope, "display_name": name})
+    return admin.send(
+        {
+            "type": "register_key",
+            "key_id": key_id,
+            "public_key": keys.b64(keys.public_raw(private)),
+            "role": role,
+            "scope": scope,
+            "display_name": name,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -151,20 +164,40 @@ def season(cluster) -> Season:
     framework = to_dict(FRAMEWORK)
     receipts = {
         "framework": admin.send({"type": "publish_framework", "framework": framework}),
-        "cycle": admin.send({"type": "open_cycle", "cycle": CYCLE, "name": "Kỳ đánh giá 2025",
-                             "framework": framework["id"], "year": 2025,
-                             "authority": AUTHORITY, "province": PROVINCE,
-                             "units": [{"code": u, "name": f"Xã {u[-2:]}"} for u in UNITS]}),
+        "cycle": admin.send(
+            {
+                "type": "open_cycle",
+                "cycle": CYCLE,
+                "name": "Kỳ đánh giá 2025",
+                "framework": framework["id"],
+                "year": 2025,
+                "authority": AUTHORITY,
+                "province": PROVINCE,
+                "units": [{"code": u, "name": f"Xã {u[-2:]}"} for u in UNITS],
+            }
+        ),
     }
     d = cluster.key_dir
-    receipts["officer"] = _new_person(admin, d / "officer.key", "commune_officer",
-                                      f"commune:{UNITS[0]}", "Công chức VP-TK xã 01")
-    receipts["officer_2"] = _new_person(admin, d / "officer-2.key", "commune_officer",
-                                        f"commune:{UNITS[1]}", "Công chức VP-TK xã 02")
-    receipts["appraiser"] = _new_person(admin, d / "appraiser.key", "appraiser",
-                                        f"authority:{AUTHORITY}", "Nguyễn Thị Thu (Tổ giúp việc)")
-    return Season(framework["id"], d / "officer.key", d / "officer-2.key",
-                  d / "appraiser.key", receipts)
+    receipts["officer"] = _new_person(
+        admin, d / "officer.key", "commune_officer", f"commune:{UNITS[0]}", "Công chức VP-TK xã 01"
+    )
+    receipts["officer_2"] = _new_person(
+        admin,
+        d / "officer-2.key",
+        "commune_officer",
+        f"commune:{UNITS[1]}",
+        "Công chức VP-TK xã 02",
+    )
+    receipts["appraiser"] = _new_person(
+        admin,
+        d / "appraiser.key",
+        "appraiser",
+        f"authority:{AUTHORITY}",
+        "Nguyễn Thị Thu (Tổ giúp việc)",
+    )
+    return Season(
+        framework["id"], d / "officer.key", d / "officer-2.key", d / "appraiser.key", receipts
+    )
 
 
 def _leaf_node(scores: dict, code: str) -> dict:
@@ -179,13 +212,35 @@ def _read_model(cluster: Cluster, which: int) -> Path:
 def test_a_write_through_one_server_is_read_through_the_other(cluster, season):
     officer_a = cluster.client(cluster.a, season.officer)
     appraiser_a = cluster.client(cluster.a, season.appraiser)
-    r1 = officer_a.send({"type": "record_self_score", "cycle": CYCLE, "unit": UNITS[0],
-                         "leaf": "1.1.1", "points": "1", "note": "Kế hoạch 15/KH-UBND"})
-    r2 = officer_a.send({"type": "record_self_score", "cycle": CYCLE, "unit": UNITS[0],
-                         "leaf": "1.2.1", "points": "0.375"})
-    r3 = appraiser_a.send({"type": "adjust_score", "cycle": CYCLE, "unit": UNITS[0],
-                           "leaf": "1.1.1", "points": "0.75",
-                           "reason": "Kế hoạch CCHC ban hành chậm so với thời hạn"})
+    r1 = officer_a.send(
+        {
+            "type": "record_self_score",
+            "cycle": CYCLE,
+            "unit": UNITS[0],
+            "leaf": "1.1.1",
+            "points": "1",
+            "note": "Kế hoạch 15/KH-UBND",
+        }
+    )
+    r2 = officer_a.send(
+        {
+            "type": "record_self_score",
+            "cycle": CYCLE,
+            "unit": UNITS[0],
+            "leaf": "1.2.1",
+            "points": "0.375",
+        }
+    )
+    r3 = appraiser_a.send(
+        {
+            "type": "adjust_score",
+            "cycle": CYCLE,
+            "unit": UNITS[0],
+            "leaf": "1.1.1",
+            "points": "0.75",
+            "reason": "Kế hoạch CCHC ban hành chậm so với thời hạn",
+        }
+    )
     assert r1["position"] < r2["position"] < r3["position"]
     assert [r["log_index"] for r in (r1, r2, r3)] == [r1["log_index"] + k for k in range(3)]
 
@@ -206,37 +261,51 @@ def test_a_write_through_one_server_is_read_through_the_other(cluster, season):
 
     history = officer_b.history(CYCLE, UNITS[0], "1.1.1")
     entries = history["entries"]
-    assert [(e["kind"], e["new_points"]) for e in entries] == [("self_score", "1"),
-                                                               ("adjustment", "0.75")]
+    assert [(e["kind"], e["new_points"]) for e in entries] == [
+        ("self_score", "1"),
+        ("adjustment", "0.75"),
+    ]
     assert [e["leaf_index"] for e in entries] == [r1["log_index"], r3["log_index"]]
     actors = {season.officer: entries[0], season.appraiser: entries[1]}
     for key_file, entry in actors.items():
         key = key_from_file(key_file)
         assert entry["actor"]["key_id"] == key.key_id
         Ed25519PublicKey.from_public_bytes(_b64(key.public_key)).verify(
-            _b64(entry["signature"]), b"parindex-command/v1\n" + entry["command"].encode())
+            _b64(entry["signature"]), b"parindex-command/v1\n" + entry["command"].encode()
+        )
     assert json.loads(entries[1]["command"])["reason"].startswith("Kế hoạch CCHC")
 
     # why, checked here by hand with nothing but the log key ...
     _s, _h, raw = officer_b.request(
-        "GET", f"/api/v1/cycles/{CYCLE}/units/{UNITS[0]}/leaves/1.1.1/why",
-        query={"position": r3["position"]}, signed=True)
+        "GET",
+        f"/api/v1/cycles/{CYCLE}/units/{UNITS[0]}/leaves/1.1.1/why",
+        query={"position": r3["position"]},
+        signed=True,
+    )
     doc = json.loads(raw)
     opened = note.open_note(doc["checkpoint"]["note"], [cluster.log_key])
     checkpoint = note.parse_checkpoint(opened.text)
     assert checkpoint.size > r3["log_index"]
     assert [e["leaf_index"] for e in doc["chain"]] == [r1["log_index"], r3["log_index"]]
-    receipt_hashes = {r1["log_index"]: r1["events"][0]["leaf_hash"],
-                      r3["log_index"]: r3["events"][0]["leaf_hash"]}
+    receipt_hashes = {
+        r1["log_index"]: r1["events"][0]["leaf_hash"],
+        r3["log_index"]: r3["events"][0]["leaf_hash"],
+    }
     for e in doc["chain"]:
         logged, proof = e["logged"], e["proof"]
-        leaf_hash = event_leaf_hash(logged["originator_id"], int(logged["version"]),
-                                    logged["topic"], _b64(logged["state"]))
+        leaf_hash = event_leaf_hash(
+            logged["originator_id"], int(logged["version"]), logged["topic"], _b64(logged["state"])
+        )
         assert leaf_hash == _b64(proof["leaf_hash"])
         assert leaf_hash.hex() == receipt_hashes[e["leaf_index"]]  # what A's receipt said
         assert proof["tree_size"] == checkpoint.size
-        merkle.verify_inclusion(leaf_hash, e["leaf_index"], checkpoint.size,
-                                [_b64(h) for h in proof["hashes"]], checkpoint.root)
+        merkle.verify_inclusion(
+            leaf_hash,
+            e["leaf_index"],
+            checkpoint.size,
+            [_b64(h) for h in proof["hashes"]],
+            checkpoint.root,
+        )
     # ... and by the client, the same way.
     verified = officer_b.why(CYCLE, UNITS[0], "1.1.1")
     assert verified["verified"] and all(e["verified"] for e in verified["chain"])
@@ -246,8 +315,13 @@ def test_a_write_through_one_server_is_read_through_the_other(cluster, season):
     proof = officer_b.inclusion_proof(r2["log_index"])
     size, root = checkpoint_of(proof["checkpoint"], cluster.log_key)
     assert size == proof["tree_size"]
-    merkle.verify_inclusion(bytes.fromhex(r2["events"][0]["leaf_hash"]), r2["log_index"], size,
-                            [_b64(h) for h in proof["hashes"]], root)
+    merkle.verify_inclusion(
+        bytes.fromhex(r2["events"][0]["leaf_hash"]),
+        r2["log_index"],
+        size,
+        [_b64(h) for h in proof["hashes"]],
+        root,
+    )
 
 
 def checkpoint_of(cp: dict | str, log_key: str) -> tuple[int, bytes]:
@@ -264,10 +338,19 @@ def test_concurrent_writers_on_both_servers_leave_one_contiguous_log(cluster, se
 
     def writer(half: int) -> list[dict]:
         client = cluster.client(servers[half], season.officer_2)
-        return [client.send({"type": "record_self_score", "cycle": CYCLE, "unit": UNITS[1],
-                             "leaf": lf.code, "points": expected[lf.code],
-                             "note": f"Tự chấm qua máy chủ {'AB'[half]}"})
-                for lf in leaves[half::2]]
+        return [
+            client.send(
+                {
+                    "type": "record_self_score",
+                    "cycle": CYCLE,
+                    "unit": UNITS[1],
+                    "leaf": lf.code,
+                    "points": expected[lf.code],
+                    "note": f"Tự chấm qua máy chủ {'AB'[half]}",
+                }
+            )
+            for lf in leaves[half::2]
+        ]
 
     with ThreadPoolExecutor(2) as pool:
         receipts = [r for part in pool.map(writer, (0, 1)) for r in part]
@@ -308,9 +391,14 @@ def test_concurrent_writers_on_both_servers_leave_one_contiguous_log(cluster, se
     # `parindex verify` on either data directory: log, checkpoints, signatures, and the
     # read model that directory's server serves against one rebuilt from the log.
     exe = Path(sys.executable).with_name("parindex")
-    runs = [subprocess.Popen([str(exe), "verify", "--data-dir", str(d), "--json"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            for d in cluster.dirs]
+    runs = [
+        subprocess.Popen(
+            [str(exe), "verify", "--data-dir", str(d), "--json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for d in cluster.dirs
+    ]
     for run in runs:
         out, err = run.communicate(timeout=60)
         assert run.returncode == 0, (out.decode()[-3000:], err.decode()[-3000:])
@@ -348,14 +436,27 @@ def holding_write_lock(read_model: Path) -> Iterator[None]:
 def test_a_position_b_cannot_reach_is_503_within_the_bound_then_served(cluster, season):
     officer_a = cluster.client(cluster.a, season.officer)
     reader = cluster.client(cluster.b, season.officer)
-    reader.last_position = officer_a.send({"type": "record_self_score", "cycle": CYCLE,
-                                           "unit": UNITS[0], "leaf": "1.1.2",
-                                           "points": "0.5"})["position"]
+    reader.last_position = officer_a.send(
+        {
+            "type": "record_self_score",
+            "cycle": CYCLE,
+            "unit": UNITS[0],
+            "leaf": "1.1.2",
+            "points": "0.5",
+        }
+    )["position"]
     reader.scores(CYCLE, UNITS[0])  # B is current
 
     with holding_write_lock(_read_model(cluster, 1)):  # B's projection cannot advance
-        receipt = officer_a.send({"type": "record_self_score", "cycle": CYCLE,
-                                  "unit": UNITS[0], "leaf": "1.1.2", "points": "1"})
+        receipt = officer_a.send(
+            {
+                "type": "record_self_score",
+                "cycle": CYCLE,
+                "unit": UNITS[0],
+                "leaf": "1.1.2",
+                "points": "1",
+            }
+        )
         reader.last_position = receipt["position"]
         started = time.monotonic()
         with pytest.raises(ApiError) as info:
@@ -384,8 +485,15 @@ def test_a_read_that_catches_up_itself_is_bounded_too(cluster, season):
         officer = key_from_file(season.officer)
         officer_a = cluster.client(cluster.a, season.officer)
         with holding_write_lock(_read_model(cluster, 1)):
-            receipt = officer_a.send({"type": "record_self_score", "cycle": CYCLE,
-                                      "unit": UNITS[0], "leaf": "1.2.2", "points": "0.5"})
+            receipt = officer_a.send(
+                {
+                    "type": "record_self_score",
+                    "cycle": CYCLE,
+                    "unit": UNITS[0],
+                    "leaf": "1.2.2",
+                    "points": "0.5",
+                }
+            )
             path = f"/api/v1/cycles/{CYCLE}/units/{UNITS[0]}/scores?position={receipt['position']}"
             started = time.monotonic()
             resp = http.get(path, officer)

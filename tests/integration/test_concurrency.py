@@ -48,10 +48,14 @@ def _run_writers(env: Env, tmp_path, batches: list[list[dict]]) -> list[list[dic
     for n, batch in enumerate(batches):
         path = tmp_path / f"batch-{n}.json"
         path.write_text(json.dumps(batch), "utf-8")
-        procs.append(subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(env.data_dir), str(path), str(go)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        ))
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-c", WORKER, str(env.data_dir), str(path), str(go)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
     try:
         for p in procs:  # each has imported everything and opened the store
             assert p.stdout.readline().strip() == "ready", p.stderr.read()
@@ -69,8 +73,9 @@ def _run_writers(env: Env, tmp_path, batches: list[list[dict]]) -> list[list[dic
 
 
 def _registrations(env: Env, n: int, name: str) -> list[dict]:
-    return [env.admin.sign(register_command(env.admin, new_key(), name=f"{name} {i}"))
-            for i in range(n)]
+    return [
+        env.admin.sign(register_command(env.admin, new_key(), name=f"{name} {i}")) for i in range(n)
+    ]
 
 
 def _assert_one_gapless_log(app, size: int) -> None:
@@ -85,8 +90,9 @@ def _assert_one_gapless_log(app, size: int) -> None:
 def test_two_processes_writing_at_once_leave_one_gapless_log(env: Env, tmp_path):
     start = env.app.tlog.size()
     checkpoints = len(env.app.tlog.checkpoints())
-    alpha, beta = _run_writers(env, tmp_path, [_registrations(env, N, "alpha"),
-                                               _registrations(env, N, "beta")])
+    alpha, beta = _run_writers(
+        env, tmp_path, [_registrations(env, N, "alpha"), _registrations(env, N, "beta")]
+    )
 
     app = env.reopen()
     size = app.tlog.size()
@@ -166,10 +172,14 @@ def _run_scorers(env: Env, tmp_path, batches: list[list[dict]]) -> list[dict]:
     for n, batch in enumerate(batches):
         path = tmp_path / f"scores-{n}.json"
         path.write_text(json.dumps(batch), "utf-8")
-        procs.append(subprocess.Popen(
-            [sys.executable, "-c", SCORER, str(env.data_dir), str(path), str(go)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        ))
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-c", SCORER, str(env.data_dir), str(path), str(go)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
     try:
         for p in procs:
             assert p.stdout.readline().strip() == "ready", p.stderr.read()
@@ -186,22 +196,44 @@ def _run_scorers(env: Env, tmp_path, batches: list[list[dict]]) -> list[dict]:
                 p.kill()
 
 
-def test_four_processes_scoring_one_unit_without_expected_version_all_succeed(env: Env,
-                                                                              tmp_path):
+def test_four_processes_scoring_one_unit_without_expected_version_all_succeed(env: Env, tmp_path):
     # Four servers take self-scores for the same commune at once, none of them
     # naming the version it expects: each command must be applied in turn, not
     # refused as a version conflict because the others kept winning the race.
     framework = load_bundled("thai-nguyen-2021-commune")
     env.send(command(env.admin, "publish_framework", framework=to_dict(framework)))
-    env.send(command(env.admin, "open_cycle", cycle="c", name="Kỳ 2025",
-                     framework=str(framework.id), year=2025, authority="dong-hy",
-                     province="thai-nguyen", units=[{"code": "xa-a", "name": "Xã A"}]))
+    env.send(
+        command(
+            env.admin,
+            "open_cycle",
+            cycle="c",
+            name="Kỳ 2025",
+            framework=str(framework.id),
+            year=2025,
+            authority="dong-hy",
+            province="thai-nguyen",
+            units=[{"code": "xa-a", "name": "Xã A"}],
+        )
+    )
     officer, _ = env.register("commune_officer", "commune:xa-a")
     leaves = [lf.code for lf in framework.leaves if lf.max_points and lf.max_points >= 1][:10]
     per_process = 60
-    batches = [[officer.sign(command(officer, "record_self_score", cycle="c", unit="xa-a",
-                                     leaf=leaves[i % len(leaves)], points=str((i + w) % 2)))
-                for i in range(per_process)] for w in range(4)]
+    batches = [
+        [
+            officer.sign(
+                command(
+                    officer,
+                    "record_self_score",
+                    cycle="c",
+                    unit="xa-a",
+                    leaf=leaves[i % len(leaves)],
+                    points=str((i + w) % 2),
+                )
+            )
+            for i in range(per_process)
+        ]
+        for w in range(4)
+    ]
     start = env.app.tlog.size()
 
     results = _run_scorers(env, tmp_path, batches)

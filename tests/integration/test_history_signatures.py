@@ -17,12 +17,24 @@ def _history(tmp_path):
     env = make_env(tmp_path, None)
     framework = load_bundled("thai-nguyen-2021-commune")
     env.send(command(env.admin, "publish_framework", framework=to_dict(framework)))
-    env.send(command(env.admin, "open_cycle", cycle="c", name="Kỳ 2025",
-                     framework=str(framework.id), year=2025, authority="dong-hy",
-                     province="thai-nguyen", units=[{"code": "xa-a", "name": "Xã A"}]))
+    env.send(
+        command(
+            env.admin,
+            "open_cycle",
+            cycle="c",
+            name="Kỳ 2025",
+            framework=str(framework.id),
+            year=2025,
+            authority="dong-hy",
+            province="thai-nguyen",
+            units=[{"code": "xa-a", "name": "Xã A"}],
+        )
+    )
     officer, _ = env.register("commune_officer", "commune:xa-a")
-    env.send(command(officer, "record_self_score", cycle="c", unit="xa-a", leaf="1.1.1",
-                     points="1"), officer)
+    env.send(
+        command(officer, "record_self_score", cycle="c", unit="xa-a", leaf="1.1.1", points="1"),
+        officer,
+    )
     path = tmp_path / "rm.sqlite"
     model = ReadModel(str(path))
     Follower(env.app, model).catch_up()
@@ -31,8 +43,9 @@ def _history(tmp_path):
 
 
 def statuses(model):
-    return [e["signature_status"] for e in Queries(model).leaf_history("c", "xa-a",
-                                                                        "1.1.1")["entries"]]
+    return [
+        e["signature_status"] for e in Queries(model).leaf_history("c", "xa-a", "1.1.1")["entries"]
+    ]
 
 
 def test_an_honest_change_reads_as_validly_signed(tmp_path):

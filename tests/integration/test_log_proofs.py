@@ -95,10 +95,12 @@ def test_proofs_are_read_from_the_store(grown: Env):
     # of leaf 10, and lies below the path of leaf 3.
     sql(app, f"UPDATE {t.nodes} SET hash = ? WHERE level = 3 AND idx = 0", (b"\x11" * 32,))
     with pytest.raises(merkle.ProofError):
-        merkle.verify_inclusion(app.tlog.leaf(10).leaf_hash, 10, size,
-                                app.tlog.inclusion_proof(10, size), root)
-    merkle.verify_inclusion(app.tlog.leaf(3).leaf_hash, 3, size,
-                            app.tlog.inclusion_proof(3, size), root)
+        merkle.verify_inclusion(
+            app.tlog.leaf(10).leaf_hash, 10, size, app.tlog.inclusion_proof(10, size), root
+        )
+    merkle.verify_inclusion(
+        app.tlog.leaf(3).leaf_hash, 3, size, app.tlog.inclusion_proof(3, size), root
+    )
     sql(app, f"DELETE FROM {t.nodes} WHERE level = 3 AND idx = 0")
     with pytest.raises(LookupError):
         app.tlog.inclusion_proof(10, size)

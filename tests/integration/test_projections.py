@@ -41,10 +41,10 @@ def text(value: D | None) -> str | None:
 
 
 # -- scores ------------------------------------------------------------------------
-@pytest.mark.parametrize("cycle,unit", [(TN, "xa-01"), (TN, "xa-03"), (TN, "xa-04"),
-                                        (THU, "xa-t1")])
-def test_every_node_score_equals_the_domain_compute_of_the_signed_inputs(scenario, q,
-                                                                          cycle, unit):
+@pytest.mark.parametrize(
+    "cycle,unit", [(TN, "xa-01"), (TN, "xa-03"), (TN, "xa-04"), (THU, "xa-t1")]
+)
+def test_every_node_score_equals_the_domain_compute_of_the_signed_inputs(scenario, q, cycle, unit):
     mine, theirs = scenario.expected(cycle, unit)
     got = q.unit_scores(cycle, unit)
     framework = scenario.tn if cycle == TN else scenario.rules
@@ -92,18 +92,22 @@ def test_a_closed_gate_ratio_points_and_optional_leaves_show_as_the_domain_score
 # -- ranking -------------------------------------------------------------------------
 def test_ranking_shares_ranks_on_ties_with_bands_from_the_framework(scenario, q):
     ranking = q.ranking(TN)
-    rows = [(r["unit"], r["rank"], r["appraised_total"], r["self_total"], r["band"]["code"])
-            for r in ranking["rows"]]
+    rows = [
+        (r["unit"], r["rank"], r["appraised_total"], r["self_total"], r["band"]["code"])
+        for r in ranking["rows"]
+    ]
     assert rows == [
         ("xa-01", 1, "90", "90", "xuat_sac"),
         ("xa-02", 2, "80", "80", "tot"),
         ("xa-03", 2, "80", "81.5", "tot"),
         ("xa-04", 4, "70", text(D(70) + scenario.tn.leaves[90].max_points), "kha"),
     ]
-    assert ranking["rows"][0]["band"] == {"code": "xuat_sac", "vi": "Xuất sắc",
-                                          "en": "Excellent"}
-    assert ranking["rows"][2]["display"] == {"self_total": "81.50", "appraised_total": "80.00",
-                                             "index": "80.00"}
+    assert ranking["rows"][0]["band"] == {"code": "xuat_sac", "vi": "Xuất sắc", "en": "Excellent"}
+    assert ranking["rows"][2]["display"] == {
+        "self_total": "81.50",
+        "appraised_total": "80.00",
+        "index": "80.00",
+    }
     assert ranking["total"] == 4
 
 
@@ -119,16 +123,22 @@ def test_history_has_one_row_per_change_with_old_and_new_values_and_the_reason(s
     half, full = canonical(story.max_points / 2), canonical(story.max_points)
     entries = q.leaf_history(TN, "xa-04", story.code)["entries"]
     assert [(e["seq"], e["kind"]) for e in entries] == [
-        (1, "self_score"), (2, "self_score"), (3, "evidence_attached"), (4, "adjustment")]
+        (1, "self_score"),
+        (2, "self_score"),
+        (3, "evidence_attached"),
+        (4, "adjustment"),
+    ]
     first, second, _, adjustment = entries
     assert (first["old_value"], first["new_value"]) == (None, {"points": half})
-    assert (second["old_points"], second["new_points"], second["reason"]) == \
-        (half, full, "Bổ sung")
+    assert (second["old_points"], second["new_points"], second["reason"]) == (half, full, "Bổ sung")
     assert adjustment["old_value"] == {"points": full}
     assert (adjustment["new_points"], adjustment["reason"]) == ("0", "Báo cáo nộp muộn")
     assert adjustment["evidence_ids"] == ["bb-1"]
-    assert adjustment["actor"] == {"key_id": scenario.appraiser.key_id,
-                                   "name": "Trần Thẩm Định", "role": "appraiser"}
+    assert adjustment["actor"] == {
+        "key_id": scenario.appraiser.key_id,
+        "name": "Trần Thẩm Định",
+        "role": "appraiser",
+    }
     assert adjustment["at"].endswith("Z")
     assert [e["leaf_index"] for e in entries] == sorted(e["leaf_index"] for e in entries)
 
@@ -137,8 +147,9 @@ def test_a_history_row_carries_the_exact_signed_command_and_its_signature(scenar
     entry = q.leaf_history(TN, "xa-04", scenario.tn.leaves[90].code)["entries"][-1]
     sent = scenario.sent[json.loads(entry["command"])["id"]]
     assert entry["command"] == canonicalize_command(sent).decode("utf-8")
-    signed = parse_envelope({"command": json.loads(entry["command"]),
-                             "signature": entry["signature"]})
+    signed = parse_envelope(
+        {"command": json.loads(entry["command"]), "signature": entry["signature"]}
+    )
     assert signed.verify(public_raw(scenario.appraiser.private))
 
 
@@ -154,7 +165,10 @@ def test_why_names_the_events_behind_the_current_self_and_appraised_values(scena
     story = scenario.tn.leaves[90]
     why = q.why(TN, "xa-04", story.code)
     assert [(s["kind"], s["produces"]) for s in why["chain"]] == [
-        ("self_score", []), ("self_score", ["self"]), ("adjustment", ["appraised"])]
+        ("self_score", []),
+        ("self_score", ["self"]),
+        ("adjustment", ["appraised"]),
+    ]
     assert why["self"]["points"] == canonical(story.max_points)
     assert why["appraised"]["points"] == "0" and why["appraised"]["adjusted"]
     assert why["appraised"]["reason"] == "Báo cáo nộp muộn"
@@ -174,16 +188,18 @@ def test_evidence_on_three_leaves_gives_three_history_rows_and_counts_per_node(q
         assert kinds.count("evidence_attached") == (2 if leaf == "1.1.1" else 1)
     nodes = {n["code"]: n for n in q.unit_scores(TN, "xa-01")["nodes"]}
     # kh-2 was withdrawn: only kh-1 counts, once per node however many leaves it names
-    assert {c: nodes[c]["evidence_count"] for c in ("1.1.1", "1.1.2", "1.2.1", "1.1", "1",
-                                                     "2")} == \
-        {"1.1.1": 1, "1.1.2": 1, "1.2.1": 1, "1.1": 1, "1": 1, "2": 0}
+    assert {
+        c: nodes[c]["evidence_count"] for c in ("1.1.1", "1.1.2", "1.2.1", "1.1", "1", "2")
+    } == {"1.1.1": 1, "1.1.2": 1, "1.2.1": 1, "1.1": 1, "1": 1, "2": 0}
     assert q.unit_scores(TN, "xa-01")["evidence_count"] == 1
 
 
 def test_a_withdrawn_item_keeps_its_record_with_who_why_and_when(scenario, q):
     items = q.evidence_list(TN, "xa-01")["items"]
-    assert [(i["evidence_id"], i["status"]) for i in items] == [("kh-1", "attached"),
-                                                                ("kh-2", "withdrawn")]
+    assert [(i["evidence_id"], i["status"]) for i in items] == [
+        ("kh-1", "attached"),
+        ("kh-2", "withdrawn"),
+    ]
     item = q.evidence_item(TN, "xa-01", "kh-2")
     assert item["withdrawn"]["reason"] == "Nhầm văn bản"
     assert item["withdrawn"]["by"]["key_id"] == scenario.officers["xa-01"].key_id
@@ -196,8 +212,9 @@ def test_a_withdrawn_item_keeps_its_record_with_who_why_and_when(scenario, q):
 
 # -- registry reads -----------------------------------------------------------------------
 def test_frameworks_cycles_and_keys_read_back_as_published(scenario, q):
-    assert [f["id"] for f in q.frameworks()] == sorted([str(scenario.rules.id),
-                                                         str(scenario.tn.id)])
+    assert [f["id"] for f in q.frameworks()] == sorted(
+        [str(scenario.rules.id), str(scenario.tn.id)]
+    )
     tree = q.framework(str(scenario.tn.id))
     assert len(tree["nodes"]) == 155 and len(tree["tree"]) == 8
     assert tree["tree"][0]["label"] == "I" and tree["tree"][0]["children"][0]["code"] == "1.1"

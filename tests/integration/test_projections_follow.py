@@ -54,11 +54,9 @@ def test_catching_up_twice_applies_nothing_new(scenario, tmp_path):
     assert follower.position() == last_position(scenario.app)
 
 
-def test_a_second_follower_of_the_same_file_applies_only_what_the_first_left(scenario,
-                                                                            tmp_path):
+def test_a_second_follower_of_the_same_file_applies_only_what_the_first_left(scenario, tmp_path):
     one, two = ReadModel(tmp_path / "r.sqlite"), ReadModel(tmp_path / "r.sqlite")
-    first = Follower(scenario.app, one, batch_size=100, max_batch_size=100).catch_up(
-        max_batches=2)
+    first = Follower(scenario.app, one, batch_size=100, max_batch_size=100).catch_up(max_batches=2)
     second = Follower(scenario.app, two, batch_size=100).catch_up()
     assert first == 200
     assert first + second == last_position(scenario.app)
@@ -67,8 +65,10 @@ def test_a_second_follower_of_the_same_file_applies_only_what_the_first_left(sce
 
 def test_two_followers_in_two_threads_on_one_file_give_the_digest_of_one(scenario, tmp_path):
     path = tmp_path / "shared.sqlite"
-    followers = [Follower(scenario.app, ReadModel(path), batch_size=size, max_batch_size=size)
-                 for size in (37, 53)]
+    followers = [
+        Follower(scenario.app, ReadModel(path), batch_size=size, max_batch_size=size)
+        for size in (37, 53)
+    ]
     counts: list[int] = []
     errors: list[BaseException] = []
 
@@ -121,8 +121,7 @@ def test_an_open_read_model_follows_a_rebuild_swapped_in_under_it(scenario, tmp_
     assert digest(model) == rebuilt["digest"]
 
 
-def test_a_batch_read_just_before_a_swap_to_an_older_generation_is_read_again(scenario,
-                                                                             tmp_path):
+def test_a_batch_read_just_before_a_swap_to_an_older_generation_is_read_again(scenario, tmp_path):
     older = ReadModel(tmp_path / "older.sqlite")
     Follower(scenario.app, older, batch_size=50, max_batch_size=50).catch_up(max_batches=1)
     older.close()
@@ -150,15 +149,20 @@ def test_compare_finds_no_difference_in_a_faithful_read_model(scenario, tmp_path
     assert compare(scenario.app, tmp_path / "read.sqlite") == []
 
 
-@pytest.mark.parametrize("table,statement", [
-    ("unit_totals", "UPDATE unit_totals SET appraised_total = '95' WHERE unit = 'xa-02'"),
-    ("node_scores", "UPDATE node_scores SET appraised_score = '0.25' WHERE code = '1.1.1' "
-                    "AND unit = 'xa-04'"),
-    ("history", "DELETE FROM history WHERE kind = 'adjustment' AND unit = 'xa-03'"),
-    ("evidence", "UPDATE evidence SET status = 'attached' WHERE evidence_id = 'kh-2'"),
-])
-def test_compare_names_the_table_of_a_tampered_read_model_row(scenario, tmp_path, table,
-                                                               statement):
+@pytest.mark.parametrize(
+    "table,statement",
+    [
+        ("unit_totals", "UPDATE unit_totals SET appraised_total = '95' WHERE unit = 'xa-02'"),
+        (
+            "node_scores",
+            "UPDATE node_scores SET appraised_score = '0.25' WHERE code = '1.1.1' "
+            "AND unit = 'xa-04'",
+        ),
+        ("history", "DELETE FROM history WHERE kind = 'adjustment' AND unit = 'xa-03'"),
+        ("evidence", "UPDATE evidence SET status = 'attached' WHERE evidence_id = 'kh-2'"),
+    ],
+)
+def test_compare_names_the_table_of_a_tampered_read_model_row(scenario, tmp_path, table, statement):
     path = tmp_path / "read.sqlite"
     follow(scenario.app, path).close()
     with sqlite3.connect(path) as conn:
@@ -168,16 +172,16 @@ def test_compare_names_the_table_of_a_tampered_read_model_row(scenario, tmp_path
     assert found[0]["position"] == last_position(scenario.app)
 
 
-def test_compare_rebuilds_only_up_to_the_position_the_read_model_has_reached(scenario,
-                                                                            tmp_path):
+def test_compare_rebuilds_only_up_to_the_position_the_read_model_has_reached(scenario, tmp_path):
     path = tmp_path / "behind.sqlite"
     Follower(scenario.app, ReadModel(path), batch_size=150).catch_up(max_batches=1)  # behind
     assert compare(scenario.app, path) == []
     assert compare(scenario.app, tmp_path / "missing.sqlite")[0]["kind"] == "read_model_missing"
 
 
-def test_open_current_builds_a_missing_or_outdated_model_and_keeps_a_current_one(scenario,
-                                                                                 tmp_path):
+def test_open_current_builds_a_missing_or_outdated_model_and_keeps_a_current_one(
+    scenario, tmp_path
+):
     path = tmp_path / "read.sqlite"
     built = open_current(scenario.app, path)
     assert built.position() == last_position(scenario.app) and os.path.islink(path)
@@ -195,20 +199,31 @@ def test_open_current_builds_a_missing_or_outdated_model_and_keeps_a_current_one
 def small_cycle(env: Env):
     framework = load_bundled("thai-nguyen-2021-commune")
     env.send(command(env.admin, "publish_framework", framework=to_dict(framework)))
-    env.send(command(env.admin, "open_cycle", cycle=TN, name="Kỳ 2025",
-                     framework=str(framework.id), year=2025, authority="dong-hy",
-                     province="thai-nguyen", units=[{"code": "xa-01", "name": "Xã 1"}]))
+    env.send(
+        command(
+            env.admin,
+            "open_cycle",
+            cycle=TN,
+            name="Kỳ 2025",
+            framework=str(framework.id),
+            year=2025,
+            authority="dong-hy",
+            province="thai-nguyen",
+            units=[{"code": "xa-01", "name": "Xã 1"}],
+        )
+    )
     officer, _ = env.register(role="commune_officer", scope="commune:xa-01")
     return officer
 
 
 def self_score(env: Env, officer, leaf: str, points: str) -> dict:
-    return env.send(command(officer, "record_self_score", cycle=TN, unit="xa-01", leaf=leaf,
-                            points=points), officer)
+    return env.send(
+        command(officer, "record_self_score", cycle=TN, unit="xa-01", leaf=leaf, points=points),
+        officer,
+    )
 
 
-def test_wait_for_returns_once_the_write_is_readable_and_false_when_it_never_comes(env,
-                                                                                   tmp_path):
+def test_wait_for_returns_once_the_write_is_readable_and_false_when_it_never_comes(env, tmp_path):
     officer = small_cycle(env)
     model = ReadModel(tmp_path / "r.sqlite")
     follower = Follower(env.app, model)
@@ -240,8 +255,7 @@ def test_a_background_follower_picks_up_new_events(env, tmp_path):
     assert follower.last_error is None
 
 
-def test_an_event_that_cannot_be_applied_is_named_and_nothing_of_its_batch_is_kept(env,
-                                                                                   tmp_path):
+def test_an_event_that_cannot_be_applied_is_named_and_nothing_of_its_batch_is_kept(env, tmp_path):
     officer = small_cycle(env)
     receipt = self_score(env, officer, "1.1.1", "1")
     follow(env.app, tmp_path / "before.sqlite").close()  # followed while the event was sound
@@ -262,14 +276,25 @@ def test_keys_read_back_as_active_revoked_and_rotated(env, tmp_path):
         env.send(register_command(env.admin, key, role="observer", name="Lê Giám Sát"))
     gone = env.send(command(env.admin, "revoke_key", key_id=revoked.key_id, reason="Mất máy"))
     successor = new_key()
-    env.send(command(env.admin, "rotate_key", old_key_id=old.key_id,
-                     key_id=successor.key_id, public_key=successor.public_key))
+    env.send(
+        command(
+            env.admin,
+            "rotate_key",
+            old_key_id=old.key_id,
+            key_id=successor.key_id,
+            public_key=successor.public_key,
+        )
+    )
     keys = {k["key_id"]: k for k in Queries(follow(env.app, tmp_path / "r.sqlite")).keys()}
     assert keys[observer.key_id]["status"] == "active"
-    assert (keys[revoked.key_id]["status"], keys[revoked.key_id]["revoked_reason"]) == \
-        ("revoked", "Mất máy")
+    assert (keys[revoked.key_id]["status"], keys[revoked.key_id]["revoked_reason"]) == (
+        "revoked",
+        "Mất máy",
+    )
     assert keys[revoked.key_id]["revoked_leaf"] == gone["log_index"]
-    assert (keys[old.key_id]["status"], keys[old.key_id]["rotated_to"]) == \
-        ("rotated", successor.key_id)
+    assert (keys[old.key_id]["status"], keys[old.key_id]["rotated_to"]) == (
+        "rotated",
+        successor.key_id,
+    )
     assert keys[successor.key_id]["rotated_from"] == old.key_id
     assert keys[successor.key_id]["role"] == "observer"

@@ -41,22 +41,37 @@ TN, THU = "tn-2025", "thu-2025"
 def rules_framework() -> Framework:
     """Ten points: a yes/no gate, a ratio, a ratio with bands, two optional leaves."""
     return Framework.build(
-        FrameworkMeta(name="Bộ thử quy tắc", jurisdiction="Tỉnh Thử", level=Level.COMMUNE,
-                      year=2025),
+        FrameworkMeta(
+            name="Bộ thử quy tắc", jurisdiction="Tỉnh Thử", level=Level.COMMUNE, year=2025
+        ),
         [
             Node("1", "Chỉ đạo", D("6")),
             Node("1.1", "Kế hoạch", D("2")),
             Node("1.1.1", "Ban hành kế hoạch", D("1"), rule=Rule(RuleKind.YES_NO)),
-            Node("1.1.2", "Kết quả thực hiện", D("1"),
-                 rule=Rule(RuleKind.MANUAL, step=D("0.25"), gated_by=("1.1.1",))),
+            Node(
+                "1.1.2",
+                "Kết quả thực hiện",
+                D("1"),
+                rule=Rule(RuleKind.MANUAL, step=D("0.25"), gated_by=("1.1.1",)),
+            ),
             Node("1.2", "Hồ sơ đúng hạn", D("3"), rule=Rule(RuleKind.RATIO_PROPORTIONAL)),
             Node("1.3", "Báo cáo (nếu có)", D("1"), rule=Rule(na_policy=NaPolicy.FULL_POINTS)),
             Node("2", "Kinh tế", D("4")),
-            Node("2.1", "Thu ngân sách", D("2"), rule=Rule(
-                RuleKind.RATIO_BANDS, bands=(RatioBand(D("100"), D("2")),
-                                             RatioBand(D("80"), D("1"))))),
-            Node("2.2", "Giải phóng mặt bằng (nếu có)", D("2"),
-                 rule=Rule(na_policy=NaPolicy.EXCLUDED)),
+            Node(
+                "2.1",
+                "Thu ngân sách",
+                D("2"),
+                rule=Rule(
+                    RuleKind.RATIO_BANDS,
+                    bands=(RatioBand(D("100"), D("2")), RatioBand(D("80"), D("1"))),
+                ),
+            ),
+            Node(
+                "2.2",
+                "Giải phóng mặt bằng (nếu có)",
+                D("2"),
+                rule=Rule(na_policy=NaPolicy.EXCLUDED),
+            ),
         ],
     )
 
@@ -87,53 +102,101 @@ class Scenario:
     def officer(self, unit: str) -> Key:
         if unit not in self.officers:
             key = new_key()
-            self.env.send(register_command(self.env.admin, key, role="commune_officer",
-                                           scope=f"commune:{unit}", name=f"Cán bộ {unit}"))
+            self.env.send(
+                register_command(
+                    self.env.admin,
+                    key,
+                    role="commune_officer",
+                    scope=f"commune:{unit}",
+                    name=f"Cán bộ {unit}",
+                )
+            )
             self.officers[unit] = key
         return self.officers[unit]
 
-    def score(self, cycle: str, unit: str, leaf: str, note: str | None = None,
-              **given) -> dict:
+    def score(self, cycle: str, unit: str, leaf: str, note: str | None = None, **given) -> dict:
         extra = {"note": note} if note is not None else {}
-        receipt = self.send(self.officer(unit), "record_self_score", cycle=cycle, unit=unit,
-                            leaf=leaf, **given, **extra)
+        receipt = self.send(
+            self.officer(unit),
+            "record_self_score",
+            cycle=cycle,
+            unit=unit,
+            leaf=leaf,
+            **given,
+            **extra,
+        )
         self.self_inputs.setdefault((cycle, unit), {})[leaf] = given
         return receipt
 
     def not_applicable(self, cycle: str, unit: str, leaf: str, reason: str) -> dict:
-        receipt = self.send(self.officer(unit), "declare_not_applicable", cycle=cycle,
-                            unit=unit, leaf=leaf, reason=reason)
+        receipt = self.send(
+            self.officer(unit),
+            "declare_not_applicable",
+            cycle=cycle,
+            unit=unit,
+            leaf=leaf,
+            reason=reason,
+        )
         self.self_inputs.setdefault((cycle, unit), {})[leaf] = {"not_applicable": True}
         return receipt
 
-    def adjust(self, cycle: str, unit: str, leaf: str, reason: str,
-               evidence_ids: list | None = None, **given) -> dict:
+    def adjust(
+        self,
+        cycle: str,
+        unit: str,
+        leaf: str,
+        reason: str,
+        evidence_ids: list | None = None,
+        **given,
+    ) -> dict:
         extra = {"evidence_ids": evidence_ids} if evidence_ids is not None else {}
-        receipt = self.send(self.appraiser, "adjust_score", cycle=cycle, unit=unit, leaf=leaf,
-                            reason=reason, **given, **extra)
+        receipt = self.send(
+            self.appraiser,
+            "adjust_score",
+            cycle=cycle,
+            unit=unit,
+            leaf=leaf,
+            reason=reason,
+            **given,
+            **extra,
+        )
         self.adjusted.setdefault((cycle, unit), {})[leaf] = given
         return receipt
 
-    def attach(self, cycle: str, unit: str, evidence_id: str, leaves: list[str],
-               number: str = "15/KH-UBND") -> dict:
-        return self.send(self.officer(unit), "attach_evidence", cycle=cycle, unit=unit,
-                         evidence_id=evidence_id, leaves=leaves,
-                         document={"number": number, "date": "2025-03-01",
-                                   "issuer": "UBND xã"}, description="Kế hoạch CCHC")
+    def attach(
+        self, cycle: str, unit: str, evidence_id: str, leaves: list[str], number: str = "15/KH-UBND"
+    ) -> dict:
+        return self.send(
+            self.officer(unit),
+            "attach_evidence",
+            cycle=cycle,
+            unit=unit,
+            evidence_id=evidence_id,
+            leaves=leaves,
+            document={"number": number, "date": "2025-03-01", "issuer": "UBND xã"},
+            description="Kế hoạch CCHC",
+        )
 
     def withdraw(self, cycle: str, unit: str, evidence_id: str, reason: str) -> dict:
-        return self.send(self.officer(unit), "withdraw_evidence", cycle=cycle, unit=unit,
-                         evidence_id=evidence_id, reason=reason)
+        return self.send(
+            self.officer(unit),
+            "withdraw_evidence",
+            cycle=cycle,
+            unit=unit,
+            evidence_id=evidence_id,
+            reason=reason,
+        )
 
     def expected(self, cycle: str, unit: str) -> tuple[Result, Result]:
         """(self, appraised) results by the domain, from the inputs this scenario signed."""
         framework = self.tn if cycle == TN else self.rules
         mine = {k: leaf_input(v) for k, v in self.self_inputs.get((cycle, unit), {}).items()}
         theirs = dict(mine)
-        theirs.update({k: leaf_input(v)
-                       for k, v in self.adjusted.get((cycle, unit), {}).items()})
-        return (compute(framework, mine, allow_missing=True),
-                compute(framework, theirs, allow_missing=True))
+        theirs.update({k: leaf_input(v) for k, v in self.adjusted.get((cycle, unit), {}).items()})
+        return (
+            compute(framework, mine, allow_missing=True),
+            compute(framework, theirs, allow_missing=True),
+        )
 
 
 def build_scenario(root: Path, database_url: str | None = None) -> Scenario:
@@ -142,15 +205,38 @@ def build_scenario(root: Path, database_url: str | None = None) -> Scenario:
     for framework in (s.tn, s.rules):
         s.send(env.admin, "publish_framework", framework=to_dict(framework))
     units = [{"code": f"xa-0{i}", "name": f"Xã Số {i}"} for i in range(1, 5)]
-    s.send(env.admin, "open_cycle", cycle=TN, name="Kỳ đánh giá 2025",
-           framework=str(s.tn.id), year=2025, authority="dong-hy", province="thai-nguyen",
-           units=units)
-    s.send(env.admin, "open_cycle", cycle=THU, name="Kỳ thử quy tắc",
-           framework=str(s.rules.id), year=2025, authority="dong-hy", province="thai-nguyen",
-           units=[{"code": "xa-t1", "name": "Xã Thử"}])
+    s.send(
+        env.admin,
+        "open_cycle",
+        cycle=TN,
+        name="Kỳ đánh giá 2025",
+        framework=str(s.tn.id),
+        year=2025,
+        authority="dong-hy",
+        province="thai-nguyen",
+        units=units,
+    )
+    s.send(
+        env.admin,
+        "open_cycle",
+        cycle=THU,
+        name="Kỳ thử quy tắc",
+        framework=str(s.rules.id),
+        year=2025,
+        authority="dong-hy",
+        province="thai-nguyen",
+        units=[{"code": "xa-t1", "name": "Xã Thử"}],
+    )
     s.appraiser = new_key()
-    env.send(register_command(env.admin, s.appraiser, role="appraiser",
-                              scope="authority:dong-hy", name="Trần Thẩm Định"))
+    env.send(
+        register_command(
+            env.admin,
+            s.appraiser,
+            role="appraiser",
+            scope="authority:dong-hy",
+            name="Trần Thẩm Định",
+        )
+    )
 
     leaves = s.tn.leaves
     for unit, count in (("xa-01", 108), ("xa-02", 99), ("xa-03", 100), ("xa-04", 84)):

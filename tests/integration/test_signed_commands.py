@@ -86,8 +86,15 @@ def test_revoke_and_rotate_each_append_their_events(env: Env):
     assert r["log_index"] == size and r["tree_size"] == size + 1
     old, _ = env.register(role="admin")
     new = new_key()
-    r = env.send(command(env.admin, "rotate_key", old_key_id=old.key_id, key_id=new.key_id,
-                         public_key=new.public_key))
+    r = env.send(
+        command(
+            env.admin,
+            "rotate_key",
+            old_key_id=old.key_id,
+            key_id=new.key_id,
+            public_key=new.public_key,
+        )
+    )
     # Rotation writes two events in one command: the old key stops, the new one starts.
     assert [e["leaf_index"] for e in r["events"]] == [size + 2, size + 3]
     assert r["tree_size"] == size + 4
@@ -113,42 +120,57 @@ MALFORMED: dict[str, Callable[[Env], object]] = {
     "command is not an object": lambda env: {"command": "{}", "signature": _fake_signature()},
     "command lacks type": lambda env: {
         "command": {k: v for k, v in _valid(env)["command"].items() if k != "type"},
-        "signature": _fake_signature()},
+        "signature": _fake_signature(),
+    },
     "command lacks actor": lambda env: {
         "command": {k: v for k, v in _valid(env)["command"].items() if k != "actor"},
-        "signature": _fake_signature()},
+        "signature": _fake_signature(),
+    },
     "command lacks id": lambda env: {
         "command": {k: v for k, v in _valid(env)["command"].items() if k != "id"},
-        "signature": _fake_signature()},
+        "signature": _fake_signature(),
+    },
     "id has a space": lambda env: {
         "command": {**_valid(env)["command"], "id": "two words"},
-        "signature": _fake_signature()},
+        "signature": _fake_signature(),
+    },
     "a float in the command": lambda env: {
         "command": {**_valid(env)["command"], "weight": 1.5},
-        "signature": _fake_signature()},
+        "signature": _fake_signature(),
+    },
     "a float nested in a list": lambda env: {
         "command": {**_valid(env)["command"], "weights": [1, 2.0]},
-        "signature": _fake_signature()},
+        "signature": _fake_signature(),
+    },
     "an integer beyond 2**53": lambda env: {
         "command": {**_valid(env)["command"], "count": 2**53 + 1},
-        "signature": _fake_signature()},
+        "signature": _fake_signature(),
+    },
     "type is a number": lambda env: {
         "command": {**_valid(env)["command"], "type": 7},
-        "signature": _fake_signature()},
+        "signature": _fake_signature(),
+    },
     "signature is not base64": lambda env: {**_valid(env), "signature": "not*base64!"},
     "signature is 63 bytes": lambda env: {
-        **_valid(env), "signature": base64.b64encode(b"x" * 63).decode()},
+        **_valid(env),
+        "signature": base64.b64encode(b"x" * 63).decode(),
+    },
     "signature is a number": lambda env: {**_valid(env), "signature": 42},
     "issued_at without Z": lambda env: env.admin.sign(
-        register_command(env.admin, new_key(), issued_at="2026-01-01T10:00:00+07:00")),
+        register_command(env.admin, new_key(), issued_at="2026-01-01T10:00:00+07:00")
+    ),
     "issued_at with a space": lambda env: env.admin.sign(
-        register_command(env.admin, new_key(), issued_at="2026-01-01 10:00:00Z")),
+        register_command(env.admin, new_key(), issued_at="2026-01-01 10:00:00Z")
+    ),
     "issued_at month 13": lambda env: env.admin.sign(
-        register_command(env.admin, new_key(), issued_at="2026-13-01T10:00:00Z")),
+        register_command(env.admin, new_key(), issued_at="2026-13-01T10:00:00Z")
+    ),
     "issued_at is a number": lambda env: env.admin.sign(
-        register_command(env.admin, new_key(), issued_at=1767225600)),
+        register_command(env.admin, new_key(), issued_at=1767225600)
+    ),
     "issued_at is missing": lambda env: env.admin.sign(
-        {k: v for k, v in register_command(env.admin, new_key()).items() if k != "issued_at"}),
+        {k: v for k, v in register_command(env.admin, new_key()).items() if k != "issued_at"}
+    ),
 }
 
 
@@ -159,8 +181,7 @@ def test_a_malformed_command_is_refused_and_writes_nothing(env: Env, shape: str)
 
 def test_a_non_integer_expected_version_is_malformed_and_writes_nothing(env: Env):
     victim, _ = env.register()
-    cmd = command(env.admin, "revoke_key", key_id=victim.key_id, reason="r",
-                  expected_version="1")
+    cmd = command(env.admin, "revoke_key", key_id=victim.key_id, reason="r", expected_version="1")
     refuse(env, env.admin.sign(cmd), "malformed_command")
 
 
@@ -173,8 +194,10 @@ def test_a_flipped_signature_byte_is_a_bad_signature_and_writes_nothing(env: Env
 
 def test_a_command_changed_after_signing_is_a_bad_signature_and_writes_nothing(env: Env):
     envelope = env.admin.sign(register_command(env.admin, new_key(), role="observer"))
-    tampered = {"command": {**envelope["command"], "role": "admin"},
-                "signature": envelope["signature"]}
+    tampered = {
+        "command": {**envelope["command"], "role": "admin"},
+        "signature": envelope["signature"],
+    }
     refuse(env, tampered, "bad_signature")
 
 
@@ -186,8 +209,7 @@ def test_a_signature_by_another_key_is_a_bad_signature(env: Env):
 # -- unknown_key, key_revoked, not_permitted ------------------------------------
 def test_a_command_from_an_unregistered_key_is_refused_and_writes_nothing(env: Env):
     stranger = new_key()
-    refuse(env, stranger.sign(register_command(stranger, new_key(), role="admin")),
-           "unknown_key")
+    refuse(env, stranger.sign(register_command(stranger, new_key(), role="admin")), "unknown_key")
 
 
 def test_a_revoked_key_is_refused_and_writes_nothing(env: Env):
@@ -200,8 +222,15 @@ def test_a_revoked_key_is_refused_and_writes_nothing(env: Env):
 def test_a_key_rotated_away_is_refused_and_its_successor_is_accepted(env: Env):
     old, _ = env.register(role="admin")
     new = new_key()
-    env.send(command(env.admin, "rotate_key", old_key_id=old.key_id, key_id=new.key_id,
-                     public_key=new.public_key))
+    env.send(
+        command(
+            env.admin,
+            "rotate_key",
+            old_key_id=old.key_id,
+            key_id=new.key_id,
+            public_key=new.public_key,
+        )
+    )
     refuse(env, old.sign(register_command(old, new_key())), "key_revoked")
     env.register(signer=new)
 
@@ -224,12 +253,14 @@ def test_a_revoked_key_is_refused_even_by_a_second_app_server(env: Env):
 
 @pytest.mark.parametrize("role", ["observer", "auditor", "commune_officer", "appraiser"])
 def test_a_role_without_the_right_is_not_permitted_and_writes_nothing(env: Env, role: str):
-    key, _ = env.register(role=role, scope="*" if role in ("observer", "auditor")
-                          else "commune:xa-an-binh")
+    key, _ = env.register(
+        role=role, scope="*" if role in ("observer", "auditor") else "commune:xa-an-binh"
+    )
     refuse(env, key.sign(register_command(key, new_key(), role="admin")), "not_permitted")
     victim, _ = env.register()
-    refuse(env, key.sign(command(key, "revoke_key", key_id=victim.key_id, reason="x")),
-           "not_permitted")
+    refuse(
+        env, key.sign(command(key, "revoke_key", key_id=victim.key_id, reason="x")), "not_permitted"
+    )
 
 
 def test_an_unknown_command_type_is_refused_and_writes_nothing(env: Env):
@@ -252,26 +283,26 @@ def test_a_command_issued_inside_the_default_skew_is_accepted(env: Env, minutes:
 def test_the_clock_skew_is_configurable(env: Env, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("PARINDEX_CLOCK_SKEW_SECONDS", "60")
     env.reopen()
-    two_minutes_old = register_command(env.admin, new_key(),
-                                       issued_at=timestamp(timedelta(minutes=-2)))
+    two_minutes_old = register_command(
+        env.admin, new_key(), issued_at=timestamp(timedelta(minutes=-2))
+    )
     refuse(env, env.admin.sign(two_minutes_old), "timestamp_out_of_window")
 
     monkeypatch.setenv("PARINDEX_CLOCK_SKEW_SECONDS", "900")
     env.reopen()
-    eleven_minutes_old = register_command(env.admin, new_key(),
-                                          issued_at=timestamp(timedelta(minutes=-11)))
+    eleven_minutes_old = register_command(
+        env.admin, new_key(), issued_at=timestamp(timedelta(minutes=-11))
+    )
     assert env.send(eleven_minutes_old)["replayed"] is False
 
 
 # -- version_conflict --------------------------------------------------------------
 def test_an_expected_version_that_does_not_match_is_a_conflict_and_writes_nothing(env: Env):
     victim, _ = env.register()
-    stale = command(env.admin, "revoke_key", key_id=victim.key_id, reason="r",
-                    expected_version=7)
+    stale = command(env.admin, "revoke_key", key_id=victim.key_id, reason="r", expected_version=7)
     refuse(env, env.admin.sign(stale), "version_conflict")
     assert env.app.find_key(victim.key_id).active
-    fresh = command(env.admin, "revoke_key", key_id=victim.key_id, reason="r",
-                    expected_version=1)
+    fresh = command(env.admin, "revoke_key", key_id=victim.key_id, reason="r", expected_version=1)
     assert env.send(fresh)["replayed"] is False
     assert not env.app.find_key(victim.key_id).active
 
@@ -331,7 +362,8 @@ def _skips_the_queue(app, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_command_that_loses_the_race_at_the_store_gets_the_winners_receipt(
-        env: Env, monkeypatch: pytest.MonkeyPatch):
+    env: Env, monkeypatch: pytest.MonkeyPatch
+):
     # Server B has decided the command; server A stores the same command just
     # before B writes. B's write collides in the store and B answers with A's
     # receipt instead of an error or a second copy.
@@ -356,7 +388,8 @@ def test_a_command_that_loses_the_race_at_the_store_gets_the_winners_receipt(
 
 
 def test_a_command_that_loses_the_race_before_deciding_gets_the_winners_receipt(
-        env: Env, monkeypatch: pytest.MonkeyPatch):
+    env: Env, monkeypatch: pytest.MonkeyPatch
+):
     # Server B has looked up the signer; server A stores the same command before
     # B's handler decides. That is still the same command: B must answer with
     # A's receipt, not key_exists or a second copy.

@@ -57,13 +57,13 @@ class Log:
 
     def export(self, name: str = "bundle.jsonl") -> Path:
         out = self.tmp / name
-        export_bundle(self.app.tlog, out, log_key=self.env.log_key,
-                      origin=self.app.settings.origin)
+        export_bundle(self.app.tlog, out, log_key=self.env.log_key, origin=self.app.settings.origin)
         return out
 
     def bundle_report(self, path: Path | None = None, **kw) -> Report:
-        return verify(BundleSource(path or self.export()), log_key=self.env.log_key, workers=1,
-                      **kw)
+        return verify(
+            BundleSource(path or self.export()), log_key=self.env.log_key, workers=1, **kw
+        )
 
     def both(self, **kw) -> tuple[list, list]:
         return findings(self.store_report(**kw)), findings(self.bundle_report(**kw))
@@ -135,8 +135,9 @@ def test_a_changed_field_of_an_event_is_also_not_derived_from_its_command(log: L
     forged = state.replace(b'"display_name":"Nguy', b'"display_name":"Xguy', 1)
     assert forged != state
     set_event_state(log.app, 4, forged)
-    expect_both(log, [("event_altered", {"leaf_index": 4}),
-                      ("event_not_derived", {"leaf_index": 4})])
+    expect_both(
+        log, [("event_altered", {"leaf_index": 4}), ("event_not_derived", {"leaf_index": 4})]
+    )
     assert [f.detail for f in log.store_report().findings][1] == "field 'display_name'"
 
 
@@ -145,10 +146,9 @@ def test_a_changed_byte_in_a_signed_command_is_also_a_bad_signature(log: Log):
     # and the actor's signature no longer covers them.
     *_, state = event_row(log.app, 4)
     at = state.index(b'\\"role\\":\\"') + len(b'\\"role\\":\\"')
-    forged = state[:at] + bytes([state[at] ^ 0x01]) + state[at + 1:]
+    forged = state[:at] + bytes([state[at] ^ 0x01]) + state[at + 1 :]
     set_event_state(log.app, 4, forged)
-    expect_both(log, [("bad_signature", {"leaf_index": 4}),
-                      ("event_altered", {"leaf_index": 4})])
+    expect_both(log, [("bad_signature", {"leaf_index": 4}), ("event_altered", {"leaf_index": 4})])
 
 
 def test_a_deleted_middle_event_is_event_missing_at_its_leaf(log: Log):
@@ -184,7 +184,8 @@ def test_two_events_that_swapped_places_are_event_reordered(log: Log):
 def test_an_event_written_around_the_log_is_event_inserted(log: Log):
     oid = insert_event_outside_log(log.app, 4)
     assert findings(log.store_report()) == [
-        ("event_inserted", {"originator_id": str(oid), "version": 1})]
+        ("event_inserted", {"originator_id": str(oid), "version": 1})
+    ]
     # A bundle is the log: an event the log never took is not in it to report.
 
 
@@ -213,8 +214,15 @@ def test_a_key_used_after_its_revocation_is_key_revoked(log: Log):
 
 def test_a_key_used_after_it_was_rotated_away_is_key_revoked(log: Log):
     old, new = log.keys[3], new_key()
-    log.env.send(command(log.env.admin, "rotate_key", old_key_id=old.key_id,
-                         key_id=new.key_id, public_key=new.public_key))
+    log.env.send(
+        command(
+            log.env.admin,
+            "rotate_key",
+            old_key_id=old.key_id,
+            key_id=new.key_id,
+            public_key=new.public_key,
+        )
+    )
     index, _ = forge_registration(log.app, old)
     assert index == 14
     log.env.register(signer=new)
@@ -222,8 +230,9 @@ def test_a_key_used_after_it_was_rotated_away_is_key_revoked(log: Log):
 
 
 def test_an_event_whose_actor_signature_fails_is_bad_signature(log: Log):
-    index, _ = forge_registration(log.app, log.env.admin,
-                                  signature_of=register_command(log.env.admin, new_key()))
+    index, _ = forge_registration(
+        log.app, log.env.admin, signature_of=register_command(log.env.admin, new_key())
+    )
     expect_both(log, [("bad_signature", {"leaf_index": index})])
 
 
@@ -263,8 +272,7 @@ def test_a_checkpoint_signed_by_another_key_is_checkpoint_bad_signature(log: Log
     size, root = log.app.tlog.head()
     text = note.Checkpoint(log.app.settings.origin, size, root, []).format()
     foreign = note.sign_note(text, [log_signer(Settings.load(tmp_path / "other"))])
-    expect_both(log, [("checkpoint_bad_signature", {"size": 12})],
-                extra_checkpoints=[foreign])
+    expect_both(log, [("checkpoint_bad_signature", {"size": 12})], extra_checkpoints=[foreign])
 
 
 def test_a_forked_checkpoint_of_the_same_size_is_checkpoints_inconsistent(log: Log):
@@ -274,11 +282,15 @@ def test_a_forked_checkpoint_of_the_same_size_is_checkpoints_inconsistent(log: L
     # log's own root at 8 (checkpoint_root_mismatch), and against the checkpoint
     # at 12 that extends the real tree (the second checkpoints_inconsistent).
     fork = forged_checkpoint(log.app, 8, b"\x33" * 32)
-    expect_both(log, [
-        ("checkpoint_root_mismatch", {"size": 8}),
-        ("checkpoints_inconsistent", {"size1": 8, "size2": 8}),
-        ("checkpoints_inconsistent", {"size1": 8, "size2": 12}),
-    ], extra_checkpoints=[fork])
+    expect_both(
+        log,
+        [
+            ("checkpoint_root_mismatch", {"size": 8}),
+            ("checkpoints_inconsistent", {"size1": 8, "size2": 8}),
+            ("checkpoints_inconsistent", {"size1": 8, "size2": 12}),
+        ],
+        extra_checkpoints=[fork],
+    )
 
 
 def test_a_forked_checkpoint_kept_in_the_store_is_checkpoints_inconsistent(log: Log):
@@ -287,18 +299,24 @@ def test_a_forked_checkpoint_kept_in_the_store_is_checkpoints_inconsistent(log: 
     # root at 10: three findings from one forged note, each naming where.
     fork = forged_checkpoint(log.app, 10, b"\x44" * 32)
     log.app.tlog.add_checkpoint(10, b"\x44" * 32, fork)
-    expect_both(log, [
-        ("checkpoints_inconsistent", {"size1": 8, "size2": 10}),
-        ("checkpoint_root_mismatch", {"size": 10}),
-        ("checkpoints_inconsistent", {"size1": 10, "size2": 12}),
-    ])
+    expect_both(
+        log,
+        [
+            ("checkpoints_inconsistent", {"size1": 8, "size2": 10}),
+            ("checkpoint_root_mismatch", {"size": 10}),
+            ("checkpoints_inconsistent", {"size1": 10, "size2": 12}),
+        ],
+    )
 
 
 # -- bundles as files ----------------------------------------------------------------------
 def _event_lines(path: Path) -> tuple[list[bytes], dict[int, int]]:
     lines = path.read_bytes().splitlines(keepends=True)
-    where = {json.loads(x)["leaf_index"]: n for n, x in enumerate(lines)
-             if x.startswith(b'{"kind":"event"')}
+    where = {
+        json.loads(x)["leaf_index"]: n
+        for n, x in enumerate(lines)
+        if x.startswith(b'{"kind":"event"')
+    }
     return lines, where
 
 
@@ -307,7 +325,8 @@ def test_a_changed_byte_in_a_bundle_event_is_event_altered_at_its_index(log: Log
     lines, where = _event_lines(path)
     obj = json.loads(lines[where[7]])
     obj["state"] = base64.b64encode(
-        with_timestamp_digit_changed(base64.b64decode(obj["state"]))).decode()
+        with_timestamp_digit_changed(base64.b64decode(obj["state"]))
+    ).decode()
     lines[where[7]] = (json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
     path.write_bytes(b"".join(lines))
     assert findings(log.bundle_report(path)) == [("event_altered", {"leaf_index": 7})]
@@ -328,22 +347,28 @@ def test_a_cut_short_bundle_is_bundle_malformed(log: Log):
     kept = log.app.tlog.checkpoint_for_size(12).note  # what an auditor saved earlier
 
     # Cut at a line boundary: everything parses, but the end line is gone.
-    path.write_bytes(b"".join(lines[:where[9]]))
+    path.write_bytes(b"".join(lines[: where[9]]))
     # The header announced 12 leaves, so the missing tail is named as such; the
     # checkpoint the auditor kept names it too.
     truncated = ("log_truncated", {"leaf_index": 9, "size": 12})
     assert sorted(findings(log.bundle_report(path)), key=repr) == sorted(
-        [("bundle_malformed", {"line": -1}), truncated], key=repr)
-    assert sorted(findings(log.bundle_report(path, extra_checkpoints=[kept])),
-                  key=repr) == sorted([("bundle_malformed", {"line": -1}), truncated, truncated],
-                                      key=repr)
+        [("bundle_malformed", {"line": -1}), truncated], key=repr
+    )
+    assert sorted(findings(log.bundle_report(path, extra_checkpoints=[kept])), key=repr) == sorted(
+        [("bundle_malformed", {"line": -1}), truncated, truncated], key=repr
+    )
 
     # Cut inside an event line: that line is malformed too.
-    cut = sum(len(x) for x in lines[:where[9]]) + 40
+    cut = sum(len(x) for x in lines[: where[9]]) + 40
     path.write_bytes(data[:cut])
     assert sorted(findings(log.bundle_report(path)), key=repr) == sorted(
-        [("bundle_malformed", {"line": -1}), ("bundle_malformed", {"line": where[9] + 1}),
-         truncated], key=repr)
+        [
+            ("bundle_malformed", {"line": -1}),
+            ("bundle_malformed", {"line": where[9] + 1}),
+            truncated,
+        ],
+        key=repr,
+    )
 
 
 def _rewrite(path: Path, edit) -> None:
@@ -368,8 +393,9 @@ def test_a_revocation_spelled_with_json_escapes_in_a_bundle_still_counts(log: Lo
     # ("ActorKey\u002eRevoked" is the same string): the key's later use must
     # still be reported.
     admin2 = log.keys[0]
-    revoked = log.env.send(command(log.env.admin, "revoke_key", key_id=admin2.key_id,
-                                   reason="left"))["log_index"]
+    revoked = log.env.send(
+        command(log.env.admin, "revoke_key", key_id=admin2.key_id, reason="left")
+    )["log_index"]
     index, _ = forge_registration(log.app, admin2)
     path = log.export()
     plain = b'"topic":"domain.keys:ActorKey.Revoked"'
@@ -388,8 +414,12 @@ def test_an_unreadable_gzip_bundle_is_bundle_malformed(log: Log, damage: str):
     path.write_bytes(b"plain text, not gzip\n" if damage == "not-gzip" else data[: len(data) // 2])
     report = log.bundle_report(path)
     assert report.findings and {f.kind for f in report.findings} <= {
-        "bundle_malformed", "event_missing", "log_truncated", "bad_genesis",
-        "checkpoint_bad_signature"}
+        "bundle_malformed",
+        "event_missing",
+        "log_truncated",
+        "bad_genesis",
+        "checkpoint_bad_signature",
+    }
     assert "bundle_malformed" in {f.kind for f in report.findings}
 
 
@@ -427,8 +457,10 @@ def test_an_event_line_far_beyond_the_log_is_event_missing_without_walking_there
     # a second time is its signed command used twice, a registration of a key
     # that exists (the handler refuses it), a version going backwards for its
     # aggregate; and the bundle now runs past the size its header announced.
-    assert findings(report) == [("event_missing", {"leaf_index": 12}),
-                                ("command_replayed", {"leaf_index": 10**15}),
-                                ("event_not_derived", {"leaf_index": 10**15}),
-                                ("event_reordered", {"leaf_index": 10**15}),
-                                ("bundle_malformed", {"leaf_index": 10**15 + 1, "size": 12})]
+    assert findings(report) == [
+        ("event_missing", {"leaf_index": 12}),
+        ("command_replayed", {"leaf_index": 10**15}),
+        ("event_not_derived", {"leaf_index": 10**15}),
+        ("event_reordered", {"leaf_index": 10**15}),
+        ("bundle_malformed", {"leaf_index": 10**15 + 1, "size": 12}),
+    ]

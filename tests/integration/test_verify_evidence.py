@@ -15,14 +15,33 @@ def _with_evidence(tmp_path):
     env = make_env(tmp_path, None)
     framework = load_bundled("thai-nguyen-2021-commune")
     env.send(command(env.admin, "publish_framework", framework=to_dict(framework)))
-    env.send(command(env.admin, "open_cycle", cycle="c", name="Kỳ 2025",
-                     framework=str(framework.id), year=2025, authority="dong-hy",
-                     province="thai-nguyen", units=[{"code": "xa-a", "name": "Xã A"}]))
+    env.send(
+        command(
+            env.admin,
+            "open_cycle",
+            cycle="c",
+            name="Kỳ 2025",
+            framework=str(framework.id),
+            year=2025,
+            authority="dong-hy",
+            province="thai-nguyen",
+            units=[{"code": "xa-a", "name": "Xã A"}],
+        )
+    )
     officer, _ = env.register("commune_officer", "commune:xa-a")
     blob = env.app.evidence.put(PDF, "application/pdf")
-    receipt = env.send(command(officer, "attach_evidence", cycle="c", unit="xa-a",
-                               evidence_id="ev1", leaves=["1.1.1"],
-                               file={**blob, "filename": "kh.pdf"}), officer)
+    receipt = env.send(
+        command(
+            officer,
+            "attach_evidence",
+            cycle="c",
+            unit="xa-a",
+            evidence_id="ev1",
+            leaves=["1.1.1"],
+            file={**blob, "filename": "kh.pdf"},
+        ),
+        officer,
+    )
     return env, blob, receipt["log_index"]
 
 

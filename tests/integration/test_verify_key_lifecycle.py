@@ -14,8 +14,15 @@ def kinds(report):
 def test_an_admin_who_rotates_its_own_key_leaves_an_honest_log_that_verifies(tmp_path):
     env = make_env(tmp_path, None)
     successor = new_key()
-    env.send(command(env.admin, "rotate_key", old_key_id=env.admin.key_id,
-                     key_id=successor.key_id, public_key=successor.public_key))
+    env.send(
+        command(
+            env.admin,
+            "rotate_key",
+            old_key_id=env.admin.key_id,
+            key_id=successor.key_id,
+            public_key=successor.public_key,
+        )
+    )
     # The new key acts from the next command on; the old one is refused.
     receipt = env.send(register_command(successor, new_key()), successor)
     assert receipt["log_index"] > 0

@@ -26,8 +26,16 @@ def big(tmp_path_factory):
     for _ in range(INLINE_BELOW + 500):
         key = new_key()
         signed = parse_envelope(env.admin.sign(register_command(env.admin, key)))
-        batch.append(ActorKey(key_id=key.key_id, public_key=key.public_key, role="observer",
-                              scope="*", display_name="Nguyễn Văn An", signed=signed.stored()))
+        batch.append(
+            ActorKey(
+                key_id=key.key_id,
+                public_key=key.public_key,
+                role="observer",
+                scope="*",
+                display_name="Nguyễn Văn An",
+                signed=signed.stored(),
+            )
+        )
         if len(batch) == 1000:
             env.app.save(*batch, command_id=f"batch-{len(batch)}-{key.key_id}")
             batch = []
@@ -62,8 +70,10 @@ def test_a_damaged_leaf_row_is_a_finding_not_a_crash(tmp_path):
 
     env = make_env(tmp_path, None)
     env.register("observer", "*")
-    sql(env.app, f"UPDATE {env.app.tlog.t.leaves} SET originator_id = 'not-hex' "
-                 "WHERE leaf_index = 2")
+    sql(
+        env.app,
+        f"UPDATE {env.app.tlog.t.leaves} SET originator_id = 'not-hex' WHERE leaf_index = 2",
+    )
     report = verify(StoreSource(env.app.tlog), log_key=env.log_key, workers=1)
     # Leaf 2 now points at no stored event, and that event stands outside the log.
     assert [f.kind for f in report.findings] == ["event_missing", "event_inserted"]

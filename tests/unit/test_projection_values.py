@@ -28,8 +28,9 @@ def test_decimals_are_stored_as_their_canonical_text():
 def test_times_are_utc_with_z_and_six_fractional_digits():
     assert utc_text(datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)) == "2025-01-02T03:04:05.000000Z"
     hanoi = timezone(timedelta(hours=7))
-    assert utc_text(datetime(2025, 1, 2, 7, 0, 0, 12, tzinfo=hanoi)) == \
-        "2025-01-02T00:00:00.000012Z"
+    assert (
+        utc_text(datetime(2025, 1, 2, 7, 0, 0, 12, tzinfo=hanoi)) == "2025-01-02T00:00:00.000012Z"
+    )
 
 
 def test_json_text_is_canonical_so_equal_values_are_equal_text():
@@ -50,7 +51,8 @@ def test_the_memoised_framework_scores_exactly_as_the_domain_model():
                 inputs[leaf.code] = LeafInput(not_applicable=True)
             else:
                 inputs[leaf.code] = LeafInput(points=leaf.max_points * rnd.choice([0, 1]) / 2)
-        assert compute(fast, inputs, allow_missing=True) == \
-            compute(plain, inputs, allow_missing=True)
+        assert compute(fast, inputs, allow_missing=True) == compute(
+            plain, inputs, allow_missing=True
+        )
     assert fast.leaves == plain.leaves
     assert all(fast.leaves_under(n.code) == plain.leaves_under(n.code) for n in plain.nodes)

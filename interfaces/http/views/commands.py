@@ -7,15 +7,20 @@ from flask_smorest import Blueprint
 from interfaces.http.schemas import Envelope, Receipt
 from interfaces.http.services import services
 
-blp = Blueprint("commands", __name__, url_prefix="/api/v1",
-                description="Lệnh có chữ ký (signed commands)")
+blp = Blueprint(
+    "commands", __name__, url_prefix="/api/v1", description="Lệnh có chữ ký (signed commands)"
+)
 
 
 @blp.route("/commands", methods=["POST"])
 @blp.arguments(Envelope, description="Phong bì lệnh đã ký / a signed command envelope")
 @blp.response(201, Receipt, description="Đã ghi / written")
-@blp.alt_response(200, schema=Receipt, description="Lệnh đã gửi trước đó (replayed=true); "
-                  "không ghi thêm / an idempotent replay, nothing written")
+@blp.alt_response(
+    200,
+    schema=Receipt,
+    description="Lệnh đã gửi trước đó (replayed=true); "
+    "không ghi thêm / an idempotent replay, nothing written",
+)
 def post_command(envelope: dict):
     """Gửi một lệnh đã ký / submit a signed command"""
     receipt = services().app.handle(envelope)

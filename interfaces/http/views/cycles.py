@@ -12,8 +12,12 @@ from interfaces.http.read_schemas import CycleList, Ranking, UnitScores
 from interfaces.http.schemas import PageArgs, PositionArgs
 from interfaces.http.services import services
 
-blp = Blueprint("cycles", __name__, url_prefix="/api/v1/cycles",
-                description="Kỳ đánh giá, điểm, xếp hạng (cần chữ ký / signed reads)")
+blp = Blueprint(
+    "cycles",
+    __name__,
+    url_prefix="/api/v1/cycles",
+    description="Kỳ đánh giá, điểm, xếp hạng (cần chữ ký / signed reads)",
+)
 SIGNED = [{"ParindexSig": []}]
 UNIT = "/<cycle>/units/<unit>"
 
@@ -37,9 +41,12 @@ def ranking(args: dict, cycle: str):
     """Xếp hạng các đơn vị / the ranking of the cycle's units"""
     key = reads.begin(args)
     readable_cycle(key, cycle)
-    return reads.found(reads.q().ranking(cycle, limit=args["limit"],
-                                         offset=args["offset"]),
-                       f"kỳ đánh giá {cycle}", f"cycle {cycle}", "cycle_not_found")
+    return reads.found(
+        reads.q().ranking(cycle, limit=args["limit"], offset=args["offset"]),
+        f"kỳ đánh giá {cycle}",
+        f"cycle {cycle}",
+        "cycle_not_found",
+    )
 
 
 @blp.route(f"{UNIT}/scores")
@@ -50,8 +57,9 @@ def unit_scores(args: dict, cycle: str, unit: str):
     """Điểm của một đơn vị theo từng tiêu chí / a unit's scores, node by node"""
     key = reads.begin(args)
     readable_unit(key, cycle, unit)
-    return reads.found(reads.q().unit_scores(cycle, unit),
-                       f"đơn vị {unit}", f"unit {unit}", "unit_not_found")
+    return reads.found(
+        reads.q().unit_scores(cycle, unit), f"đơn vị {unit}", f"unit {unit}", "unit_not_found"
+    )
 
 
 @blp.route(f"{UNIT}/leaves/<leaf>/history")
@@ -62,8 +70,12 @@ def leaf_history(args: dict, cycle: str, unit: str, leaf: str):
     """Lịch sử một tiêu chí thành phần / a leaf's history"""
     key = reads.begin(args)
     readable_unit(key, cycle, unit)
-    return reads.found(reads.q().leaf_history(cycle, unit, leaf),
-                       f"tiêu chí {leaf}", f"leaf {leaf}", "leaf_not_found")
+    return reads.found(
+        reads.q().leaf_history(cycle, unit, leaf),
+        f"tiêu chí {leaf}",
+        f"leaf {leaf}",
+        "leaf_not_found",
+    )
 
 
 @blp.route(f"{UNIT}/leaves/<leaf>/why")
@@ -75,7 +87,8 @@ def why(args: dict, cycle: str, unit: str, leaf: str):
     điểm kiểm tra đã ký / the signed events behind a leaf's score, each proven"""
     key = reads.begin(args)
     readable_unit(key, cycle, unit)
-    doc = reads.found(reads.q().why(cycle, unit, leaf),
-                      f"tiêu chí {leaf}", f"leaf {leaf}", "leaf_not_found")
+    doc = reads.found(
+        reads.q().why(cycle, unit, leaf), f"tiêu chí {leaf}", f"leaf {leaf}", "leaf_not_found"
+    )
     checkpoint, chain = proofs.with_proofs(services().app, doc["chain"])
     return {**doc, "checkpoint": checkpoint, "chain": chain}

@@ -18,8 +18,9 @@ from interfaces.http.problems import HttpProblem
 from interfaces.http.schemas import Blob, PositionArgs
 from interfaces.http.services import services
 
-blp = Blueprint("evidence", __name__, url_prefix="/api/v1",
-                description="Tài liệu kiểm chứng (evidence)")
+blp = Blueprint(
+    "evidence", __name__, url_prefix="/api/v1", description="Tài liệu kiểm chứng (evidence)"
+)
 SIGNED = [{"ParindexSig": []}]
 BINARY = {"schema": {"type": "string", "format": "binary"}}
 UPLOAD_TYPES = sorted(ALLOWED | {"application/octet-stream"})
@@ -28,10 +29,15 @@ UPLOAD_TYPES = sorted(ALLOWED | {"application/octet-stream"})
 @blp.route("/evidence/blobs", methods=["PUT"])
 @blp.response(201, Blob, description="Đã lưu / stored")
 @blp.alt_response(200, schema=Blob, description="Đã có tệp này / already stored")
-@blp.doc(security=SIGNED, requestBody={
-    "required": True, "content": {t: BINARY for t in UPLOAD_TYPES},
-    "description": "Nội dung tệp; Content-Type là loại khai báo (application/octet-stream: "
-                   "để máy chủ nhận diện) / raw bytes; the declared Content-Type"})
+@blp.doc(
+    security=SIGNED,
+    requestBody={
+        "required": True,
+        "content": {t: BINARY for t in UPLOAD_TYPES},
+        "description": "Nội dung tệp; Content-Type là loại khai báo (application/octet-stream: "
+        "để máy chủ nhận diện) / raw bytes; the declared Content-Type",
+    },
+)
 def put_blob():
     """Tải tệp minh chứng lên (cần chữ ký) / upload an evidence file"""
     key = signed_key()
@@ -54,16 +60,20 @@ def evidence_list(args: dict, cycle: str, unit: str):
     """Danh sách minh chứng của một đơn vị / a unit's evidence"""
     key = reads.begin(args)
     readable_unit(key, cycle, unit)
-    return reads.found(reads.q().evidence_list(cycle, unit), f"đơn vị {unit}", f"unit {unit}",
-                       "unit_not_found")
+    return reads.found(
+        reads.q().evidence_list(cycle, unit), f"đơn vị {unit}", f"unit {unit}", "unit_not_found"
+    )
 
 
 def _item(args: dict, cycle: str, unit: str, evidence_id: str) -> dict:
     key = reads.begin(args)
     readable_unit(key, cycle, unit)
-    return reads.found(reads.q().evidence_item(cycle, unit, evidence_id),
-                       f"minh chứng {evidence_id}", f"evidence {evidence_id}",
-                       "evidence_not_found")
+    return reads.found(
+        reads.q().evidence_item(cycle, unit, evidence_id),
+        f"minh chứng {evidence_id}",
+        f"evidence {evidence_id}",
+        "evidence_not_found",
+    )
 
 
 @blp.route("/cycles/<cycle>/units/<unit>/evidence/<evidence_id>")
@@ -77,10 +87,16 @@ def evidence_item(args: dict, cycle: str, unit: str, evidence_id: str):
 
 @blp.route("/cycles/<cycle>/units/<unit>/evidence/<evidence_id>/file")
 @blp.arguments(PositionArgs, location="query")
-@blp.doc(security=SIGNED, responses={
-    "200": {"description": "Tệp; ETag là sha256 / the file; its ETag is its SHA-256",
-            "content": {t: BINARY for t in sorted(ALLOWED | {"application/octet-stream"})}},
-    "304": {"description": "Không đổi (If-None-Match) / not modified"}})
+@blp.doc(
+    security=SIGNED,
+    responses={
+        "200": {
+            "description": "Tệp; ETag là sha256 / the file; its ETag is its SHA-256",
+            "content": {t: BINARY for t in sorted(ALLOWED | {"application/octet-stream"})},
+        },
+        "304": {"description": "Không đổi (If-None-Match) / not modified"},
+    },
+)
 def evidence_file(args: dict, cycle: str, unit: str, evidence_id: str):
     """Tải tệp minh chứng / download the evidence file"""
     file = _item(args, cycle, unit, evidence_id).get("file") or {}
@@ -89,12 +105,20 @@ def evidence_file(args: dict, cycle: str, unit: str, evidence_id: str):
     # rules on them: the store opens nothing but a blob of its own.
     blob = services().app.evidence.open(sha)
     if blob is None:
-        raise NotFound(f"tệp của minh chứng {evidence_id}", f"file of evidence {evidence_id}",
-                       code="evidence_file_not_found")
+        raise NotFound(
+            f"tệp của minh chứng {evidence_id}",
+            f"file of evidence {evidence_id}",
+            code="evidence_file_not_found",
+        )
     size = os.fstat(blob.fileno()).st_size
     media_type = file.get("media_type")
-    resp = send_file(blob, mimetype=media_type if media_type in ALLOWED
-                     else "application/octet-stream", etag=sha, conditional=False, max_age=0)
+    resp = send_file(
+        blob,
+        mimetype=media_type if media_type in ALLOWED else "application/octet-stream",
+        etag=sha,
+        conditional=False,
+        max_age=0,
+    )
     resp.content_length = size
     resp.headers["Content-Disposition"] = content_disposition(file.get("filename"), sha)
     resp.headers["X-Content-Type-Options"] = "nosniff"

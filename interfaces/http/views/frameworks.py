@@ -9,8 +9,12 @@ from interfaces.http.consistency import await_position
 from interfaces.http.read_schemas import FrameworkDetail, FrameworkList
 from interfaces.http.schemas import PositionArgs
 
-blp = Blueprint("frameworks", __name__, url_prefix="/api/v1/frameworks",
-                description="Bộ tiêu chí đã công bố (published frameworks), công khai")
+blp = Blueprint(
+    "frameworks",
+    __name__,
+    url_prefix="/api/v1/frameworks",
+    description="Bộ tiêu chí đã công bố (published frameworks), công khai",
+)
 
 
 @blp.route("")
@@ -28,6 +32,9 @@ def frameworks(args: dict):
 def framework(args: dict, framework_id: str):
     """Một bộ tiêu chí với cây tiêu chí / one framework with its tree"""
     await_position(args.get("position"))
-    return reads.found(reads.q().framework(framework_id),
-                       f"bộ tiêu chí {framework_id}", f"framework {framework_id}",
-                       "framework_not_found")
+    return reads.found(
+        reads.q().framework(framework_id),
+        f"bộ tiêu chí {framework_id}",
+        f"framework {framework_id}",
+        "framework_not_found",
+    )

@@ -16,6 +16,10 @@ def healthz():
     """Dịch vụ đang chạy / liveness"""
     s = services()
     rollback = s.guard.status()
-    return {"status": rollback.code if rollback else "ok", "log_size": s.app.tlog.size(),
-            "position": s.follower.position(), "log_position": s.app.position(),
-            "rollback": rollback.as_dict() if rollback else None}
+    return {
+        "status": rollback.code if rollback else "ok",
+        "log_size": s.app.tlog.size(),
+        "position": s.follower.position(),
+        "log_position": s.app.position(),
+        "rollback": rollback.as_dict() if rollback else None,
+    }

@@ -19,8 +19,12 @@ from interfaces.http.schemas import (
 )
 from interfaces.http.services import services
 
-blp = Blueprint("log", __name__, url_prefix="/api/v1/log",
-                description="Nhật ký minh bạch (transparency log), công khai")
+blp = Blueprint(
+    "log",
+    __name__,
+    url_prefix="/api/v1/log",
+    description="Nhật ký minh bạch (transparency log), công khai",
+)
 
 
 @blp.route("/key")
@@ -46,7 +50,7 @@ def checkpoint(_args: dict):
 def checkpoints(args: dict):
     """Mọi điểm kiểm tra đã ký, cũ trước / every checkpoint issued, oldest first"""
     every = services().app.tlog.checkpoints()
-    page = every[args["offset"]: args["offset"] + args["limit"]]
+    page = every[args["offset"] : args["offset"] + args["limit"]]
     return {"checkpoints": [proofs.checkpoint_doc(c) for c in page], "total": len(every)}
 
 
