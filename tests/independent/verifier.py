@@ -327,9 +327,9 @@ class Verifier:
                 ):
                     self.add("event_not_derived", f"field '{name}'", leaf_index=at)
                     break
-            else:
-                if event_time(state) is None:
-                    self.add("event_not_derived", "field 'timestamp'", leaf_index=at)
+            # A timestamp that is no datetime is a finding of its own (FORMATS.md 8.2).
+            if event_time(state) is None:
+                self.add("event_not_derived", "field 'timestamp'", leaf_index=at)
         for p in run[len(yields) :]:
             self.add(
                 "event_not_derived",

@@ -122,7 +122,24 @@ def _one_event_more_than_the_rotation_yields(s: Season) -> None:
     s.op.reseal()
 
 
+def _an_extra_a_missing_and_a_changed_member(s: Season) -> None:
+    s.op.rewrite(s.leaves["first_self_a"], lambda state: state.update(aaa=1))
+    s.op.rewrite(s.leaves["second_self_a"], lambda state: state.pop("note"))
+    s.op.rewrite(s.leaves["self_b"], lambda state: state.update(zzz=1, note="x"))
+    s.op.reseal()
+
+
+def _timestamps_that_are_no_datetime(s: Season) -> None:
+    s.op.rewrite(s.leaves["self_b"], lambda state: state.update(timestamp="yesterday"))
+    s.op.rewrite(
+        s.leaves["first_self_a"], lambda state: state.update(timestamp="yesterday", note="x")
+    )
+    s.op.reseal()
+
+
 MORE_FORGERIES = {
+    "extra-missing-changed-members": _an_extra_a_missing_and_a_changed_member,
+    "timestamps-no-datetime": _timestamps_that_are_no_datetime,
     "timestamp-a-day-ahead": _timestamp_a_day_ahead,
     "three-unsigned-fields": _three_fields_no_one_signed,
     "run-longer-than-its-command": _one_event_more_than_the_rotation_yields,
