@@ -5,11 +5,24 @@ Decimals are strings ("2.935"), never floats (docs/DESIGN.md, "Numbers and time"
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+import re
+
+from marshmallow import Schema, ValidationError, fields, validate
 
 Str = fields.String
 Int = fields.Integer
 NonNegative = validate.Range(min=0)
+_DIGITS = re.compile(r"[0-9]{1,40}")  # the range check follows
+
+
+class QueryInt(fields.Integer):
+    """A query integer written in plain ASCII digits: Python's int() also reads
+    " 8", "8\\t", "+8", "8_0" and non-ASCII digits, which a client never means."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not _DIGITS.fullmatch(value):
+            raise ValidationError("Chỉ gồm chữ số 0-9 / digits 0-9 only.")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 # -- problems (RFC 9457) ------------------------------------------------------------
@@ -32,8 +45,8 @@ class Problem(Schema):
 
 # -- query arguments ----------------------------------------------------------------
 class PositionArgs(Schema):
-    position = Int(
-        validate=NonNegative,
+    position = QueryInt(
+        validate=validate.Range(min=0, max=2**62),
         metadata={
             "description": "Đợi tới vị trí nhật ký này (trường `position` của biên nhận). "
             "Wait until the read model holds this log position."
@@ -42,18 +55,18 @@ class PositionArgs(Schema):
 
 
 class PageArgs(PositionArgs):
-    limit = Int(load_default=100, validate=validate.Range(min=1, max=1000))
-    offset = Int(load_default=0, validate=validate.Range(min=0, max=10**9))
+    limit = QueryInt(load_default=100, validate=validate.Range(min=1, max=1000))
+    offset = QueryInt(load_default=0, validate=validate.Range(min=0, max=10**9))
 
 
 class InclusionArgs(PositionArgs):
-    index = Int(required=True, validate=validate.Range(min=0, max=2**62))
-    size = Int(validate=validate.Range(min=1, max=2**62))
+    index = QueryInt(required=True, validate=validate.Range(min=0, max=2**62))
+    size = QueryInt(validate=validate.Range(min=1, max=2**62))
 
 
 class ConsistencyArgs(PositionArgs):
-    first = Int(required=True, data_key="from", validate=validate.Range(min=0, max=2**62))
-    second = Int(required=True, data_key="to", validate=validate.Range(min=0, max=2**62))
+    first = QueryInt(required=True, data_key="from", validate=validate.Range(min=0, max=2**62))
+    second = QueryInt(required=True, data_key="to", validate=validate.Range(min=0, max=2**62))
 
 
 # -- commands -----------------------------------------------------------------------

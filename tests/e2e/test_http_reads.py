@@ -296,6 +296,22 @@ def test_a_position_the_log_does_not_have_is_409(world, http):
     assert body["errors"][0]["field"] == "position"
 
 
+@pytest.mark.parametrize(
+    "value", ["8%09", "%208", "%D9%A8", "%EF%BC%98", "+8", "8.0", "1e3", "0x8", "8_0"]
+)
+def test_a_position_that_is_not_plain_ascii_digits_is_refused_not_read_as_a_number(
+    world, http, value
+):
+    # int() would read "8\t", " 8", Arabic-Indic or full-width digits and "8_0" as numbers.
+    resp = http.get(SCORES.format(unit=UNITS[0]) + f"?position={value}", world.officer)
+    assert_problem(resp, 422, "validation_failed")
+
+
+def test_the_cycle_list_refuses_a_position_with_a_trailing_tab(world, http):
+    resp = http.get("/api/v1/cycles?position=8%09", world.officer)
+    assert_problem(resp, 422, "validation_failed")
+
+
 # -- how long a captured header stays usable ---------------------------------------------
 def signed_at(world: World, path: str, seconds_from_now: float) -> dict:
     created = datetime.now(UTC) + timedelta(seconds=seconds_from_now)
