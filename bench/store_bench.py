@@ -163,8 +163,10 @@ def _median(runs: list[dict]) -> dict:
     done = [r for r in runs if "seconds" in r]
     if not done:
         return runs[0]
-    out = {k: statistics.median(r[k] for r in done)
-           for k in ("seconds", "cpu_seconds", "bytes_added", "peak_rss_mb")}
+    out = {
+        k: statistics.median(r[k] for r in done)
+        for k in ("seconds", "cpu_seconds", "bytes_added", "peak_rss_mb")
+    }
     out["seconds"] = round(out["seconds"], 2)
     out["cpu_seconds"] = round(out["cpu_seconds"], 2)
     out["bytes_added"] = int(out["bytes_added"])
@@ -172,8 +174,9 @@ def _median(runs: list[dict]) -> dict:
     out["min_seconds"] = min(r["seconds"] for r in done)
     out["max_seconds"] = max(r["seconds"] for r in done)
     outcomes = sorted({r["outcome"] for r in runs})
-    out["outcome"] = "; ".join(outcomes) + (f" ({len(done)}/{len(runs)} finished)"
-                                             if len(done) < len(runs) else "")
+    out["outcome"] = "; ".join(outcomes) + (
+        f" ({len(done)}/{len(runs)} finished)" if len(done) < len(runs) else ""
+    )
     return out
 
 
@@ -207,8 +210,10 @@ def main() -> None:
         f"cores ({cpu_model()}), Python {platform.python_version()}, write budget "
         f"{args.write_timeout or 'default'} s, median of {args.repeat}"
     )
-    print(f"{'backend':<10}{'seconds':>9}{'  (range)':<16}{'client CPU s':>13}{'MB added':>9}"
-          f"{'peak RSS MB':>13}  outcome")
+    print(
+        f"{'backend':<10}{'seconds':>9}{'  (range)':<16}{'client CPU s':>13}{'MB added':>9}"
+        f"{'peak RSS MB':>13}  outcome"
+    )
     for name, r in rows.items():
         mb = f"{r['bytes_added'] / 1e6:.1f}" if "bytes_added" in r else "-"
         spread = f"  ({r['min_seconds']}-{r['max_seconds']})" if "min_seconds" in r else ""
