@@ -106,7 +106,8 @@ class LoggedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
 
 
 # One INSERT statement carries at most this many events or this many bytes of
-# event state (the last event may pass the byte bound alone).
+# event state (the last event may pass the byte bound alone). State travels as
+# hex (pg_columns.py), so a statement is about twice this on the wire.
 MAX_EVENTS_PER_STATEMENT = 1000
 MAX_STATE_BYTES_PER_STATEMENT = 1 << 20
 
