@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from application.commands import SignedCommand, parse_envelope
@@ -55,6 +56,23 @@ def queue_id(signed: SignedCommand) -> UUID | None:
     if isinstance(cycle, str):
         return Cycle.create_id(cycle)
     return None
+
+
+class _Collected(ProcessingEvent):
+    """The library's event collection, minus its runtime Protocol checks for
+    this project's own aggregates: on Python 3.11 each `isinstance` against a
+    runtime-checkable Protocol walks the protocol's members, two per
+    aggregate, which for the 3,322 aggregates of a national `open_cycle` cost
+    more than writing their events. Anything else takes the library's path."""
+
+    def collect_events(self, *objs: Any, **kwargs: Any) -> None:
+        for obj in objs:
+            if isinstance(obj, Aggregate):
+                self.events.extend(obj.collect_events())
+                self.aggregates[obj.id] = obj
+            else:
+                super().collect_events(obj)
+        self.saved_kwargs.update(kwargs)
 
 
 class ParIndex(Application):
@@ -131,6 +149,16 @@ class ParIndex(Application):
         self._touched.clear()
 
     # -- the write path --------------------------------------------------
+    def save(self, *objs: Any, **kwargs: Any) -> list:
+        """The library's `Application.save` (eventsourcing 9.5), with `_Collected`."""
+        processing_event = _Collected()
+        processing_event.collect_events(*objs, **kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)  # the library still calls it
+        return recordings
+
     def handle(self, envelope: object) -> dict:
         """Verifies, authorizes and applies one signed command; returns its receipt."""
         signed = parse_envelope(envelope)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from application.store.pg_columns import column_params, unnest_select
 from application.transparency.leaf import event_leaf_hash
 from application.transparency.merkle import CompactRange
 
@@ -165,10 +166,7 @@ class LogTables:
             return
         # psycopg runs executemany in pipeline mode, which can stall on a large
         # batch (see recorders.py); one unnest() statement per bounded slice
-        # does not, and is faster.
-        arrays = ", ".join(f"%s::{t}[]" for t in pg_types)
+        # does not, and columns sent as array literals are cheap to encode.
+        select = unnest_select(pg_types)
         for batch in batches(rows, ROWS_PER_STATEMENT):
-            cur.execute(
-                f"INSERT INTO {table} SELECT * FROM unnest({arrays})",
-                [list(col) for col in zip(*batch, strict=True)],
-            )
+            cur.execute(f"INSERT INTO {table} {select}", column_params(pg_types, batch))
