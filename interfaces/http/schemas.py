@@ -12,7 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 Str = fields.String
 Int = fields.Integer
 NonNegative = validate.Range(min=0)
-_DIGITS = re.compile(r"[0-9]{1,40}")  # the range check follows
+_DIGITS = re.compile(r"-?[0-9]{1,40}")  # the range check follows
 
 
 class QueryInt(fields.Integer):
