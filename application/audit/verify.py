@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from application.audit.checks import Record
+from application.audit.command_window import CommandWindow
 from application.audit.deployment_pass import View, deployment_pass
 from application.audit.findings import Finding
 from application.audit.replay import COMMIT_GRACE
@@ -121,47 +122,54 @@ def verify(
     broken_at: int | None = None
     want = deque(w for w in wanted if w > 0)
     runs = Runs(report, view.skew)
-    for out, findings in _run_checks(source, view, workers):
-        for kind, pos, detail in findings:
-            if kind == "event_altered":
-                continue  # decided below, where reorders are told apart
-            report.add(kind, pos, detail)
-        for index, fold_hash, recomputed, oid, version, ident, ts, dep in out:
-            report.events_checked += 1
-            if index != frontier.size:
-                if index > frontier.size:
-                    report.add(
-                        "event_missing",
-                        {"leaf_index": frontier.size},
-                        f"next leaf present is {index}",
+    try:
+        for out, findings in _run_checks(source, view, workers):
+            for kind, pos, detail in findings:
+                if kind == "event_altered":
+                    continue  # decided below, where reorders are told apart
+                report.add(kind, pos, detail)
+            runs.start(out)
+            for index, fold_hash, recomputed, oid, version, ident, ts, dep in out:
+                report.events_checked += 1
+                if index != frontier.size:
+                    if index > frontier.size:
+                        report.add(
+                            "event_missing",
+                            {"leaf_index": frontier.size},
+                            f"next leaf present is {index}",
+                        )
+                    else:
+                        report.add(
+                            "event_reordered",
+                            {"leaf_index": index},
+                            f"leaf {index} appears after leaf {frontier.size - 1}",
+                        )
+                    broken_at = frontier.size if broken_at is None else broken_at
+                    if index < frontier.size:
+                        continue
+                    frontier = _skip_to(frontier, index)
+                if fold_hash is not None and recomputed is not None and fold_hash != recomputed:
+                    altered[index] = (fold_hash, recomputed)
+                frontier.append(fold_hash if fold_hash is not None else recomputed)
+                prev = last_version.get(oid)
+                if (prev is not None and version != prev + 1) or (prev is None and version < 1):
+                    kind = (
+                        "event_reordered"
+                        if prev is not None and version <= prev
+                        else "event_missing"
                     )
-                else:
                     report.add(
-                        "event_reordered",
+                        kind,
                         {"leaf_index": index},
-                        f"leaf {index} appears after leaf {frontier.size - 1}",
+                        f"aggregate {oid}: version {version} after {prev or 0}",
                     )
-                broken_at = frontier.size if broken_at is None else broken_at
-                if index < frontier.size:
-                    continue
-                frontier = _skip_to(frontier, index)
-            if fold_hash is not None and recomputed is not None and fold_hash != recomputed:
-                altered[index] = (fold_hash, recomputed)
-            frontier.append(fold_hash if fold_hash is not None else recomputed)
-            prev = last_version.get(oid)
-            if (prev is not None and version != prev + 1) or (prev is None and version < 1):
-                kind = (
-                    "event_reordered" if prev is not None and version <= prev else "event_missing"
-                )
-                report.add(
-                    kind,
-                    {"leaf_index": index},
-                    f"aggregate {oid}: version {version} after {prev or 0}",
-                )
-            last_version[oid] = max(version, prev or 0)
-            runs.add(index, ident, ts, dep)
-            while want and want[0] == frontier.size:
-                roots[want.popleft()] = frontier.root()
+                last_version[oid] = max(version, prev or 0)
+                runs.add(index, ident, ts, dep)
+                while want and want[0] == frontier.size:
+                    roots[want.popleft()] = frontier.root()
+            runs.end()
+    finally:
+        runs.window.close()
     report.size = frontier.size
     report.root = frontier.root().hex()
     _classify_altered(report, altered)
@@ -177,19 +185,22 @@ class Runs:
     leaves only, a unit command's run one leaf long, and no event stamped
     earlier than the log's time so far allows (docs/FORMATS.md 8.2 step 6).
 
-    Memory: ids are forgotten once the log's time has passed their event's
-    time by 2 x (skew + grace). A second use of an id must be stamped within
-    its command's window (else it is timestamp_out_of_window) and not before
-    the log's time minus the grace, so it cannot come later than that."""
+    The ids still to remember (2 x (skew + grace) of log time) live in a
+    `CommandWindow`, on disk, so memory stays flat however fast the commands
+    came. Fed a chunk at a time: `start` before its rows, `end` after."""
 
     def __init__(self, report: Report, skew: timedelta):
         self.report = report
-        self.horizon = (2 * (skew + COMMIT_GRACE)).total_seconds()
         self.grace = COMMIT_GRACE.total_seconds()
-        self.seen: dict[str, int] = {}
-        self.order: deque[tuple[float, str]] = deque()
+        self.window = CommandWindow((2 * (skew + COMMIT_GRACE)).total_seconds())
         self.high: float | None = None
         self.prev: tuple | None = None  # (index, ident, dep)
+
+    def start(self, rows: list[tuple]) -> None:
+        self.window.prefetch([row[5][0] for row in rows if row[5] is not None])
+
+    def end(self) -> None:
+        self.window.flush(self.high)
 
     def add(self, index: int, ident: tuple | None, ts: float | None, dep: bool) -> None:
         prev, self.prev = self.prev, (index, ident, dep)
@@ -199,7 +210,7 @@ class Runs:
             if prev is not None and prev[1] == ident and prev[0] == index - 1 and (dep or prev[2]):
                 pass
             else:
-                earlier = self.seen.get(ident[0])
+                earlier = self.window.earlier(ident[0], self.high)
                 if earlier is not None:
                     self.report.add(
                         "command_replayed",
@@ -207,8 +218,8 @@ class Runs:
                         f"command '{ident[0]}' already at leaf {earlier}",
                     )
                 else:
-                    self.seen[ident[0]] = index
-                    self.order.append((ts if ts is not None else self.high or 0.0, ident[0]))
+                    stamp = ts if ts is not None else self.high or 0.0
+                    self.window.remember(ident[0], index, stamp)
         if ts is None:
             return
         if self.high is not None and ts < self.high - self.grace:
@@ -218,8 +229,6 @@ class Runs:
                 "earlier than the log's time allows",
             )
         self.high = ts if self.high is None else max(self.high, ts)
-        while self.order and self.order[0][0] < self.high - self.horizon:
-            self.seen.pop(self.order.popleft()[1], None)
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
