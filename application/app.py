@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -21,7 +22,7 @@ from eventsourcing.persistence import IntegrityError
 
 from application.commands import SignedCommand, parse_envelope
 from application.config import Settings
-from application.errors import CommandRejected
+from application.errors import CommandRejected, StoreUnavailable
 from application.evidence import EvidenceStore
 from application.handlers import HANDLERS, Context
 from application.handlers.keys import genesis_aggregates
@@ -170,7 +171,7 @@ class ParIndex(Application):
         if not signed.verify(unb64(key.public_key)):
             raise CommandRejected("bad_signature")
         try:
-            with self._write_lock, self.recorder.exclusive(queue_id(signed)):
+            with self._turn(), self.recorder.exclusive(queue_id(signed)):
                 self._touched.clear()
                 try:
                     return self._apply(signed, key)
@@ -186,6 +187,19 @@ class ParIndex(Application):
             if replay is not None:
                 return replay
             raise
+
+    @contextlib.contextmanager
+    def _turn(self) -> Iterator[None]:
+        """This process's turn to write: threads of one server share its cache of
+        aggregates, so they write one at a time, each waiting at most the lock
+        timeout (then 503 store_busy), as a writer of another process would."""
+        timeout = self.settings.write_lock_timeout
+        if not self._write_lock.acquire(timeout=timeout):
+            raise StoreUnavailable("store_busy", timeout)
+        try:
+            yield
+        finally:
+            self._write_lock.release()
 
     def _apply(self, signed: SignedCommand, key: ActorKey) -> dict:
         if not key.active:

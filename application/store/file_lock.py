@@ -9,6 +9,12 @@ gets the lock after its caller gave up releases it at once. Locks of
 different open file descriptions exclude each other even within one process,
 so an abandoned helper can never release a lock its process took since.
 
+At most one abandoned helper per lock: while one is still blocked (the
+holder has not let go), a later caller does not start another thread but
+tries the lock without blocking every few milliseconds until its bound. So a
+server stuck behind a hung writer refuses each command after its timeout
+without piling up threads or open files.
+
 Reentrant within one thread of one process (the store's writes nest: a
 command holds it across decide + save, the recorder takes it again).
 """
@@ -19,6 +25,7 @@ import contextlib
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Iterator
 
 from application.errors import StoreUnavailable
@@ -33,6 +40,8 @@ class FileWriteLock:
         self._main: int | None = None  # kept open: the uncontended path opens nothing
         self._pid = os.getpid()
         self._depth = 0
+        self._stranded = 0  # helpers still blocked after their caller gave up
+        self._count = threading.Lock()
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
@@ -61,7 +70,7 @@ class FileWriteLock:
         if self._pid != os.getpid():
             # A forked child shares the parent's open file description, and
             # so its lock: it needs its own.
-            self._main, self._pid = None, os.getpid()
+            self._main, self._pid, self._stranded = None, os.getpid(), 0
         if self._main is None:
             self._main = self._open()
         try:
@@ -69,6 +78,10 @@ class FileWriteLock:
             return self._main
         except BlockingIOError:
             pass
+        with self._count:
+            stranded = self._stranded
+        if stranded:
+            return self._poll()
         fd = self._open()
         got = threading.Event()
         state = {"abandoned": False}
@@ -82,6 +95,8 @@ class FileWriteLock:
                     return
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
+            with self._count:
+                self._stranded -= 1
 
         threading.Thread(target=wait, name="parindex-write-lock", daemon=True).start()
         got.wait(self.timeout)
@@ -89,4 +104,18 @@ class FileWriteLock:
             if got.is_set():
                 return fd
             state["abandoned"] = True
+            with self._count:
+                self._stranded += 1
         raise StoreUnavailable("store_busy", self.timeout)
+
+    def _poll(self) -> int:
+        assert self._main is not None
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                fcntl.flock(self._main, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return self._main
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StoreUnavailable("store_busy", self.timeout) from None
+                time.sleep(0.005)

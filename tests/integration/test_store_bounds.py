@@ -9,7 +9,10 @@ holding the table lock) is stored in one transaction with contiguous leaves.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
+import threading
 import time
 import uuid
 
@@ -19,6 +22,7 @@ from eventsourcing.persistence import StoredEvent
 
 from application.deployment import open_app
 from application.errors import StoreUnavailable
+from application.store.file_lock import FileWriteLock
 from domain.assessment import Assessment
 from domain.framework import to_dict
 from interfaces.bundled import load_bundled
@@ -195,3 +199,62 @@ def test_a_write_that_runs_past_the_statement_timeout_fails_and_is_rolled_back(
         env.register()
     assert refused.value.code == "store_timeout"
     assert Written.read(env.app) == before
+
+
+def test_a_thread_of_the_same_server_behind_a_stuck_command_waits_its_bound_then_503(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+):
+    # The threaded HTTP worker runs commands of one server in threads that
+    # share its aggregate cache, so they take turns; a turn that never ends
+    # (a command stuck in a handler) must not make the others wait for ever.
+    _with_short_lock_timeout(env, monkeypatch)
+    envelope = env.admin.sign(register_command(env.admin, new_key()))
+    taken, done = threading.Event(), threading.Event()
+
+    def stuck() -> None:
+        with env.app._turn():
+            taken.set()
+            done.wait(30)
+
+    holder = threading.Thread(target=stuck)
+    holder.start()
+    try:
+        taken.wait(5)
+        waited = _refused_busy(env, envelope)
+        assert LOCK_TIMEOUT - 0.1 <= waited < LOCK_TIMEOUT + 5
+    finally:
+        done.set()
+        holder.join()
+    assert env.app.handle(envelope)["replayed"] is False
+
+
+def test_callers_refused_behind_a_hung_holder_leave_at_most_one_waiting_thread(tmp_path):
+    # A hung writer of another process holds the store's file lock; every
+    # command of this server is refused after its bound, without leaving a
+    # thread and an open file behind per refusal.
+    path = str(tmp_path / "events.sqlite.write-lock")
+    hung = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(hung, fcntl.LOCK_EX)
+    lock = FileWriteLock(path, timeout=0.2)
+    threads_before = threading.active_count()
+    fds_before = len(os.listdir("/proc/self/fd"))
+    try:
+        for _ in range(10):
+            t = time.monotonic()
+            with pytest.raises(StoreUnavailable) as refused, lock.held():
+                pass
+            assert refused.value.code == "store_busy"
+            assert time.monotonic() - t < 2
+        assert threading.active_count() - threads_before <= 1
+        assert len(os.listdir("/proc/self/fd")) - fds_before <= 2  # the lock's own + one waiter
+    finally:
+        fcntl.flock(hung, fcntl.LOCK_UN)
+        os.close(hung)
+    # The holder is gone: the next command gets the lock at once, and the
+    # stranded waiter lets go of it.
+    with lock.held():
+        pass
+    deadline = time.monotonic() + 5
+    while threading.active_count() > threads_before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert threading.active_count() == threads_before
