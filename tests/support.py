@@ -24,6 +24,7 @@ from application.commands import parse_envelope, sign_command, utc_now_text
 from application.deployment import init_deployment, open_app
 from application.signing import keys
 from application.transparency import merkle, note
+from domain.framework import Framework
 from domain.keys import ActorKey
 
 PG_ENV = "PARINDEX_TEST_POSTGRES_URL"
@@ -169,6 +170,33 @@ class Env:
         self.app.close()
         self.app = open_app(self.data_dir)
         return self.app
+
+    def open_cycle(self, units: list[str] | int = ("xa-a",), cycle: str = "c") -> Framework:
+        """Publishes the bundled Thái Nguyên framework and opens `cycle` on it for
+        `units` (codes, or a count: xa-00000, xa-00001, ...); returns the framework."""
+        from domain.framework import to_dict
+        from interfaces.bundled import load_bundled
+
+        framework = load_bundled("thai-nguyen-2021-commune")
+        self.send(command(self.admin, "publish_framework", framework=to_dict(framework)))
+        codes = [f"xa-{i:05d}" for i in range(units)] if isinstance(units, int) else units
+        names = {"xa-a": "Xã A"}
+        self.send(
+            command(
+                self.admin,
+                "open_cycle",
+                cycle=cycle,
+                name="Kỳ 2025",
+                framework=str(framework.id),
+                year=2025,
+                authority="dong-hy",
+                province="thai-nguyen",
+                units=[
+                    {"code": c, "name": names.get(c, f"Xã số {i + 1}")} for i, c in enumerate(codes)
+                ],
+            )
+        )
+        return framework
 
     def checkpoint(self):
         from application.deployment import issue_checkpoint

@@ -15,8 +15,6 @@ from collections import Counter
 
 from application.audit.bundle import StoreSource
 from application.audit.verify import verify
-from domain.framework import to_dict
-from interfaces.bundled import load_bundled
 from tests.support import Env, command, new_key, register_command, sql
 
 N = 100
@@ -200,21 +198,7 @@ def test_four_processes_scoring_one_unit_without_expected_version_all_succeed(en
     # Four servers take self-scores for the same commune at once, none of them
     # naming the version it expects: each command must be applied in turn, not
     # refused as a version conflict because the others kept winning the race.
-    framework = load_bundled("thai-nguyen-2021-commune")
-    env.send(command(env.admin, "publish_framework", framework=to_dict(framework)))
-    env.send(
-        command(
-            env.admin,
-            "open_cycle",
-            cycle="c",
-            name="Kỳ 2025",
-            framework=str(framework.id),
-            year=2025,
-            authority="dong-hy",
-            province="thai-nguyen",
-            units=[{"code": "xa-a", "name": "Xã A"}],
-        )
-    )
+    framework = env.open_cycle()
     officer, _ = env.register("commune_officer", "commune:xa-a")
     leaves = [lf.code for lf in framework.leaves if lf.max_points and lf.max_points >= 1][:10]
     per_process = 60

@@ -14,8 +14,6 @@ from application.audit.bundle import StoreSource
 from application.audit.verify import verify
 from application.evidence import EvidenceStore, is_sha256
 from domain.errors import DomainError
-from domain.framework import to_dict
-from interfaces.bundled import load_bundled
 from tests.support import command
 
 PDF = b"%PDF-1.4\n% Ke hoach 15/KH-UBND\n%%EOF\n"
@@ -144,21 +142,7 @@ def test_a_store_folder_that_is_itself_a_link_still_works(tmp_path):
 def test_verify_reports_an_event_aimed_at_the_log_key_as_missing_evidence(env, monkeypatch):
     """A store written before the hash rule may hold such an event: verify names it
     and never reads the file it points at."""
-    framework = load_bundled("thai-nguyen-2021-commune")
-    env.send(command(env.admin, "publish_framework", framework=to_dict(framework)))
-    env.send(
-        command(
-            env.admin,
-            "open_cycle",
-            cycle="c",
-            name="Kỳ 2025",
-            framework=str(framework.id),
-            year=2025,
-            authority="dong-hy",
-            province="thai-nguyen",
-            units=[{"code": "xa-a", "name": "Xã A"}],
-        )
-    )
+    env.open_cycle()
     officer, _ = env.register("commune_officer", "commune:xa-a")
     env.app.evidence.put(PDF, "application/pdf")
     sha = "../" + "./" * 22 + "data/keys/log.key"

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import sqlite3
 
-from domain.framework import to_dict
-from interfaces.bundled import load_bundled
 from projections.follower import Follower
 from projections.queries import Queries
 from projections.store import ReadModel
@@ -15,21 +13,7 @@ from tests.support import command, make_env
 
 def _history(tmp_path):
     env = make_env(tmp_path, None)
-    framework = load_bundled("thai-nguyen-2021-commune")
-    env.send(command(env.admin, "publish_framework", framework=to_dict(framework)))
-    env.send(
-        command(
-            env.admin,
-            "open_cycle",
-            cycle="c",
-            name="Kỳ 2025",
-            framework=str(framework.id),
-            year=2025,
-            authority="dong-hy",
-            province="thai-nguyen",
-            units=[{"code": "xa-a", "name": "Xã A"}],
-        )
-    )
+    env.open_cycle()
     officer, _ = env.register("commune_officer", "commune:xa-a")
     env.send(
         command(officer, "record_self_score", cycle="c", unit="xa-a", leaf="1.1.1", points="1"),

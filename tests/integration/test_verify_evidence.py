@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from application.audit.bundle import StoreSource
 from application.audit.verify import verify
-from domain.framework import to_dict
-from interfaces.bundled import load_bundled
 from tests.support import command, make_env
 
 PDF = b"%PDF-1.4\n% Ke hoach 15/KH-UBND\n%%EOF\n"
@@ -13,21 +11,7 @@ PDF = b"%PDF-1.4\n% Ke hoach 15/KH-UBND\n%%EOF\n"
 
 def _with_evidence(tmp_path):
     env = make_env(tmp_path, None)
-    framework = load_bundled("thai-nguyen-2021-commune")
-    env.send(command(env.admin, "publish_framework", framework=to_dict(framework)))
-    env.send(
-        command(
-            env.admin,
-            "open_cycle",
-            cycle="c",
-            name="Kỳ 2025",
-            framework=str(framework.id),
-            year=2025,
-            authority="dong-hy",
-            province="thai-nguyen",
-            units=[{"code": "xa-a", "name": "Xã A"}],
-        )
-    )
+    env.open_cycle()
     officer, _ = env.register("commune_officer", "commune:xa-a")
     blob = env.app.evidence.put(PDF, "application/pdf")
     receipt = env.send(
