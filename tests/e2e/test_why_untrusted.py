@@ -172,6 +172,8 @@ def test_the_honest_season_is_proven_down_to_the_genesis(season, capsys):
     assert signers[season.officer_a.key_id]["role"] == "commune_officer"
     assert signers[season.appraiser.key_id]["role"] == "appraiser"
     assert code == 0, out
+    assert "khóa của họ đã xác minh, lần ngược tới sự kiện khởi tạo" in out
+    assert "thai-nguyen-2021-commune@1 đúng như quản trị đã ký công bố" in out
 
 
 # -- hole 1: actor signatures and the keys behind them ----------------------------------------
