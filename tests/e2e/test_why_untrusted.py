@@ -176,7 +176,56 @@ def test_the_honest_season_is_proven_down_to_the_genesis(season, capsys):
     assert "thai-nguyen-2021-commune@1 đúng như quản trị đã ký công bố" in out
 
 
+def test_a_rotated_officers_successor_is_proven_through_the_old_keys_registration(season):
+    successor = new_key()
+    season.env.send(
+        command(
+            season.env.admin,
+            "rotate_key",
+            old_key_id=season.officer_a.key_id,
+            key_id=successor.key_id,
+            public_key=successor.public_key,
+        )
+    )
+    season.send(
+        "successor_self_a",
+        successor,
+        "record_self_score",
+        cycle=CYCLE,
+        unit=A,
+        leaf=LEAF,
+        points="1",
+    )
+    with served(season) as url:
+        doc = client(season, url, season.successor).why(CYCLE, A, LEAF)
+    signers = doc["proven"]["signers"]
+    # The rotation signed no role: the successor's is the old key's, by replay.
+    assert signers[successor.key_id]["role"] == "commune_officer"
+    assert signers[successor.key_id]["scope"] == f"commune:{A}"
+    assert signers[season.officer_a.key_id]["stopped_leaf"] is not None
+
+
 # -- hole 1: actor signatures and the keys behind them ----------------------------------------
+def test_a_score_signed_with_a_revoked_key_is_refused(season, capsys):
+    # The officer's key is revoked (it leaked); the operator, holding the leaked
+    # key, signs a self-score with it and stores it after the revocation.
+    season.env.send(
+        command(season.env.admin, "revoke_key", key_id=season.officer_a.key_id, reason="Lộ khóa")
+    )
+    like = season.leaves["second_self_a"]
+    state = season.op.state(like)
+    cmd = command(
+        season.officer_a, "record_self_score", cycle=CYCLE, unit=A, leaf=LEAF, points="0.25"
+    )
+    state.update(points="0.25", signed=signed_state(cmd, season.officer_a, season.officer_a.key_id))
+    forged = append_event(season, season.op.aggregate_of(like), season.op.event_topic(like), state)
+    season.op.reseal()
+    with served(season) as url:
+        with pytest.raises(ProofInvalid) as excinfo:
+            client(season, url, season.successor).why(CYCLE, A, LEAF)
+    assert "key_revoked" in proof_invalid_at(excinfo, forged)
+
+
 def test_a_self_score_the_officer_never_signed_is_refused(season, capsys):
     forged = forge_self_score_no_officer_signed(season)
     with served(season) as url:
