@@ -9,10 +9,14 @@
 
 Commands are signed here with the key file, reads carry the signed request header
 (docs/API.md). After a write, later reads pass its `position` so they see it.
-`why` trusts nothing the server says: it checks the checkpoint's signature with
-the log key, recomputes each event's leaf hash from the logged bytes and checks
-the inclusion proof. Pin the log key (`log_key=` or PARINDEX_LOG_KEY); without
-it the key is fetched from the server once (trust on first use).
+`why` takes nothing the server shows on its word: it checks the checkpoint's
+signature with the log key, recomputes each event's leaf hash from the logged
+bytes and checks the inclusion proof; replays the proven key events and the
+framework's publication from the genesis; checks each actor's signature, key
+validity, role and scope; and recomputes the values with the published
+framework. What it cannot see is an event the server leaves out (docs/API.md,
+"What is still trusted"). Pin the log key (`log_key=` or PARINDEX_LOG_KEY);
+without it the key is fetched from the server once (trust on first use).
 """
 
 from __future__ import annotations
