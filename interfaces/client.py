@@ -313,6 +313,13 @@ class Client:
         publication (`recomputed`, with `mismatches`: every shown value the proven
         commands do not give)."""
         doc = self._get(f"/api/v1/cycles/{cycle}/units/{unit}/leaves/{leaf}/why")
+        if (doc.get("cycle"), doc.get("unit"), doc.get("leaf")) != (cycle, unit, leaf):
+            raise ProofInvalid(
+                f"máy chủ trả lời về {doc.get('cycle')}/{doc.get('unit')}/{doc.get('leaf')}, "
+                f"không phải {cycle}/{unit}/{leaf}",
+                f"the server answered about {doc.get('cycle')}/{doc.get('unit')}/"
+                f"{doc.get('leaf')}, not {cycle}/{unit}/{leaf}",
+            )
         doc, grounds = self._verify(doc, leaf)
         nodes = grounds.framework.framework.get("nodes") or []
         node = next((n for n in nodes if isinstance(n, dict) and n.get("code") == leaf), None)

@@ -258,6 +258,15 @@ def test_a_server_that_leaves_out_the_signers_registration_is_refused(season):
     assert "unknown_key" in proof_invalid_at(excinfo, season.leaves["appraisal_a"])
 
 
+def test_a_server_that_answers_about_another_commune_is_refused(season, monkeypatch):
+    with served(season) as url:
+        c = client(season, url, season.successor)
+        other = c._get(f"/api/v1/cycles/{CYCLE}/units/{B}/leaves/{LEAF}/why")
+        monkeypatch.setattr(c, "_get", lambda *args, **kwargs: other)
+        with pytest.raises(ProofInvalid, match=f"not {CYCLE}/{A}/{LEAF}"):
+            c.why(CYCLE, A, LEAF)
+
+
 def test_a_self_score_outside_the_signers_scope_is_refused(season, capsys):
     forged = score_outside_the_signers_scope(season)  # xa-a's officer scores xa-b's 1.1.2
     with served(season) as url:
