@@ -9,10 +9,14 @@
 
 Commands are signed here with the key file, reads carry the signed request header
 (docs/API.md). After a write, later reads pass its `position` so they see it.
-`why` trusts nothing the server says: it checks the checkpoint's signature with
-the log key, recomputes each event's leaf hash from the logged bytes and checks
-the inclusion proof. Pin the log key (`log_key=` or PARINDEX_LOG_KEY); without
-it the key is fetched from the server once (trust on first use).
+`why` takes nothing the server shows on its word: it checks the checkpoint's
+signature with the log key, recomputes each event's leaf hash from the logged
+bytes and checks the inclusion proof; replays the proven key events and the
+framework's publication from the genesis; checks each actor's signature, key
+validity, role and scope; and recomputes the values with the published
+framework. What it cannot see is an event the server leaves out (docs/API.md,
+"What is still trusted"). Pin the log key (`log_key=` or PARINDEX_LOG_KEY);
+without it the key is fetched from the server once (trust on first use).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any
 from urllib import error, request
 from urllib.parse import quote, urlencode, urlsplit
 
+from application.audit import why_proof
 from application.commands import sign_command, utc_now_text
 from application.signing import keys
 from application.transparency import merkle, note
@@ -302,24 +307,26 @@ class Client:
         return data, headers.get("Content-Type", "")
 
     def why(self, cycle: str, unit: str, leaf: str) -> dict:
-        """The leaf's chain of signed events, each proven in the log (see verify_why),
-        and the values shown recomputed from the proven commands (`recomputed`, with
-        `mismatches`: every shown value the proven commands do not give)."""
+        """The leaf's chain of signed events, each proven in the log and its signer's
+        key proven from the genesis (see verify_why), and the values shown recomputed
+        from the proven commands with the leaf's rule from the proven framework
+        publication (`recomputed`, with `mismatches`: every shown value the proven
+        commands do not give)."""
         doc = self._get(f"/api/v1/cycles/{cycle}/units/{unit}/leaves/{leaf}/why")
-        doc = self.verify_why(doc, leaf)
-        framework_id = next(
-            (
-                c.get("framework")
-                for c in self.cycles().get("cycles") or []
-                if c.get("cycle") == cycle
-            ),
-            None,
-        )
-        nodes = self.framework(framework_id).get("nodes") or [] if framework_id else []
-        node = next((n for n in nodes if n.get("code") == leaf), None)
+        if (doc.get("cycle"), doc.get("unit"), doc.get("leaf")) != (cycle, unit, leaf):
+            raise ProofInvalid(
+                f"máy chủ trả lời về {doc.get('cycle')}/{doc.get('unit')}/{doc.get('leaf')}, "
+                f"không phải {cycle}/{unit}/{leaf}",
+                f"the server answered about {doc.get('cycle')}/{doc.get('unit')}/"
+                f"{doc.get('leaf')}, not {cycle}/{unit}/{leaf}",
+            )
+        doc, grounds = self._verify(doc, leaf)
+        nodes = grounds.framework.framework.get("nodes") or []
+        node = next((n for n in nodes if isinstance(n, dict) and n.get("code") == leaf), None)
         if node is None:
             raise ProofInvalid(
-                f"không tìm thấy quy tắc của tiêu chí {leaf}", f"no rule found for leaf {leaf}"
+                f"bộ tiêu chí đã công bố không có tiêu chí {leaf}",
+                f"the published framework has no leaf {leaf}",
             )
         doc["recomputed"] = why_check.recompute(doc, node)
         return doc
@@ -333,45 +340,94 @@ class Client:
             raise ProofInvalid(f"điểm kiểm tra: {e}", f"checkpoint: {e}") from None
 
     def verify_why(self, doc: dict, leaf: str) -> dict:
-        """Checks every event of a why document's chain: the checkpoint's signature with
-        the log key, the leaf hash recomputed from the logged event bytes, the inclusion
-        proof to the checkpoint's root; adds `verified` and `signed_command` (the
-        command as signed, read from the proven bytes) to each.
+        """Checks a why document with nothing but the log key (docs/API.md, "Checking
+        `why` without trusting the server"): the checkpoint's signature; for every
+        event of `grounds` and of `chain`, the leaf hash recomputed from the logged
+        bytes and the inclusion proof to the checkpoint's root; the grounds replayed
+        from the genesis (keys, the framework's publication, the cycle's opening:
+        application.audit.why_proof); each chain command's actor signature with its
+        key as proven, the key valid at that leaf and permitted by role and scope.
+        Adds `verified` and `signed_command` to each chain event, and `proven`
+        (genesis, framework, cycle, signers) to the document.
 
-        Raises ProofInvalid on the first thing that does not hold."""
+        Raises ProofInvalid, naming the leaf, on the first thing that does not hold."""
+        return self._verify(doc, leaf)[0]
+
+    def _verify(self, doc: dict, leaf: str) -> tuple[dict, why_proof.Grounds]:
         cp = self._open_checkpoint(doc["checkpoint"]["note"])
+        records = [_proven_record(g, cp) for g in doc.get("grounds") or []]
+        grounds = _checked(lambda: why_proof.check_grounds(records, doc["cycle"], self.log_key()))
+        signers = {}
         for e in doc["chain"]:
-            proof, logged = e.get("proof"), e.get("logged")
-            index = e.get("leaf_index")
-            try:
-                if proof is None or logged is None or index is None:
-                    raise ValueError("no proof given")
-                state = _b64(logged["state"])
-                computed = event_leaf_hash(
-                    logged["originator_id"], int(logged["version"]), logged["topic"], state
-                )
-                if computed != _b64(proof["leaf_hash"]) or proof["leaf_index"] != index:
-                    raise ValueError("leaf hash differs from the logged event")
-                if proof["tree_size"] != cp.size:
-                    raise ValueError("proof is not against the signed checkpoint")
-                merkle.verify_inclusion(
-                    computed, index, cp.size, [_b64(h) for h in proof["hashes"]], cp.root
-                )
-                signed = json.loads(state.decode("utf-8")).get("signed") or {}
-                command = json.loads(signed["command"]) if signed.get("command") else None
-            except (ValueError, KeyError, TypeError) as err:
+            record = _proven_record(e, cp)
+            command = _checked(lambda r=record: why_proof.check_step(grounds, r, doc["unit"]))
+            if not _touches(command, leaf):
                 raise ProofInvalid(
-                    f"sự kiện ở vị trí {index}: {err}", f"event at index {index}: {err}"
-                ) from None
-            if command is not None and not _touches(command, leaf):
-                raise ProofInvalid(
-                    f"sự kiện ở vị trí {index} không thuộc tiêu chí {leaf}",
-                    f"event at index {index} is not about leaf {leaf}",
+                    f"sự kiện ở vị trí {record[0]} không thuộc tiêu chí {leaf}",
+                    f"event at index {record[0]} is not about leaf {leaf}",
                 )
+            key = grounds.view.keys[command["actor"]]
+            signers[key.key_id] = {
+                "role": key.role,
+                "scope": key.scope,
+                "registered_leaf": key.registered,
+                "stopped_leaf": key.stopped,
+            }
             e["signed_command"] = command
             e["verified"] = True
+        record = grounds.framework
+        doc["proven"] = {
+            "genesis_leaf": 0,
+            "cycle": {"cycle": grounds.cycle.cycle, "leaf_index": grounds.cycle_leaf},
+            "framework": {
+                "framework_id": record.framework_id,
+                "digest": record.digest,
+                "leaf_index": grounds.framework_leaf,
+            },
+            "signers": signers,
+        }
         doc["verified"] = True
-        return doc
+        return doc, grounds
+
+
+def _proven_record(e: dict, cp: note.Checkpoint) -> why_proof.Record:
+    """(index, originator id hex, version, topic, state) of an event whose leaf hash
+    and inclusion proof to the checkpoint hold; ProofInvalid otherwise."""
+    index = e.get("leaf_index") if isinstance(e, dict) else None
+    try:
+        proof, logged = e.get("proof"), e.get("logged")
+        if proof is None or logged is None or index is None:
+            raise ValueError("no proof given")
+        state = _b64(logged["state"])
+        computed = event_leaf_hash(
+            logged["originator_id"], int(logged["version"]), logged["topic"], state
+        )
+        if computed != _b64(proof["leaf_hash"]) or proof["leaf_index"] != index:
+            raise ValueError("leaf hash differs from the logged event")
+        if proof["tree_size"] != cp.size:
+            raise ValueError("proof is not against the signed checkpoint")
+        merkle.verify_inclusion(
+            computed, index, cp.size, [_b64(h) for h in proof["hashes"]], cp.root
+        )
+        oid = uuid.UUID(str(logged["originator_id"])).hex
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise ProofInvalid(
+            f"sự kiện ở vị trí {index}: {err}", f"event at index {index}: {err}"
+        ) from None
+    return index, oid, int(logged["version"]), logged["topic"], state
+
+
+def _checked(check):
+    """Runs a why_proof check; what does not hold becomes ProofInvalid naming the leaf."""
+    try:
+        return check()
+    except why_proof.Unproven as e:
+        vi, en = e.messages()
+        where_vi = "" if e.index is None else f"sự kiện ở vị trí {e.index}: "
+        where_en = "" if e.index is None else f"event at index {e.index}: "
+        raise ProofInvalid(where_vi + vi, where_en + en) from None
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise ProofInvalid(f"không kiểm tra được ({e})", f"cannot be checked ({e})") from None
 
 
 def _touches(command: dict, leaf: str) -> bool:

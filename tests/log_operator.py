@@ -45,6 +45,9 @@ class Operator:
     def aggregate_of(self, leaf_index: int) -> UUID:
         return event_row(self.app, leaf_index)[0]
 
+    def event_topic(self, leaf_index: int) -> str:
+        return event_row(self.app, leaf_index)[2]
+
     # -- forging -----------------------------------------------------------------
     def rewrite(self, leaf_index: int, edit: Callable[[dict], None]) -> None:
         """Changes a stored event in place (its leaf still holds the old hash)."""

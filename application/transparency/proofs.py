@@ -11,6 +11,7 @@ import base64
 
 from application.app import ParIndex
 from application.deployment import issue_checkpoint
+from application.transparency.grounds import ground_leaves
 from application.transparency.log_store import LogIncomplete, StoredCheckpoint
 from domain.errors import DomainError
 
@@ -101,28 +102,48 @@ def logged_event(app: ParIndex, index: int) -> dict:
     )
 
 
-def with_proofs(app: ParIndex, events: list[dict]) -> tuple[dict, list[dict]]:
-    """A checkpoint covering every event, and each event with its proof and bytes
-    (proof and bytes None for an event the log has no leaf for: it cannot be proven)."""
-    last = max((e["leaf_index"] for e in events if e.get("leaf_index") is not None), default=-1)
-    cp = covering_checkpoint(app, last)
+def _proven(app: ParIndex, index: int, size: int) -> dict | None:
+    """{proof, logged} of leaf `index` against a tree of `size` leaves (None if none)."""
+    leaf = app.tlog.leaf(index) if index < size else None
+    if leaf is None:
+        return None
+    return {
+        "proof": {
+            "leaf_index": index,
+            "tree_size": size,
+            "leaf_hash": _b64(leaf.leaf_hash),
+            "hashes": [_b64(h) for h in app.tlog.inclusion_proof(index, size)],
+        },
+        "logged": logged_event(app, index),
+    }
+
+
+def with_proofs(
+    app: ParIndex, events: list[dict], leaves: list[int] = ()
+) -> tuple[dict, list[dict], list[dict]]:
+    """A checkpoint covering every event and every leaf of `leaves`; each event with
+    its proof and bytes (proof and bytes None for an event the log has no leaf for:
+    it cannot be proven); and `{leaf_index, proof, logged}` for each of `leaves`."""
+    indices = [e["leaf_index"] for e in events if e.get("leaf_index") is not None]
+    cp = covering_checkpoint(app, max([*indices, *leaves], default=-1))
     out = []
     for e in events:
         i = e.get("leaf_index")
-        leaf = app.tlog.leaf(i) if i is not None and i < cp.size else None
-        if leaf is None:
-            out.append({**e, "proof": None, "logged": None})
-            continue
-        out.append(
-            {
-                **e,
-                "proof": {
-                    "leaf_index": i,
-                    "tree_size": cp.size,
-                    "leaf_hash": _b64(leaf.leaf_hash),
-                    "hashes": [_b64(h) for h in app.tlog.inclusion_proof(i, cp.size)],
-                },
-                "logged": logged_event(app, i),
-            }
-        )
-    return checkpoint_doc(cp), out
+        proven = _proven(app, i, cp.size) if i is not None else None
+        out.append({**e, **(proven or {"proof": None, "logged": None})})
+    extra = []
+    for i in leaves:
+        proven = _proven(app, i, cp.size)
+        if proven is not None:
+            extra.append({"leaf_index": i, **proven})
+    return checkpoint_doc(cp), out, extra
+
+
+def prove_why(app: ParIndex, doc: dict) -> dict:
+    """A why document (projections.queries) with its proofs: `checkpoint`, each
+    chain event's `proof` and `logged`, and `grounds`, the deployment events the
+    chain rests on (application.transparency.grounds), each proven the same way."""
+    chain_leaves = [e["leaf_index"] for e in doc["chain"] if e.get("leaf_index") is not None]
+    grounds = ground_leaves(app, doc["cycle"], chain_leaves)
+    checkpoint, chain, proven = with_proofs(app, doc["chain"], grounds)
+    return {**doc, "checkpoint": checkpoint, "chain": chain, "grounds": proven}

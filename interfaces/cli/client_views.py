@@ -180,6 +180,14 @@ def why_text(doc: dict, lang: str = "vi") -> str:
         f"Mọi bằng chứng dẫn tới điểm kiểm tra đã ký: kích thước {_v(cp.get('size'))}, "
         f"gốc {_v(cp.get('root'))}"
     )
+    proven = doc.get("proven")
+    if proven:
+        fw = proven.get("framework") or {}
+        lines.append(
+            "Chữ ký của từng người thực hiện và khóa của họ đã xác minh, lần ngược tới "
+            f"sự kiện khởi tạo; bộ tiêu chí {_v(fw.get('framework_id'))} đúng như quản trị "
+            f"đã ký công bố (vị trí {_v(fw.get('leaf_index'))}, {_v(fw.get('digest'))})"
+        )
     mismatches = mismatch_lines(doc, lang)
     if mismatches:
         lines += ["", *mismatches]

@@ -115,6 +115,15 @@ class WhyStep(Step):
     logged = Nested(LoggedEvent, allow_none=True)
 
 
+class Ground(Schema):
+    """A deployment event the chain rests on (genesis, a key event, the cycle's
+    opening, a framework's publication), proven like a chain event."""
+
+    leaf_index = Int(required=True)
+    proof = Nested(Proof, required=True)
+    logged = Nested(LoggedEvent, required=True)
+
+
 class SelfValue(Schema):
     input = fields.Dict(allow_none=True)
     points = NStr()
@@ -142,6 +151,15 @@ class Why(LeafHead):
     appraised = Nested(AppraisedValue)
     chain = List(Nested(WhyStep), required=True)
     evidence = List(Nested(EvidenceItem))
+    grounds = List(
+        Nested(Ground),
+        required=True,
+        metadata={
+            "description": "Các sự kiện toàn hệ thống mà chuỗi dựa vào (khởi tạo, khóa, "
+            "mở kỳ, công bố bộ tiêu chí), mỗi sự kiện kèm bằng chứng / the deployment "
+            "events the chain rests on, each with its proof (docs/API.md)"
+        },
+    )
     checkpoint = Nested(
         Checkpoint,
         required=True,

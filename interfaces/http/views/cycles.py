@@ -90,5 +90,4 @@ def why(args: dict, cycle: str, unit: str, leaf: str):
     doc = reads.found(
         reads.q().why(cycle, unit, leaf), f"tiêu chí {leaf}", f"leaf {leaf}", "leaf_not_found"
     )
-    checkpoint, chain = proofs.with_proofs(services().app, doc["chain"])
-    return {**doc, "checkpoint": checkpoint, "chain": chain}
+    return proofs.prove_why(services().app, doc)
