@@ -7,6 +7,8 @@ computed from them with the framework's rule whenever they are read.
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -81,6 +83,12 @@ def check_leaf(framework: Framework, leaf: object, given: dict) -> Decimal:
     return score(node.rule, node.max_points, leaf_input(given), leaf).points
 
 
+@lru_cache(maxsize=1024)  # asked when a command is decided and when its event applies
+def _signer_and_time(command_text: str) -> tuple[str, datetime]:
+    command = json.loads(command_text)
+    return command["actor"], datetime.fromisoformat(command["issued_at"])
+
+
 class Assessment(Aggregate):
     @staticmethod
     def create_id(cycle: str, unit: str) -> UUID:
@@ -97,6 +105,29 @@ class Assessment(Aggregate):
         self.self_inputs: dict[str, dict] = {}
         self.appraised_inputs: dict[str, dict] = {}
         self.evidence: dict[str, dict] = {}
+        self.signed_last: dict[str, datetime] = {}  # "key leaf": latest issued_at
+
+    # -- one signer's scores of a leaf keep the order they were signed in ------
+    def _in_signed_order(self, leaf: str, signed: dict) -> None:
+        """A score of a leaf signed before one the same key already gave for it
+        is refused: a stale edit must not overwrite a newer one, and nobody who
+        stores the events can swap two of them to undo a correction."""
+        key, at = _signer_and_time(signed["command"])
+        latest = self.signed_last.get(f"{key} {leaf}")
+        if latest is not None and at < latest:
+            raise DomainError(
+                "signed_out_of_order",
+                f"Khóa này đã ký một lệnh mới hơn cho tiêu chí {leaf} "
+                f"(lúc {latest.isoformat()}); lệnh ký trước đó không được áp dụng sau nó.",
+                f"This key already signed a newer command for leaf {leaf} "
+                f"(at {latest.isoformat()}); an older one cannot be applied after it.",
+                field="issued_at",
+                status=409,
+            )
+
+    def _signed_at(self, leaf: str, signed: dict) -> None:
+        key, at = _signer_and_time(signed["command"])
+        self.signed_last[f"{key} {leaf}"] = at
 
     # -- self-assessment (tự đánh giá) -------------------------------------
     def record_self_score(
@@ -104,6 +135,7 @@ class Assessment(Aggregate):
     ) -> None:
         check_leaf(framework, leaf, given)
         check_text(note, "note", NOTE, required=False)
+        self._in_signed_order(leaf, signed)
         self._self_scored(
             leaf=leaf, note=note, signed=signed, **{k: given.get(k) for k in INPUT_FIELDS}
         )
@@ -121,17 +153,20 @@ class Assessment(Aggregate):
         signed: dict,
     ) -> None:
         self.self_inputs[leaf] = _given(points, done, numerator, denominator, not_applicable)
+        self._signed_at(leaf, signed)
 
     def declare_not_applicable(
         self, framework: Framework, leaf: str, reason: str, signed: dict
     ) -> None:
         check_leaf(framework, leaf, {"not_applicable": True})
         _require_text(reason, "reason")
+        self._in_signed_order(leaf, signed)
         self._not_applicable(leaf=leaf, reason=reason, signed=signed)
 
     @event("NotApplicableDeclared")
     def _not_applicable(self, leaf: str, reason: str, signed: dict) -> None:
         self.self_inputs[leaf] = {"not_applicable": True}
+        self._signed_at(leaf, signed)
 
     # -- evidence (tài liệu kiểm chứng) --------------------------------------
     def attach_evidence(
@@ -250,6 +285,7 @@ class Assessment(Aggregate):
                     field=f"evidence_ids[{i}]",
                     status=422,
                 )
+        self._in_signed_order(leaf, signed)
         self._adjusted(
             leaf=leaf,
             reason=reason,
@@ -272,6 +308,7 @@ class Assessment(Aggregate):
         signed: dict,
     ) -> None:
         self.appraised_inputs[leaf] = _given(points, done, numerator, denominator, not_applicable)
+        self._signed_at(leaf, signed)
 
 
 def _given(points, done, numerator, denominator, not_applicable) -> dict:

@@ -154,10 +154,26 @@ def score_outside_the_signers_scope(s: Season) -> int:
     return forged
 
 
+def swap_a_score_and_its_correction(s: Season) -> tuple[int, int]:
+    """6. xa-a's self-score ("1") and its correction ("0.5") swap places, both
+    stamped with the later time (inside both commands' windows): the
+    correction is undone with no command copied. Returns the later leaf, and
+    the appraisal after it: the refused score moved no state (8.2 step 4c), so
+    the appraisal's version is one ahead of what replay gives it."""
+    first, second = s.leaves["first_self_a"], s.leaves["second_self_a"]
+    a, b = s.op.state(first), s.op.state(second)
+    a["timestamp"] = b["timestamp"]
+    s.op.rewrite(first, lambda state: (state.clear(), state.update(b)))
+    s.op.rewrite(second, lambda state: (state.clear(), state.update(a)))
+    s.op.reseal()
+    return second, s.leaves["appraisal_a"]
+
+
 FORGERIES = {
     "copied-appraisal": copy_appraisal_onto_another_commune,
     "replayed-self-score": replay_an_old_self_score,
     "unsigned-not-applicable": add_an_unsigned_not_applicable,
     "rotated-key-promoted": promote_a_rotated_key_to_admin,
     "outside-scope": score_outside_the_signers_scope,
+    "score-and-correction-swapped": swap_a_score_and_its_correction,
 }

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 import rfc8785
@@ -99,6 +100,8 @@ class World:
     cycles: dict[str, dict] = field(default_factory=dict)
     versions: dict[uuid.UUID, int] = field(default_factory=dict)
     evidence: dict[uuid.UUID, dict[str, bool]] = field(default_factory=dict)  # id -> withdrawn
+    # (aggregate, signer, leaf) -> the latest issued_at of a score it applied (4.7)
+    signed_last: dict[tuple, datetime] = field(default_factory=dict)
     skew: int = 600
 
 
@@ -426,11 +429,24 @@ def _score_inputs(cmd: dict, node: dict) -> None:
 
 
 INPUTS = ("points", "done", "numerator", "denominator", "not_applicable")
+SCORES = ("record_self_score", "declare_not_applicable", "adjust_score")
+
+
+def _signed_at(cmd: dict) -> datetime:
+    return datetime.fromisoformat(cmd["issued_at"].replace("Z", "+00:00"))
+
+
+def _in_signed_order(cmd: dict, agg: uuid.UUID, world: World) -> None:
+    """4.7: a signer's scores of one leaf apply in the order they were signed."""
+    latest = world.signed_last.get((agg, cmd["actor"], cmd["leaf"]))
+    if latest is not None and _signed_at(cmd) < latest:
+        raise Refused("signed_out_of_order")
 
 
 def _self_score(cmd, signed, digest, world):
     agg, fw = _where(cmd, world)
     _score_inputs(cmd, _leaf_node(fw, cmd["leaf"]))
+    _in_signed_order(cmd, agg, world)
     return [
         Yield(
             agg,
@@ -446,6 +462,7 @@ def _not_applicable(cmd, signed, digest, world):
     node = _leaf_node(fw, cmd["leaf"])
     if (node.get("rule") or {}).get("na_policy") is None:
         raise Refused("not_applicable_not_allowed")
+    _in_signed_order(cmd, agg, world)
     return [
         Yield(
             agg,
@@ -495,6 +512,7 @@ def _adjust(cmd, signed, digest, world):
     attached = world.evidence.get(agg, {})
     if any(e not in attached for e in cmd.get("evidence_ids") or []):
         raise Refused("evidence_not_found")
+    _in_signed_order(cmd, agg, world)
     return [
         Yield(
             agg,
@@ -551,3 +569,5 @@ def apply(cmd: dict, yields: list[Yield], world: World, leaves: list[int]) -> No
         world.evidence.setdefault(yields[0].aggregate, {})[cmd["evidence_id"]] = False
     if t == "withdraw_evidence":
         world.evidence.setdefault(yields[0].aggregate, {})[cmd["evidence_id"]] = True
+    if t in SCORES:
+        world.signed_last[(yields[0].aggregate, cmd["actor"], cmd["leaf"])] = _signed_at(cmd)

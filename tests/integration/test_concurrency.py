@@ -198,15 +198,17 @@ def test_four_processes_scoring_one_unit_without_expected_version_all_succeed(en
     # Four servers take self-scores for the same commune at once, none of them
     # naming the version it expects: each command must be applied in turn, not
     # refused as a version conflict because the others kept winning the race.
+    # One officer per server: one key's scores of a leaf must arrive in the
+    # order they were signed (signed_out_of_order), which one sender keeps.
     framework = env.open_cycle()
-    officer, _ = env.register("commune_officer", "commune:xa-a")
+    officers = [env.register("commune_officer", "commune:xa-a")[0] for _ in range(4)]
     leaves = [lf.code for lf in framework.leaves if lf.max_points and lf.max_points >= 1][:10]
     per_process = 60
     batches = [
         [
-            officer.sign(
+            officers[w].sign(
                 command(
-                    officer,
+                    officers[w],
                     "record_self_score",
                     cycle="c",
                     unit="xa-a",

@@ -254,14 +254,27 @@ def test_an_old_signed_command_appended_again_is_command_replayed(season: Season
     # The officer scored 0.5, then corrected it to 0; the operator appends the
     # first command again so the score reverts to 0.5.
     a = season.assessment("xa-a")
-    a.record_self_score(
-        season.framework, "1.1.1", {"points": "0.5"}, None, season.signed["score-a-1"]
+    # The operator writes the event itself; the server's rule would refuse it.
+    a._self_scored(
+        leaf="1.1.1",
+        points="0.5",
+        done=None,
+        numerator=None,
+        denominator=None,
+        not_applicable=None,
+        note=None,
+        signed=season.signed["score-a-1"],
     )
     index = append_forged(season, a)
     store, bundle = season.reports()
-    expected = [("command_replayed", {"leaf_index": index})]
+    # Older than the correction it would overwrite: also out of signed order.
+    expected = [
+        ("command_replayed", {"leaf_index": index}),
+        ("event_not_derived", {"leaf_index": index}),
+    ]
     assert kinds(bundle) == expected
     assert kinds(store) == with_index_gap(expected, index)
+    assert bundle[1][2] == "the command is refused: signed_out_of_order"
     assert bundle[0][2] == (
         f"command '{json.loads(season.signed['score-a-1']['command'])['id']}'"
         f" already at leaf {season.leaves['score-a-1']}"
