@@ -82,7 +82,9 @@ class Stored:
 
 def parse_stored(index: int, oid: str, version: int, topic: str, state: bytes) -> Stored | Finding:
     try:
-        body = json.loads(state)
+        # Strictly UTF-8 as stored (docs/FORMATS.md 4.2): json.loads would also
+        # take UTF-16 or a byte-order mark, which the server's reader refuses.
+        body = json.loads(state.decode("utf-8"))
         if not isinstance(body, dict):
             raise ValueError("state is not an object")
     except (ValueError, UnicodeDecodeError) as e:

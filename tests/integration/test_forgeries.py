@@ -30,7 +30,8 @@ from tests.forgeries import (
     score_outside_the_signers_scope,
     swap_a_score_and_its_correction,
 )
-from tests.support import Env, command
+from tests.log_operator import encode as json_bytes
+from tests.support import Env, command, set_event_state
 
 # What verify checked before re-derivation: the log's own bytes and signatures.
 # A careful operator passes every one of them.
@@ -186,6 +187,20 @@ def test_a_score_and_its_correction_swapped_is_event_not_derived_at_the_later_le
         # assessment is a version ahead: reported too.
         assert found(report) == [("event_not_derived", later), ("event_not_derived", appraisal)]
         assert "signed_out_of_order" in detail(report, "event_not_derived")
+
+
+@pytest.mark.parametrize(
+    "encode", [lambda raw: b"\xef\xbb\xbf" + raw, lambda raw: raw.decode().encode("utf-16")]
+)
+def test_an_event_re_encoded_with_a_byte_order_mark_or_as_utf16_is_unreadable(season, encode):
+    # Same JSON to a lenient parser, but the server can no longer read that
+    # assessment: every later command on it and the read model would stop.
+    leaf = season.leaves["second_self_a"]
+    state = season.op.state(leaf)
+    set_event_state(season.env.app, leaf, encode(json_bytes(state)))
+    season.op.reseal()
+    for report in both(season):
+        assert ("event_unreadable", leaf) in found(report)
 
 
 # -- sanity: what verify caught before re-derivation it still catches -----------------
