@@ -387,10 +387,15 @@ def _run_checks(source: Source, view: View, workers: int | None):
     yield from _parallel(view, workers, split())
 
 
-def _worker(view: View, me: int, workers: int, tasks, results) -> None:
+def _worker(view: View, me: int, workers: int, tasks, results, parent: int) -> None:
     shard = Shard(view, me, workers)
     while True:
-        task = tasks.get()
+        try:
+            task = tasks.get(timeout=2)
+        except queue.Empty:
+            if os.getppid() != parent:  # the verify that started us was killed
+                return
+            continue
         if task is None:
             return
         if task[0] == "range":
@@ -411,7 +416,9 @@ def _parallel(view: View, workers: int, tasks: Iterator):
     for me in range(workers):
         tasks_q, results_q = ctx.Queue(), ctx.Queue()
         proc = ctx.Process(
-            target=_worker, args=(view, me, workers, tasks_q, results_q), daemon=True
+            target=_worker,
+            args=(view, me, workers, tasks_q, results_q, os.getpid()),
+            daemon=True,
         )
         proc.start()
         queues.append((tasks_q, results_q))

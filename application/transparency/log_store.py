@@ -253,6 +253,9 @@ class LogStore:
         rows = self._rows(f"SELECT MAX(leaf_index) AS m FROM {self.t.leaves}")
         return int(rows[0]["m"]) + 1 if rows and rows[0]["m"] is not None else 0
 
+    def count_leaves(self) -> int:
+        return int(self._rows(f"SELECT COUNT(*) AS n FROM {self.t.leaves}")[0]["n"])
+
     def count_events(self) -> int:
         return int(self._rows(f"SELECT COUNT(*) AS n FROM {self.events_table}")[0]["n"])
 
