@@ -3,15 +3,21 @@
 gunicorn's `gthread` worker hands every accepted connection to a pool thread,
 which then blocks reading the request head: a client that sends half a request
 and stalls holds that thread, and a few such clients starve `/healthz` and every
-signed read and write. This worker reads request heads in the worker's event
+signed read and write. This worker reads requests in the worker's event
 loop instead, without blocking, and gives a connection to a thread only once
-its head is complete. A head that does not complete within HEAD_TIMEOUT
-seconds (slowloris) is answered `408 request_timeout` and closed; one larger
-than MAX_HEAD_BYTES is answered 414 or 431 without reading more.
+its head is complete, and its body too when the head declares a
+Content-Length of at most MAX_BUFFERED_BODY (every command and upload of the
+default bounds). A head that does not complete within HEAD_TIMEOUT seconds
+(slowloris) is answered `408 request_timeout` and closed; one larger than
+MAX_HEAD_BYTES is answered 414 or 431 without reading more. A body read here
+must keep coming (a pause of IO_TIMEOUT seconds) and be whole within
+BODY_TIMEOUT seconds, else 408: a body trickled a byte at a time holds no
+thread, so forty of them do not stall `/healthz`.
 
-Once in a thread, each read from and write to the socket waits at most
-IO_TIMEOUT seconds (SO_RCVTIMEO, SO_SNDTIMEO): a client that stops sending its
-body or stops reading its answer frees the thread. gunicorn's own refusals
+In a thread (a chunked body, one declared larger than the buffered bound, the
+answer), each read from and write to the socket waits at most IO_TIMEOUT
+seconds (SO_RCVTIMEO, SO_SNDTIMEO): a client that stops sending its body or
+stops reading its answer frees the thread. gunicorn's own refusals
 (a malformed request line, a URI or headers too long) are problem+json like
 every other error of the API.
 """
@@ -34,8 +40,15 @@ from interfaces.http.problems import language_of, problem_response
 
 HEAD_TIMEOUT = 10.0
 IO_TIMEOUT = 10.0
+BODY_TIMEOUT = 120.0  # a whole body: 20 MiB at 175 KB/s, a slow rural link
 MAX_HEAD_BYTES = 64 * 1024
+RECV_BYTES = 256 * 1024
+MAX_BUFFERED_BODY = 32 * 1024 * 1024  # above the default upload bound (20 MiB)
 _ACCEPT_LANGUAGE = re.compile(rb"\r?\nAccept-Language:[ \t]*([^\r\n]*)", re.IGNORECASE)
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+_CONTENT_LENGTH = re.compile(rb"\nContent-Length:[ \t]*([0-9]{1,12})[ \t]*\r?\n", re.IGNORECASE)
+UPLOAD_LINE = b"PUT /api/v1/evidence/blobs "
+_TRANSFER_ENCODING = re.compile(rb"\nTransfer-Encoding:", re.IGNORECASE)
 
 # gunicorn's parse errors: (exception class, status, code), first match wins.
 PARSE_ERRORS: tuple[tuple[type[Exception], int, str], ...] = (
@@ -71,6 +84,25 @@ def head_complete(buf: bytes) -> bool:
     return b"\r\n\r\n" in rest or b"\n\n" in rest
 
 
+def request_size(buf: bytes, bounds: tuple[int, int]) -> int | None:
+    """Bytes of the whole first request when its body is read in the event loop:
+    head plus a declared Content-Length within the request's bound (`bounds`:
+    (evidence upload, any other body), each at most MAX_BUFFERED_BODY). None for
+    no body, a chunked one, or one over its bound (the app refuses it unread)."""
+    start = len(buf) - len(buf.lstrip(b"\r\n"))
+    end = _HEAD_END.search(buf, start)
+    if end is None:
+        return None
+    head = bytes(buf[start : end.end()])
+    lengths = _CONTENT_LENGTH.findall(head)
+    if len(lengths) != 1 or _TRANSFER_ENCODING.search(head):
+        return None  # gunicorn's parser decides (and refuses what is ambiguous)
+    upload = head.startswith(UPLOAD_LINE)
+    limit = min(bounds[0] if upload else bounds[1], MAX_BUFFERED_BODY)
+    length = int(lengths[0])
+    return end.end() + length if 0 < length <= limit else None
+
+
 def head_refusal(buf: bytes) -> tuple[int, str] | None:
     """An over-long head: the request line alone (414) or the headers (431)."""
     if len(buf) <= MAX_HEAD_BYTES:
@@ -87,6 +119,17 @@ def head_language(buf: bytes) -> str:
 
 class EdgeWorker(ThreadWorker):
     """gthread, with request heads read by the event loop (see the module text)."""
+
+    def load_wsgi(self) -> None:
+        super().load_wsgi()
+        # The app's body bounds (docs/API.md "Limits"), for bodies read in the loop.
+        services = getattr(self.wsgi, "extensions", {}).get("parindex")
+        settings = getattr(getattr(services, "app", None), "settings", None)
+        self.bounds = (
+            (settings.max_evidence_bytes, settings.max_request_bytes)
+            if settings is not None
+            else (0, 0)  # unknown: every body is read by the app, in a thread
+        )
 
     def init_process(self) -> None:
         self.heads: dict[TConn, float] = {}  # connections still sending a head: deadline
@@ -129,12 +172,13 @@ class EdgeWorker(ThreadWorker):
         super().enqueue_req(conn)
 
     def _await_head(self, conn) -> None:
+        conn.body_started = None
         self.heads[conn] = time.monotonic() + HEAD_TIMEOUT
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._read_head, conn))
 
     def _read_head(self, conn, _sock) -> None:
         try:
-            data = conn.sock.recv(MAX_HEAD_BYTES)
+            data = conn.sock.recv(RECV_BYTES)
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
@@ -145,6 +189,13 @@ class EdgeWorker(ThreadWorker):
             return
         conn.head += data
         if head_complete(conn.head):
+            size = request_size(conn.head, self.bounds)
+            if size is not None and len(conn.head) < size:
+                # The body, read here too: it must keep coming and end in time.
+                now = time.monotonic()
+                started = conn.body_started = getattr(conn, "body_started", None) or now
+                self.heads[conn] = min(started + BODY_TIMEOUT, now + IO_TIMEOUT)
+                return
             self._end_head(conn)
             conn.data_ready = True  # gthread must not wait for data again
             super().enqueue_req(conn)

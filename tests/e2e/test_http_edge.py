@@ -256,6 +256,37 @@ def test_twenty_stalled_connections_do_not_delay_health_a_signed_read_or_a_write
             s.close()
 
 
+def test_forty_uploads_trickled_a_byte_at_a_time_do_not_delay_health_or_a_signed_read(
+    served, officer
+):
+    # No key needed: a body is read before its request's signature is checked.
+    # Each byte comes within IO_TIMEOUT, so no single read ever times out.
+    _, server = served
+    socks = []
+    for _ in range(40):
+        s = connect(server)
+        s.sendall(
+            b"PUT /api/v1/evidence/blobs HTTP/1.1\r\nHost: t\r\n"
+            b"Content-Type: application/pdf\r\nContent-Length: 20000000\r\n\r\n%"
+        )
+        socks.append(s)
+    health = Client(server.url, None, timeout=10)
+    try:
+        slowest = 0.0
+        for _round in range(4):
+            time.sleep(1)
+            for s in socks:
+                s.send(b"x")
+            started = time.monotonic()
+            health.request("GET", "/healthz")
+            officer.scores(CYCLE, UNITS[0])
+            slowest = max(slowest, time.monotonic() - started)
+        assert slowest < 3, slowest
+    finally:
+        for s in socks:
+            s.close()
+
+
 def test_a_drip_fed_head_a_stalled_body_and_an_idle_connection_time_out_on_the_server(served):
     _, server = served
     idle = connect(server, timeout=HEAD_TIMEOUT + 5)  # sends nothing at all
