@@ -14,7 +14,7 @@ import binascii
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -103,7 +103,8 @@ def event_time(value: object) -> datetime | None:
         ts = datetime.fromisoformat(value["_data_"])
     except ValueError:
         return None
-    return ts.astimezone(UTC) if ts.tzinfo is not None else None
+    # UTC only (4.2): another offset is the same instant, but not the date shown.
+    return ts if ts.utcoffset() == timedelta(0) else None
 
 
 def identity(body: dict) -> tuple[str, str] | None:

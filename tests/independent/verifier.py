@@ -415,7 +415,7 @@ def event_time(state: dict) -> datetime | None:
         t = datetime.fromisoformat(ts.get("_data_"))
     except (TypeError, ValueError):
         return None
-    return t if t.tzinfo is not None else None
+    return t if t.tzinfo is not None and t.utcoffset() == timedelta(0) else None
 
 
 def issued(cmd: dict) -> datetime | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -137,7 +137,18 @@ def _timestamps_that_are_no_datetime(s: Season) -> None:
     s.op.reseal()
 
 
+def _a_timestamp_in_hanoi_time(s: Season) -> None:
+    # The same instant, shown as the next day's date to anyone reading it as is.
+    def to_hanoi(state: dict) -> None:
+        utc = datetime.fromisoformat(state["timestamp"]["_data_"])
+        state["timestamp"]["_data_"] = utc.astimezone(timezone(timedelta(hours=7))).isoformat()
+
+    s.op.rewrite(s.leaves["self_b"], to_hanoi)
+    s.op.reseal()
+
+
 MORE_FORGERIES = {
+    "timestamp-not-in-utc": _a_timestamp_in_hanoi_time,
     "extra-missing-changed-members": _an_extra_a_missing_and_a_changed_member,
     "timestamps-no-datetime": _timestamps_that_are_no_datetime,
     "timestamp-a-day-ahead": _timestamp_a_day_ahead,
