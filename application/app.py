@@ -28,6 +28,7 @@ from application.handlers import HANDLERS, Context
 from application.handlers.keys import genesis_aggregates
 from application.signing.keys import actor_key_id, unb64
 from application.transparency.log_store import LeafRow, LogStore
+from application.uploads import UploadQuota
 from domain.actors import Role, may
 from domain.assessment import Assessment
 from domain.cycle import Cycle
@@ -87,6 +88,9 @@ class ParIndex(Application):
         )
         self.tlog = LogStore(self.recorder)
         self.evidence = EvidenceStore(settings.evidence_dir, settings.max_evidence_bytes)
+        self.uploads = UploadQuota(
+            settings.data_dir / "uploads.sqlite", settings.max_upload_bytes_per_day
+        )
         self._frameworks: dict[str, Framework] = {}
         self._write_lock = threading.RLock()
         self._touched: set[UUID] = set()

@@ -32,6 +32,10 @@ DEFAULT_REQUEST_WINDOW_SECONDS = 60
 # one aggregate), and one statement of a write runs at most this long: a stuck
 # writer makes the others fail with store_busy / store_timeout, never freeze.
 DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS = 5
+# New evidence bytes one key may upload in any 24 hours: a hundred files at the
+# default bound. Blobs are not in the log and no command need ever name them, so
+# without it one officer's key could fill the server's disk.
+DEFAULT_MAX_UPLOAD_BYTES_PER_DAY = 2 * 1024 * 1024 * 1024
 DEFAULT_WRITE_STATEMENT_TIMEOUT_SECONDS = 30
 
 
@@ -48,6 +52,7 @@ class Settings:
     )
     write_lock_timeout: int = DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS
     write_statement_timeout: int = DEFAULT_WRITE_STATEMENT_TIMEOUT_SECONDS
+    max_upload_bytes_per_day: int = DEFAULT_MAX_UPLOAD_BYTES_PER_DAY
 
     @property
     def config_path(self) -> Path:
@@ -100,6 +105,9 @@ class Settings:
             write_statement_timeout=_positive(
                 raw.get("write_statement_timeout_seconds", DEFAULT_WRITE_STATEMENT_TIMEOUT_SECONDS)
             ),
+            max_upload_bytes_per_day=_positive(
+                raw.get("max_upload_bytes_per_day", DEFAULT_MAX_UPLOAD_BYTES_PER_DAY)
+            ),
         )
         settings.apply_environment()
         if settings.database_url and ":***@" in settings.database_url:
@@ -129,6 +137,8 @@ class Settings:
             self.write_statement_timeout = _positive(
                 env["PARINDEX_WRITE_STATEMENT_TIMEOUT_SECONDS"]
             )
+        if env.get("PARINDEX_MAX_UPLOAD_BYTES_PER_DAY"):
+            self.max_upload_bytes_per_day = _positive(env["PARINDEX_MAX_UPLOAD_BYTES_PER_DAY"])
 
     def save(self) -> None:
         """Writes parindex.json; a database password is never written to disk."""
@@ -141,6 +151,7 @@ class Settings:
             "request_window_seconds": int(self.request_window.total_seconds()),
             "write_lock_timeout_seconds": self.write_lock_timeout,
             "write_statement_timeout_seconds": self.write_statement_timeout,
+            "max_upload_bytes_per_day": self.max_upload_bytes_per_day,
         }
         if self.database_url:
             # Recorded so a later command without the variable does not silently

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 
 from flask import request, send_file
@@ -10,6 +9,7 @@ from flask_smorest import Blueprint
 
 from application.errors import NotFound
 from application.evidence import ALLOWED
+from application.uploads import upload
 from interfaces.http import reads
 from interfaces.http.auth import may_upload, readable_unit, signed_key
 from interfaces.http.disposition import content_disposition
@@ -46,9 +46,12 @@ def put_blob():
     if not declared:
         raise HttpProblem("content_type_required")
     data = request.get_data(cache=True)
-    store = services().app.evidence
-    existed = store.has(hashlib.sha256(data).hexdigest())
-    blob = store.put(data, None if declared == "application/octet-stream" else declared)
+    blob, existed = upload(
+        services().app,
+        key.key_id,
+        data,
+        None if declared == "application/octet-stream" else declared,
+    )
     return blob, 200 if existed else 201
 
 
