@@ -117,9 +117,10 @@ def main() -> int:
     p.add_argument("--size", type=int, default=20000)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--profile", type=int, default=0, help="cProfile one run, print top N")
+    p.add_argument("--data", type=Path, help="a data directory (default: the season log)")
     p.add_argument("--stages", action="store_true", help="CPU per event of each replay stage")
     args = p.parse_args()
-    data = ROOT / "bench" / "results" / "verify-logs" / f"season-{args.size}" / "data"
+    data = args.data or ROOT / "bench" / "results" / "verify-logs" / f"season-{args.size}" / "data"
     if not (data / "parindex.json").exists():
         raise SystemExit(f"no log at {data}: run bench/core_bench.py --quick --only cd first")
     if args.profile:
