@@ -13,7 +13,8 @@ import base64
 import binascii
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -74,10 +75,34 @@ class Stored:
     topic: str
     body: dict
     ts: datetime | None
+    # Values derived from `body` once for identity() and open_command(), each
+    # kept as (True, value) or (False, the exception its computation raised).
+    memo: dict[str, tuple[bool, Any]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def pos(self) -> dict:
         return {"leaf_index": self.index}
+
+    def once(self, name: str, compute: Callable[[], Any]) -> Any:
+        """compute() the first time, its value (or its exception, raised again) after."""
+        done = self.memo.get(name)
+        if done is None:
+            try:
+                done = (True, compute())
+            except Exception as e:  # kept to be raised again where it was raised first
+                done = (False, e)
+            self.memo[name] = done
+        if done[0]:
+            return done[1]
+        raise done[1]
+
+    def signed_command(self, text: Any) -> Any:
+        """json.loads of `signed.command` (`text`, taken from this body), parsed once."""
+        return self.once("command", lambda: json.loads(text))
+
+    def signed_signature(self, sig64: Any) -> bytes:
+        """The base64 `signed.signature` (`sig64`, taken from this body), decoded once."""
+        return self.once("signature", lambda: base64.b64decode(sig64, validate=True))
 
 
 def parse_stored(index: int, oid: str, version: int, topic: str, state: bytes) -> Stored | Finding:
@@ -104,15 +129,20 @@ def event_time(value: object) -> datetime | None:
     return ts.astimezone(UTC) if ts.tzinfo is not None else None
 
 
-def identity(body: dict) -> tuple[str, str] | None:
+def identity(stored: Stored) -> tuple[str, str] | None:
     """(command id, digest) of the command an event belongs to, from its `signed`
     copy or its `command` reference; None if it has neither in a usable form."""
+    return stored.once("identity", lambda: _identity(stored))
+
+
+def _identity(stored: Stored) -> tuple[str, str] | None:
+    body = stored.body
     signed = body.get("signed")
     if isinstance(signed, dict):
         try:
             text = signed["command"]
-            sig = base64.b64decode(signed["signature"], validate=True)
-            cid = json.loads(text)["id"]
+            sig = stored.signed_signature(signed["signature"])
+            cid = stored.signed_command(text)["id"]
             digest = hashlib.sha256(text.encode("utf-8") + b"\n" + sig).hexdigest()
         except (ValueError, KeyError, TypeError, binascii.Error, UnicodeEncodeError):
             return None
@@ -180,10 +210,15 @@ def signature_ok(public_key: bytes, text: str, signature: bytes) -> bool:
     return True
 
 
+# json.dumps(command, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+# without building an encoder for every call.
+_SORTED_COMPACT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
 def canonical(command: dict, text: str) -> bool:
     # The C encoder gives JCS for the commands we accept (no floats); rfc8785
     # decides only when they differ (keys outside the BMP sort differently).
-    fast = json.dumps(command, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    fast = _SORTED_COMPACT(command)
     if fast == text:
         return True
     try:
@@ -204,7 +239,7 @@ class Opened:
 def open_command(first: Stored) -> Opened | Finding:
     signed = first.body.get("signed")
     if not isinstance(signed, dict):
-        if identity(first.body) is not None:
+        if identity(first) is not None:
             return (
                 "event_not_derived",
                 first.pos,
@@ -213,8 +248,8 @@ def open_command(first: Stored) -> Opened | Finding:
         return ("unsigned_event", first.pos, first.topic)
     try:
         text, sig64, key_id = signed["command"], signed["signature"], signed["key_id"]
-        command = json.loads(text)
-        signature = base64.b64decode(sig64, validate=True)
+        command = first.signed_command(text)
+        signature = first.signed_signature(sig64)
         if not (
             isinstance(command, dict)
             and isinstance(key_id, str)
