@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -162,19 +163,43 @@ def same(a: Any, b: Any) -> bool:
     if type(a) is not type(b):
         return False
     if isinstance(a, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+        if a.keys() != b.keys():
+            return False
+        for k, x in a.items():
+            y = b[k]
+            # Members that are neither objects nor arrays are settled here, without
+            # a call: the same test as below (types equal, then ==).
+            if type(x) is not type(y):
+                return False
+            if isinstance(x, dict | list):
+                if not same(x, y):
+                    return False
+            elif not x == y:
+                return False
+        return True
     if isinstance(a, list):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     return a == b
 
 
-def differing_member(derived: dict, stored: dict) -> str | None:
-    """The first state member (derived order, then stored extras) that differs."""
+def differing_member(derived: dict, stored: dict, ignored: tuple[str, ...] = ()) -> str | None:
+    """The first state member (derived order, then stored extras) that differs.
+    Members of `derived` named in `ignored` are left out on both sides (as if
+    `derived` did not hold them)."""
+    count = 0
     for name, value in derived.items():
+        if name in ignored:
+            continue
         if name not in stored or not same(value, stored[name]):
             return name
+        count += 1
+    # Every member counted is in `stored`: it holds more only if it has extras
+    # (a stored timestamp not compared here is not one).
+    uncounted_ts = "timestamp" in stored and ("timestamp" in ignored or "timestamp" not in derived)
+    if len(stored) - uncounted_ts == count:
+        return None
     for name in stored:
-        if name not in derived and name != "timestamp":
+        if (name not in derived or name in ignored) and name != "timestamp":
             return name
     return None
 
@@ -326,8 +351,7 @@ def compare(run: list[Stored], derived: list, topic_of) -> list[Finding]:
                 )
             )
             continue
-        values = {k2: v for k2, v in event.__dict__.items() if k2 not in _IGNORED}
-        name = differing_member(values, stored.body)
+        name = differing_member(event.__dict__, stored.body, _IGNORED)
         if name is not None:
             out.append(("event_not_derived", stored.pos, f"field '{name}'"))
     if len(run) < len(derived):
@@ -415,6 +439,19 @@ class World:
         return cached
 
 
+def role_and_scope(role: Any, scope: Any) -> tuple[Role, Scope]:
+    """Role(role), Scope.parse(scope) as the server reads them, parsed once per key
+    (a refusal is raised again each time: lru_cache keeps values only)."""
+    if isinstance(role, str) and isinstance(scope, str):
+        return _role_and_scope(role, scope)
+    return Role(role), Scope.parse(scope)
+
+
+@lru_cache(maxsize=4096)
+def _role_and_scope(role: str, scope: str) -> tuple[Role, Scope]:
+    return Role(role), Scope.parse(scope)
+
+
 def decide(
     world: World, opened: Opened, key: KeyState, first: Stored, deployment_scope: bool
 ) -> tuple[list, Finding | None]:
@@ -436,7 +473,8 @@ def decide(
     ctx = Context(world, signed, key, signed.issued_at, attempt=1)  # type: ignore[arg-type]
     try:
         target = spec.target(ctx)
-        if not may(Role(key.role), Scope.parse(key.scope), signed.type, target):
+        role, scope = role_and_scope(key.role, key.scope)
+        if not may(role, scope, signed.type, target):
             return [], (
                 "not_permitted",
                 first.pos,
