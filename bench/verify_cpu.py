@@ -68,6 +68,9 @@ STAGES = [
     ("application.audit.shard", "authorize"),
     ("application.audit.replay", "signature_ok"),
     ("application.audit.shard", "decide"),
+    ("application.audit.replay", "role_and_scope"),
+    ("application.audit.replay", "check_expected"),
+    ("application.handlers.assessments", "check_fields"),
     ("domain.assessment", "check_leaf"),
     ("domain.assessment", "check_text"),
     ("application.audit.shard", "derived_events"),
@@ -102,11 +105,23 @@ def stages(data: Path) -> None:
             continue
         saved.append((mod, fn_name, fn))
         setattr(mod, fn_name, wrap(fn_name, fn))
+    from application.handlers import HANDLERS
+    from domain.assessment import Assessment
+
+    handlers = dict(HANDLERS)
+    spec = HANDLERS["record_self_score"]
+    HANDLERS["record_self_score"] = type(spec)(
+        spec.type, wrap("handler", spec.decide), wrap("target", spec.target), spec.fields
+    )
+    method = Assessment.record_self_score
+    Assessment.record_self_score = wrap("domain method", method)
     try:
         cpu, n = verify_once(data)
     finally:
         for mod, fn_name, fn in saved:
             setattr(mod, fn_name, fn)
+        HANDLERS.update(handlers)
+        Assessment.record_self_score = method
     print(f"{n} events, workers=1, total {cpu / n * 1e6:.1f} CPU-us/event (timers included)")
     for name, ns in totals.items():
         print(f"  {name:<18} {ns / n / 1000:7.1f}")
