@@ -101,6 +101,11 @@ class Stored:
         """json.loads of `signed.command` (`text`, taken from this body), parsed once."""
         return self.once("command", lambda: json.loads(text))
 
+    def signed_bytes(self, text: str) -> bytes:
+        """The UTF-8 of `signed.command` (`text`, taken from this body), encoded once:
+        the bytes its signature covers and its digest hashes."""
+        return self.once("signed_bytes", lambda: text.encode("utf-8"))
+
     def signed_signature(self, sig64: Any) -> bytes:
         """The base64 `signed.signature` (`sig64`, taken from this body), decoded once."""
         return self.once("signature", lambda: base64.b64decode(sig64, validate=True))
@@ -144,7 +149,7 @@ def _identity(stored: Stored) -> tuple[str, str] | None:
             text = signed["command"]
             sig = stored.signed_signature(signed["signature"])
             cid = stored.signed_command(text)["id"]
-            digest = hashlib.sha256(text.encode("utf-8") + b"\n" + sig).hexdigest()
+            digest = hashlib.sha256(stored.signed_bytes(text) + b"\n" + sig).hexdigest()
         except (ValueError, KeyError, TypeError, binascii.Error, UnicodeEncodeError):
             return None
         return (cid, digest) if isinstance(cid, str) else None
@@ -224,13 +229,15 @@ class KeyState:
 _pub_cache: dict[bytes, Ed25519PublicKey] = {}
 
 
-def signature_ok(public_key: bytes, text: str, signature: bytes) -> bool:
+def signature_ok(public_key: bytes, signed_bytes: bytes, signature: bytes) -> bool:
+    """The Ed25519 check over the context line and `signed_bytes`, the UTF-8 of
+    `signed.command` exactly as stored."""
     key = _pub_cache.get(public_key)
     try:
         if key is None:
             key = _pub_cache[public_key] = Ed25519PublicKey.from_public_bytes(public_key)
-        key.verify(signature, COMMAND_CONTEXT + text.encode("utf-8"))
-    except (InvalidSignature, ValueError, UnicodeEncodeError):
+        key.verify(signature, COMMAND_CONTEXT + signed_bytes)
+    except (InvalidSignature, ValueError):
         return False
     return True
 
@@ -290,7 +297,8 @@ def open_command(first: Stored) -> Opened | Finding:
         return ("command_mismatch", first.pos, "actor differs from signing key")
     if not canonical(command, text):
         return ("command_mismatch", first.pos, "signed.command is not its JCS form")
-    return Opened(SignedCommand(command, text.encode("utf-8"), signature, issued_at), text, key_id)
+    signed_bytes = first.signed_bytes(text)
+    return Opened(SignedCommand(command, signed_bytes, signature, issued_at), text, key_id)
 
 
 def authorize(opened: Opened, key: KeyState | None, first: Stored) -> Finding | None:
@@ -298,7 +306,7 @@ def authorize(opened: Opened, key: KeyState | None, first: Stored) -> Finding | 
         return ("unknown_key", first.pos, opened.key_id)
     if key.stopped is not None and key.stopped < first.index:
         return ("key_revoked", first.pos, opened.key_id)
-    if not signature_ok(key.public_key, opened.text, opened.signed.signature):
+    if not signature_ok(key.public_key, opened.signed.canonical, opened.signed.signature):
         return ("bad_signature", first.pos, opened.key_id)
     return None
 
@@ -496,7 +504,7 @@ def genesis(world: World, opened: Opened, first: Stored) -> tuple[list, list[Fin
         public = b""
     if len(public) != 32 or opened.key_id != actor_key_id(public):
         return [], [("bad_genesis", first.pos, "first admin key id does not match its public key")]
-    if not signature_ok(public, opened.text, opened.signed.signature):
+    if not signature_ok(public, opened.signed.canonical, opened.signed.signature):
         return [], [("bad_signature", first.pos, opened.key_id)]
     skew = c.get("clock_skew_seconds")
     if skew is not None and (type(skew) is not int or skew < 1):
