@@ -78,13 +78,13 @@ class Stored:
     ts: datetime | None
     # Values derived from `body` once for identity() and open_command(), each
     # kept as (True, value) or (False, the exception its computation raised).
-    memo: dict[Any, tuple[bool, Any]] = field(default_factory=dict, repr=False, compare=False)
+    memo: dict[str, tuple[bool, Any]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def pos(self) -> dict:
         return {"leaf_index": self.index}
 
-    def once(self, name: Any, compute: Callable[[], Any]) -> Any:
+    def once(self, name: str, compute: Callable[[], Any]) -> Any:
         """compute() the first time, its value (or its exception, raised again) after."""
         done = self.memo.get(name)
         if done is None:
@@ -306,13 +306,7 @@ def authorize(opened: Opened, key: KeyState | None, first: Stored) -> Finding | 
         return ("unknown_key", first.pos, opened.key_id)
     if key.stopped is not None and key.stopped < first.index:
         return ("key_revoked", first.pos, opened.key_id)
-    signed = opened.signed
-    # A pure check, kept on the event: shard._prepare may have run it already.
-    ok = first.once(
-        ("signature_ok", key.public_key),
-        lambda: signature_ok(key.public_key, signed.canonical, signed.signature),
-    )
-    if not ok:
+    if not signature_ok(key.public_key, opened.signed.canonical, opened.signed.signature):
         return ("bad_signature", first.pos, opened.key_id)
     return None
 

@@ -24,7 +24,6 @@ from eventsourcing.utils import get_topic
 from application.audit.deployment_pass import View
 from application.audit.replay import (
     Finding,
-    Opened,
     Stored,
     World,
     authorize,
@@ -43,7 +42,6 @@ from domain.assessment import Assessment, assessment_aggregate_id
 from domain.cycle import cycle_aggregate_id
 
 Record = tuple[int, bytes | None, str, int, str | None, bytes | None]
-SIGNATURE_BATCH = 256  # events parsed and signature-checked together, then replayed
 
 
 def owner(oid: object, workers: int) -> int:
@@ -51,11 +49,6 @@ def owner(oid: object, workers: int) -> int:
         return int(str(oid)[:8], 16) % workers
     except ValueError:
         return 0
-
-
-def opened_once(s: Stored) -> Opened | Finding:
-    """open_command(s), computed once per event (it is pure)."""
-    return s.once("opened", lambda: open_command(s))
 
 
 class UnitWorld(World):
@@ -92,53 +85,11 @@ class Shard:
     def run(self, records: list[Record]) -> tuple[list[tuple], list[Finding]]:
         out: list[tuple] = []
         findings: list[Finding] = []
-        mine = [
-            rec for rec in records if self.workers <= 1 or owner(rec[2], self.workers) == self.me
-        ]
-        for start in range(0, len(mine), SIGNATURE_BATCH):
-            batch = mine[start : start + SIGNATURE_BATCH]
-            self._run_batch(batch, self._prepare(batch), out, findings)
-        return out, findings
-
-    def _prepare(self, batch: list[Record]) -> list[Stored | Finding | None]:
-        """The batch's events parsed and their signatures checked in one tight loop
-        (Ed25519 and the replay each run faster with their own data in the CPU's
-        caches than interleaved). Only pure steps run here, and each result is kept
-        on its `Stored` (identity, the opened command, the signature's verdict), so
-        the replay that follows computes and reports exactly what it would without
-        this pass; anything that fails here is simply done again there. The
-        result is aligned with `batch` (None where nothing was kept)."""
-        prepared: list[Stored | Finding | None] = [None] * len(batch)
-        for i, rec in enumerate(batch):
-            index, _claimed, oid, version, topic, state = rec
-            if topic is None or state is None:
+        for rec in records:
+            if self.workers > 1 and owner(rec[2], self.workers) != self.me:
                 continue
             try:
-                parsed = parse_stored(index, oid, version, topic, state)
-                prepared[i] = parsed
-                if isinstance(parsed, tuple) or is_deployment_topic(topic):
-                    continue
-                identity(parsed)
-                opened = opened_once(parsed)
-                if isinstance(opened, tuple):
-                    continue
-                key = self.view.keys.get(opened.key_id)
-                if key is not None:
-                    authorize(opened, key, parsed)
-            except Exception:  # noqa: S112 - the replay meets it again and reports it
-                continue
-        return prepared
-
-    def _run_batch(
-        self,
-        batch: list[Record],
-        prepared: list[Stored | Finding | None],
-        out: list,
-        findings: list,
-    ) -> None:
-        for rec, ready in zip(batch, prepared, strict=True):
-            try:
-                self._one(rec, out, findings, ready)
+                self._one(rec, out, findings)
             except Exception as e:  # verify never crashes on a damaged row
                 findings.append(("event_unreadable", {"leaf_index": rec[0]}, repr(e)[:200]))
                 if not out or out[-1][0] != rec[0]:
@@ -154,10 +105,9 @@ class Shard:
                             False,
                         )
                     )
+        return out, findings
 
-    def _one(
-        self, rec: Record, out: list, findings: list, prepared: Stored | Finding | None = None
-    ) -> None:
+    def _one(self, rec: Record, out: list, findings: list) -> None:
         index, claimed, oid, version, topic, state = rec
         if topic is None or state is None:
             findings.append(("event_missing", {"leaf_index": index}, f"{oid} v{version}"))
@@ -184,10 +134,7 @@ class Shard:
             findings.append(("event_altered", {"leaf_index": index}, f"{oid} v{version}"))
         fold = claimed if claimed is not None else recomputed
         dep = is_deployment_topic(topic)
-        # parse_stored is pure: what _prepare kept is what it would return now.
-        parsed = (
-            prepared if prepared is not None else parse_stored(index, oid, version, topic, state)
-        )
+        parsed = parse_stored(index, oid, version, topic, state)
         if isinstance(parsed, tuple):
             if not dep:  # pass 1 reported its own
                 findings.append(parsed)
@@ -206,7 +153,7 @@ class Shard:
         out.append((index, fold, recomputed, oid, version, ident, ts, dep))
 
     def _replay(self, s: Stored) -> list[Finding]:
-        opened = opened_once(s)
+        opened = open_command(s)
         if isinstance(opened, tuple):
             return [opened]
         key = self.view.keys.get(opened.key_id)
