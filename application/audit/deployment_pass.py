@@ -84,7 +84,7 @@ def deployment_pass(records: Iterable[tuple]) -> tuple[View, list[Finding]]:
             findings.append(parsed)
             run_id = None
             continue
-        ident = identity(parsed.body)
+        ident = identity(parsed)
         if run and (ident is None or ident != run_id or index != run[-1].index + 1):
             flush()
         run_id = ident

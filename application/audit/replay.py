@@ -13,8 +13,10 @@ import base64
 import binascii
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -74,10 +76,39 @@ class Stored:
     topic: str
     body: dict
     ts: datetime | None
+    # Values derived from `body` once for identity() and open_command(), each
+    # kept as (True, value) or (False, the exception its computation raised).
+    memo: dict[str, tuple[bool, Any]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def pos(self) -> dict:
         return {"leaf_index": self.index}
+
+    def once(self, name: str, compute: Callable[[], Any]) -> Any:
+        """compute() the first time, its value (or its exception, raised again) after."""
+        done = self.memo.get(name)
+        if done is None:
+            try:
+                done = (True, compute())
+            except Exception as e:  # kept to be raised again where it was raised first
+                done = (False, e)
+            self.memo[name] = done
+        if done[0]:
+            return done[1]
+        raise done[1]
+
+    def signed_command(self, text: Any) -> Any:
+        """json.loads of `signed.command` (`text`, taken from this body), parsed once."""
+        return self.once("command", lambda: json.loads(text))
+
+    def signed_bytes(self, text: str) -> bytes:
+        """The UTF-8 of `signed.command` (`text`, taken from this body), encoded once:
+        the bytes its signature covers and its digest hashes."""
+        return self.once("signed_bytes", lambda: text.encode("utf-8"))
+
+    def signed_signature(self, sig64: Any) -> bytes:
+        """The base64 `signed.signature` (`sig64`, taken from this body), decoded once."""
+        return self.once("signature", lambda: base64.b64decode(sig64, validate=True))
 
 
 def parse_stored(index: int, oid: str, version: int, topic: str, state: bytes) -> Stored | Finding:
@@ -107,16 +138,21 @@ def event_time(value: object) -> datetime | None:
     return ts if ts.utcoffset() == timedelta(0) else None
 
 
-def identity(body: dict) -> tuple[str, str] | None:
+def identity(stored: Stored) -> tuple[str, str] | None:
     """(command id, digest) of the command an event belongs to, from its `signed`
     copy or its `command` reference; None if it has neither in a usable form."""
+    return stored.once("identity", lambda: _identity(stored))
+
+
+def _identity(stored: Stored) -> tuple[str, str] | None:
+    body = stored.body
     signed = body.get("signed")
     if isinstance(signed, dict):
         try:
             text = signed["command"]
-            sig = base64.b64decode(signed["signature"], validate=True)
-            cid = json.loads(text)["id"]
-            digest = hashlib.sha256(text.encode("utf-8") + b"\n" + sig).hexdigest()
+            sig = stored.signed_signature(signed["signature"])
+            cid = stored.signed_command(text)["id"]
+            digest = hashlib.sha256(stored.signed_bytes(text) + b"\n" + sig).hexdigest()
         except (ValueError, KeyError, TypeError, binascii.Error, UnicodeEncodeError):
             return None
         return (cid, digest) if isinstance(cid, str) else None
@@ -135,19 +171,43 @@ def same(a: Any, b: Any) -> bool:
     if type(a) is not type(b):
         return False
     if isinstance(a, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+        if a.keys() != b.keys():
+            return False
+        for k, x in a.items():
+            y = b[k]
+            # Members that are neither objects nor arrays are settled here, without
+            # a call: the same test as below (types equal, then ==).
+            if type(x) is not type(y):
+                return False
+            if isinstance(x, dict | list):
+                if not same(x, y):
+                    return False
+            elif not x == y:
+                return False
+        return True
     if isinstance(a, list):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     return a == b
 
 
-def differing_member(derived: dict, stored: dict) -> str | None:
-    """The first state member (derived order, then stored extras) that differs."""
+def differing_member(derived: dict, stored: dict, ignored: tuple[str, ...] = ()) -> str | None:
+    """The first state member (derived order, then stored extras) that differs.
+    Members of `derived` named in `ignored` are left out on both sides (as if
+    `derived` did not hold them)."""
+    count = 0
     for name, value in derived.items():
+        if name in ignored:
+            continue
         if name not in stored or not same(value, stored[name]):
             return name
+        count += 1
+    # Every member counted is in `stored`: it holds more only if it has extras
+    # (a stored timestamp not compared here is not one).
+    uncounted_ts = "timestamp" in stored and ("timestamp" in ignored or "timestamp" not in derived)
+    if len(stored) - uncounted_ts == count:
+        return None
     for name in stored:
-        if name not in derived and name != "timestamp":
+        if (name not in derived or name in ignored) and name != "timestamp":
             return name
     return None
 
@@ -172,21 +232,28 @@ class KeyState:
 _pub_cache: dict[bytes, Ed25519PublicKey] = {}
 
 
-def signature_ok(public_key: bytes, text: str, signature: bytes) -> bool:
+def signature_ok(public_key: bytes, signed_bytes: bytes, signature: bytes) -> bool:
+    """The Ed25519 check over the context line and `signed_bytes`, the UTF-8 of
+    `signed.command` exactly as stored."""
     key = _pub_cache.get(public_key)
     try:
         if key is None:
             key = _pub_cache[public_key] = Ed25519PublicKey.from_public_bytes(public_key)
-        key.verify(signature, COMMAND_CONTEXT + text.encode("utf-8"))
-    except (InvalidSignature, ValueError, UnicodeEncodeError):
+        key.verify(signature, COMMAND_CONTEXT + signed_bytes)
+    except (InvalidSignature, ValueError):
         return False
     return True
+
+
+# json.dumps(command, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+# without building an encoder for every call.
+_SORTED_COMPACT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
 def canonical(command: dict, text: str) -> bool:
     # The C encoder gives JCS for the commands we accept (no floats); rfc8785
     # decides only when they differ (keys outside the BMP sort differently).
-    fast = json.dumps(command, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    fast = _SORTED_COMPACT(command)
     if fast == text:
         return True
     try:
@@ -207,7 +274,7 @@ class Opened:
 def open_command(first: Stored) -> Opened | Finding:
     signed = first.body.get("signed")
     if not isinstance(signed, dict):
-        if identity(first.body) is not None:
+        if identity(first) is not None:
             return (
                 "event_not_derived",
                 first.pos,
@@ -216,8 +283,8 @@ def open_command(first: Stored) -> Opened | Finding:
         return ("unsigned_event", first.pos, first.topic)
     try:
         text, sig64, key_id = signed["command"], signed["signature"], signed["key_id"]
-        command = json.loads(text)
-        signature = base64.b64decode(sig64, validate=True)
+        command = first.signed_command(text)
+        signature = first.signed_signature(sig64)
         if not (
             isinstance(command, dict)
             and isinstance(key_id, str)
@@ -233,7 +300,8 @@ def open_command(first: Stored) -> Opened | Finding:
         return ("command_mismatch", first.pos, "actor differs from signing key")
     if not canonical(command, text):
         return ("command_mismatch", first.pos, "signed.command is not its JCS form")
-    return Opened(SignedCommand(command, text.encode("utf-8"), signature, issued_at), text, key_id)
+    signed_bytes = first.signed_bytes(text)
+    return Opened(SignedCommand(command, signed_bytes, signature, issued_at), text, key_id)
 
 
 def authorize(opened: Opened, key: KeyState | None, first: Stored) -> Finding | None:
@@ -241,7 +309,7 @@ def authorize(opened: Opened, key: KeyState | None, first: Stored) -> Finding | 
         return ("unknown_key", first.pos, opened.key_id)
     if key.stopped is not None and key.stopped < first.index:
         return ("key_revoked", first.pos, opened.key_id)
-    if not signature_ok(key.public_key, opened.text, opened.signed.signature):
+    if not signature_ok(key.public_key, opened.signed.canonical, opened.signed.signature):
         return ("bad_signature", first.pos, opened.key_id)
     return None
 
@@ -294,8 +362,7 @@ def compare(run: list[Stored], derived: list, topic_of) -> list[Finding]:
                 )
             )
             continue
-        values = {k2: v for k2, v in event.__dict__.items() if k2 not in _IGNORED}
-        name = differing_member(values, stored.body)
+        name = differing_member(event.__dict__, stored.body, _IGNORED)
         if name is not None:
             out.append(("event_not_derived", stored.pos, f"field '{name}'"))
     if len(run) < len(derived):
@@ -383,6 +450,19 @@ class World:
         return cached
 
 
+def role_and_scope(role: Any, scope: Any) -> tuple[Role, Scope]:
+    """Role(role), Scope.parse(scope) as the server reads them, parsed once per key
+    (a refusal is raised again each time: lru_cache keeps values only)."""
+    if isinstance(role, str) and isinstance(scope, str):
+        return _role_and_scope(role, scope)
+    return Role(role), Scope.parse(scope)
+
+
+@lru_cache(maxsize=4096)
+def _role_and_scope(role: str, scope: str) -> tuple[Role, Scope]:
+    return Role(role), Scope.parse(scope)
+
+
 def decide(
     world: World, opened: Opened, key: KeyState, first: Stored, deployment_scope: bool
 ) -> tuple[list, Finding | None]:
@@ -404,7 +484,8 @@ def decide(
     ctx = Context(world, signed, key, signed.issued_at, attempt=1)  # type: ignore[arg-type]
     try:
         target = spec.target(ctx)
-        if not may(Role(key.role), Scope.parse(key.scope), signed.type, target):
+        role, scope = role_and_scope(key.role, key.scope)
+        if not may(role, scope, signed.type, target):
             return [], (
                 "not_permitted",
                 first.pos,
@@ -426,7 +507,7 @@ def genesis(world: World, opened: Opened, first: Stored) -> tuple[list, list[Fin
         public = b""
     if len(public) != 32 or opened.key_id != actor_key_id(public):
         return [], [("bad_genesis", first.pos, "first admin key id does not match its public key")]
-    if not signature_ok(public, opened.text, opened.signed.signature):
+    if not signature_ok(public, opened.signed.canonical, opened.signed.signature):
         return [], [("bad_signature", first.pos, opened.key_id)]
     skew = c.get("clock_skew_seconds")
     if skew is not None and (type(skew) is not int or skew < 1):

@@ -140,6 +140,7 @@ class Shard:
                 findings.append(parsed)
             out.append((index, fold, recomputed, oid, version, None, None, dep))
             return
+        ident = identity(parsed)  # before replay hands the parsed command to handlers
         found = [] if dep else self._replay(parsed)
         findings.extend(found)
         # An event stamped outside its own window is reported here and must not
@@ -149,7 +150,7 @@ class Shard:
             f[0] == "timestamp_out_of_window" for f in found
         )
         ts = parsed.ts.timestamp() if parsed.ts is not None and not late else None
-        out.append((index, fold, recomputed, oid, version, identity(parsed.body), ts, dep))
+        out.append((index, fold, recomputed, oid, version, ident, ts, dep))
 
     def _replay(self, s: Stored) -> list[Finding]:
         opened = open_command(s)

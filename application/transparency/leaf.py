@@ -26,12 +26,11 @@ LEAF_CONTEXT = b"parindex-event/v1\n"
 
 def leaf_bytes(originator_id: UUID | str, version: int, topic: str, state: bytes) -> bytes:
     """Canonical bytes of one stored event (see module docstring)."""
-    oid = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
     topic_b = topic.encode("utf-8")
     return b"".join(
         (
             LEAF_CONTEXT,
-            oid.bytes,
+            _id_bytes(originator_id),
             struct.pack(">Q", version),
             struct.pack(">I", len(topic_b)),
             topic_b,
@@ -39,6 +38,21 @@ def leaf_bytes(originator_id: UUID | str, version: int, topic: str, state: bytes
             bytes(state),
         )
     )
+
+
+def _id_bytes(originator_id: UUID | str) -> bytes:
+    """UUID(str(originator_id)).bytes; 32 hex digits (as verify reads ids) are
+    converted directly, everything else goes through UUID."""
+    if isinstance(originator_id, UUID):
+        return originator_id.bytes
+    if isinstance(originator_id, str) and len(originator_id) == 32:
+        try:
+            raw = bytes.fromhex(originator_id)
+        except ValueError:
+            raw = b""
+        if len(raw) == 16:  # then every character was a hex digit
+            return raw
+    return UUID(str(originator_id)).bytes
 
 
 def event_leaf_hash(originator_id: UUID | str, version: int, topic: str, state: bytes) -> bytes:

@@ -208,18 +208,13 @@ def _not_applicable(rule: Rule, max_points: Decimal, given: LeafInput) -> LeafRe
 def _manual(rule: Rule, max_points: Decimal, given: LeafInput, code: str) -> LeafResult:
     points = given.points
     assert points is not None
-    where = {"field": code, "code": code, "value": canonical(points)}
+    shown = canonical(points)
+    where = {"field": code, "code": code, "value": shown}
     if points > max_points:
         raise failed([problem("points_above_max", max=canonical(max_points), **where)])
     if rule.step is not None and points != max_points and points % rule.step != 0:
         raise failed([problem("points_off_step", step=canonical(rule.step), **where)])
-    return _result(
-        rule,
-        given,
-        points,
-        f"Chấm {canonical(points)} điểm.",
-        f"Scored {canonical(points)} points.",
-    )
+    return _result(rule, given, points, f"Chấm {shown} điểm.", f"Scored {shown} points.")
 
 
 def _ratio(rule: Rule, max_points: Decimal, given: LeafInput, code: str) -> LeafResult:

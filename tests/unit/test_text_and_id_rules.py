@@ -8,7 +8,15 @@ from hypothesis import strategies as st
 
 from domain.errors import ValidationFailed
 from domain.ids import CODE, EVIDENCE_ID, KEY_ID, LEAF, check_id
-from domain.text import NAME, NOTE, TextRule, check_text, text_problems
+from domain.text import (
+    NAME,
+    NOTE,
+    TextRule,
+    check_text,
+    first_forbidden,
+    forbidden,
+    text_problems,
+)
 
 FORBIDDEN = (
     [chr(c) for c in range(0x20) if c != 0x0A]
@@ -26,6 +34,29 @@ def codes(value, rule, **kw):
 def test_any_text_with_a_control_or_bidi_character_is_refused(before, bad, after):
     for rule in (NAME, NOTE):
         assert "control_character" in codes(before + bad + after, rule)
+
+
+# Characters near every edge of the refused set, and any other character at all.
+NEAR_EDGES = st.sampled_from(
+    [chr(c) for c in (*range(0x00, 0x22), *range(0x7D, 0xA2))]
+    + [chr(c) for c in range(0x2026, 0x2030)]
+    + [chr(c) for c in range(0x2064, 0x206B)]
+    + ["\ud800", "\udfff", "\ufeff", "\U0010ffff", "\U0001f600"]
+)
+
+
+@given(st.text(st.one_of(NEAR_EDGES, st.characters()), max_size=40))
+def test_the_fast_scan_refuses_exactly_what_the_per_character_rule_refuses(text):
+    for rule in (NAME, NOTE):
+        expected = next((i for i, c in enumerate(text) if forbidden(c, rule)), None)
+        assert first_forbidden(text, rule) == expected
+
+
+def test_the_fast_scan_and_the_rule_agree_on_every_code_point():
+    for rule in (NAME, NOTE):
+        refused = [c for c in range(0x110000) if forbidden(chr(c), rule)]
+        scanned = [c for c in range(0x110000) if first_forbidden(chr(c), rule) == 0]
+        assert scanned == refused
 
 
 def test_a_line_feed_is_allowed_only_in_multi_line_text():
