@@ -224,3 +224,27 @@ def evidence_text(doc: dict) -> str:
     if len(lines) == 1:
         lines.append("(chưa có minh chứng)")
     return "\n".join(lines)
+
+
+def cycles_text(cycles: list[dict]) -> str:
+    if not cycles:
+        return "Chưa có kỳ đánh giá nào trong phạm vi của khóa này."
+    lines = [f"{'Mã kỳ':<24} {'Năm':>4}  {'Số xã':>6}  {'Thẩm định':<16} Tên"]
+    for c in cycles:
+        lines.append(
+            f"{_v(c.get('cycle')):<24} {_v(c.get('year')):>4}  {_v(c.get('unit_count')):>6}  "
+            f"{_v(c.get('authority')):<16} {_v(c.get('name'))}"
+        )
+    return "\n".join(lines)
+
+
+def cycle_text(c: dict) -> str:
+    return "\n".join(
+        [
+            f"Kỳ đánh giá {c.get('cycle')}: {_v(c.get('name'))}",
+            f"  Năm: {_v(c.get('year'))}; bộ tiêu chí: {_v(c.get('framework'))}",
+            f"  Cơ quan thẩm định: {_v(c.get('authority'))}; tỉnh: {_v(c.get('province'))}",
+            f"  Số đơn vị: {_v(c.get('unit_count'))}; mở lúc {local_time(c.get('opened_at'))}"
+            f" (vị trí nhật ký {_v(c.get('leaf_index'))})",
+        ]
+    )

@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     from interfaces.cli import (
         audit_cmd,
         client_cmd,
+        cycle_cmd,
         demo_cmd,
         deploy_cmd,
         framework_cmd,
@@ -52,7 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
         "(signed, verifiable PAR-index scoring).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (deploy_cmd, framework_cmd, log_cmd, audit_cmd, serve_cmd, client_cmd, demo_cmd):
+    for module in (
+        deploy_cmd,
+        framework_cmd,
+        log_cmd,
+        audit_cmd,
+        serve_cmd,
+        client_cmd,
+        cycle_cmd,
+        demo_cmd,
+    ):
         module.register(sub)
     return parser
 
