@@ -96,6 +96,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "attach_evidence": frozenset({Role.COMMUNE_OFFICER, Role.APPRAISER}),
     "withdraw_evidence": frozenset({Role.COMMUNE_OFFICER, Role.APPRAISER}),
     "adjust_score": frozenset({Role.APPRAISER}),
+    "submit_assessment": frozenset({Role.COMMUNE_CHAIR}),
+    "withdraw_submission": frozenset({Role.COMMUNE_CHAIR}),
 }
 
 

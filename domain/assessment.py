@@ -15,6 +15,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain import submission
+from domain.actors import Role
 from domain.errors import DomainError, Problems
 from domain.framework import Framework, LeafInput, parse_decimal, score
 from domain.ids import EVIDENCE_ID, check_id
@@ -28,6 +30,7 @@ from domain.text import NOTE, check_text
 
 ASSESSMENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://parindex/assessments")
 INPUT_FIELDS = ("points", "done", "numerator", "denominator", "not_applicable")
+COMMUNE_ROLES = frozenset({Role.COMMUNE_OFFICER, Role.COMMUNE_CHAIR})
 
 
 @lru_cache(maxsize=65536)  # asked on every command, and by verify on every event
@@ -106,6 +109,8 @@ class Assessment(Aggregate):
         self.appraised_inputs: dict[str, dict] = {}
         self.evidence: dict[str, dict] = {}
         self.signed_last: dict[str, datetime] = {}  # "key leaf": latest issued_at
+        self.submitted = False
+        self.appraised_since_submission = False
 
     # -- one signer's scores of a leaf keep the order they were signed in ------
     def _in_signed_order(self, leaf: str, signed: dict) -> None:
@@ -133,6 +138,7 @@ class Assessment(Aggregate):
     def record_self_score(
         self, framework: Framework, leaf: str, given: dict, note: str | None, signed: dict
     ) -> None:
+        self._open_to_commune()
         check_leaf(framework, leaf, given)
         check_text(note, "note", NOTE, required=False)
         self._in_signed_order(leaf, signed)
@@ -158,6 +164,7 @@ class Assessment(Aggregate):
     def declare_not_applicable(
         self, framework: Framework, leaf: str, reason: str, signed: dict
     ) -> None:
+        self._open_to_commune()
         check_leaf(framework, leaf, {"not_applicable": True})
         _require_text(reason, "reason")
         self._in_signed_order(leaf, signed)
@@ -178,7 +185,11 @@ class Assessment(Aggregate):
         document: dict | None,
         description: str | None,
         signed: dict,
+        *,
+        role: str,
     ) -> None:
+        if role in COMMUNE_ROLES:
+            self._open_to_commune()
         check_id(evidence_id, "evidence_id", EVIDENCE_ID)
         problems = Problems()
         if evidence_id in self.evidence:
@@ -235,7 +246,9 @@ class Assessment(Aggregate):
     ) -> None:
         self.evidence[evidence_id] = {"leaves": list(leaves), "withdrawn": False}
 
-    def withdraw_evidence(self, evidence_id: str, reason: str, signed: dict) -> None:
+    def withdraw_evidence(self, evidence_id: str, reason: str, signed: dict, *, role: str) -> None:
+        if role in COMMUNE_ROLES:
+            self._open_to_commune()
         found = self.evidence.get(check_id(evidence_id, "evidence_id", EVIDENCE_ID))
         if found is None:
             raise DomainError(
@@ -309,6 +322,54 @@ class Assessment(Aggregate):
     ) -> None:
         self.appraised_inputs[leaf] = _given(points, done, numerator, denominator, not_applicable)
         self._signed_at(leaf, signed)
+        if self.submitted:
+            self.appraised_since_submission = True
+
+    # -- submission (nộp kết quả tự đánh giá) ----------------------------------
+    def _open_to_commune(self) -> None:
+        if self.submitted:
+            raise submission.locked(self.unit)
+
+    def submission(self, framework: Framework) -> dict:
+        """What the chair signs (domain.submission); refused while a leaf has no
+        self input."""
+        inputs = {leaf: leaf_input(given) for leaf, given in self.self_inputs.items()}
+        total = submission.self_total(framework, inputs)
+        return submission.content(self.cycle, self.unit, self.self_inputs, self.evidence, total)
+
+    def submit(
+        self, framework: Framework, digest: object, self_total: object, signed: dict
+    ) -> None:
+        self._open_to_commune()
+        submission.check_signed(self.submission(framework), digest, self_total)
+        self._submitted(digest=digest, self_total=self_total, signed=signed)
+
+    @event("Submitted")
+    def _submitted(self, digest: str, self_total: str, signed: dict) -> None:
+        self.submitted = True
+        self.appraised_since_submission = False
+
+    def withdraw_submission(self, reason: str, signed: dict) -> None:
+        if not self.submitted:
+            raise DomainError(
+                "not_submitted",
+                f"Hồ sơ của {self.unit} chưa nộp.",
+                f"{self.unit}'s self-assessment is not submitted.",
+                status=409,
+            )
+        if self.appraised_since_submission:
+            raise DomainError(
+                "appraisal_started",
+                "Đã bắt đầu thẩm định hồ sơ này: không thể rút.",
+                "Appraisal of this submission has started: it cannot be withdrawn.",
+                status=409,
+            )
+        _require_text(reason, "reason")
+        self._submission_withdrawn(reason=reason, signed=signed)
+
+    @event("SubmissionWithdrawn")
+    def _submission_withdrawn(self, reason: str, signed: dict) -> None:
+        self.submitted = False
 
 
 def _given(points, done, numerator, denominator, not_applicable) -> dict:

@@ -277,6 +277,22 @@ class Client:
     def ranking(self, cycle: str, limit: int = 100, offset: int = 0) -> Any:
         return self._get(f"/api/v1/cycles/{cycle}/ranking", limit=limit, offset=offset)
 
+    def submission(self, cycle: str, unit: str) -> Any:
+        """What submitting the unit would cover now, its digest recomputed here so
+        the chair signs what was shown (domain.submission), not the server's word."""
+        from domain import submission
+
+        doc = self._get(f"/api/v1/cycles/{cycle}/units/{unit}/submission")
+        content = doc["content"]
+        if (content.get("cycle"), content.get("unit")) != (cycle, unit) or submission.digest(
+            content
+        ) != doc["digest"]:
+            raise ProofInvalid(
+                "digest hồ sơ máy chủ gửi không khớp nội dung",
+                "the server's submission digest does not match its content",
+            )
+        return doc
+
     def scores(self, cycle: str, unit: str) -> Any:
         return self._get(f"/api/v1/cycles/{cycle}/units/{unit}/scores")
 

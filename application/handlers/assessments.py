@@ -158,6 +158,7 @@ def attach_evidence(ctx: Context) -> list:
         document,
         _optional_text(ctx, "description"),
         ctx.signed.stored(),
+        role=ctx.key.role,
     )
     return [assessment]
 
@@ -167,7 +168,10 @@ def withdraw_evidence(ctx: Context) -> list:
     check_fields(ctx, (*BASE, "evidence_id", "reason"))
     _c, assessment, _f = _load(ctx)
     assessment.withdraw_evidence(
-        ctx.command.get("evidence_id"), ctx.command.get("reason"), ctx.signed.stored()
+        ctx.command.get("evidence_id"),
+        ctx.command.get("reason"),
+        ctx.signed.stored(),
+        role=ctx.key.role,
     )
     return [assessment]
 
@@ -192,4 +196,23 @@ def adjust_score(ctx: Context) -> list:
         evidence_ids,
         ctx.signed.stored(),
     )
+    return [assessment]
+
+
+# -- submission ---------------------------------------------------------------------
+@handler("submit_assessment", target=target)
+def submit_assessment(ctx: Context) -> list:
+    check_fields(ctx, (*BASE, "digest", "self_total"))
+    _c, assessment, framework = _load(ctx)
+    assessment.submit(
+        framework, ctx.command.get("digest"), ctx.command.get("self_total"), ctx.signed.stored()
+    )
+    return [assessment]
+
+
+@handler("withdraw_submission", target=target)
+def withdraw_submission(ctx: Context) -> list:
+    check_fields(ctx, (*BASE, "reason"))
+    _c, assessment, _f = _load(ctx)
+    assessment.withdraw_submission(ctx.command.get("reason"), ctx.signed.stored())
     return [assessment]

@@ -67,6 +67,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reason", required=True, help="lý do điều chỉnh / reason")
     p.add_argument("--evidence", default=None, help="mã minh chứng, vd. EV1,EV2")
 
+    p = _command(
+        sub,
+        "submit",
+        "nộp hồ sơ tự đánh giá (chủ tịch UBND xã) / submit (commune chair)",
+        cmd_submit,
+    )
+    _unit(p)
+    p = _command(
+        sub, "withdraw", "rút hồ sơ đã nộp (chủ tịch UBND xã) / withdraw a submission", cmd_withdraw
+    )
+    _unit(p)
+    p.add_argument("--reason", required=True, help="lý do / reason")
+
     p = _command(sub, "scores", "điểm của một đơn vị / a unit's scores", cmd_scores)
     _unit(p)
     p = _command(sub, "ranking", "xếp hạng của kỳ / a cycle's ranking", cmd_ranking)
@@ -296,6 +309,35 @@ def cmd_appraise(args: argparse.Namespace) -> int:
 
 
 # -- reads ------------------------------------------------------------------------------
+def cmd_submit(args: argparse.Namespace) -> int:
+    """Reads what the submission covers, checks its digest here, signs that."""
+    client = _client(args, reading=True)
+    doc = client.submission(args.cycle, args.unit)
+    content = doc["content"]
+    command = {
+        "type": "submit_assessment",
+        "id": str(uuid.uuid4()),
+        "cycle": args.cycle,
+        "unit": args.unit,
+        "digest": doc["digest"],
+        "self_total": content["self_total"],
+    }
+    receipt = client.send(command)
+    return _receipt(args, receipt, views.submitted_text(content, doc["digest"]))
+
+
+def cmd_withdraw(args: argparse.Namespace) -> int:
+    command = {
+        "type": "withdraw_submission",
+        "id": str(uuid.uuid4()),
+        "cycle": args.cycle,
+        "unit": args.unit,
+        "reason": _text(args.reason),
+    }
+    receipt = _client(args).send(command)
+    return _receipt(args, receipt, f"Đã rút hồ sơ tự đánh giá của {args.unit}")
+
+
 def cmd_evidence_list(args: argparse.Namespace) -> int:
     doc = _client(args, reading=True).evidence_list(args.cycle, args.unit)
     emit(args, doc, views.evidence_text(doc))

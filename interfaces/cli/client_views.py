@@ -248,3 +248,11 @@ def cycle_text(c: dict) -> str:
             f" (vị trí nhật ký {_v(c.get('leaf_index'))})",
         ]
     )
+
+
+def submitted_text(content: dict, digest: str) -> str:
+    return (
+        f"Đã nộp hồ sơ tự đánh giá của {content['unit']} (kỳ {content['cycle']}): "
+        f"{len(content['self'])} tiêu chí, {len(content['evidence'])} minh chứng, "
+        f"tổng điểm tự chấm {content['self_total']}; chữ ký trên {digest}"
+    )

@@ -194,3 +194,11 @@ class UnitScores(Schema):
         )
     )
     nodes = List(Nested(NodeScore))
+
+
+class Submission(Schema):
+    cycle = Str(required=True)
+    unit = Str(required=True)
+    submitted = Bool(required=True)
+    digest = Str(required=True)
+    content = fields.Dict(required=True)

@@ -51,6 +51,8 @@ ALLOWED = {
     "attach_evidence": {"commune_officer", "appraiser"},
     "withdraw_evidence": {"commune_officer", "appraiser"},
     "adjust_score": {"appraiser"},
+    "submit_assessment": {"commune_chair"},
+    "withdraw_submission": {"commune_chair"},
 }
 
 _counter = itertools.count(1)
@@ -124,6 +126,39 @@ def _adjust(world: World, actor: Key) -> dict:
     return {**UNIT, "leaf": "1.1.1", "points": "0.25", "reason": "Ban hành muộn"}
 
 
+def _submission(world: World) -> dict:
+    """Every leaf of xa-01 self-scored; the digest and total the chair signs."""
+    from domain.assessment import Assessment
+    from domain.submission import digest
+
+    framework = load_bundled("thai-nguyen-2021-commune")
+    assessment = world.app.get(Assessment.create_id(CYCLE, UNITS[0]), for_update=False)
+    if not assessment.submitted:
+        for leaf in framework.leaves:
+            if leaf.code not in assessment.self_inputs:
+                world.env.send(
+                    command(world.officer, "record_self_score", **UNIT, leaf=leaf.code, points="0"),
+                    world.officer,
+                )
+    covered = world.app.get(Assessment.create_id(CYCLE, UNITS[0]), for_update=False).submission(
+        framework
+    )
+    return {**UNIT, "digest": digest(covered), "self_total": covered["self_total"]}
+
+
+def _submit(world: World, actor: Key) -> dict:
+    return _submission(world)
+
+
+def _withdraw_submission(world: World, actor: Key) -> dict:
+    from domain.assessment import Assessment
+
+    if not world.app.get(Assessment.create_id(CYCLE, UNITS[0]), for_update=False).submitted:
+        chair = world.key("commune_chair", SCOPES["commune_chair"][0])
+        world.env.send(command(chair, "submit_assessment", **_submission(world)), chair)
+    return {**UNIT, "reason": "Sửa điểm tự chấm"}
+
+
 BUILDERS: dict[str, Callable[[World, Key], dict]] = {
     "register_key": _register,
     "revoke_key": _revoke,
@@ -135,6 +170,8 @@ BUILDERS: dict[str, Callable[[World, Key], dict]] = {
     "attach_evidence": _attach,
     "withdraw_evidence": _withdraw,
     "adjust_score": _adjust,
+    "submit_assessment": _submit,
+    "withdraw_submission": _withdraw_submission,
 }
 
 

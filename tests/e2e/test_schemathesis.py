@@ -17,6 +17,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from interfaces.bundled import load_bundled
+
 schemathesis = pytest.importorskip("schemathesis")
 requests = pytest.importorskip("requests")
 
@@ -70,6 +72,19 @@ def served(tmp_path_factory) -> Iterator[tuple[World, Served]]:
         ),
         world.officer,
     )
+    # Every other leaf scored too, so the unit's submission preview answers 200.
+    for leaf in load_bundled("thai-nguyen-2021-commune").leaves[1:]:
+        world.env.send(
+            command(
+                world.officer,
+                "record_self_score",
+                cycle=CYCLE,
+                unit=UNITS[0],
+                leaf=leaf.code,
+                points="0",
+            ),
+            world.officer,
+        )
     world.env.send(
         command(
             world.officer,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
+from application import submissions
 from application.transparency import proofs
 from interfaces.http import reads
 from interfaces.http.auth import readable_cycle, readable_unit
 from interfaces.http.leaf_schemas import LeafHistory, Why
-from interfaces.http.read_schemas import CycleList, Ranking, UnitScores
+from interfaces.http.read_schemas import CycleList, Ranking, Submission, UnitScores
 from interfaces.http.schemas import PageArgs, PositionArgs
 from interfaces.http.services import services
 
@@ -47,6 +48,18 @@ def ranking(args: dict, cycle: str):
         f"cycle {cycle}",
         "cycle_not_found",
     )
+
+
+@blp.route(f"{UNIT}/submission")
+@blp.arguments(PositionArgs, location="query")
+@blp.response(200, Submission)
+@blp.doc(security=SIGNED)
+def unit_submission(args: dict, cycle: str, unit: str):
+    """Hồ sơ tự đánh giá sẽ nộp: nội dung và digest để chủ tịch xã ký / what a
+    submission would cover now, and its digest"""
+    key = reads.begin(args)
+    readable_unit(key, cycle, unit)
+    return submissions.preview(services().app, cycle, unit)
 
 
 @blp.route(f"{UNIT}/scores")

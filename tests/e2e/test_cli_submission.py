@@ -1,0 +1,73 @@
+"""`parindex submit` and `parindex withdraw` against a real `parindex serve`, as a
+commune chair would use them (issue 8, step 2)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from interfaces.bundled import load_bundled
+from tests.e2e.http_support import CYCLE, UNITS, Served, make_world, run_cli
+from tests.support import command
+
+UNIT = ["--cycle", CYCLE, "--unit", UNITS[0]]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Iterator[dict]:
+    root = tmp_path_factory.mktemp("submit")
+    world = make_world(root)
+    server = Served(world.env.data_dir, workers=1)
+    keys = root / "keys"
+    keys.mkdir()
+    chair = world.key("commune_chair", f"commune:{UNITS[0]}")
+    try:
+        yield {
+            "world": world,
+            "url": server.url,
+            "officer": str(world.key_file(world.officer, keys / "officer.key")),
+            "chair": str(world.key_file(chair, keys / "chair.key")),
+        }
+    finally:
+        server.stop()
+        world.env.app.close()
+
+
+def cli(capsys, site: dict, who: str, *args: str) -> tuple[int, str, str]:
+    code = run_cli([*args, "--url", site["url"], "--key", site[who]])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_a_chair_cannot_submit_before_every_leaf_is_scored(site, capsys):
+    code, _out, err = cli(capsys, site, "chair", "submit", *UNIT)
+    assert code == 1
+    assert "assessment_incomplete" in err and "[leaf_not_scored] field=1.1.1" in err
+
+
+def test_a_chair_submits_the_officer_is_locked_out_until_the_chair_withdraws(site, capsys):
+    world = site["world"]
+    for leaf in load_bundled("thai-nguyen-2021-commune").leaves:
+        cmd = command(
+            world.officer, "record_self_score", cycle=CYCLE, unit=UNITS[0], leaf=leaf.code
+        )
+        world.env.send({**cmd, "points": "0.5" if leaf.code == "1.1.1" else "0"}, world.officer)
+
+    code, out, err = cli(capsys, site, "chair", "submit", *UNIT)
+    assert code == 0, err
+    assert "119 tiêu chí" in out and "tổng điểm tự chấm 0.5" in out and "sha256:" in out
+
+    score = ["score", "set", *UNIT, "--leaf", "1.1.2", "--points", "0.25"]
+    code, _out, err = cli(capsys, site, "officer", *score)
+    assert code == 1 and "assessment_submitted" in err
+
+    code, out, err = cli(capsys, site, "chair", "withdraw", *UNIT, "--reason", "Sửa tiêu chí 1.1.2")
+    assert code == 0, err
+    code, _out, err = cli(capsys, site, "officer", *score)
+    assert code == 0, err
+
+
+def test_an_officer_cannot_submit(site, capsys):
+    code, _out, err = cli(capsys, site, "officer", "submit", *UNIT)
+    assert code == 1 and "not_permitted" in err

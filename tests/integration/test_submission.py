@@ -1,0 +1,187 @@
+"""Submission (issue 8, step 2): the commune chair signs the digest of exactly
+the self-scores and evidence being handed in and their total; the server
+refuses an incomplete assessment or a digest of anything else, and from then
+on the commune's scores and evidence are locked until the chair withdraws."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+
+from application.audit.bundle import StoreSource
+from application.audit.verify import verify
+from domain import submission
+from domain.assessment import Assessment
+from domain.errors import DomainError
+from domain.framework import Framework
+from tests.log_operator import Operator
+from tests.support import Env, Key, Written, command
+
+C, U = "c", "xa-a"
+
+
+def score(env: Env, officer: Key, leaf: str, points: str = "0") -> dict:
+    return env.send(
+        command(officer, "record_self_score", cycle=C, unit=U, leaf=leaf, points=points),
+        officer,
+    )
+
+
+def scored(env: Env) -> tuple[Framework, Key, Key]:
+    framework = env.open_cycle()
+    officer, _ = env.register("commune_officer", f"commune:{U}")
+    chair, _ = env.register("commune_chair", f"commune:{U}")
+    for leaf in framework.leaves:
+        score(env, officer, leaf.code, str(leaf.max_points) if leaf.code == "1.1.1" else "0")
+    return framework, officer, chair
+
+
+def preview(env: Env, framework: Framework) -> dict:
+    return env.app.get(Assessment.create_id(C, U), for_update=False).submission(framework)
+
+
+def submit(env: Env, chair: Key, covered: dict, **override) -> dict:
+    fields = {"digest": submission.digest(covered), "self_total": covered["self_total"]}
+    return env.send(
+        command(chair, "submit_assessment", cycle=C, unit=U, **{**fields, **override}), chair
+    )
+
+
+def refused(env: Env, cmd: dict, signer: Key) -> DomainError:
+    before = Written.read(env.app)
+    with pytest.raises(DomainError) as e:
+        env.send(cmd, signer)
+    assert Written.read(env.app) == before
+    return e.value
+
+
+def test_a_chair_submits_what_was_scored_and_the_communes_scores_lock(env: Env):
+    framework, officer, chair = scored(env)
+    covered = preview(env, framework)
+    assert len(covered["self"]) == 119 and covered["evidence"] == []
+    assert covered["self_total"] == "1"  # 1.1.1 at its maximum, every other leaf 0
+    receipt = submit(env, chair, covered)
+    assert Operator(env).event_topic(receipt["log_index"]).endswith("Assessment.Submitted")
+
+    change = command(officer, "record_self_score", cycle=C, unit=U, leaf="1.1.2", points="0")
+    assert refused(env, change, officer).code == "assessment_submitted"
+    evidence = command(
+        officer,
+        "attach_evidence",
+        cycle=C,
+        unit=U,
+        evidence_id="ev-late",
+        leaves=["1.1.1"],
+        file=None,
+        document={"number": "15/KH-UBND"},
+        description=None,
+    )
+    assert refused(env, evidence, officer).code == "assessment_submitted"
+    # The appraisers' own evidence is not the commune's: still accepted.
+    appraiser, _ = env.register("appraiser", "authority:dong-hy")
+    env.send({**evidence, "actor": appraiser.key_id, "id": "t-appraiser-ev"}, appraiser)
+
+
+def test_an_incomplete_assessment_cannot_be_submitted_and_says_which_leaves(env: Env):
+    framework = env.open_cycle()
+    officer, _ = env.register("commune_officer", f"commune:{U}")
+    chair, _ = env.register("commune_chair", f"commune:{U}")
+    score(env, officer, "1.1.1")
+    cmd = command(chair, "submit_assessment", cycle=C, unit=U, digest="sha256:" + "0" * 64)
+    e = refused(env, {**cmd, "self_total": "0"}, chair)
+    assert e.code == "assessment_incomplete" and "118" in str(e)
+    assert {p.field for p in e.problems} == {lf.code for lf in framework.leaves} - {"1.1.1"}
+
+
+def test_a_digest_or_total_of_anything_but_the_assessment_now_is_refused(env: Env):
+    framework, officer, chair = scored(env)
+    covered = preview(env, framework)
+    score(env, officer, "1.1.2", "0.5")  # changed after the chair looked
+    e = refused(
+        env,
+        command(
+            chair,
+            "submit_assessment",
+            cycle=C,
+            unit=U,
+            digest=submission.digest(covered),
+            self_total=covered["self_total"],
+        ),
+        chair,
+    )
+    assert e.code == "submission_differs"
+    now = preview(env, framework)
+    assert now["self_total"] == "1.5"
+    e = refused(
+        env,
+        command(
+            chair,
+            "submit_assessment",
+            cycle=C,
+            unit=U,
+            digest=submission.digest(now),
+            self_total="1.50",
+        ),
+        chair,
+    )
+    assert e.code == "submission_differs" and e.field == "self_total"
+
+
+def test_only_the_communes_chair_may_submit(env: Env):
+    framework, officer, _chair = scored(env)
+    covered = preview(env, framework)
+    cmd = command(
+        officer,
+        "submit_assessment",
+        cycle=C,
+        unit=U,
+        digest=submission.digest(covered),
+        self_total=covered["self_total"],
+    )
+    assert refused(env, cmd, officer).code == "not_permitted"
+
+
+def test_a_withdrawn_submission_reopens_the_scores_until_appraisal_starts(env: Env):
+    framework, officer, chair = scored(env)
+    submit(env, chair, preview(env, framework))
+    env.send(command(chair, "withdraw_submission", cycle=C, unit=U, reason="Sửa 1.1.2"), chair)
+    score(env, officer, "1.1.2", "0.5")
+    submit(env, chair, preview(env, framework))
+
+    appraiser, _ = env.register("appraiser", "authority:dong-hy")
+    env.send(
+        command(
+            appraiser,
+            "adjust_score",
+            cycle=C,
+            unit=U,
+            leaf="1.1.2",
+            points="0",
+            reason="Chưa có văn bản",
+        ),
+        appraiser,
+    )
+    again = command(chair, "withdraw_submission", cycle=C, unit=U, reason="Sửa lại")
+    assert refused(env, again, chair).code == "appraisal_started"
+
+
+def test_verify_replays_a_season_with_submissions_clean_and_catches_a_forged_lock_break(env: Env):
+    framework, officer, chair = scored(env)
+    submit(env, chair, preview(env, framework))
+    env.checkpoint()
+    assert verify(StoreSource(env.app.tlog), workers=1).findings == []
+
+    # The operator stores a self-score the officer signed after the submission
+    # (the server refused it), as if it had been accepted.
+    late = officer.sign(
+        command(officer, "record_self_score", cycle=C, unit=U, leaf="1.1.2", points="0.5")
+    )
+    with mock.patch.object(Assessment, "_open_to_commune", lambda self: None):
+        forged = Operator(env).store(late)["log_index"]
+    Operator(env).reseal()
+    found = verify(StoreSource(env.app.tlog), workers=1).findings
+    assert [(f.kind, f.position.get("leaf_index")) for f in found] == [
+        ("event_not_derived", forged)
+    ]
+    assert "assessment_submitted" in found[0].detail
