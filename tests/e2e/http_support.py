@@ -224,6 +224,13 @@ def run_cli(argv: list[str]) -> int:
         cli_main.build_parser = original
 
 
+def run_cli_as(capsys, site: dict, who: str, *args: str) -> tuple[int, str, str]:
+    """`parindex ARGS --url site[url] --key site[who]`: (exit code, stdout, stderr)."""
+    code = run_cli([*args, "--url", site["url"], "--key", site[who]])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
 # -- a real server ------------------------------------------------------------------
 def free_port() -> int:
     with socket.socket() as s:

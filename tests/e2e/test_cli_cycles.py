@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from interfaces.bundled import load_bundled
-from tests.e2e.http_support import Served, make_world, run_cli
+from tests.e2e.http_support import Served, make_world, run_cli_as
 
 FRAMEWORK = str(load_bundled("thai-nguyen-2021-commune").id)
 
@@ -34,10 +34,7 @@ def site(tmp_path_factory) -> Iterator[dict]:
         world.env.app.close()
 
 
-def cli(capsys, site: dict, who: str, *args: str) -> tuple[int, str, str]:
-    code = run_cli([*args, "--url", site["url"], "--key", site[who]])
-    out = capsys.readouterr()
-    return code, out.out, out.err
+cli = run_cli_as
 
 
 def open_args(cycle: str, units) -> list[str]:

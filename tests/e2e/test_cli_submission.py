@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from interfaces.bundled import load_bundled
-from tests.e2e.http_support import CYCLE, UNITS, Served, make_world, run_cli
+from tests.e2e.http_support import CYCLE, UNITS, Served, make_world, run_cli_as
 from tests.support import command
 
 UNIT = ["--cycle", CYCLE, "--unit", UNITS[0]]
@@ -34,10 +34,7 @@ def site(tmp_path_factory) -> Iterator[dict]:
         world.env.app.close()
 
 
-def cli(capsys, site: dict, who: str, *args: str) -> tuple[int, str, str]:
-    code = run_cli([*args, "--url", site["url"], "--key", site[who]])
-    out = capsys.readouterr()
-    return code, out.out, out.err
+cli = run_cli_as
 
 
 def test_a_chair_cannot_submit_before_every_leaf_is_scored(site, capsys):
