@@ -185,3 +185,53 @@ def test_verify_replays_a_season_with_submissions_clean_and_catches_a_forged_loc
         ("event_not_derived", forged)
     ]
     assert "assessment_submitted" in found[0].detail
+
+
+# -- the operator's forgeries of the new commands, each reported -----------------------
+def submitted_season(env: Env) -> tuple[int, Key]:
+    framework = env.open_cycle(["xa-a", "xa-b"])
+    officer, _ = env.register("commune_officer", f"commune:{U}")
+    chair, _ = env.register("commune_chair", f"commune:{U}")
+    for leaf in framework.leaves:
+        score(env, officer, leaf.code)
+    leaf = submit(env, chair, preview(env, framework))["log_index"]
+    env.checkpoint()
+    return leaf, chair
+
+
+def findings(env: Env) -> list[tuple[str, int | None]]:
+    return sorted(
+        (f.kind, f.position.get("leaf_index"))
+        for f in verify(StoreSource(env.app.tlog), workers=1).findings
+    )
+
+
+def test_a_submission_copied_onto_another_unit_is_wrong_aggregate(env: Env):
+    submitted, _chair = submitted_season(env)
+    op = Operator(env)
+    other = Assessment.create_id(C, "xa-b")
+    forged = op.append_copy(submitted, onto=other)
+    op.reseal()
+    assert ("wrong_aggregate", forged) in findings(env)
+
+
+def test_a_submission_stored_again_after_its_withdrawal_is_command_replayed(env: Env):
+    submitted, chair = submitted_season(env)
+    env.send(command(chair, "withdraw_submission", cycle=C, unit=U, reason="Sửa điểm"), chair)
+    op = Operator(env)
+    forged = op.append_copy(submitted)
+    op.reseal()
+    assert ("command_replayed", forged) in findings(env)
+
+
+@pytest.mark.parametrize("member", ["self_total", "digest"])
+def test_a_submitted_total_or_digest_no_one_signed_is_event_not_derived(env: Env, member):
+    submitted, _chair = submitted_season(env)
+    op = Operator(env)
+    op.rewrite(submitted, lambda state: state.update({member: "99"}))
+    op.reseal()
+    found = verify(StoreSource(env.app.tlog), workers=1).findings
+    assert [(f.kind, f.position.get("leaf_index")) for f in found] == [
+        ("event_not_derived", submitted)
+    ]
+    assert member in found[0].detail
