@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.assessment import INPUT_FIELDS
 from projections.rows import jdump, jload
+from projections.schema import columns, upsert_sql
 from projections.scores import rule_points
 from projections.unitwork import LeafState, UnitWork
 
@@ -265,10 +266,39 @@ def evidence_withdrawn(b: Batch, e: Any, m: Meta) -> None:
         )
 
 
+def _submission(b: Batch, e: Any, m: Meta, status: str, **row: Any) -> None:
+    work = b.unit_of(m.originator_id)
+    if work is None:
+        return
+    values = {
+        "cycle": work.cycle,
+        "unit": work.unit,
+        "status": status,
+        "digest": None,
+        "self_total": None,
+        "actor_key_id": m.actor,
+        "at": m.at,
+        "reason": None,
+        "leaf_index": m.leaf_index,
+        **row,
+    }
+    b.cur.execute(upsert_sql("submissions"), tuple(values[c] for c in columns("submissions")))
+
+
+def submitted(b: Batch, e: Any, m: Meta) -> None:
+    _submission(b, e, m, "submitted", digest=e.digest, self_total=e.self_total)
+
+
+def submission_withdrawn(b: Batch, e: Any, m: Meta) -> None:
+    _submission(b, e, m, "withdrawn", reason=e.reason)
+
+
 HANDLERS = {
     "domain.assessment:Assessment.SelfScoreRecorded": self_score_recorded,
     "domain.assessment:Assessment.NotApplicableDeclared": not_applicable_declared,
     "domain.assessment:Assessment.ScoreAdjusted": score_adjusted,
+    "domain.assessment:Assessment.Submitted": submitted,
+    "domain.assessment:Assessment.SubmissionWithdrawn": submission_withdrawn,
     "domain.assessment:Assessment.EvidenceAttached": evidence_attached,
     "domain.assessment:Assessment.EvidenceWithdrawn": evidence_withdrawn,
 }

@@ -199,6 +199,12 @@ class Queries:
                 (t["framework"], cycle, unit),
             )
             nodes = [_node_score(r) for r in cur.fetchall()]
+            cur.execute(
+                "SELECT status, digest, self_total, actor_key_id, at, reason, leaf_index "
+                "FROM submissions WHERE cycle = ? AND unit = ?",
+                (cycle, unit),
+            )
+            found = cur.fetchone()
         keys = (
             "max_total",
             "applicable_max",
@@ -219,6 +225,8 @@ class Queries:
             band=band(t["band_code"], t["band_vi"], t["band_en"]),
             self_band_code=t["self_band_code"],
             evidence_count=t["evidence_count"],
+            # None: never submitted (docs/API.md); else the latest submission or withdrawal.
+            submission=dict(zip(found.keys(), tuple(found), strict=True)) if found else None,
             display={k: shown(t[k]) for k in keys},
             nodes=nodes,
         )

@@ -201,6 +201,21 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
         },
         ("cycle", "unit", "evidence_id"),
     ),
+    # A unit's latest submission (submit_assessment) or its withdrawal.
+    "submissions": (
+        {
+            "cycle": str,
+            "unit": str,
+            "status": str,  # "submitted" | "withdrawn"
+            "digest": str,
+            "self_total": str,
+            "actor_key_id": str,
+            "at": str,
+            "reason": str,  # of a withdrawal
+            "leaf_index": int,
+        },
+        ("cycle", "unit"),
+    ),
     "history": (
         {
             "cycle": str,
@@ -244,7 +259,7 @@ ANCHOR_TABLE = "log_anchor"
 
 # Bump when a table or column changes: a file of another version is rebuilt
 # (projections.rebuilder.open_current), never migrated; it is disposable.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def columns(table: str) -> tuple[str, ...]:

@@ -64,6 +64,7 @@ def scores_text(doc: dict) -> str:
         f"Tổng tự chấm: {_v(d.get('self_total'))} / {_v(d.get('applicable_max'))}; "
         f"sau thẩm định: {_v(d.get('appraised_total'))}; chỉ số: {_v(d.get('index'))} — "
         f"xếp loại: {_band(doc.get('band'))}",
+        _submission_line(doc.get("submission")),
         "",
         f"{'Mã':<10} {'Tối đa':>7} {'Tự chấm':>8} {'Thẩm định':>10}  Tiêu chí",
     ]
@@ -79,6 +80,19 @@ def scores_text(doc: dict) -> str:
         )
     lines.append("(* đã điều chỉnh khi thẩm định)")
     return "\n".join(lines)
+
+
+def _submission_line(sub: dict | None) -> str:
+    if not sub:
+        return "Hồ sơ tự đánh giá: chưa nộp"
+    if sub.get("status") == "withdrawn":
+        return (
+            f"Hồ sơ tự đánh giá: đã rút lúc {local_time(sub.get('at'))} ({_v(sub.get('reason'))})"
+        )
+    return (
+        f"Hồ sơ tự đánh giá: đã nộp lúc {local_time(sub.get('at'))}, tổng tự chấm "
+        f"{_v(sub.get('self_total'))} (vị trí nhật ký {_v(sub.get('leaf_index'))})"
+    )
 
 
 def ranking_text(doc: dict) -> str:

@@ -167,6 +167,16 @@ class NodeScore(Schema):
     last_leaf_index = NInt()
 
 
+class SubmissionState(Schema):
+    status = Str(required=True)  # submitted | withdrawn
+    digest = NStr()
+    self_total = NStr()
+    actor_key_id = NStr()
+    at = NStr()
+    reason = NStr()
+    leaf_index = NInt()
+
+
 class UnitScores(Schema):
     cycle = Str(required=True)
     unit = Str(required=True)
@@ -182,6 +192,7 @@ class UnitScores(Schema):
     band = Nested(Band, allow_none=True)
     self_band_code = NStr()
     evidence_count = NInt()
+    submission = Nested(SubmissionState, allow_none=True)
     display = Nested(
         displays(
             "max_total",

@@ -3,6 +3,7 @@ commune chair would use them (issue 8, step 2)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -51,9 +52,15 @@ def test_a_chair_submits_the_officer_is_locked_out_until_the_chair_withdraws(sit
         )
         world.env.send({**cmd, "points": "0.5" if leaf.code == "1.1.1" else "0"}, world.officer)
 
+    code, out, _ = cli(capsys, site, "chair", "scores", *UNIT)
+    assert "Hồ sơ tự đánh giá: chưa nộp" in out
     code, out, err = cli(capsys, site, "chair", "submit", *UNIT)
     assert code == 0, err
     assert "119 tiêu chí" in out and "tổng điểm tự chấm 0.5" in out and "sha256:" in out
+    code, out, _ = cli(capsys, site, "chair", "scores", *UNIT, "--json")
+    shown = json.loads(out)["submission"]
+    assert (shown["status"], shown["self_total"]) == ("submitted", "0.5")
+    assert shown["digest"].startswith("sha256:")
 
     score = ["score", "set", *UNIT, "--leaf", "1.1.2", "--points", "0.25"]
     code, _out, err = cli(capsys, site, "officer", *score)
@@ -61,6 +68,8 @@ def test_a_chair_submits_the_officer_is_locked_out_until_the_chair_withdraws(sit
 
     code, out, err = cli(capsys, site, "chair", "withdraw", *UNIT, "--reason", "Sửa tiêu chí 1.1.2")
     assert code == 0, err
+    code, out, _ = cli(capsys, site, "chair", "scores", *UNIT)
+    assert "Hồ sơ tự đánh giá: đã rút" in out and "Sửa tiêu chí 1.1.2" in out
     code, _out, err = cli(capsys, site, "officer", *score)
     assert code == 0, err
 
