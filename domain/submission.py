@@ -71,15 +71,22 @@ def check_signed(covered: dict, signed_digest: object, signed_total: object) -> 
         ("digest", signed_digest, expected),
     ):
         if given != wanted:
+            given = _shown(given)
             raise DomainError(
                 "submission_differs",
-                f"'{name}' đã ký ({given!r}) khác với hồ sơ hiện tại ({wanted}): "
+                f"'{name}' đã ký ({given}) khác với hồ sơ hiện tại ({wanted}): "
                 "điểm hoặc minh chứng đã thay đổi; hãy xem lại và ký lại.",
-                f"The signed '{name}' ({given!r}) differs from the assessment now "
+                f"The signed '{name}' ({given}) differs from the assessment now "
                 f"({wanted}): scores or evidence changed; review and sign again.",
                 field=name,
                 status=409,
             )
+
+
+def _shown(value: object) -> str:
+    """A signed value as an error may quote it: at most 80 characters."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def locked(unit: str) -> DomainError:

@@ -115,3 +115,26 @@ def test_an_officer_cannot_open_a_cycle(site, capsys):
     units.write_text("code,name\nxa-z,Xã Z\n", "utf-8")
     code, _out, err = cli(capsys, site, "officer", *open_args("z-2026", units))
     assert code == 1 and "not_permitted" in err
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("ctl.csv", "code,name\nxa-a,Xã\x07A\nxa-b,Xã \u202eB\n", "[control_character] row=2"),
+        ("many.csv", "code,name\n" + "".join(f"x-{i},X {i}\n" for i in range(2001)), "rows"),
+        ("units.exe", "code,name\nxa-a,Xã A\n", "unsupported_file_type"),
+        ("../../etc/passwd.csv", None, "file_not_found"),
+    ],
+    ids=["control-characters", "too-many-rows", "not-a-table", "path-elsewhere"],
+)
+def test_a_hostile_unit_file_is_refused_clearly_before_anything_is_signed(
+    site, capsys, name, text, expected
+):
+    world = site["world"]
+    before = world.env.app.tlog.size()
+    path = site["root"] / name
+    if text is not None:
+        path.write_text(text, "utf-8")
+    code, _out, err = cli(capsys, site, "admin", *open_args("hostile-2026", path))
+    assert code == 1 and expected in err, err
+    assert world.env.app.tlog.size() == before

@@ -235,3 +235,63 @@ def test_a_submitted_total_or_digest_no_one_signed_is_event_not_derived(env: Env
         ("event_not_derived", submitted)
     ]
     assert member in found[0].detail
+
+
+def test_a_withdrawal_reason_no_one_signed_is_event_not_derived(env: Env):
+    _submitted, chair = submitted_season(env)
+    env.send(command(chair, "withdraw_submission", cycle=C, unit=U, reason="Sửa điểm"), chair)
+    withdrawn = env.app.tlog.size() - 1
+    op = Operator(env)
+    op.rewrite(withdrawn, lambda state: state.update(reason="Theo chỉ đạo"))
+    op.reseal()
+    found = verify(StoreSource(env.app.tlog), workers=1).findings
+    assert [(f.kind, f.position.get("leaf_index")) for f in found] == [
+        ("event_not_derived", withdrawn)
+    ]
+    assert "reason" in found[0].detail
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"reason": "Sửa\x00điểm"}, "control_character"),
+        ({"reason": "Sửa \u202eđiểm"}, "control_character"),
+        ({"reason": "x" * 5000}, "text_too_long"),
+        ({"reason": "   "}, "reason_required"),
+        ({"reason": "Sửa", "note": "thêm"}, "unknown_field"),
+    ],
+    ids=["nul", "bidi", "huge", "blank", "unsigned-extra-field"],
+)
+def test_a_hostile_withdrawal_is_a_clear_4xx_and_writes_nothing(env: Env, fields, code):
+    _submitted, chair = submitted_season(env)
+    e = refused(env, command(chair, "withdraw_submission", cycle=C, unit=U, **fields), chair)
+    assert 400 <= e.status < 500
+    assert code in {e.code, *(p.code for p in e.problems)}
+
+
+@pytest.mark.parametrize(
+    "digest",
+    ["../../keys/log.key", "sha256:" + "A" * 64, "sha256:" + "0" * 60000, "=cmd|' /C calc'!A0"],
+    ids=["path", "uppercase", "huge", "formula"],
+)
+def test_a_hostile_digest_is_refused_409_and_writes_nothing(env: Env, digest):
+    framework = env.open_cycle()
+    officer, _ = env.register("commune_officer", f"commune:{U}")
+    chair, _ = env.register("commune_chair", f"commune:{U}")
+    for leaf in framework.leaves:
+        score(env, officer, leaf.code)
+    covered = preview(env, framework)
+    e = refused(
+        env,
+        command(
+            chair,
+            "submit_assessment",
+            cycle=C,
+            unit=U,
+            digest=digest,
+            self_total=covered["self_total"],
+        ),
+        chair,
+    )
+    assert (e.code, e.status, e.field) == ("submission_differs", 409, "digest")
+    assert len(str(e)) < 600  # a huge signed value is not echoed whole
