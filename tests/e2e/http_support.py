@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -222,6 +222,24 @@ def run_cli(argv: list[str]) -> int:
         return cli_main.main(argv)
     finally:
         cli_main.build_parser = original
+
+
+@contextmanager
+def cli_site(root: Path, people: Callable[[World], dict], workers: int = 2) -> Iterator[dict]:
+    """A world served by `parindex serve`, with a key file per person:
+    {"world", "url", "root", name: key file path} for `people(world)` = {name: Key}."""
+    world = make_world(root)
+    server = Served(world.env.data_dir, workers=workers)
+    keys_dir = root / "keys"
+    keys_dir.mkdir()
+    try:
+        site: dict = {"world": world, "url": server.url, "root": root}
+        for name, key in people(world).items():
+            site[name] = str(world.key_file(key, keys_dir / f"{name}.key"))
+        yield site
+    finally:
+        server.stop()
+        world.env.app.close()
 
 
 def run_cli_as(capsys, site: dict, who: str, *args: str) -> tuple[int, str, str]:

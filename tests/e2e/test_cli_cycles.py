@@ -9,29 +9,16 @@ import openpyxl
 import pytest
 
 from interfaces.bundled import load_bundled
-from tests.e2e.http_support import Served, make_world, run_cli_as
+from tests.e2e.http_support import cli_site, run_cli_as
 
 FRAMEWORK = str(load_bundled("thai-nguyen-2021-commune").id)
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[dict]:
-    root = tmp_path_factory.mktemp("cycles")
-    world = make_world(root)
-    server = Served(world.env.data_dir, workers=1)
-    keys = root / "keys"
-    keys.mkdir()
-    try:
-        yield {
-            "world": world,
-            "url": server.url,
-            "root": root,
-            "admin": str(world.key_file(world.admin, keys / "admin.key")),
-            "officer": str(world.key_file(world.officer, keys / "officer.key")),
-        }
-    finally:
-        server.stop()
-        world.env.app.close()
+    people = lambda w: {"admin": w.admin, "officer": w.officer}  # noqa: E731
+    with cli_site(tmp_path_factory.mktemp("cycles"), people, workers=1) as site:
+        yield site
 
 
 cli = run_cli_as

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from interfaces.bundled import load_bundled
-from tests.e2e.http_support import CYCLE, UNITS, Served, make_world, run_cli_as
+from tests.e2e.http_support import CYCLE, UNITS, cli_site, run_cli_as
 from tests.support import command
 
 UNIT = ["--cycle", CYCLE, "--unit", UNITS[0]]
@@ -17,22 +17,12 @@ UNIT = ["--cycle", CYCLE, "--unit", UNITS[0]]
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[dict]:
-    root = tmp_path_factory.mktemp("submit")
-    world = make_world(root)
-    server = Served(world.env.data_dir, workers=1)
-    keys = root / "keys"
-    keys.mkdir()
-    chair = world.key("commune_chair", f"commune:{UNITS[0]}")
-    try:
-        yield {
-            "world": world,
-            "url": server.url,
-            "officer": str(world.key_file(world.officer, keys / "officer.key")),
-            "chair": str(world.key_file(chair, keys / "chair.key")),
-        }
-    finally:
-        server.stop()
-        world.env.app.close()
+    people = lambda w: {  # noqa: E731
+        "officer": w.officer,
+        "chair": w.key("commune_chair", f"commune:{UNITS[0]}"),
+    }
+    with cli_site(tmp_path_factory.mktemp("submit"), people, workers=1) as site:
+        yield site
 
 
 cli = run_cli_as

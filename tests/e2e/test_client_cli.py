@@ -12,30 +12,29 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.http_support import CYCLE, UNITS, Served, World, free_port, make_world, run_cli
+from tests.e2e.http_support import (
+    CYCLE,
+    UNITS,
+    World,
+    cli_site,
+    free_port,
+    run_cli,
+)
 
 PDF = b"%PDF-1.4\n% Ke hoach\ntrailer <<>>\n%%EOF\n"
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[dict]:
-    root = tmp_path_factory.mktemp("cli")
-    world = make_world(root)
-    server = Served(world.env.data_dir, workers=2)
-    keys = root / "keys"
-    keys.mkdir()
-    try:
-        yield {
-            "world": world,
-            "url": server.url,
-            "root": root,
-            "officer": str(world.key_file(world.officer, keys / "officer.key")),
-            "appraiser": str(world.key_file(world.appraiser, keys / "appraiser.key")),
-            "observer": str(world.key_file(world.key("observer", "*"), keys / "observer.key")),
-        }
-    finally:
-        server.stop()
-        world.env.app.close()
+    with cli_site(
+        tmp_path_factory.mktemp("cli"),
+        lambda w: {
+            "officer": w.officer,
+            "appraiser": w.appraiser,
+            "observer": w.key("observer", "*"),
+        },
+    ) as site:
+        yield site
 
 
 def parindex(site: dict, who: str, *args: str) -> list[str]:
