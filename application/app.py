@@ -46,16 +46,32 @@ from domain.text import NAME, check_text
 MAX_ATTEMPTS = 20
 
 
+# Commands on a cycle as a whole (its calendar, units, close and ranking), even
+# where they name one unit: they queue on the cycle's gate, exclusively.
+WHOLE_CYCLE_COMMANDS = frozenset({"extend_deadline", "add_units", "merge_units"})
+
+
 def queue_id(signed: SignedCommand) -> UUID | None:
     """The aggregate a command changes, where its fields name it: the writers
     that queue on it are then served in turn instead of racing."""
     c = signed.command
     cycle, unit, key_id = c.get("cycle"), c.get("unit"), c.get("key_id")
+    if isinstance(cycle, str) and signed.type in WHOLE_CYCLE_COMMANDS:
+        return Cycle.create_id(cycle)
     if isinstance(cycle, str) and isinstance(unit, str):
         return Assessment.create_id(cycle, unit)
     if isinstance(key_id, str):
         return key_aggregate_id(key_id)
     if isinstance(cycle, str):
+        return Cycle.create_id(cycle)
+    return None
+
+
+def gate_id(signed: SignedCommand) -> UUID | None:
+    """The cycle whose gate a unit's command holds shared (recorder.exclusive)."""
+    c = signed.command
+    cycle, unit = c.get("cycle"), c.get("unit")
+    if isinstance(cycle, str) and isinstance(unit, str) and signed.type not in WHOLE_CYCLE_COMMANDS:
         return Cycle.create_id(cycle)
     return None
 
@@ -175,7 +191,7 @@ class ParIndex(Application):
         if not signed.verify(unb64(key.public_key)):
             raise CommandRejected("bad_signature")
         try:
-            with self._turn(), self.recorder.exclusive(queue_id(signed)):
+            with self._turn(), self.recorder.exclusive(queue_id(signed), gate_id(signed)):
                 self._touched.clear()
                 try:
                     return self._apply(signed, key)

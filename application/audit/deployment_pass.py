@@ -9,6 +9,8 @@ reads (read only) on every worker.
 from __future__ import annotations
 
 import base64
+import bisect
+import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -46,9 +48,20 @@ from domain.keys import ActorKey
 class View:
     """What the deployment-wide commands made, by the leaf that made it."""
 
+    def cycle_at(self, cycle_id: UUID, position: int) -> Cycle | None:
+        """The cycle as it stood before leaf `position` (None before it opened)."""
+        versions = self.cycles.get(cycle_id)
+        if not versions:
+            return None
+        k = bisect.bisect_left(versions, position, key=lambda v: v[0])
+        return versions[k - 1][1] if k else None
+
     keys: dict[str, KeyState] = field(default_factory=dict)
     frameworks: dict[UUID, tuple[int, Any]] = field(default_factory=dict)
-    cycles: dict[UUID, tuple[int, Cycle]] = field(default_factory=dict)
+    # each cycle as it stood after each command that changed it: (first leaf of
+    # that command, a shallow copy), oldest first (Cycle never changes a
+    # container in place, so copies share what did not change)
+    cycles: dict[UUID, list[tuple[int, Cycle]]] = field(default_factory=dict)
     skew: timedelta = DEFAULT_SKEW
     genesis: dict | None = None
     bad_times: set[int] = field(default_factory=set)  # leaves stamped out of window
@@ -144,7 +157,7 @@ def _apply(view: View, world: World, aggregates: list, derived: list, run: list[
             if agg.clock_skew_seconds:
                 view.skew = timedelta(seconds=agg.clock_skew_seconds)
         elif isinstance(agg, Cycle):
-            view.cycles.setdefault(agg.id, (first, agg))
+            view.cycles.setdefault(agg.id, []).append((first, copy.copy(agg)))
         elif isinstance(agg, PublishedFramework):
             view.frameworks.setdefault(agg.id, (first, agg))
     for event in derived:

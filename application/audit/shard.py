@@ -61,9 +61,8 @@ class UnitWorld(World):
         self.position = 0
 
     def get(self, aggregate_id: UUID, *, for_update: bool = True) -> Any:
-        cycle = self.view.cycles.get(aggregate_id)
-        if cycle is not None:
-            return cycle[1] if cycle[0] < self.position else None
+        if aggregate_id in self.view.cycles:
+            return self.view.cycle_at(aggregate_id, self.position)
         return self.aggregates.get(aggregate_id)
 
     def framework_record(self, framework_id: str) -> Any:
@@ -80,7 +79,7 @@ class Shard:
         self.view, self.me, self.workers = view, me, workers
         self.world = UnitWorld(view)
         self.last: dict[str, datetime] = {}
-        self._unit_names: dict[UUID, dict[str, str]] = {}
+        self._unit_names: dict[UUID, tuple[list, dict[str, str]]] = {}
 
     def run(self, records: list[Record]) -> tuple[list[tuple], list[Finding]]:
         out: list[tuple] = []
@@ -181,16 +180,18 @@ class Shard:
         """An assessment exists from its open_cycle run on (checked by pass 1)."""
         if aid in self.world.aggregates:
             return
-        found = self.view.cycles.get(cycle_aggregate_id(cycle))
-        if found is None or found[0] >= index:
+        agg = self.view.cycle_at(cycle_aggregate_id(cycle), index)
+        if agg is None:
             return
-        cid, agg = found
         names = self._unit_names.get(agg.id)
-        if names is None:
-            names = self._unit_names[agg.id] = {u["code"]: u["name"] for u in agg.units}
-        if unit not in names:
+        if names is None or names[0] is not agg.units:  # units added since
+            names = self._unit_names[agg.id] = (
+                agg.units,
+                {u["code"]: u["name"] for u in agg.units},
+            )
+        if unit not in names[1]:
             return
-        assessment = Assessment(cycle=cycle, unit=unit, unit_name=names[unit], command={})
+        assessment = Assessment(cycle=cycle, unit=unit, unit_name=names[1][unit], command={})
         assessment.collect_events()
         self.world.aggregates[aid] = assessment
 

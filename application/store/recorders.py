@@ -78,10 +78,13 @@ class LoggedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             self.write_lock.timeout = lock_seconds
 
     @contextlib.contextmanager
-    def exclusive(self, aggregate_id: UUID | None = None) -> Iterator[None]:
+    def exclusive(
+        self, aggregate_id: UUID | None = None, shared: UUID | None = None
+    ) -> Iterator[None]:
         """The store's write lock, held across a whole command (decide + save) so
         that writers of other processes queue instead of deciding on stale state.
-        SQLite has one writer at a time anyway, so it is one lock for the store."""
+        SQLite has one writer at a time anyway, so it is one lock for the store
+        (and `shared` needs no lock of its own)."""
         if self.write_lock is None:
             yield
             return
@@ -153,11 +156,20 @@ class LoggedPostgresApplicationRecorder(PostgresApplicationRecorder):
         self.lock_table_statements[0] = SQL(f"SET LOCAL lock_timeout = '{lock_seconds * 1000}ms'")
 
     @contextlib.contextmanager
-    def exclusive(self, aggregate_id: UUID | None = None) -> Iterator[None]:
+    def exclusive(
+        self, aggregate_id: UUID | None = None, shared: UUID | None = None
+    ) -> Iterator[None]:
         """This server's turn on one aggregate, held across a whole command
         (decide + save): writers of one aggregate queue on a transaction-scoped
         advisory lock instead of deciding on the same state and all but one
-        losing. Commands on other aggregates do not wait for it."""
+        losing. Commands on other aggregates do not wait for it.
+
+        `shared` is a gate held in shared mode first: a unit's commands hold
+        their cycle's gate shared, and commands on the whole cycle (deadlines,
+        closing, ranking) hold it exclusively (as their `aggregate_id`), so a
+        unit's command never decides on a cycle state that changes before its
+        events are stored, and a cycle-wide decision sees every unit's last
+        stored event."""
         if aggregate_id is None:
             yield
             return
@@ -174,6 +186,9 @@ class LoggedPostgresApplicationRecorder(PostgresApplicationRecorder):
                     conn.execute(
                         SQL(f"SET LOCAL idle_in_transaction_session_timeout = '{idle * 1000}ms'")
                     )
+                    if shared is not None:
+                        gate = int.from_bytes(shared.bytes[:8], "big", signed=True)
+                        conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", (gate,))
                     conn.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
                 yield
             finally:
