@@ -98,6 +98,19 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "adjust_score": frozenset({Role.APPRAISER}),
     "submit_assessment": frozenset({Role.COMMUNE_CHAIR}),
     "withdraw_submission": frozenset({Role.COMMUNE_CHAIR}),
+    # the season (docs/SEASON.md)
+    "extend_deadline": frozenset({Role.ADMIN}),
+    "add_units": frozenset({Role.ADMIN}),
+    "merge_units": frozenset({Role.ADMIN}),
+    "confirm_score": frozenset({Role.APPRAISER}),
+    "request_explanation": frozenset({Role.APPRAISER}),
+    "answer_explanation": frozenset({Role.COMMUNE_OFFICER, Role.COMMUNE_CHAIR}),
+    "submit_explanations": frozenset({Role.COMMUNE_CHAIR}),
+    "close_appraisal": frozenset({Role.COUNCIL_CHAIR}),
+    "propose_ranking": frozenset({Role.COUNCIL_CHAIR}),
+    "approve_ranking": frozenset({Role.APPROVER}),
+    "publish_ranking": frozenset({Role.APPROVER, Role.ADMIN}),
+    "correct_score": frozenset({Role.APPRAISER}),
 }
 
 

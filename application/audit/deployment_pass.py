@@ -42,14 +42,16 @@ from domain.cycle import Cycle
 from domain.deployment import Deployment
 from domain.framework_record import PublishedFramework
 from domain.keys import ActorKey
+from domain.ranking import Ranking
 
 
 @dataclass
 class View:
     """What the deployment-wide commands made, by the leaf that made it."""
 
-    def cycle_at(self, cycle_id: UUID, position: int) -> Cycle | None:
-        """The cycle as it stood before leaf `position` (None before it opened)."""
+    def cycle_at(self, cycle_id: UUID, position: int) -> Any:
+        """The cycle (or ranking) as it stood before leaf `position` (None before
+        it existed)."""
         versions = self.cycles.get(cycle_id)
         if not versions:
             return None
@@ -58,10 +60,10 @@ class View:
 
     keys: dict[str, KeyState] = field(default_factory=dict)
     frameworks: dict[UUID, tuple[int, Any]] = field(default_factory=dict)
-    # each cycle as it stood after each command that changed it: (first leaf of
-    # that command, a shallow copy), oldest first (Cycle never changes a
-    # container in place, so copies share what did not change)
-    cycles: dict[UUID, list[tuple[int, Cycle]]] = field(default_factory=dict)
+    # each cycle and ranking as it stood after each command that changed it:
+    # (first leaf of that command, a shallow copy), oldest first (they never
+    # change a container in place, so copies share what did not change)
+    cycles: dict[UUID, list[tuple[int, Any]]] = field(default_factory=dict)
     skew: timedelta = DEFAULT_SKEW
     genesis: dict | None = None
     bad_times: set[int] = field(default_factory=set)  # leaves stamped out of window
@@ -156,7 +158,7 @@ def _apply(view: View, world: World, aggregates: list, derived: list, run: list[
             }
             if agg.clock_skew_seconds:
                 view.skew = timedelta(seconds=agg.clock_skew_seconds)
-        elif isinstance(agg, Cycle):
+        elif isinstance(agg, Cycle | Ranking):
             view.cycles.setdefault(agg.id, []).append((first, copy.copy(agg)))
         elif isinstance(agg, PublishedFramework):
             view.frameworks.setdefault(agg.id, (first, agg))

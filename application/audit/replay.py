@@ -40,6 +40,7 @@ DEPLOYMENT_PREFIXES = (
     "domain.keys:ActorKey.",
     "domain.framework_record:PublishedFramework.",
     "domain.cycle:Cycle.",
+    "domain.ranking:Ranking.",
     "domain.assessment:Assessment.Opened",
 )
 DEPLOYMENT_COMMANDS = frozenset(
@@ -50,8 +51,24 @@ DEPLOYMENT_COMMANDS = frozenset(
         "revoke_key",
         "publish_framework",
         "open_cycle",
+        "extend_deadline",
+        "add_units",
+        "merge_units",
+        "propose_ranking",
+        "approve_ranking",
+        "publish_ranking",
     }
 )
+
+
+def is_deployment_command(signed: SignedCommand) -> bool:
+    """Commands on deployment-wide aggregates (pass 1): keys, frameworks, cycles,
+    rankings. `close_appraisal` is one when it names no unit (the whole cycle)."""
+    if signed.type == "close_appraisal":
+        return "unit" not in signed.command
+    return signed.type in DEPLOYMENT_COMMANDS
+
+
 DEFAULT_SKEW = timedelta(seconds=600)
 # How long after its skew check a server may still stamp a command's events
 # (retries, lock waits). Writes that take longer are refused by the store's
@@ -473,7 +490,7 @@ def decide(
     spec = HANDLERS.get(signed.type)
     if spec is None:
         return [], ("event_not_derived", first.pos, f"unknown command type '{signed.type}'")
-    if (signed.type in DEPLOYMENT_COMMANDS) != deployment_scope:
+    if is_deployment_command(signed) != deployment_scope:
         return [], (
             "event_not_derived",
             first.pos,
