@@ -10,7 +10,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.actors import Target
-from domain.errors import Problems
+from domain.errors import DomainError, Problems
 from domain.ids import CODE as CODE_RULE
 from domain.ids import id_problem
 from domain.schedule import DEFAULT_ROUNDS, UNIT_TYPES, deadline_passed, parse_time
@@ -106,6 +106,7 @@ class Cycle(Aggregate):
         self.rounds = DEFAULT_ROUNDS
         self.deadlines: dict[str, str] = {}
         self.unit_deadlines: dict[str, dict[str, str]] = {}  # unit -> kind -> time
+        self.merged: dict[str, str] = {}  # unit -> the unit it was merged into
 
     # Event handlers replace containers, never change them in place: verify
     # keeps a shallow copy of the cycle after each of its commands and reads
@@ -146,6 +147,19 @@ class Cycle(Aggregate):
                 frozenset(u["code"] for u in self.units),
             )
         return memo[1]
+
+    def check_active(self, unit: str) -> None:
+        """Refuses a command on a unit merged into another (merge_units): its
+        history stays readable, its commands go to the unit it became."""
+        into = self.merged.get(unit)
+        if into is not None:
+            raise DomainError(
+                "unit_merged",
+                f"Đơn vị {unit} đã được sáp nhập vào {into}.",
+                f"Unit {unit} was merged into {into}.",
+                field="unit",
+                status=409,
+            )
 
     def unit_type(self, unit: str) -> str | None:
         for u in self.units:
