@@ -53,6 +53,10 @@ class Framework:
             children.setdefault(parent_code(node.code), []).append(node)
         object.__setattr__(self, "_by_code", by_code)
         object.__setattr__(self, "_children", {k: tuple(v) for k, v in children.items()})
+        # Asked for every node of every unit scored: kept, not rebuilt each time.
+        leaves = tuple(n for n in self.nodes if n.code not in self._children)
+        object.__setattr__(self, "_leaves", leaves)
+        object.__setattr__(self, "_leaves_under", {})
 
     @classmethod
     def build(
@@ -104,12 +108,18 @@ class Framework:
 
     @property
     def leaves(self) -> tuple[Node, ...]:
-        return tuple(n for n in self.nodes if n.code not in self._children)
+        return self._leaves  # type: ignore[attr-defined]
 
     def leaves_under(self, code: str) -> tuple[Node, ...]:
         """The leaves of the subtree at `code` (the node itself if it is a leaf)."""
-        prefix = code + "."
-        return tuple(n for n in self.leaves if n.code == code or n.code.startswith(prefix))
+        memo = self._leaves_under  # type: ignore[attr-defined]
+        found = memo.get(code)
+        if found is None:
+            prefix = code + "."
+            found = memo[code] = tuple(
+                n for n in self.leaves if n.code == code or n.code.startswith(prefix)
+            )
+        return found
 
     def ancestors(self, code: str) -> tuple[str, ...]:
         """Codes from the parent up to the area: "1.2.3" -> ("1.2", "1")."""
