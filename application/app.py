@@ -136,6 +136,20 @@ class ParIndex(Application):
             cached = self._frameworks[framework_id] = from_dict(record.framework)
         return cached
 
+    def assessments(self, cycle: Cycle) -> dict[str, Assessment | None]:
+        """Every unit's assessment of the cycle, by unit code (read only), for
+        the commands that decide on the whole cycle (handlers/ranking.py)."""
+        code = cycle.cycle
+        return {
+            u["code"]: self.get(Assessment.create_id(code, u["code"]), for_update=False)
+            for u in cycle.units
+        }
+
+    def claim(self, kind: str, cycle: str, expected: dict) -> None:
+        """Only verify's first pass leaves claims (it has no units); the server
+        decided on the units themselves."""
+        raise AssertionError("the server reads the units; it never claims")
+
     def position(self) -> int:
         """The newest position (notification id) in the store: what receipts carry."""
         return self.recorder.max_notification_id() or 0

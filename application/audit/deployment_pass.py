@@ -67,6 +67,10 @@ class View:
     skew: timedelta = DEFAULT_SKEW
     genesis: dict | None = None
     bad_times: set[int] = field(default_factory=set)  # leaves stamped out of window
+    # what a cross-unit command (cycle close, ranking) holds of each unit, left
+    # by its replay here and checked by the units' replay in pass 2 at that leaf:
+    # (first leaf of the command, kind, cycle code, expected lines by unit)
+    claims: list[tuple[int, str, str, dict]] = field(default_factory=list)
 
 
 def deployment_pass(records: Iterable[tuple]) -> tuple[View, list[Finding]]:
@@ -135,6 +139,7 @@ def _replay_run(view: View, world: World, run: list[Stored], last: dict) -> list
         )
         if stop is not None:
             return [stop]
+        view.claims.extend((first.index, *claim) for claim in world.claims)
     derived = derived_events(aggregates)
     out = compare(run, derived, get_topic)
     _apply(view, world, aggregates, derived, run)

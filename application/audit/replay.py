@@ -439,6 +439,16 @@ class World:
     def __init__(self) -> None:
         self.aggregates: dict[UUID, Any] = {}
         self._frameworks: dict[str, Any] = {}
+        self.claims: list[tuple[str, str, dict]] = []  # left by the command being decided
+
+    def assessments(self, cycle: Any) -> None:
+        """Units are not replayed in this pass: a command that decides on every
+        unit leaves a claim per unit instead (`claim`), checked by the unit's
+        own replay (shard.py)."""
+        return None
+
+    def claim(self, kind: str, cycle: str, expected: dict) -> None:
+        self.claims.append((kind, cycle, expected))
 
     def get(self, aggregate_id: UUID, *, for_update: bool = True) -> Any:
         return self.aggregates.get(aggregate_id)
@@ -499,6 +509,7 @@ def decide(
     # attempt=1: a handler looks an existing key up instead of leaning on the
     # store's unique index, which replay does not have.
     ctx = Context(world, signed, key, signed.issued_at, attempt=1)  # type: ignore[arg-type]
+    world.claims.clear()
     try:
         target = spec.target(ctx)
         role, scope = role_and_scope(key.role, key.scope)

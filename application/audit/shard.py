@@ -40,6 +40,7 @@ from application.store.damage import as_bytes
 from application.transparency.leaf import event_leaf_hash
 from domain.assessment import Assessment, assessment_aggregate_id
 from domain.cycle import cycle_aggregate_id
+from domain.ranking import claim_problem
 
 Record = tuple[int, bytes | None, str, int, str | None, bytes | None]
 
@@ -79,6 +80,8 @@ class Shard:
         self.view, self.me, self.workers = view, me, workers
         self.world = UnitWorld(view)
         self.last: dict[str, datetime] = {}
+        self.claims = sorted(view.claims, key=lambda c: c[0])
+        self._next_claim = 0
         self._unit_names: dict[UUID, tuple[list, dict[str, str]]] = {}
 
     def run(self, records: list[Record]) -> tuple[list[tuple], list[Finding]]:
@@ -87,6 +90,8 @@ class Shard:
         for rec in records:
             if self.workers > 1 and owner(rec[2], self.workers) != self.me:
                 continue
+            if self._next_claim < len(self.claims) and self.claims[self._next_claim][0] <= rec[0]:
+                self._check_claims(rec[0], findings)
             try:
                 self._one(rec, out, findings)
             except Exception as e:  # verify never crashes on a damaged row
@@ -105,6 +110,42 @@ class Shard:
                         )
                     )
         return out, findings
+
+    def finish(self) -> tuple[list[tuple], list[Finding]]:
+        """After the last leaf: the claims no later leaf of this worker checked."""
+        findings: list[Finding] = []
+        self._check_claims(None, findings)
+        return [], findings
+
+    def _check_claims(self, before: int | None, findings: list) -> None:
+        """Each claim made at a leaf before `before` (all if None), against this
+        worker's units as they stood at that leaf."""
+        while self._next_claim < len(self.claims) and (
+            before is None or self.claims[self._next_claim][0] <= before
+        ):
+            index, kind, cycle, expected = self.claims[self._next_claim]
+            self._next_claim += 1
+            try:
+                findings.extend(self._claim(index, kind, cycle, expected))
+            except Exception as e:  # verify never crashes on hostile content
+                findings.append(("event_unreadable", {"leaf_index": index}, repr(e)[:200]))
+
+    def _claim(self, index: int, kind: str, cycle_code: str, expected: dict) -> list[Finding]:
+        self.world.position = index
+        cycle = self.view.cycle_at(cycle_aggregate_id(cycle_code), index)
+        if cycle is None:
+            return []  # pass 1 refused the command already
+        framework = self.world.framework(cycle.framework)
+        out: list[Finding] = []
+        for u in cycle.units:
+            aid = assessment_aggregate_id(cycle_code, u["code"])
+            if self.workers > 1 and owner(aid.hex, self.workers) != self.me:
+                continue
+            assessment = self.world.aggregates.get(aid)
+            problem = claim_problem(kind, cycle, u, assessment, framework, expected)
+            if problem is not None:
+                out.append(("event_not_derived", {"leaf_index": index}, problem))
+        return out
 
     def _one(self, rec: Record, out: list, findings: list) -> None:
         index, claimed, oid, version, topic, state = rec

@@ -375,6 +375,7 @@ def _run_checks(source: Source, view: View, workers: int | None):
         yield shard.run(first)
         for c in chunks:
             yield shard.run(c)
+        yield shard.finish()
         return
 
     def split() -> Iterator:
@@ -398,6 +399,9 @@ def _worker(view: View, me: int, workers: int, tasks, results, parent: int) -> N
             continue
         if task is None:
             return
+        if task[0] == "finish":
+            results.put(shard.finish())
+            continue
         if task[0] == "range":
             records = read_range(task[1], task[2], task[3])
         else:
@@ -435,6 +439,9 @@ def _parallel(view: View, workers: int, tasks: Iterator):
         while in_flight:
             yield _gather(queues, procs)
             in_flight -= 1
+        for tasks_q, _r in queues:
+            tasks_q.put(("finish",))
+        yield _gather(queues, procs)
     finally:
         for tasks_q, _r in queues:
             with contextlib.suppress(OSError, ValueError):
