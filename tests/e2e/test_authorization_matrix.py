@@ -53,6 +53,10 @@ ALLOWED = {
     "adjust_score": {"appraiser"},
     "submit_assessment": {"commune_chair"},
     "withdraw_submission": {"commune_chair"},
+    "close_appraisal": {"council_chair"},
+    "propose_ranking": {"council_chair"},
+    "approve_ranking": {"approver"},
+    "publish_ranking": {"approver", "admin"},
 }
 
 _counter = itertools.count(1)
@@ -159,6 +163,69 @@ def _withdraw_submission(world: World, actor: Key) -> dict:
     return {**UNIT, "reason": "Sửa điểm tự chấm"}
 
 
+# -- the whole cycle: each on a cycle of its own (closing the shared one would
+# stop the unit commands above) --------------------------------------------------
+def _fresh_cycle(world: World, *, upto: str = "open") -> tuple[str, dict | None]:
+    """A new cycle of one unit nobody submitted, taken up to `upto` (open,
+    closed, proposed, approved); returns its code and the proposal's manifest."""
+    from domain.cycle import Cycle
+    from domain.ranking import manifest
+
+    fields = _open_cycle(world, world.env.admin)
+    code = fields["cycle"]
+    world.env.send(command(world.env.admin, "open_cycle", **fields))
+    if upto == "open":
+        return code, None
+    chair = world.key("council_chair", SCOPES["council_chair"][0])
+    world.env.send(command(chair, "close_appraisal", cycle=code), chair)
+    if upto == "closed":
+        return code, None
+    cycle = world.app.get(Cycle.create_id(code), for_update=False)
+    framework = world.app.framework(cycle.framework)
+    content = manifest(cycle, 1, framework, world.app.assessments(cycle))
+    world.env.send(command(chair, "propose_ranking", cycle=code, manifest=content), chair)
+    if upto == "proposed":
+        return code, content
+    approver = world.key("approver", SCOPES["approver"][0])
+    world.env.send(command(approver, "approve_ranking", cycle=code, **_decision(content)), approver)
+    return code, content
+
+
+def _decision(content: dict) -> dict:
+    from domain.ranking import digest
+
+    return {
+        "version": 1,
+        "digest": digest(content),
+        "decision_number": "1234/QĐ-UBND",
+        "decision_date": "2025-12-20",
+    }
+
+
+def _close_cycle(world: World, actor: Key) -> dict:
+    return {"cycle": _fresh_cycle(world)[0]}
+
+
+def _propose(world: World, actor: Key) -> dict:
+    from domain.cycle import Cycle
+    from domain.ranking import manifest
+
+    code, _ = _fresh_cycle(world, upto="closed")
+    cycle = world.app.get(Cycle.create_id(code), for_update=False)
+    content = manifest(cycle, 1, world.app.framework(cycle.framework), world.app.assessments(cycle))
+    return {"cycle": code, "manifest": content}
+
+
+def _approve(world: World, actor: Key) -> dict:
+    code, content = _fresh_cycle(world, upto="proposed")
+    assert content is not None
+    return {"cycle": code, **_decision(content)}
+
+
+def _publish_ranking(world: World, actor: Key) -> dict:
+    return {"cycle": _fresh_cycle(world, upto="approved")[0], "version": 1}
+
+
 BUILDERS: dict[str, Callable[[World, Key], dict]] = {
     "register_key": _register,
     "revoke_key": _revoke,
@@ -172,6 +239,10 @@ BUILDERS: dict[str, Callable[[World, Key], dict]] = {
     "adjust_score": _adjust,
     "submit_assessment": _submit,
     "withdraw_submission": _withdraw_submission,
+    "close_appraisal": _close_cycle,
+    "propose_ranking": _propose,
+    "approve_ranking": _approve,
+    "publish_ranking": _publish_ranking,
 }
 
 
