@@ -33,7 +33,12 @@ _TYPE = re.compile(r"[a-z][a-z_]{0,63}")
 
 MAX_DEPTH = 32  # levels of arrays and objects in an envelope; the envelope is level 1
 MAX_COMMAND_BYTES = 64 * 1024  # JCS(command), UTF-8
-LARGE_COMMAND_BYTES = {"publish_framework": 1024 * 1024, "open_cycle": 1024 * 1024}
+LARGE_COMMAND_BYTES = {
+    "publish_framework": 1024 * 1024,
+    "open_cycle": 1024 * 1024,
+    "add_units": 1024 * 1024,
+    "propose_ranking": 4 * 1024 * 1024,
+}
 
 
 def command_limit(command_type: str) -> int:

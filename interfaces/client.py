@@ -277,6 +277,57 @@ class Client:
     def ranking(self, cycle: str, limit: int = 100, offset: int = 0) -> Any:
         return self._get(f"/api/v1/cycles/{cycle}/ranking", limit=limit, offset=offset)
 
+    # -- the ranking (docs/SEASON.md) ---------------------------------------------------
+    def ranking_draft(self, cycle: str) -> Any:
+        """The manifest propose_ranking would accept now. Checked here before a
+        council chair signs it: its cycle, its digest, and that its ranks follow
+        from its own totals (each unit's totals the server checks at signing)."""
+        from domain import ranking
+
+        doc = self._get(f"/api/v1/cycles/{cycle}/ranking/draft")
+        content = doc["manifest"]
+        ranked = content.get("ranked") or []
+        again, _ = ranking.with_ranks([{k: v for k, v in x.items() if k != "rank"} for x in ranked])
+        if (
+            content.get("cycle") != cycle
+            or content.get("version") != doc["version"]
+            or ranking.digest(content) != doc["digest"]
+            or again != ranked
+        ):
+            raise ProofInvalid(
+                "bảng xếp hạng máy chủ gửi không khớp digest hoặc thứ hạng",
+                "the server's draft ranking does not match its digest or its ranks",
+            )
+        return doc
+
+    def rankings(self, cycle: str, *, public: bool = False) -> Any:
+        if public:
+            return self._get(f"/api/v1/public/cycles/{cycle}/rankings", signed=False)
+        return self._get(f"/api/v1/cycles/{cycle}/rankings")
+
+    def ranking_version(self, cycle: str, version: int, *, public: bool = False) -> Any:
+        """One version, its manifest rebuilt from the lines and checked against the
+        digest that was signed: what an approver reads is what was proposed."""
+        from domain import ranking
+
+        path = f"/cycles/{cycle}/rankings/{int(version)}"
+        doc = (
+            self._get("/api/v1/public" + path, signed=False)
+            if public
+            else self._get("/api/v1" + path)
+        )
+        if ranking.digest(manifest_of(doc)) != doc["digest"]:
+            raise ProofInvalid(
+                f"các dòng của phiên bản {version} không khớp digest đã ký",
+                f"the lines of version {version} do not match the signed digest",
+            )
+        return doc
+
+    def published_sheet(self, cycle: str, version: int, unit: str) -> Any:
+        return self._get(
+            f"/api/v1/public/cycles/{cycle}/rankings/{int(version)}/units/{unit}", signed=False
+        )
+
     def submission(self, cycle: str, unit: str) -> Any:
         """What submitting the unit would cover now, its digest recomputed here so
         the chair signs what was shown (domain.submission), not the server's word."""
@@ -453,3 +504,28 @@ def _touches(command: dict, leaf: str) -> bool:
     if "leaves" in command:
         return leaf in (command["leaves"] or [])
     return True
+
+
+def manifest_of(doc: dict) -> dict:
+    """The manifest a council chair signed, rebuilt from a version's lines as the
+    API serves them (docs/API.md, "Rankings")."""
+
+    def line(x: dict) -> dict:
+        out = {"unit": x["unit"], "name": x["name"]}
+        if x.get("type") is not None:
+            out["type"] = x["type"]
+        out["status"] = x["status"]
+        if x["status"] == "submitted":
+            for k in ("self_total", "appraised_total", "index", "band", "rank"):
+                out[k] = x.get(k)
+        elif x["status"] == "merged":
+            out["into"] = x.get("into")
+        return out
+
+    return {
+        "cycle": doc["cycle"],
+        "version": doc["version"],
+        "framework": doc.get("framework"),
+        "ranked": [line(x) for x in doc.get("ranked") or []],
+        "unranked": [line(x) for x in doc.get("unranked") or []],
+    }

@@ -28,6 +28,10 @@ q.why(cycle, unit, leaf) -> Why | None
 q.evidence_list(cycle, unit) -> EvidenceList | None
 q.evidence_item(cycle, unit, evidence_id) -> Evidence | None
 q.keys() -> [Key]                        ordered by registered_leaf
+q.rankings(cycle, public=False) -> Rankings | None   (public: published only)
+q.ranking_version(cycle, version, public=False) -> RankingVersion | None
+q.published_sheet(cycle, version, unit) -> PublishedSheet | None  (published only)
+    (projections/queries_ranking.py; shapes in docs/API.md, "Rankings")
 
 FrameworkSummary = {id, slug, version, name, jurisdiction, level, year, source,
     supersedes, digest, max_total, node_count, leaf_count, leaf_index,
@@ -98,6 +102,7 @@ from __future__ import annotations
 from typing import Any
 
 from projections import queries_leaf as leafq
+from projections import queries_ranking as rankq
 from projections.rows import jload, shown
 from projections.store import ReadModel
 
@@ -304,6 +309,18 @@ class Queries:
         }
 
     # -- leaves and evidence -----------------------------------------------------
+    def rankings(self, cycle: str, *, public: bool = False) -> dict | None:
+        with self.rm.read() as cur:
+            return rankq.rankings(cur, cycle, public=public)
+
+    def ranking_version(self, cycle: str, version: int, *, public: bool = False) -> dict | None:
+        with self.rm.read() as cur:
+            return rankq.ranking_version(cur, cycle, version, public=public)
+
+    def published_sheet(self, cycle: str, version: int, unit: str) -> dict | None:
+        with self.rm.read() as cur:
+            return rankq.published_sheet(cur, cycle, version, unit)
+
     def leaf_history(self, cycle: str, unit: str, leaf: str) -> dict | None:
         with self.rm.read() as cur:
             return leafq.leaf_history(cur, cycle, unit, leaf)

@@ -216,6 +216,74 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
         },
         ("cycle", "unit"),
     ),
+    # The council's close of a cycle's appraisal (close_appraisal without a unit).
+    "cycle_closes": (
+        {"cycle": str, "at": str, "actor_key_id": str, "leaf_index": int},
+        ("cycle",),
+    ),
+    # Each version of a cycle's ranking: proposed, approved, published or superseded.
+    "rankings": (
+        {
+            "cycle": str,
+            "version": int,
+            "state": str,
+            "digest": str,
+            "proposed_at": str,
+            "proposed_by": str,
+            "proposed_leaf": int,  # the position the manifest is pinned to
+            "approved_at": str,
+            "approved_by": str,
+            "approved_leaf": int,
+            "decision_number": str,
+            "decision_date": str,
+            "published_at": str,
+            "published_by": str,
+            "published_leaf": int,
+            "ranked_count": int,
+            "unranked_count": int,
+        },
+        ("cycle", "version"),
+    ),
+    # A version's lines as signed: ranked units first (by rank), then the others.
+    "ranking_lines": (
+        {
+            "cycle": str,
+            "version": int,
+            "unit": str,
+            "position": int,
+            "name": str,
+            "type": str,
+            "status": str,  # submitted | not_submitted | merged
+            "self_total": str,
+            "appraised_total": str,
+            "index_": str,
+            "band": str,
+            "rank": int,
+            "into": str,
+        },
+        ("cycle", "version", "unit"),
+    ),
+    # Every unit's sheet (each node, a leaf's inputs) when a version was published.
+    "published_nodes": (
+        {
+            "cycle": str,
+            "version": int,
+            "unit": str,
+            "code": str,
+            "position": int,
+            "max_points": str,
+            "applicable_max": str,
+            "self_score": str,
+            "appraised_score": str,
+            "points_lost": str,
+            "percentage": str,
+            "excluded": int,
+            "self_input": str,
+            "appraised_input": str,
+            "appraised_reason": str,
+        },
+        ("cycle", "version", "unit", "code"),
+    ),
     "history": (
         {
             "cycle": str,
@@ -248,6 +316,7 @@ INDEXES: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("keys", ("aggregate_id",), True),
     ("units", ("assessment_id",), True),
     ("unit_totals", ("cycle", "index_key", "total_key", "position", "unit"), False),
+    ("ranking_lines", ("cycle", "version", "position"), True),
 )
 
 TRACKING_TABLE = "tracking"
@@ -259,7 +328,7 @@ ANCHOR_TABLE = "log_anchor"
 
 # Bump when a table or column changes: a file of another version is rebuilt
 # (projections.rebuilder.open_current), never migrated; it is disposable.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def columns(table: str) -> tuple[str, ...]:

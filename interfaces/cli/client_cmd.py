@@ -82,10 +82,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = _command(sub, "scores", "điểm của một đơn vị / a unit's scores", cmd_scores)
     _unit(p)
-    p = _command(sub, "ranking", "xếp hạng của kỳ / a cycle's ranking", cmd_ranking)
-    p.add_argument("--cycle", required=True)
+    p = _command(
+        sub,
+        "ranking",
+        "xếp hạng của kỳ (hiện tại), hoặc: draft, propose, approve, publish, versions, show, "
+        "sheet / a cycle's live ranking, or an action on its versions",
+        cmd_ranking,
+    )
+    p.add_argument("--cycle", default=None, help="mã kỳ đánh giá / cycle code")
     p.add_argument("--limit", type=int, default=100)
     p.add_argument("--offset", type=int, default=0)
+    from interfaces.cli import season_cmd
+
+    season_cmd.ranking_actions(p)
     p = _command(sub, "history", "lịch sử một tiêu chí / a leaf's history", cmd_history)
     _leaf(p)
     p = _command(
@@ -351,6 +360,13 @@ def cmd_scores(args: argparse.Namespace) -> int:
 
 
 def cmd_ranking(args: argparse.Namespace) -> int:
+    if not args.cycle:
+        raise DomainError(
+            "cycle_required",
+            "Cần --cycle (mã kỳ đánh giá).",
+            "--cycle (the cycle code) is required.",
+            status=400,
+        )
     doc = _client(args, reading=True).ranking(args.cycle, args.limit, args.offset)
     emit(args, doc, views.ranking_text(doc))
     return 0

@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         deploy_cmd,
         framework_cmd,
         log_cmd,
+        season_cmd,
         serve_cmd,
     )
 
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         audit_cmd,
         serve_cmd,
         client_cmd,
+        season_cmd,
         cycle_cmd,
         demo_cmd,
     ):

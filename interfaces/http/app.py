@@ -11,10 +11,19 @@ from interfaces.http import bodies, limits, problems
 from interfaces.http.api import ParindexApi
 from interfaces.http.schemas import COMMAND_VALUE_SCHEMA
 from interfaces.http.services import EXTENSION, Services
-from interfaces.http.views import commands, cycles, evidence, frameworks, health, log
+from interfaces.http.views import commands, cycles, evidence, frameworks, health, log, rankings
 
 READ_MODEL_FILE = "readmodel.sqlite"
-BLUEPRINTS = (commands.blp, evidence.blp, log.blp, frameworks.blp, cycles.blp, health.blp)
+BLUEPRINTS = (
+    commands.blp,
+    evidence.blp,
+    log.blp,
+    frameworks.blp,
+    cycles.blp,
+    rankings.blp,
+    rankings.public,
+    health.blp,
+)
 
 SIGNATURE_SCHEME = {
     "type": "apiKey",

@@ -167,28 +167,9 @@ def _withdraw_submission(world: World, actor: Key) -> dict:
 # stop the unit commands above) --------------------------------------------------
 def _fresh_cycle(world: World, *, upto: str = "open") -> tuple[str, dict | None]:
     """A new cycle of one unit nobody submitted, taken up to `upto` (open,
-    closed, proposed, approved); returns its code and the proposal's manifest."""
-    from domain.cycle import Cycle
-    from domain.ranking import manifest
-
-    fields = _open_cycle(world, world.env.admin)
-    code = fields["cycle"]
-    world.env.send(command(world.env.admin, "open_cycle", **fields))
-    if upto == "open":
-        return code, None
-    chair = world.key("council_chair", SCOPES["council_chair"][0])
-    world.env.send(command(chair, "close_appraisal", cycle=code), chair)
-    if upto == "closed":
-        return code, None
-    cycle = world.app.get(Cycle.create_id(code), for_update=False)
-    framework = world.app.framework(cycle.framework)
-    content = manifest(cycle, 1, framework, world.app.assessments(cycle))
-    world.env.send(command(chair, "propose_ranking", cycle=code, manifest=content), chair)
-    if upto == "proposed":
-        return code, content
-    approver = world.key("approver", SCOPES["approver"][0])
-    world.env.send(command(approver, "approve_ranking", cycle=code, **_decision(content)), approver)
-    return code, content
+    closed, proposed, approved); its code and the proposal's manifest."""
+    code = f"matrix-{_unique()}"
+    return code, world.cycle_up_to(code, upto)
 
 
 def _decision(content: dict) -> dict:

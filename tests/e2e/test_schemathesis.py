@@ -29,6 +29,8 @@ from schemathesis.generation import GenerationMode  # noqa: E402
 
 from interfaces.http.signing import authorization  # noqa: E402
 from tests.e2e.http_support import CYCLE, UNITS, Served, World, make_world  # noqa: E402
+
+RANKED = "tn-ranked"  # a cycle whose ranking is published
 from tests.support import Key, command  # noqa: E402
 
 EXAMPLES = 25
@@ -110,6 +112,7 @@ def served(tmp_path_factory) -> Iterator[tuple[World, Served]]:
         ),
         world.officer,
     )
+    world.cycle_up_to(RANKED)  # a published ranking for the ranking reads
     server = Served(world.env.data_dir, workers=2)
     try:
         yield world, server
@@ -165,6 +168,8 @@ def real_case(operation, world: World):
         "evidence_id": "ev-2",
         "framework_id": world.framework_id,
     }
+    if "/ranking" in operation.path:
+        names.update(cycle=RANKED, version=1)
     path = {k: v for k, v in names.items() if "{" + k + "}" in operation.path}
     query = {
         "/api/v1/log/proof/inclusion": {"index": 0},

@@ -1,0 +1,177 @@
+"""Reads of a cycle's close and ranking versions (projections/rankings.py).
+
+`public=True` answers what anyone may read without a key: published versions
+only, and each unit's published sheet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from projections.rows import jload
+
+_VERSION_COLUMNS = (
+    "version, state, digest, proposed_at, proposed_by, proposed_leaf, approved_at, "
+    "approved_by, approved_leaf, decision_number, decision_date, published_at, published_by, "
+    "published_leaf, ranked_count, unranked_count"
+)
+
+
+def _version(r: Any) -> dict:
+    decision = (
+        {"number": r["decision_number"], "date": r["decision_date"]}
+        if r["decision_number"] is not None
+        else None
+    )
+    return {
+        "version": r["version"],
+        "state": r["state"],
+        "digest": r["digest"],
+        "position": r["proposed_leaf"],  # the log position the manifest is pinned to
+        "proposed": {"at": r["proposed_at"], "key_id": r["proposed_by"]},
+        "approved": None
+        if r["approved_at"] is None
+        else {"at": r["approved_at"], "key_id": r["approved_by"], "leaf_index": r["approved_leaf"]},
+        "decision": decision,
+        "published": None
+        if r["published_at"] is None
+        else {
+            "at": r["published_at"],
+            "key_id": r["published_by"],
+            "leaf_index": r["published_leaf"],
+        },
+        "ranked_count": r["ranked_count"],
+        "unranked_count": r["unranked_count"],
+    }
+
+
+def _cycle_exists(cur: Any, cycle: str) -> bool:
+    cur.execute("SELECT 1 FROM cycles WHERE cycle = ?", (cycle,))
+    return cur.fetchone() is not None
+
+
+def rankings(cur: Any, cycle: str, *, public: bool) -> dict | None:
+    if not _cycle_exists(cur, cycle):
+        return None
+    cur.execute("SELECT at, actor_key_id, leaf_index FROM cycle_closes WHERE cycle = ?", (cycle,))
+    closed = cur.fetchone()
+    where = " AND state = 'published'" if public else ""
+    cur.execute(
+        f"SELECT {_VERSION_COLUMNS} FROM rankings WHERE cycle = ?{where} ORDER BY version",
+        (cycle,),
+    )
+    return {
+        "cycle": cycle,
+        "closed": None
+        if closed is None
+        else {
+            "at": closed["at"],
+            "key_id": closed["actor_key_id"],
+            "leaf_index": closed["leaf_index"],
+        },
+        "versions": [_version(r) for r in cur.fetchall()],
+    }
+
+
+def _line(r: Any) -> dict:
+    out = {
+        "unit": r["unit"],
+        "name": r["name"],
+        "type": r["type"],
+        "status": r["status"],
+    }
+    if r["status"] == "submitted":
+        out.update(
+            rank=r["rank"],
+            self_total=r["self_total"],
+            appraised_total=r["appraised_total"],
+            index=r["index_"],
+            band=r["band"],
+        )
+    elif r["status"] == "merged":
+        out["into"] = r["into"]
+    return out
+
+
+def ranking_version(cur: Any, cycle: str, version: int, *, public: bool) -> dict | None:
+    cur.execute(
+        f"SELECT {_VERSION_COLUMNS} FROM rankings WHERE cycle = ? AND version = ?",
+        (cycle, version),
+    )
+    row = cur.fetchone()
+    if row is None or (public and row["state"] != "published"):
+        return None
+    cur.execute(
+        "SELECT * FROM ranking_lines WHERE cycle = ? AND version = ? ORDER BY position",
+        (cycle, version),
+    )
+    lines = [_line(r) for r in cur.fetchall()]
+    cur.execute("SELECT framework FROM cycles WHERE cycle = ?", (cycle,))
+    return {
+        "cycle": cycle,
+        "framework": cur.fetchone()["framework"],
+        **_version(row),
+        "ranked": [x for x in lines if x["status"] == "submitted"],
+        "unranked": [x for x in lines if x["status"] != "submitted"],
+    }
+
+
+def published_sheet(cur: Any, cycle: str, version: int, unit: str) -> dict | None:
+    """A unit's sheet as published in `version` (None if not published)."""
+    found = ranking_version_line(cur, cycle, version, unit)
+    if found is None:
+        return None
+    state, line, framework = found
+    cur.execute(
+        "SELECT p.*, n.label, n.title, n.parent, n.depth, n.is_leaf FROM published_nodes p "
+        "JOIN framework_nodes n ON n.framework_id = ? AND n.code = p.code "
+        "WHERE p.cycle = ? AND p.version = ? AND p.unit = ? ORDER BY p.position",
+        (framework, cycle, version, unit),
+    )
+    nodes = [
+        {
+            "code": r["code"],
+            "label": r["label"],
+            "title": r["title"],
+            "parent": r["parent"],
+            "depth": r["depth"],
+            "is_leaf": bool(r["is_leaf"]),
+            "max_points": r["max_points"],
+            "applicable_max": r["applicable_max"],
+            "self_score": r["self_score"],
+            "appraised_score": r["appraised_score"],
+            "points_lost": r["points_lost"],
+            "percentage": r["percentage"],
+            "excluded": bool(r["excluded"]),
+            "self_input": jload(r["self_input"]),
+            "appraised_input": jload(r["appraised_input"]),
+            "reason": r["appraised_reason"],
+        }
+        for r in cur.fetchall()
+    ]
+    return {
+        "cycle": cycle,
+        "version": version,
+        "framework": framework,
+        "line": line,
+        "nodes": nodes,
+    }
+
+
+def ranking_version_line(cur: Any, cycle: str, version: int, unit: str) -> tuple | None:
+    cur.execute(
+        "SELECT r.state, c.framework FROM rankings r JOIN cycles c ON c.cycle = r.cycle "
+        "WHERE r.cycle = ? AND r.version = ?",
+        (cycle, version),
+    )
+    row = cur.fetchone()
+    if row is None or row["state"] != "published":
+        return None
+    cur.execute(
+        "SELECT * FROM ranking_lines WHERE cycle = ? AND version = ? AND unit = ?",
+        (cycle, version, unit),
+    )
+    line = cur.fetchone()
+    if line is None:
+        return None
+    return row["state"], _line(line), row["framework"]
