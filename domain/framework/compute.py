@@ -88,13 +88,31 @@ def compute(
                 )
             continue
         try:
-            raw[leaf.code] = score(leaf.rule, leaf.max_points, given, leaf.code)
+            raw[leaf.code] = _scored(framework, leaf, given)
         except ValidationFailed as exc:  # gather every leaf's faults, refuse as a whole
             problems.extend(exc.problems)
     if problems:
         raise failed(problems)
     final = _apply_gates(framework, raw)
     return _roll_up(framework, final)
+
+
+_SCORED_LIMIT = 100_000
+
+
+def _scored(framework: Framework, leaf, given: LeafInput) -> LeafResult:
+    """score() of one leaf's input, kept per framework: a ranking scores every
+    unit, and the same inputs ("0", the maximum) recur across thousands."""
+    memo = framework.scored  # type: ignore[attr-defined]
+    key = (leaf.code, given)
+    found = memo.get(key)
+    if found is None:
+        assert leaf.rule is not None
+        found = score(leaf.rule, leaf.max_points, given, leaf.code)  # raises: nothing kept
+        if len(memo) >= _SCORED_LIMIT:
+            memo.clear()
+        memo[key] = found
+    return found
 
 
 @exact

@@ -57,6 +57,7 @@ class Framework:
         leaves = tuple(n for n in self.nodes if n.code not in self._children)
         object.__setattr__(self, "_leaves", leaves)
         object.__setattr__(self, "_leaves_under", {})
+        object.__setattr__(self, "scored", {})  # compute's memo of leaf results
 
     @classmethod
     def build(
