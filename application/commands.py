@@ -6,8 +6,9 @@ signature covers `b"parindex-command/v1\\n" + JCS(command)`. Every command has
 
 Every command is bounded before it is read further (docs/API.md "Limits"): an
 envelope nests at most 32 levels of arrays and objects, and a command's
-canonical form is at most 64 KiB (1 MiB for `publish_framework` and
-`open_cycle`, which carry a whole framework or a province's unit list). The log
+canonical form is at most 64 KiB (1 MiB for `publish_framework`,
+`open_cycle` and `add_units`, which carry a whole framework or a province's
+unit list). The log
 is permanent: nobody may add megabytes to it with one signature.
 """
 
@@ -33,7 +34,11 @@ _TYPE = re.compile(r"[a-z][a-z_]{0,63}")
 
 MAX_DEPTH = 32  # levels of arrays and objects in an envelope; the envelope is level 1
 MAX_COMMAND_BYTES = 64 * 1024  # JCS(command), UTF-8
-LARGE_COMMAND_BYTES = {"publish_framework": 1024 * 1024, "open_cycle": 1024 * 1024}
+LARGE_COMMAND_BYTES = {
+    "publish_framework": 1024 * 1024,
+    "open_cycle": 1024 * 1024,
+    "add_units": 1024 * 1024,
+}
 
 
 def command_limit(command_type: str) -> int:
