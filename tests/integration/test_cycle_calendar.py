@@ -277,6 +277,8 @@ def test_units_added_later_are_scored_and_verified_like_the_first(env: Env):
         officer,
     )
     clean(env)
+    # Verify's workers each open the added unit on the cycle at the score's position.
+    assert verify(StoreSource(env.app.tlog), workers=2).findings == []
 
 
 def test_added_units_are_checked_with_the_units_already_there(env: Env):
