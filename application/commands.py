@@ -6,8 +6,9 @@ signature covers `b"parindex-command/v1\\n" + JCS(command)`. Every command has
 
 Every command is bounded before it is read further (docs/API.md "Limits"): an
 envelope nests at most 32 levels of arrays and objects, and a command's
-canonical form is at most 64 KiB (1 MiB for `publish_framework` and
-`open_cycle`, which carry a whole framework or a province's unit list). The log
+canonical form is at most 64 KiB (1 MiB for `publish_framework`,
+`open_cycle` and `add_units`, which carry a whole framework or a province's
+unit list). The log
 is permanent: nobody may add megabytes to it with one signature.
 """
 

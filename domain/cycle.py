@@ -3,6 +3,7 @@ authority and the units (communes) scored in it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -13,8 +14,15 @@ from domain.actors import Target
 from domain.errors import DomainError, Problems
 from domain.ids import CODE as CODE_RULE
 from domain.ids import id_problem
-from domain.schedule import DEFAULT_ROUNDS, UNIT_TYPES, deadline_passed, parse_time
-from domain.text import NAME, add_text_problems
+from domain.schedule import (
+    DEADLINES,
+    DEFAULT_ROUNDS,
+    UNIT_TYPES,
+    check_kind,
+    deadline_passed,
+    parse_time,
+)
+from domain.text import NAME, NOTE, add_text_problems
 
 CYCLE_NAMESPACE = uuid5(NAMESPACE_URL, "https://parindex/cycles")
 CODE = CODE_RULE.pattern  # match with fullmatch
@@ -123,13 +131,165 @@ class Cycle(Aggregate):
         self._scheduled(level=level, rounds=rounds, deadlines=deadlines, command=command)
 
     def deadline(self, kind: str, unit: str | None = None) -> datetime | None:
-        """The deadline of that kind for the unit (its own extension, else the cycle's)."""
-        text = None
+        """The deadline of that kind for the unit: its own extension, or the
+        cycle's when that is later (an extension never ends up earlier than a
+        later extension of the whole cycle)."""
+        text = self.deadlines.get(kind)
+        due = None if text is None else parse_time(text, kind)
+        own = None if unit is None else self.unit_deadlines.get(unit, {}).get(kind)
+        if own is not None:
+            mine = parse_time(own, kind)
+            if due is None or mine > due:
+                due = mine
+        return due
+
+    def deadlines_for(self, unit: str | None = None) -> dict[str, datetime]:
+        """Every deadline the unit (or the cycle) has, by kind, in season order."""
+        out = {}
+        for kind in DEADLINES:
+            due = self.deadline(kind, unit)
+            if due is not None:
+                out[kind] = due
+        return out
+
+    # -- the calendar and the units, changed while the cycle runs ------------------
+    def extend_deadline(
+        self, kind: str, until: str, unit: str | None, reason: str, signed: dict
+    ) -> None:
+        """Moves one deadline later, for the cycle or for one unit (docs/SEASON.md)."""
+        check_kind(kind)
+        at = parse_time(until, "until")
         if unit is not None:
-            text = self.unit_deadlines.get(unit, {}).get(kind)
-        if text is None:
-            text = self.deadlines.get(kind)
-        return None if text is None else parse_time(text, kind)
+            self.check_unit(unit)
+            self.check_active(unit)
+        _require_reason(reason)
+        current = self.deadline(kind, unit)
+        if current is None:
+            raise DomainError(
+                "no_such_deadline",
+                f"Kỳ {self.cycle} không có {DEADLINES[kind][0]} để gia hạn.",
+                f"Cycle {self.cycle} has no {DEADLINES[kind][1]} to extend.",
+                field="deadline",
+                status=422,
+            )
+        if at <= current:
+            raise DomainError(
+                "not_an_extension",
+                f"Thời hạn mới ({until}) phải sau {DEADLINES[kind][0]} hiện tại "
+                f"({_text(current)}).",
+                f"The new time ({until}) must be later than the current "
+                f"{DEADLINES[kind][1]} ({_text(current)}).",
+                field="until",
+                status=409,
+            )
+        after = {**self.deadlines_for(unit), kind: at}
+        kinds = list(after)
+        for before_kind, next_kind in zip(kinds, kinds[1:], strict=False):
+            if after[next_kind] < after[before_kind]:
+                raise DomainError(
+                    "deadlines_out_of_order",
+                    f"{DEADLINES[before_kind][0].capitalize()} không được sau "
+                    f"{DEADLINES[next_kind][0]} ({_text(after[next_kind])}): "
+                    "gia hạn hạn sau trước.",
+                    f"The {DEADLINES[before_kind][1]} may not come after the "
+                    f"{DEADLINES[next_kind][1]} ({_text(after[next_kind])}): "
+                    "extend the later one first.",
+                    field="until",
+                    status=409,
+                )
+        self._deadline_extended(deadline=kind, until=until, unit=unit, reason=reason, signed=signed)
+
+    @event("DeadlineExtended")
+    def _deadline_extended(
+        self, deadline: str, until: str, unit: str | None, reason: str, signed: dict
+    ) -> None:
+        if unit is None:
+            self.deadlines = {**self.deadlines, deadline: until}
+        else:
+            own = {**self.unit_deadlines.get(unit, {}), deadline: until}
+            self.unit_deadlines = {**self.unit_deadlines, unit: own}
+
+    def check_open_for_units(self, issued_at: datetime) -> None:
+        """Units are added or merged only until the cycle's own self-assessment deadline."""
+        self.check_deadline("self_assessment_due", None, issued_at)
+
+    def add_units(self, units: object, reason: object, signed: dict) -> list[dict]:
+        problems = Problems()
+        units = check_units(units, problems, taken=self.unit_codes())
+        add_text_problems(problems, reason, "reason", NOTE, empty_code="reason_required")
+        problems.raise_if_any()
+        if len(self.units) + len(units) > MAX_UNITS:
+            raise DomainError(
+                "too_many_units",
+                f"Một kỳ có tối đa {MAX_UNITS} đơn vị (đã có {len(self.units)}).",
+                f"A cycle holds at most {MAX_UNITS} units (it has {len(self.units)}).",
+                field="units",
+                status=409,
+            )
+        self._units_added(units=units, reason=reason, signed=signed)
+        return units
+
+    @event("UnitsAdded")
+    def _units_added(self, units: list, reason: str, signed: dict) -> None:
+        self.units = [*self.units, *units]
+
+    def merge_units(self, units: object, into: object, reason: object, signed: dict) -> dict:
+        """Two or more active units become one new unit; their history stays."""
+        problems = Problems()
+        if (
+            not isinstance(units, list)
+            or not 2 <= len(units) <= MAX_UNITS
+            or not all(isinstance(u, str) for u in units)
+        ):
+            problems.add(
+                "invalid_units",
+                "Cần danh sách ít nhất 2 mã đơn vị để sáp nhập.",
+                "units must list at least 2 unit codes to merge.",
+                field="units",
+            )
+            units = []
+        elif len(set(units)) != len(units):
+            problems.add(
+                "duplicate_unit",
+                "Một mã đơn vị được nêu hai lần.",
+                "A unit code is listed twice.",
+                field="units",
+            )
+        found = Problems()
+        merged = check_units([into], found, field="into", taken=self.unit_codes())
+        problems.items.extend(
+            replace(p, field=(p.field or "into").replace("into[0]", "into")) for p in found.items
+        )
+        add_text_problems(problems, reason, "reason", NOTE, empty_code="reason_required")
+        problems.raise_if_any()
+        for code in units:
+            self.check_unit(code)
+            self.check_active(code)
+        if len(self.units) + 1 > MAX_UNITS:
+            raise DomainError(
+                "too_many_units",
+                f"Một kỳ có tối đa {MAX_UNITS} đơn vị.",
+                f"A cycle holds at most {MAX_UNITS} units.",
+                field="into",
+                status=409,
+            )
+        self._units_merged(units=units, into=merged[0], reason=reason, signed=signed)
+        return merged[0]
+
+    @event("UnitsMerged")
+    def _units_merged(self, units: list, into: dict, reason: str, signed: dict) -> None:
+        self.units = [*self.units, into]
+        self.merged = {**self.merged, **{code: into["code"] for code in units}}
+
+    def check_unit(self, unit: str) -> None:
+        if unit not in self.unit_codes():
+            raise DomainError(
+                "unit_not_found",
+                f"Không tìm thấy đơn vị {unit} trong kỳ {self.cycle}",
+                f"Not found: unit {unit} in {self.cycle}",
+                field="unit",
+                status=404,
+            )
 
     def check_deadline(self, kind: str, unit: str | None, issued_at: datetime) -> None:
         """Refuses a command signed after the deadline (deadline_passed, naming it)."""
@@ -169,3 +329,13 @@ class Cycle(Aggregate):
 
     def target(self, unit: str | None = None) -> Target:
         return Target(province=self.province, authority=self.authority, commune=unit)
+
+
+def _text(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def _require_reason(reason: object) -> None:
+    problems = Problems()
+    add_text_problems(problems, reason, "reason", NOTE, empty_code="reason_required")
+    problems.raise_if_any()

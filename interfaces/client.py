@@ -274,6 +274,9 @@ class Client:
     def cycles(self) -> Any:
         return self._get("/api/v1/cycles")
 
+    def cycle(self, cycle: str) -> Any:
+        return self._get(f"/api/v1/cycles/{quote(cycle, safe='')}")
+
     def ranking(self, cycle: str, limit: int = 100, offset: int = 0) -> Any:
         return self._get(f"/api/v1/cycles/{cycle}/ranking", limit=limit, offset=offset)
 

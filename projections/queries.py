@@ -40,11 +40,18 @@ Framework = FrameworkSummary + {
     nodes: [Node] (table order), tree: [Node + {children: [...]}] (areas first)}
 Node = {code, label, title, parent, depth, position, max_points, note, is_leaf,
     rule: null | {kind, step, bands: [{threshold, points}], gated_by, na_policy}}
-Cycle = {cycle, name, framework, year, authority, province, unit_count,
-    leaf_index, opened_at}
+Cycle = {cycle, name, framework, year, authority, province, unit_count (units
+    not merged), leaf_index, opened_at, level (district | province | null),
+    rounds (1 | 2), deadlines: {kind: time}, unit_deadlines: {unit: {kind: time}}}
 CycleDetail = Cycle + {framework_name, bands, units: [{unit, name, position (0-based),
+    type (xa | phuong | thi_tran | dac_khu | null), merged_into (null | unit),
     self_total, appraised_total, index, band: Band | null,
-    display: {self_total, appraised_total, index}}]}      (units in signed order)
+    display: {self_total, appraised_total, index}}],      (units in signed order,
+    merged: {unit: the unit it was merged into},           added ones after)
+    changes: [Change] (oldest first), extensions: [Change of kind deadline_extended]}
+Change = {seq, kind (deadline_extended | units_added | units_merged), deadline,
+    unit, until, previous (the deadline it replaced), units (codes added or
+    merged), into, reason, actor: {key_id, name}, at, leaf_index}
 Band = {code, vi, en}
 Actor = {key_id, name, role}
 UnitScores = {cycle, unit, unit_name, framework, max_total, applicable_max,
@@ -158,8 +165,10 @@ class Queries:
                 return None
             cur.execute(
                 "SELECT u.unit, u.name, u.position, t.self_total, t.appraised_total, "
-                't."index", t.band_code, t.band_vi, t.band_en FROM units u '
+                't."index", t.band_code, t.band_vi, t.band_en, k.type, k.merged_into '
+                "FROM units u "
                 "LEFT JOIN unit_totals t ON t.cycle = u.cycle AND t.unit = u.unit "
+                "LEFT JOIN cycle_units k ON k.cycle = u.cycle AND k.unit = u.unit "
                 "WHERE u.cycle = ? ORDER BY u.position",
                 (cycle,),
             )
@@ -168,6 +177,8 @@ class Queries:
                     "unit": r["unit"],
                     "name": r["name"],
                     "position": r["position"],
+                    "type": r["type"],
+                    "merged_into": r["merged_into"],
                     "self_total": r["self_total"],
                     "appraised_total": r["appraised_total"],
                     "index": r["index"],
@@ -180,9 +191,16 @@ class Queries:
                 }
                 for r in cur.fetchall()
             ]
+            cur.execute("SELECT * FROM cycle_changes WHERE cycle = ? ORDER BY seq", (cycle,))
+            changes = [_change(r) for r in cur.fetchall()]
         out = _cycle(row)
         out.update(
-            framework_name=row["framework_name"], bands=jload(row["bands"]) or [], units=units
+            framework_name=row["framework_name"],
+            bands=jload(row["bands"]) or [],
+            units=units,
+            merged={u["unit"]: u["merged_into"] for u in units if u["merged_into"]},
+            changes=changes,
+            extensions=[c for c in changes if c["kind"] == "deadline_extended"],
         )
         return out
 
@@ -395,7 +413,7 @@ def _tree(nodes: list[dict]) -> list[dict]:
 
 
 def _cycle(r: Any) -> dict:
-    return {
+    out = {
         k: r[k]
         for k in (
             "cycle",
@@ -407,7 +425,29 @@ def _cycle(r: Any) -> dict:
             "unit_count",
             "leaf_index",
             "opened_at",
+            "level",
+            "rounds",
         )
+    }
+    out["deadlines"] = jload(r["deadlines"]) or {}
+    out["unit_deadlines"] = jload(r["unit_deadlines"]) or {}
+    return out
+
+
+def _change(r: Any) -> dict:
+    return {
+        "seq": r["seq"],
+        "kind": r["kind"],
+        "deadline": r["deadline"],
+        "unit": r["unit"],
+        "until": r["until"],
+        "previous": r["previous"],
+        "units": jload(r["units"]),
+        "into": r["into"],
+        "reason": r["reason"],
+        "actor": {"key_id": r["actor_key_id"], "name": r["actor_name"]},
+        "at": r["at"],
+        "leaf_index": r["leaf_index"],
     }
 
 

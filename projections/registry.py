@@ -1,4 +1,5 @@
-"""Handlers for the registry events: deployment, keys, frameworks, cycles, units.
+"""Handlers for the registry events: deployment, keys, frameworks, cycles, units
+(a cycle's schedule and its changes while it runs: projections/cycles.py).
 
 These events are few, so each writes its rows at once; later events in the
 same batch then find them by SQL like any other row.
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from domain.schedule import DEFAULT_ROUNDS
+from projections import cycles
 from projections.frameworks import node_rows
 from projections.rows import dec_text, jdump
 from projections.schema import upsert_sql
@@ -110,8 +113,14 @@ def cycle_opened(b: Batch, e: Any, m: Meta) -> None:
             m.leaf_index,
             m.at,
             m.actor,
+            None,
+            DEFAULT_ROUNDS,
+            jdump({}),
+            jdump({}),
+            m.originator_id,
         ),
     )
+    cycles.units_listed(b, e.cycle, e.units, m)
 
 
 def assessment_opened(b: Batch, e: Any, m: Meta) -> None:
@@ -136,5 +145,6 @@ HANDLERS = {
     "domain.keys:ActorKey.Rotated": key_rotated,
     "domain.framework_record:PublishedFramework.Published": framework_published,
     "domain.cycle:Cycle.Opened": cycle_opened,
+    **cycles.HANDLERS,
     "domain.assessment:Assessment.Opened": assessment_opened,
 }

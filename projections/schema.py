@@ -97,8 +97,46 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
             "leaf_index": int,
             "opened_at": str,
             "opened_by": str,
+            # the schedule (Cycle.Scheduled, moved by Cycle.DeadlineExtended)
+            "level": str,
+            "rounds": int,
+            "deadlines": str,  # JSON {kind: time}
+            "unit_deadlines": str,  # JSON {unit: {kind: time}}
+            "aggregate_id": str,
         },
         ("cycle",),
+    ),
+    # What the cycle's own events say of each unit (its type, what it merged into).
+    "cycle_units": (
+        {
+            "cycle": str,
+            "unit": str,
+            "type": str,
+            "added_leaf": int,
+            "merged_into": str,
+            "merged_leaf": int,
+        },
+        ("cycle", "unit"),
+    ),
+    # The calendar's and the units' changes while the cycle runs, oldest first.
+    "cycle_changes": (
+        {
+            "cycle": str,
+            "seq": int,
+            "kind": str,  # deadline_extended | units_added | units_merged
+            "deadline": str,
+            "unit": str,
+            "until": str,
+            "previous": str,  # the deadline it replaced, for that unit or the cycle
+            "units": str,  # JSON list of codes (added or merged)
+            "into": str,
+            "reason": str,
+            "actor_key_id": str,
+            "actor_name": str,
+            "at": str,
+            "leaf_index": int,
+        },
+        ("cycle", "seq"),
     ),
     "units": (
         {
@@ -315,6 +353,7 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
 INDEXES: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("keys", ("aggregate_id",), True),
     ("units", ("assessment_id",), True),
+    ("cycles", ("aggregate_id",), True),
     ("unit_totals", ("cycle", "index_key", "total_key", "position", "unit"), False),
     ("ranking_lines", ("cycle", "version", "position"), True),
 )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from application.errors import NotFound
 from application.handlers.base import Context, check_fields, handler
+from domain.actors import Target
 from domain.assessment import Assessment
 from domain.cycle import Cycle, check_units
 from domain.errors import DomainError, Problems
-from domain.ids import CODE, FRAMEWORK_ID, id_problem
+from domain.ids import CODE, FRAMEWORK_ID, check_id, id_problem
+from domain.ranking import Ranking
 from domain.schedule import DEFAULT_ROUNDS, LEVELS, check_deadlines
 from domain.text import NAME, add_text_problems
 
@@ -106,3 +108,83 @@ def open_cycle(ctx: Context) -> list:
         for u in units
     ]
     return [cycle, *assessments]
+
+
+# -- the calendar and the units of an open cycle (docs/SEASON.md) ------------------------
+def _cycle(ctx: Context) -> Cycle:
+    if "cycle" not in ctx.cache:
+        code = check_id(ctx.command.get("cycle"), "cycle", CODE)
+        cycle = ctx.app.get(Cycle.create_id(code))
+        if cycle is None:
+            raise NotFound(f"kỳ đánh giá {code}", f"cycle {code}", code="cycle_not_found")
+        ctx.cache["cycle"] = cycle
+    return ctx.cache["cycle"]
+
+
+def cycle_target(ctx: Context) -> Target:
+    """The cycle, or the one unit an extension names (docs/FORMATS.md 3.6.1)."""
+    cycle = _cycle(ctx)
+    unit = ctx.command.get("unit")
+    if unit is None:
+        return cycle.target()
+    unit = check_id(unit, "unit", CODE)
+    cycle.check_unit(unit)
+    return cycle.target(unit)
+
+
+def _appraisal_open(ctx: Context, cycle: Cycle) -> None:
+    ranking = ctx.app.get(Ranking.create_id(cycle.cycle))
+    if ranking is not None and ranking.closed:
+        raise DomainError(
+            "appraisal_closed",
+            f"Hội đồng đã kết thúc thẩm định kỳ {cycle.cycle}.",
+            f"The appraisal of cycle {cycle.cycle} is closed.",
+            field="cycle",
+            status=409,
+        )
+
+
+@handler("extend_deadline", target=cycle_target)
+def extend_deadline(ctx: Context) -> list:
+    """One deadline later, for the whole cycle or one unit, with a reason."""
+    check_fields(ctx, ("cycle", "deadline", "until", "unit", "reason"))
+    cycle = _cycle(ctx)
+    _appraisal_open(ctx, cycle)
+    c = ctx.command
+    cycle.extend_deadline(
+        c.get("deadline"), c.get("until"), c.get("unit"), c.get("reason"), ctx.signed.stored()
+    )
+    return [cycle]
+
+
+def _opened(ctx: Context, cycle: Cycle, units: list[dict]) -> list:
+    by = ctx.signed.reference()
+    return [
+        Assessment(cycle=cycle.cycle, unit=u["code"], unit_name=u["name"], command=by)
+        for u in units
+    ]
+
+
+@handler("add_units", target=cycle_target)
+def add_units(ctx: Context) -> list:
+    """New units and one empty assessment each, until the self-assessment deadline."""
+    check_fields(ctx, ("cycle", "units", "reason"))
+    cycle = _cycle(ctx)
+    _appraisal_open(ctx, cycle)
+    cycle.check_open_for_units(ctx.signed.issued_at)
+    c = ctx.command
+    units = cycle.add_units(c.get("units"), c.get("reason"), ctx.signed.stored())
+    return [cycle, *_opened(ctx, cycle, units)]
+
+
+@handler("merge_units", target=cycle_target)
+def merge_units(ctx: Context) -> list:
+    """Two or more units become one new unit with its own assessment; the merged
+    units' history stays readable and their commands are refused (unit_merged)."""
+    check_fields(ctx, ("cycle", "units", "into", "reason"))
+    cycle = _cycle(ctx)
+    _appraisal_open(ctx, cycle)
+    cycle.check_open_for_units(ctx.signed.issued_at)
+    c = ctx.command
+    into = cycle.merge_units(c.get("units"), c.get("into"), c.get("reason"), ctx.signed.stored())
+    return [cycle, *_opened(ctx, cycle, [into])]

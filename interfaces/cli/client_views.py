@@ -252,16 +252,82 @@ def cycles_text(cycles: list[dict]) -> str:
     return "\n".join(lines)
 
 
+_LEVELS = {"district": "cấp huyện", "province": "cấp tỉnh"}
+_DEADLINES = {
+    "self_assessment_due": "Hạn nộp tự đánh giá",
+    "explanation_due": "Hạn giải trình",
+    "appraisal_due": "Hạn thẩm định",
+}
+_UNIT_TYPES = {"xa": "xã", "phuong": "phường", "thi_tran": "thị trấn", "dac_khu": "đặc khu"}
+_UNITS_LISTED = 200  # more than this: counts by type only (--json has every unit)
+
+
+def _due(text: str | None) -> str:
+    """A deadline in Vietnam's time and, exactly, as signed (UTC)."""
+    return f"{local_time(text)} giờ VN ({text})" if text else "-"
+
+
 def cycle_text(c: dict) -> str:
-    return "\n".join(
-        [
-            f"Kỳ đánh giá {c.get('cycle')}: {_v(c.get('name'))}",
-            f"  Năm: {_v(c.get('year'))}; bộ tiêu chí: {_v(c.get('framework'))}",
-            f"  Cơ quan thẩm định: {_v(c.get('authority'))}; tỉnh: {_v(c.get('province'))}",
-            f"  Số đơn vị: {_v(c.get('unit_count'))}; mở lúc {local_time(c.get('opened_at'))}"
-            f" (vị trí nhật ký {_v(c.get('leaf_index'))})",
-        ]
-    )
+    lines = [
+        f"Kỳ đánh giá {c.get('cycle')}: {_v(c.get('name'))}",
+        f"  Năm: {_v(c.get('year'))}; bộ tiêu chí: {_v(c.get('framework'))}",
+        f"  Cơ quan thẩm định: {_v(c.get('authority'))}"
+        f" ({_LEVELS.get(c.get('level') or '', 'cấp chưa ghi')}); tỉnh: {_v(c.get('province'))}",
+        f"  Số vòng thẩm định: {_v(c.get('rounds'))}",
+        f"  Số đơn vị: {_v(c.get('unit_count'))}; mở lúc {local_time(c.get('opened_at'))}"
+        f" (vị trí nhật ký {_v(c.get('leaf_index'))})",
+    ]
+    deadlines = c.get("deadlines") or {}
+    if not deadlines:
+        lines.append("  Chưa đặt hạn nào (không có gì bị quá hạn).")
+    for kind, label in _DEADLINES.items():
+        if kind in deadlines:
+            lines.append(f"  {label}: {_due(deadlines[kind])}")
+    for unit, own in sorted((c.get("unit_deadlines") or {}).items()):
+        for kind, label in _DEADLINES.items():
+            if kind in own:
+                lines.append(f"    {unit}: {label.lower()} riêng {_due(own[kind])}")
+    units = c.get("units") or []
+    if units:
+        counts: dict[str, int] = {}
+        for u in units:
+            if not u.get("merged_into"):
+                name = _UNIT_TYPES.get(u.get("type") or "", "chưa ghi loại")
+                counts[name] = counts.get(name, 0) + 1
+        lines.append(
+            "  Loại đơn vị: " + "; ".join(f"{name} {n}" for name, n in sorted(counts.items()))
+        )
+        if len(units) <= _UNITS_LISTED:
+            lines.append("  Đơn vị:")
+            for u in units:
+                kind = _UNIT_TYPES.get(u.get("type") or "", "-")
+                merged = f" — đã sáp nhập vào {u['merged_into']}" if u.get("merged_into") else ""
+                lines.append(f"    {_v(u.get('unit')):<24} {kind:<9} {_v(u.get('name'))}{merged}")
+    merged = c.get("merged") or {}
+    if merged:
+        into: dict[str, list[str]] = {}
+        for unit, target in merged.items():
+            into.setdefault(target, []).append(unit)
+        for target, old in sorted(into.items()):
+            lines.append(f"  Sáp nhập: {', '.join(sorted(old))} -> {target}")
+    changes = c.get("changes") or []
+    if changes:
+        lines.append("  Thay đổi trong kỳ:")
+    for ch in changes:
+        who = (ch.get("actor") or {}).get("name") or (ch.get("actor") or {}).get("key_id")
+        when = f"{local_time(ch.get('at'))}, {_v(who)}, vị trí {_v(ch.get('leaf_index'))}"
+        if ch.get("kind") == "deadline_extended":
+            whose = f" của {ch['unit']}" if ch.get("unit") else ""
+            what = (
+                f"gia hạn {_DEADLINES.get(ch.get('deadline') or '', ch.get('deadline')).lower()}"
+                f"{whose}: {local_time(ch.get('previous'))} -> {_due(ch.get('until'))}"
+            )
+        elif ch.get("kind") == "units_added":
+            what = f"thêm {', '.join(ch.get('units') or [])}"
+        else:
+            what = f"sáp nhập {', '.join(ch.get('units') or [])} thành {_v(ch.get('into'))}"
+        lines.append(f"    {what} — lý do: {_v(ch.get('reason'))} ({when})")
+    return "\n".join(lines)
 
 
 def submitted_text(content: dict, digest: str) -> str:

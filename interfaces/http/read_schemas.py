@@ -109,10 +109,61 @@ class Cycle(Schema):
     unit_count = NInt()
     leaf_index = NInt()
     opened_at = NStr()
+    level = NStr()  # district | province
+    rounds = NInt()
+    deadlines = fields.Dict(keys=Str(), values=Str())  # kind -> RFC 3339 UTC time
+    unit_deadlines = fields.Dict(keys=Str(), values=fields.Dict(keys=Str(), values=Str()))
 
 
 class CycleList(Schema):
     cycles = List(Nested(Cycle), required=True)
+
+
+class Signer(Schema):
+    key_id = NStr()
+    name = NStr()
+
+
+class CycleChange(Schema):
+    """One change of the calendar or the units while the cycle runs."""
+
+    seq = Int()
+    kind = Str()  # deadline_extended | units_added | units_merged
+    deadline = NStr()
+    unit = NStr()
+    until = NStr()
+    previous = NStr()
+    units = List(Str(), allow_none=True)
+    into = NStr()
+    reason = NStr()
+    actor = Nested(Signer)
+    at = NStr()
+    leaf_index = NInt()
+
+
+TotalsDisplay = displays("self_total", "appraised_total", "index")
+
+
+class CycleUnit(Schema):
+    unit = Str(required=True)
+    name = NStr()
+    position = NInt()
+    type = NStr()  # xa | phuong | thi_tran | dac_khu
+    merged_into = NStr()
+    self_total = NStr()
+    appraised_total = NStr()
+    index = NStr()
+    band = Nested(lambda: Band(), allow_none=True)
+    display = Nested(TotalsDisplay)
+
+
+class CycleDetail(Cycle):
+    framework_name = NStr()
+    bands = List(Nested(FrameworkBand))
+    units = List(Nested(CycleUnit))
+    merged = fields.Dict(keys=Str(), values=Str())
+    changes = List(Nested(CycleChange))
+    extensions = List(Nested(CycleChange))
 
 
 class RankingRow(Schema):
@@ -125,7 +176,7 @@ class RankingRow(Schema):
     self_index = NStr()
     index = NStr()
     band = Nested(Band, allow_none=True)
-    display = Nested(displays("self_total", "appraised_total", "index"))
+    display = Nested(TotalsDisplay)
 
 
 class Ranking(Schema):

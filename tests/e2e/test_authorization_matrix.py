@@ -57,6 +57,9 @@ ALLOWED = {
     "propose_ranking": {"council_chair"},
     "approve_ranking": {"approver"},
     "publish_ranking": {"approver", "admin"},
+    "extend_deadline": {"admin"},
+    "add_units": {"admin"},
+    "merge_units": {"admin"},
 }
 
 _counter = itertools.count(1)
@@ -207,6 +210,56 @@ def _publish_ranking(world: World, actor: Key) -> dict:
     return {"cycle": _fresh_cycle(world, upto="approved")[0], "version": 1}
 
 
+def _scheduled_cycle(world: World) -> str:
+    """A cycle with deadlines far ahead, opened once (tn-2025 has none)."""
+    from domain.cycle import Cycle
+
+    code = "matrix-calendar"
+    if world.app.get(Cycle.create_id(code), for_update=False) is None:
+        fields = _open_cycle(world, world.admin)
+        fields.update(
+            cycle=code,
+            deadlines={
+                "self_assessment_due": "2099-06-30T16:59:59Z",
+                "explanation_due": "2099-07-31T16:59:59Z",
+                "appraisal_due": "2099-08-31T16:59:59Z",
+            },
+        )
+        world.env.send(command(world.admin, "open_cycle", **fields))
+    return code
+
+
+def _extend(world: World, actor: Key) -> dict:
+    cycle = _scheduled_cycle(world)
+    n = _unique()
+    return {
+        "cycle": cycle,
+        "deadline": "appraisal_due",
+        "until": f"2099-09-{n % 28 + 1:02d}T{n % 24:02d}:00:{n % 60:02d}Z",
+        "reason": "Gia hạn theo đề nghị",
+    }
+
+
+def _add_units(world: World, actor: Key) -> dict:
+    return {
+        "cycle": _scheduled_cycle(world),
+        "units": [{"code": f"xa-m{_unique()}", "name": "Xã mới", "type": "xa"}],
+        "reason": "Bổ sung đơn vị",
+    }
+
+
+def _merge_units(world: World, actor: Key) -> dict:
+    fields = _add_units(world, actor)
+    fields["units"].append({"code": f"xa-m{_unique()}", "name": "Xã mới 2"})
+    world.env.send(command(world.admin, "add_units", **fields))
+    return {
+        "cycle": fields["cycle"],
+        "units": [u["code"] for u in fields["units"]],
+        "into": {"code": f"xa-m{_unique()}", "name": "Xã sáp nhập"},
+        "reason": "Sáp nhập đơn vị hành chính",
+    }
+
+
 BUILDERS: dict[str, Callable[[World, Key], dict]] = {
     "register_key": _register,
     "revoke_key": _revoke,
@@ -224,6 +277,9 @@ BUILDERS: dict[str, Callable[[World, Key], dict]] = {
     "propose_ranking": _propose,
     "approve_ranking": _approve,
     "publish_ranking": _publish_ranking,
+    "extend_deadline": _extend,
+    "add_units": _add_units,
+    "merge_units": _merge_units,
 }
 
 

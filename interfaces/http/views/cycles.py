@@ -9,7 +9,7 @@ from application.transparency import proofs
 from interfaces.http import reads
 from interfaces.http.auth import readable_cycle, readable_unit
 from interfaces.http.leaf_schemas import LeafHistory, Why
-from interfaces.http.read_schemas import CycleList, Ranking, Submission, UnitScores
+from interfaces.http.read_schemas import CycleDetail, CycleList, Ranking, Submission, UnitScores
 from interfaces.http.schemas import PageArgs, PositionArgs
 from interfaces.http.services import services
 
@@ -32,6 +32,20 @@ def cycles(args: dict):
     key = reads.begin(args)
     every = reads.q().cycles()
     return {"cycles": [c for c in every if reads.cycle_visible(key, c)]}
+
+
+@blp.route("/<cycle>")
+@blp.arguments(PositionArgs, location="query")
+@blp.response(200, CycleDetail)
+@blp.doc(security=SIGNED)
+def cycle(args: dict, cycle: str):
+    """Một kỳ: lịch (các hạn, gia hạn), đơn vị (loại, sáp nhập) / one cycle: its
+    calendar (deadlines, extensions) and units (types, merges)"""
+    key = reads.begin(args)
+    readable_cycle(key, cycle)
+    return reads.found(
+        reads.q().cycle(cycle), f"kỳ đánh giá {cycle}", f"cycle {cycle}", "cycle_not_found"
+    )
 
 
 @blp.route("/<cycle>/ranking")
