@@ -198,6 +198,32 @@ class Env:
         )
         return framework
 
+    def submit_unit(
+        self, unit: str, officer: Key, chair: Key | None = None, cycle: str = "c", **signing: Any
+    ) -> Key:
+        """Self-scores "0" every leaf of `unit` not scored yet, then its chair (one
+        is registered when not given) submits exactly that; returns the chair.
+        `signing` (e.g. issued_at) goes into each command."""
+        from domain.assessment import Assessment
+        from domain.cycle import Cycle
+        from domain.submission import digest
+
+        def assessment() -> Assessment:
+            return self.app.get(Assessment.create_id(cycle, unit), for_update=False)
+
+        framework = self.app.framework(self.app.get(Cycle.create_id(cycle)).framework)
+        for leaf in framework.leaves:
+            if leaf.code not in assessment().self_inputs:
+                where = {"cycle": cycle, "unit": unit, "leaf": leaf.code}
+                scored = command(officer, "record_self_score", **where, points="0", **signing)
+                self.send(scored, officer)
+        chair = chair or self.register("commune_chair", f"commune:{unit}")[0]
+        covered = assessment().submission(framework)
+        fields = {"digest": digest(covered), "self_total": covered["self_total"]}
+        submitted = command(chair, "submit_assessment", cycle=cycle, unit=unit, **fields, **signing)
+        self.send(submitted, chair)
+        return chair
+
     def checkpoint(self):
         from application.deployment import issue_checkpoint
 
