@@ -69,6 +69,7 @@ class Season:
 
     def when(self) -> When:
         return When(self.app.get(Cycle.create_id(CYCLE)), datetime.now(UTC))
+
     def reports(self) -> tuple[list, list]:
         store = verify(StoreSource(self.app.tlog), log_key=self.env.log_key, workers=1)
         out = self.tmp / "bundle.jsonl"
