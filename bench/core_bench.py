@@ -643,7 +643,12 @@ def grow_log(app: Any, pool: Any, framework: Any, start: int, count: int) -> flo
             assessment = touched.get(aggregate_id) or app.get(aggregate_id)
             touched[aggregate_id] = assessment
             assessment.record_self_score(
-                framework, when, command["leaf"], {"points": command["points"]}, command["note"], signed
+                framework,
+                when,
+                command["leaf"],
+                {"points": command["points"]},
+                command["note"],
+                signed,
             )
             pending += 1
             if pending >= 5000:

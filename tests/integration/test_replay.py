@@ -12,8 +12,8 @@ Each forgery is checked on the store and on an exported bundle.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
