@@ -397,11 +397,12 @@ class Assessment(Aggregate):
         evidence_ids: list | None,
         signed: dict,
     ) -> None:
-        round_ = self._open_to_appraisal(when)
-        self._reviewable(framework, leaf, round_)
+        # What was signed first (422), then the state it meets (409).
         check_leaf(framework, leaf, given)
         _require_text(reason, "reason")
         self._check_evidence_ids(evidence_ids, required=False)
+        round_ = self._open_to_appraisal(when)
+        self._reviewable(framework, leaf, round_)
         self._in_signed_order(leaf, signed)
         self._adjusted(
             leaf=leaf,
@@ -434,9 +435,10 @@ class Assessment(Aggregate):
     def confirm_score(
         self, framework: Framework, when: When, leaf: str, note: str | None, signed: dict
     ) -> None:
+        _check_leaf_code(framework, leaf)
+        check_text(note, "note", NOTE, required=False)
         round_ = self._open_to_appraisal(when)
         self._reviewable(framework, leaf, round_)
-        check_text(note, "note", NOTE, required=False)
         self._in_signed_order(leaf, signed)
         self._confirmed(leaf=leaf, round=round_, note=note, signed=signed)
 
