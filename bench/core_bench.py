@@ -624,9 +624,11 @@ def open_season(app: Any, admin: Any, admin_id: str) -> Any:
 
 def grow_log(app: Any, pool: Any, framework: Any, start: int, count: int) -> float:
     """Appends `count` real signed self-score events; returns seconds spent."""
-    from domain.assessment import Assessment
+    from domain.assessment import Assessment, When
+    from domain.cycle import Cycle
     from domain.framework import canonical
 
+    when = When(app.get(Cycle.create_id(SEASON_CYCLE)), datetime.now(UTC))
     t0 = time.perf_counter()
     leaves = [(lf.code, canonical(lf.max_points)) for lf in framework.leaves]
     tasks = [
@@ -641,7 +643,12 @@ def grow_log(app: Any, pool: Any, framework: Any, start: int, count: int) -> flo
             assessment = touched.get(aggregate_id) or app.get(aggregate_id)
             touched[aggregate_id] = assessment
             assessment.record_self_score(
-                framework, command["leaf"], {"points": command["points"]}, command["note"], signed
+                framework,
+                when,
+                command["leaf"],
+                {"points": command["points"]},
+                command["note"],
+                signed,
             )
             pending += 1
             if pending >= 5000:

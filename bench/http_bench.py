@@ -772,7 +772,7 @@ def build_big_cycle(
 ) -> dict:
     """The read cycle: Cycle + Assessments + 119 self-scores each, big transactions."""
     from application.commands import parse_envelope, sign_command, utc_now_text
-    from domain.assessment import Assessment
+    from domain.assessment import Assessment, When
     from domain.cycle import Cycle
     from interfaces.demo_season import _self_points
 
@@ -793,21 +793,21 @@ def build_big_cycle(
     signed = parse_envelope(sign_command(command, dep.admin)).stored()
     app = dep.app
     t0 = time.perf_counter()
-    app.save(
-        Cycle(
-            cycle=READ_CYCLE,
-            name=command["name"],
-            framework=command["framework"],
-            year=2025,
-            authority=AUTHORITY,
-            province=PROVINCE,
-            units=units,
-            signed=signed,
-        )
+    cycle = Cycle(
+        cycle=READ_CYCLE,
+        name=command["name"],
+        framework=command["framework"],
+        year=2025,
+        authority=AUTHORITY,
+        province=PROVINCE,
+        units=units,
+        signed=signed,
     )
+    app.save(cycle)
     leaves = list(framework.leaves)
     events, transactions = 1, 1
     stamp = "2025-11-20T08:00:00.000000Z"
+    when = When(cycle, datetime.fromisoformat(stamp))
     for start in range(0, len(units), batch):
         aggregates = []
         for u in units[start : start + batch]:
@@ -835,6 +835,7 @@ def build_big_cycle(
                 )
                 a.record_self_score(
                     framework,
+                    when,
                     leaf.code,
                     {"points": points},
                     "Tự chấm theo tài liệu kiểm chứng",

@@ -1,13 +1,19 @@
-"""One unit's assessment in one cycle: self-scores, evidence, appraisal adjustments.
+"""One unit's assessment in one cycle: self-scores, evidence, submission, the
+appraisal rounds with their explanations, the unit's close and corrections
+(docs/SEASON.md, "One unit's states").
 
 Every method checks the rule first, then records a past-tense event. Inputs
 are kept as the strings that were signed ("2.935"), never floats; points are
-computed from them with the framework's rule whenever they are read.
+computed from them with the framework's rule whenever they are read. What a
+command is judged on besides the unit (its cycle's deadlines and rounds, the
+signed time, whether the cycle's appraisal is closed or a ranking published)
+comes in a `When`, so every rule is re-derived the same way by verify.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -17,6 +23,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain import submission
 from domain.actors import Role
+from domain.cycle import Cycle
 from domain.errors import DomainError, Problems
 from domain.framework import Framework, LeafInput, parse_decimal, score
 from domain.ids import EVIDENCE_ID, check_id
@@ -31,6 +38,26 @@ from domain.text import NOTE, check_text
 ASSESSMENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://parindex/assessments")
 INPUT_FIELDS = ("points", "done", "numerator", "denominator", "not_applicable")
 COMMUNE_ROLES = frozenset({Role.COMMUNE_OFFICER, Role.COMMUNE_CHAIR})
+STAGES = ("not_submitted", "round_1", "explanation", "round_2", "closed")
+
+
+@dataclass(frozen=True)
+class When:
+    """What a unit's command is judged on besides the unit itself: the cycle as it
+    stands (deadlines, rounds), the command's signed `issued_at`, and the
+    cycle-wide state (its appraisal closed by the council, a ranking published)."""
+
+    cycle: Cycle
+    at: datetime
+    cycle_closed: bool = False
+    published: bool = False
+
+    def check_deadline(self, kind: str, unit: str) -> None:
+        self.cycle.check_deadline(kind, unit, self.at)
+
+    def past(self, kind: str, unit: str) -> bool:
+        due = self.cycle.deadline(kind, unit)
+        return due is not None and self.at > due
 
 
 @lru_cache(maxsize=65536)  # asked on every command, and by verify on every event
@@ -106,11 +133,54 @@ class Assessment(Aggregate):
         self.unit = unit
         self.unit_name = unit_name
         self.self_inputs: dict[str, dict] = {}
-        self.appraised_inputs: dict[str, dict] = {}
+        self.appraised_inputs: dict[str, dict] = {}  # the last review or correction
         self.evidence: dict[str, dict] = {}
         self.signed_last: dict[str, datetime] = {}  # "key leaf": latest issued_at
         self.submitted = False
         self.appraised_since_submission = False
+        # leaf -> {"how": "adjusted"|"confirmed"|"corrected", "round": 1|2}
+        self.reviewed: dict[str, dict] = {}
+        # leaf -> {"question", "answer" (None until answered), "evidence_ids"}
+        self.flags: dict[str, dict] = {}
+        self.explanations_submitted = False
+        self.closed = False
+
+    # -- reads (the ranking and the read model use these) -------------------------
+    def appraised_view(self) -> dict[str, dict]:
+        """Every leaf's effective appraised input: its last adjustment,
+        confirmation or correction, else its self input (never reviewed)."""
+        view = {leaf: dict(given) for leaf, given in self.self_inputs.items()}
+        view.update({leaf: dict(given) for leaf, given in self.appraised_inputs.items()})
+        return view
+
+    def round(self, when: When) -> int:
+        """Round 2 begins when the explanations are submitted, or when the
+        explanation deadline has passed with flagged leaves."""
+        if self.flags and (self.explanations_submitted or when.past("explanation_due", self.unit)):
+            return 2
+        return 1
+
+    def stage(self, cycle: Cycle, at: datetime) -> str:
+        """One of STAGES, as it stands at `at`."""
+        when = When(cycle, at)
+        if not self.submitted:
+            return "not_submitted"
+        if self.closed:
+            return "closed"
+        if self.round(when) == 2:
+            return "round_2"
+        return "explanation" if self.flags else "round_1"
+
+    def _explanation_window(self, when: When) -> bool:
+        """Flags open, explanations not submitted, before explanation_due."""
+        return (
+            bool(self.flags)
+            and self.submitted
+            and not self.closed
+            and not self.explanations_submitted
+            and not when.cycle_closed
+            and not when.past("explanation_due", self.unit)
+        )
 
     # -- one signer's scores of a leaf keep the order they were signed in ------
     def _in_signed_order(self, leaf: str, signed: dict) -> None:
@@ -136,9 +206,15 @@ class Assessment(Aggregate):
 
     # -- self-assessment (tự đánh giá) -------------------------------------
     def record_self_score(
-        self, framework: Framework, leaf: str, given: dict, note: str | None, signed: dict
+        self,
+        framework: Framework,
+        when: When,
+        leaf: str,
+        given: dict,
+        note: str | None,
+        signed: dict,
     ) -> None:
-        self._open_to_commune()
+        self._open_to_commune(when)
         check_leaf(framework, leaf, given)
         check_text(note, "note", NOTE, required=False)
         self._in_signed_order(leaf, signed)
@@ -162,9 +238,9 @@ class Assessment(Aggregate):
         self._signed_at(leaf, signed)
 
     def declare_not_applicable(
-        self, framework: Framework, leaf: str, reason: str, signed: dict
+        self, framework: Framework, when: When, leaf: str, reason: str, signed: dict
     ) -> None:
-        self._open_to_commune()
+        self._open_to_commune(when)
         check_leaf(framework, leaf, {"not_applicable": True})
         _require_text(reason, "reason")
         self._in_signed_order(leaf, signed)
@@ -179,6 +255,7 @@ class Assessment(Aggregate):
     def attach_evidence(
         self,
         framework: Framework,
+        when: When,
         evidence_id: str,
         leaves: list,
         file: dict | None,
@@ -188,8 +265,8 @@ class Assessment(Aggregate):
         *,
         role: str,
     ) -> None:
-        if role in COMMUNE_ROLES:
-            self._open_to_commune()
+        if role in COMMUNE_ROLES and not self._explains_with(leaves, when):
+            self._open_to_commune(when)
         check_id(evidence_id, "evidence_id", EVIDENCE_ID)
         problems = Problems()
         if evidence_id in self.evidence:
@@ -234,6 +311,16 @@ class Assessment(Aggregate):
             signed=signed,
         )
 
+    def _explains_with(self, leaves: object, when: When) -> bool:
+        """Evidence the commune attaches in its explanation window, on flagged
+        leaves only: the one exception to the submission lock."""
+        return (
+            isinstance(leaves, list)
+            and bool(leaves)
+            and all(isinstance(leaf, str) and leaf in self.flags for leaf in leaves)
+            and self._explanation_window(when)
+        )
+
     @event("EvidenceAttached")
     def _evidence_attached(
         self,
@@ -246,9 +333,11 @@ class Assessment(Aggregate):
     ) -> None:
         self.evidence[evidence_id] = {"leaves": list(leaves), "withdrawn": False}
 
-    def withdraw_evidence(self, evidence_id: str, reason: str, signed: dict, *, role: str) -> None:
+    def withdraw_evidence(
+        self, when: When, evidence_id: str, reason: str, signed: dict, *, role: str
+    ) -> None:
         if role in COMMUNE_ROLES:
-            self._open_to_commune()
+            self._open_to_commune(when)
         found = self.evidence.get(check_id(evidence_id, "evidence_id", EVIDENCE_ID))
         if found is None:
             raise DomainError(
@@ -273,36 +362,53 @@ class Assessment(Aggregate):
     def _evidence_withdrawn(self, evidence_id: str, reason: str, signed: dict) -> None:
         self.evidence[evidence_id]["withdrawn"] = True
 
-    # -- appraisal (thẩm định) -----------------------------------------------
+    # -- appraisal (thẩm định): rounds 1 and 2 ---------------------------------
+    def _open_to_appraisal(self, when: When) -> int:
+        """The round an appraiser's review falls in; refused after the cycle's or
+        the unit's close, after appraisal_due, and before submission."""
+        if when.cycle_closed:
+            raise _cycle_closed(when.cycle.cycle)
+        when.check_deadline("appraisal_due", self.unit)
+        self._require_submitted()
+        if self.closed:
+            raise _unit_closed(self.unit)
+        return self.round(when)
+
+    def _reviewable(self, framework: Framework, leaf: object, round_: int) -> str:
+        _check_leaf_code(framework, leaf)
+        assert isinstance(leaf, str)
+        if round_ == 2 and leaf not in self.flags:
+            raise DomainError(
+                "not_flagged",
+                f"Vòng 2 chỉ thẩm định lại các tiêu chí đã yêu cầu giải trình; {leaf} không có.",
+                f"Round 2 re-appraises flagged leaves only; {leaf} is not flagged.",
+                field="leaf",
+                status=409,
+            )
+        return leaf
+
     def adjust_score(
         self,
         framework: Framework,
+        when: When,
         leaf: str,
         given: dict,
         reason: str,
         evidence_ids: list | None,
         signed: dict,
     ) -> None:
+        # What was signed first (422), then the state it meets (409).
         check_leaf(framework, leaf, given)
         _require_text(reason, "reason")
-        if evidence_ids is not None:
-            problems = Problems()
-            id_list_problems(evidence_ids, "evidence_ids", problems, evidence=True)
-            problems.raise_if_any()
-        for i, ev in enumerate(evidence_ids or []):
-            if ev not in self.evidence:
-                raise DomainError(
-                    "evidence_not_found",
-                    f"Không có minh chứng '{ev}'.",
-                    f"No evidence '{ev}'.",
-                    field=f"evidence_ids[{i}]",
-                    status=422,
-                )
+        self._check_evidence_ids(evidence_ids, required=False)
+        round_ = self._open_to_appraisal(when)
+        self._reviewable(framework, leaf, round_)
         self._in_signed_order(leaf, signed)
         self._adjusted(
             leaf=leaf,
             reason=reason,
             evidence_ids=evidence_ids,
+            round=round_,
             signed=signed,
             **{k: given.get(k) for k in INPUT_FIELDS},
         )
@@ -318,17 +424,324 @@ class Assessment(Aggregate):
         not_applicable: bool | None,
         reason: str,
         evidence_ids: list | None,
+        round: int,
         signed: dict,
     ) -> None:
         self.appraised_inputs[leaf] = _given(points, done, numerator, denominator, not_applicable)
+        self.reviewed[leaf] = {"how": "adjusted", "round": round}
         self._signed_at(leaf, signed)
-        if self.submitted:
-            self.appraised_since_submission = True
+        self.appraised_since_submission = True
+
+    def confirm_score(
+        self, framework: Framework, when: When, leaf: str, note: str | None, signed: dict
+    ) -> None:
+        _check_leaf_code(framework, leaf)
+        check_text(note, "note", NOTE, required=False)
+        round_ = self._open_to_appraisal(when)
+        self._reviewable(framework, leaf, round_)
+        self._in_signed_order(leaf, signed)
+        self._confirmed(leaf=leaf, round=round_, note=note, signed=signed)
+
+    @event("ScoreConfirmed")
+    def _confirmed(self, leaf: str, round: int, note: str | None, signed: dict) -> None:
+        # "the self input as it stood when confirmed": a later revision of it
+        # (an answer to a flag) does not move the confirmed value.
+        self.appraised_inputs[leaf] = dict(self.self_inputs.get(leaf, {}))
+        self.reviewed[leaf] = {"how": "confirmed", "round": round}
+        self._signed_at(leaf, signed)
+        self.appraised_since_submission = True
+
+    # -- explanation (giải trình) between the rounds -----------------------------
+    def request_explanation(
+        self, framework: Framework, when: When, leaf: str, question: str, signed: dict
+    ) -> None:
+        if when.cycle.rounds != 2:
+            raise DomainError(
+                "single_round",
+                "Kỳ này thẩm định một vòng: không có giải trình.",
+                "This cycle has a single appraisal round: no explanations.",
+                status=409,
+            )
+        when.check_deadline("explanation_due", self.unit)
+        round_ = self._open_to_appraisal(when)
+        if round_ != 1:
+            raise DomainError(
+                "round_2_started",
+                f"{self.unit} đã sang vòng 2: không yêu cầu giải trình thêm.",
+                f"{self.unit} is in round 2: no new explanation is requested.",
+                status=409,
+            )
+        _check_leaf_code(framework, leaf)
+        if leaf in self.flags:
+            raise DomainError(
+                "already_flagged",
+                f"Đã yêu cầu giải trình tiêu chí {leaf}.",
+                f"An explanation of leaf {leaf} is already requested.",
+                field="leaf",
+                status=409,
+            )
+        _require_text(question, "question", code="question_required")
+        self._explanation_requested(leaf=leaf, question=question, signed=signed)
+
+    @event("ExplanationRequested")
+    def _explanation_requested(self, leaf: str, question: str, signed: dict) -> None:
+        self.flags[leaf] = {"question": question, "answer": None, "evidence_ids": []}
+        self.appraised_since_submission = True
+
+    def _open_to_explanation(self, when: When) -> None:
+        if when.cycle_closed:
+            raise _cycle_closed(when.cycle.cycle)
+        when.check_deadline("explanation_due", self.unit)
+        if self.closed:
+            raise _unit_closed(self.unit)
+        if self.explanations_submitted:
+            raise DomainError(
+                "explanations_submitted",
+                f"Chủ tịch UBND {self.unit} đã nộp giải trình.",
+                f"{self.unit}'s explanations are already submitted.",
+                status=409,
+            )
+
+    def answer_explanation(
+        self,
+        framework: Framework,
+        when: When,
+        leaf: str,
+        answer: str,
+        evidence_ids: list | None,
+        given: dict,
+        signed: dict,
+    ) -> None:
+        self._open_to_explanation(when)
+        if not isinstance(leaf, str) or leaf not in self.flags:
+            raise DomainError(
+                "not_flagged",
+                f"Không có yêu cầu giải trình tiêu chí {str(leaf)[:40]}.",
+                f"No explanation of leaf {str(leaf)[:40]} was requested.",
+                field="leaf",
+                status=409,
+            )
+        _require_text(answer, "answer", code="answer_required")
+        self._check_evidence_ids(evidence_ids, required=False)
+        if given:
+            check_leaf(framework, leaf, given)
+        self._explanation_answered(
+            leaf=leaf,
+            answer=answer,
+            evidence_ids=evidence_ids,
+            signed=signed,
+            **{k: given.get(k) for k in INPUT_FIELDS},
+        )
+
+    @event("ExplanationAnswered")
+    def _explanation_answered(
+        self,
+        leaf: str,
+        answer: str,
+        evidence_ids: list | None,
+        points: str | None,
+        done: bool | None,
+        numerator: str | None,
+        denominator: str | None,
+        not_applicable: bool | None,
+        signed: dict,
+    ) -> None:
+        revised = _given(points, done, numerator, denominator, not_applicable)
+        if revised:
+            self.self_inputs[leaf] = revised
+        self.flags[leaf] = {
+            **self.flags[leaf],
+            "answer": answer,
+            "evidence_ids": list(evidence_ids or []),
+        }
+
+    def submit_explanations(self, when: When, signed: dict) -> None:
+        self._open_to_explanation(when)
+        if not self.flags:
+            raise DomainError(
+                "no_explanation_requested",
+                f"Không có yêu cầu giải trình nào với {self.unit}.",
+                f"No explanation was requested of {self.unit}.",
+                status=409,
+            )
+        missing = sorted(leaf for leaf, flag in self.flags.items() if flag["answer"] is None)
+        if missing:
+            shown = _listed(missing)
+            raise DomainError(
+                "explanation_missing",
+                f"Còn {len(missing)} tiêu chí chưa giải trình: {shown}.",
+                f"{len(missing)} flagged leaves are not answered: {shown}.",
+                status=409,
+            )
+        self._explanations_submitted(answered=sorted(self.flags), signed=signed)
+
+    @event("ExplanationsSubmitted")
+    def _explanations_submitted(self, answered: list, signed: dict) -> None:
+        self.explanations_submitted = True
+
+    # -- the unit's close (kết thúc thẩm định) ------------------------------------
+    def needs_review(self, framework: Framework) -> list[str]:
+        """Leaves a close must review or list: never reviewed, or flagged and not
+        reviewed in round 2 (after the answer)."""
+        return [
+            leaf.code
+            for leaf in framework.leaves
+            if leaf.code not in self.reviewed
+            or (leaf.code in self.flags and self.reviewed[leaf.code]["round"] != 2)
+        ]
+
+    def close(self, framework: Framework, when: When, confirm: object, signed: dict) -> None:
+        if when.cycle_closed:
+            raise _cycle_closed(when.cycle.cycle)
+        self._require_submitted()
+        if self.closed:
+            raise _unit_closed(self.unit)
+        if self._explanation_window(when):
+            raise DomainError(
+                "explanations_pending",
+                f"{self.unit} còn trong thời hạn giải trình: chưa thể kết thúc thẩm định.",
+                f"{self.unit}'s explanations are still pending: the appraisal cannot close.",
+                status=409,
+            )
+        listed: list[str] = []
+        if confirm is not None:
+            problems = Problems()
+            id_list_problems(confirm, "confirm", problems)
+            problems.raise_if_any()
+            listed = list(confirm)  # type: ignore[arg-type]
+        open_leaves = self.needs_review(framework)
+        pending = set(open_leaves)
+        problems = Problems()
+        for i, leaf in enumerate(listed):
+            if not framework.has(leaf) or not framework.is_leaf(leaf):
+                problems.add(
+                    "unknown_leaf",
+                    f"'{leaf}' không phải tiêu chí thành phần.",
+                    f"'{leaf}' is not a leaf.",
+                    field=f"confirm[{i}]",
+                )
+            elif leaf not in pending:
+                problems.add(
+                    "leaf_reviewed",
+                    f"Tiêu chí {leaf} đã được thẩm định: không xác nhận lại khi kết thúc.",
+                    f"Leaf {leaf} is already reviewed: the close does not confirm it again.",
+                    field=f"confirm[{i}]",
+                )
+        problems.raise_if_any()
+        missing = [leaf for leaf in open_leaves if leaf not in set(listed)]
+        if missing:
+            shown = _listed(missing)
+            raise DomainError(
+                "leaves_not_reviewed",
+                f"Còn {len(missing)} tiêu chí chưa thẩm định và không có trong 'confirm': {shown}.",
+                f"{len(missing)} leaves are not reviewed and not listed in 'confirm': {shown}.",
+                field="confirm",
+                status=409,
+            )
+        self._appraisal_closed(confirmed=sorted(listed), signed=signed)
+
+    @event("AppraisalClosed")
+    def _appraisal_closed(self, confirmed: list, signed: dict) -> None:
+        # Closing needs no pending explanation: with flags, the unit is in round 2.
+        round_ = 2 if self.flags else 1
+        for leaf in confirmed:
+            self.appraised_inputs[leaf] = dict(self.self_inputs.get(leaf, {}))
+            self.reviewed[leaf] = {"how": "confirmed", "round": round_}
+        self.closed = True
+        self.appraised_since_submission = True
+
+    # -- correction after publication (điều chỉnh sau công bố) --------------------
+    def correct_score(
+        self,
+        framework: Framework,
+        when: When,
+        leaf: str,
+        given: dict,
+        reason: str,
+        evidence_ids: list | None,
+        signed: dict,
+    ) -> None:
+        if not when.published:
+            raise DomainError(
+                "not_published",
+                f"Kỳ {when.cycle.cycle} chưa công bố xếp hạng: chưa thể điều chỉnh điểm.",
+                f"No ranking of {when.cycle.cycle} is published: no score is corrected yet.",
+                status=409,
+            )
+        if not self.closed:
+            raise DomainError(
+                "not_closed",
+                f"Thẩm định {self.unit} chưa kết thúc.",
+                f"{self.unit}'s appraisal is not closed.",
+                status=409,
+            )
+        check_leaf(framework, leaf, given)
+        _require_text(reason, "reason")
+        self._check_evidence_ids(evidence_ids, required=True)
+        self._in_signed_order(leaf, signed)
+        self._corrected(
+            leaf=leaf,
+            reason=reason,
+            evidence_ids=evidence_ids,
+            signed=signed,
+            **{k: given.get(k) for k in INPUT_FIELDS},
+        )
+
+    @event("ScoreCorrected")
+    def _corrected(
+        self,
+        leaf: str,
+        points: str | None,
+        done: bool | None,
+        numerator: str | None,
+        denominator: str | None,
+        not_applicable: bool | None,
+        reason: str,
+        evidence_ids: list,
+        signed: dict,
+    ) -> None:
+        self.appraised_inputs[leaf] = _given(points, done, numerator, denominator, not_applicable)
+        self.reviewed[leaf] = {"how": "corrected", "round": 2 if self.flags else 1}
+        self._signed_at(leaf, signed)
+
+    def _check_evidence_ids(self, evidence_ids: object, *, required: bool) -> None:
+        """Ids of evidence attached to this assessment (withdrawn or not)."""
+        if evidence_ids is None and not required:
+            return
+        problems = Problems()
+        id_list_problems(evidence_ids, "evidence_ids", problems, evidence=True)
+        if required and not problems.items and not evidence_ids:
+            problems.add(
+                "evidence_required",
+                "Cần ít nhất một minh chứng ('evidence_ids').",
+                "At least one piece of evidence is required ('evidence_ids').",
+                field="evidence_ids",
+            )
+        problems.raise_if_any()
+        for i, ev in enumerate(evidence_ids):  # type: ignore[arg-type]
+            if ev not in self.evidence:
+                raise DomainError(
+                    "evidence_not_found",
+                    f"Không có minh chứng '{ev}'.",
+                    f"No evidence '{ev}'.",
+                    field=f"evidence_ids[{i}]",
+                    status=422,
+                )
 
     # -- submission (nộp kết quả tự đánh giá) ----------------------------------
-    def _open_to_commune(self) -> None:
+    def _open_to_commune(self, when: When) -> None:
+        when.check_deadline("self_assessment_due", self.unit)
         if self.submitted:
             raise submission.locked(self.unit)
+
+    def _require_submitted(self) -> None:
+        if not self.submitted:
+            raise DomainError(
+                "not_submitted",
+                f"Hồ sơ của {self.unit} chưa nộp.",
+                f"{self.unit}'s self-assessment is not submitted.",
+                status=409,
+            )
 
     def submission(self, framework: Framework) -> dict:
         """What the chair signs (domain.submission); refused while a leaf has no
@@ -338,9 +751,16 @@ class Assessment(Aggregate):
         return submission.content(self.cycle, self.unit, self.self_inputs, self.evidence, total)
 
     def submit(
-        self, framework: Framework, digest: object, self_total: object, signed: dict
+        self,
+        framework: Framework,
+        when: When,
+        digest: object,
+        self_total: object,
+        signed: dict,
     ) -> None:
-        self._open_to_commune()
+        if when.cycle_closed:
+            raise _cycle_closed(when.cycle.cycle)
+        self._open_to_commune(when)
         submission.check_signed(self.submission(framework), digest, self_total)
         self._submitted(digest=digest, self_total=self_total, signed=signed)
 
@@ -349,14 +769,9 @@ class Assessment(Aggregate):
         self.submitted = True
         self.appraised_since_submission = False
 
-    def withdraw_submission(self, reason: str, signed: dict) -> None:
-        if not self.submitted:
-            raise DomainError(
-                "not_submitted",
-                f"Hồ sơ của {self.unit} chưa nộp.",
-                f"{self.unit}'s self-assessment is not submitted.",
-                status=409,
-            )
+    def withdraw_submission(self, when: When, reason: str, signed: dict) -> None:
+        when.check_deadline("self_assessment_due", self.unit)
+        self._require_submitted()
         if self.appraised_since_submission:
             raise DomainError(
                 "appraisal_started",
@@ -388,12 +803,53 @@ def _given(points, done, numerator, denominator, not_applicable) -> dict:
     }
 
 
-def _require_text(value: object, name: str) -> None:
+_WHAT_VI = {
+    "reason_required": "lý do",
+    "question_required": "nội dung yêu cầu giải trình",
+    "answer_required": "nội dung giải trình",
+}
+
+
+def _require_text(value: object, name: str, code: str = "reason_required") -> None:
     if not isinstance(value, str) or not value.strip():
         raise DomainError(
-            "reason_required",
-            f"Cần ghi rõ lý do ('{name}').",
-            f"A reason is required ('{name}').",
+            code,
+            f"Cần ghi rõ {_WHAT_VI.get(code, 'nội dung')} ('{name}').",
+            f"A {code.removesuffix('_required')} is required ('{name}').",
             field=name,
         )
     check_text(value, name, NOTE)
+
+
+def _check_leaf_code(framework: Framework, leaf: object) -> None:
+    if not isinstance(leaf, str) or not framework.has(leaf) or not framework.is_leaf(leaf):
+        raise DomainError(
+            "unknown_leaf",
+            f"'{str(leaf)[:40]}' không phải tiêu chí thành phần (lá) của bộ tiêu chí.",
+            f"'{str(leaf)[:40]}' is not a leaf of the framework.",
+            field="leaf",
+        )
+
+
+def _listed(leaves: list[str]) -> str:
+    """Up to 10 leaves, then how many more."""
+    more = f" (+{len(leaves) - 10})" if len(leaves) > 10 else ""
+    return ", ".join(leaves[:10]) + more
+
+
+def _cycle_closed(cycle: str) -> DomainError:
+    return DomainError(
+        "appraisal_closed",
+        f"Hội đồng đã kết thúc thẩm định kỳ {cycle}.",
+        f"The council has closed the appraisal of {cycle}.",
+        status=409,
+    )
+
+
+def _unit_closed(unit: str) -> DomainError:
+    return DomainError(
+        "appraisal_closed",
+        f"Đã kết thúc thẩm định {unit}.",
+        f"The appraisal of {unit} is closed.",
+        status=409,
+    )

@@ -1,6 +1,7 @@
 """A realistic demo season: one district, 12 communes, every role, the bundled
-Thái Nguyên framework, self-scores with evidence on all 119 leaves, appraisal
-adjustments with reasons on about a tenth. Deterministic (seeded)."""
+Thái Nguyên framework, self-scores with evidence on all 119 leaves, each
+commune's chair but one submitting them, then appraisal adjustments with
+reasons on about a tenth. Deterministic (seeded)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from application.app import ParIndex
 from application.commands import sign_command, utc_now_text
 from application.deployment import init_deployment, issue_checkpoint, open_app
 from application.signing import keys
+from domain.assessment import Assessment
 from domain.framework import Framework, canonical, to_dict
+from domain.submission import digest as submission_digest
 from interfaces.bundled import load_bundled
 
 CYCLE = "dong-hy-2025"
@@ -34,6 +37,7 @@ COMMUNES = [
     ("minh-lap", "Xã Minh Lập"),
     ("tan-loi", "Xã Tân Lợi"),
 ]
+STILL_SCORING = "tan-loi"  # has not submitted yet: its officer may still score
 REASONS = [
     "Kế hoạch CCHC ban hành chậm so với thời hạn quy định",
     "Tài liệu kiểm chứng chưa thể hiện đầy đủ nội dung tiêu chí",
@@ -204,6 +208,19 @@ def seed(data_dir: Path, *, seed_value: int = 2025) -> dict:
                     blob = app.evidence.put(body, "application/pdf")
                     evidence["file"] = {**blob, "filename": f"{number.replace('/', '-')}.pdf"}
                 s.send(officer, type="attach_evidence", **base, **evidence)
+            if code == STILL_SCORING:
+                continue
+            # The chair submits what was scored; appraisal starts after it.
+            covered = app.get(Assessment.create_id(CYCLE, code), for_update=False).submission(
+                framework
+            )
+            s.send(
+                f"chair-{code}",
+                type="submit_assessment",
+                digest=submission_digest(covered),
+                self_total=covered["self_total"],
+                **base,
+            )
             for leaf_code, points in scores.items():
                 if rng.random() < 0.10 and Decimal(points) > 0:
                     lowered = Decimal(points) / 2

@@ -4,7 +4,9 @@ The season (in log order, after the genesis): a framework is published; cycle
 `c` opens with communes xa-a and xa-b; the admin registers an officer for each
 commune, an appraiser for the district and an observer over everything;
 xa-a's officer scores leaf 1.1.1 "1", then corrects it to "0.5"; xa-b's
-officer scores 1.1.1 "1"; the appraiser adjusts xa-a's 1.1.1 to "0.5"; the
+officer scores "0" on every other leaf of xa-a, then 1.1.1 "1", then
+corrects it to "0.5"; xa-b's officer scores 1.1.1 "1"; xa-a's chair submits;
+the appraiser adjusts xa-a's 1.1.1 to "0.5"; the
 admin rotates the observer's key; a checkpoint covers it all.
 
 Each forgery is done by `Operator` (tests/log_operator.py), which leaves the
@@ -84,10 +86,15 @@ def build_season(env: Env, tmp: Path) -> Season:
         observer=env.register("observer", "*")[0],
         successor=new_key(),
     )
+    for leaf in framework.leaves[1:]:  # xa-a's other leaves, before its 1.1.1
+        zero = command(s.officer_a, "record_self_score", cycle=CYCLE, unit=A, leaf=leaf.code)
+        env.send({**zero, "points": "0"}, s.officer_a)
     where = {"cycle": CYCLE, "leaf": "1.1.1"}
     s.send("first_self_a", s.officer_a, "record_self_score", unit=A, points="1", **where)
     s.send("second_self_a", s.officer_a, "record_self_score", unit=A, points="0.5", **where)
     s.send("self_b", s.officer_b, "record_self_score", unit=B, points="1", **where)
+    env.submit_unit(A, s.officer_a, cycle=CYCLE)  # appraised after its submission
+    s.leaves["submitted_a"] = env.app.tlog.size() - 1
     s.send(
         "appraisal_a",
         s.appraiser,
@@ -158,15 +165,15 @@ def swap_a_score_and_its_correction(s: Season) -> tuple[int, int]:
     """6. xa-a's self-score ("1") and its correction ("0.5") swap places, both
     stamped with the later time (inside both commands' windows): the
     correction is undone with no command copied. Returns the later leaf, and
-    the appraisal after it: the refused score moved no state (8.2 step 4c), so
-    the appraisal's version is one ahead of what replay gives it."""
+    the submission and appraisal after it: the refused score moved no state
+    (8.2 step 4c), so their versions are one ahead of what replay gives them."""
     first, second = s.leaves["first_self_a"], s.leaves["second_self_a"]
     a, b = s.op.state(first), s.op.state(second)
     a["timestamp"] = b["timestamp"]
     s.op.rewrite(first, lambda state: (state.clear(), state.update(b)))
     s.op.rewrite(second, lambda state: (state.clear(), state.update(a)))
     s.op.reseal()
-    return second, s.leaves["appraisal_a"]
+    return second, s.leaves["submitted_a"], s.leaves["appraisal_a"]
 
 
 FORGERIES = {

@@ -198,6 +198,69 @@ class Env:
         )
         return framework
 
+    def submit_unit(
+        self, unit: str, officer: Key, chair: Key | None = None, cycle: str = "c", **signing: Any
+    ) -> Key:
+        """Self-scores "0" every leaf of `unit` not scored yet, then its chair (one
+        is registered when not given) submits exactly that; returns the chair.
+        `signing` (e.g. issued_at) goes into each command."""
+        from domain.assessment import Assessment
+        from domain.cycle import Cycle
+        from domain.submission import digest
+
+        def assessment() -> Assessment:
+            return self.app.get(Assessment.create_id(cycle, unit), for_update=False)
+
+        framework = self.app.framework(self.app.get(Cycle.create_id(cycle)).framework)
+        for leaf in framework.leaves:
+            if leaf.code not in assessment().self_inputs:
+                where = {"cycle": cycle, "unit": unit, "leaf": leaf.code}
+                scored = command(officer, "record_self_score", **where, points="0", **signing)
+                self.send(scored, officer)
+        chair = chair or self.register("commune_chair", f"commune:{unit}")[0]
+        covered = assessment().submission(framework)
+        fields = {"digest": digest(covered), "self_total": covered["self_total"]}
+        submitted = command(chair, "submit_assessment", cycle=cycle, unit=unit, **fields, **signing)
+        self.send(submitted, chair)
+        return chair
+
+    def season_end(
+        self,
+        cycle: str,
+        council: Key,
+        approver: Key,
+        upto: str = "published",
+        *,
+        close: bool = True,
+    ) -> dict | None:
+        """Takes `cycle` from its appraisal to a published ranking: the council's
+        close (unless `close` is False: already closed), the proposal of the draft
+        the log gives, its approval and publication, stopping after `upto`
+        (closed, proposed, approved, published). Returns the manifest proposed."""
+        from domain import ranking
+        from domain.cycle import Cycle
+        from domain.ranking import Ranking
+
+        stages = ("closed", "proposed", "approved", "published")
+        reached = stages[: stages.index(upto) + 1]
+        if close:
+            self.send(command(council, "close_appraisal", cycle=cycle), council)
+        if "proposed" not in reached:
+            return None
+        found = self.app.get(Cycle.create_id(cycle), for_update=False)
+        version = self.app.get(Ranking.create_id(cycle), for_update=False).next_version()
+        content = ranking.manifest(
+            found, version, self.app.framework(found.framework), self.app.assessments(found)
+        )
+        self.send(command(council, "propose_ranking", cycle=cycle, manifest=content), council)
+        if "approved" in reached:
+            decision = {"decision_number": f"{version}/QĐ-UBND", "decision_date": "2025-12-20"}
+            fields = {"version": version, "digest": ranking.digest(content), **decision}
+            self.send(command(approver, "approve_ranking", cycle=cycle, **fields), approver)
+        if "published" in reached:
+            self.send(command(approver, "publish_ranking", cycle=cycle, version=version), approver)
+        return content
+
     def checkpoint(self):
         from application.deployment import issue_checkpoint
 

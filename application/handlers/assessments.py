@@ -1,4 +1,5 @@
-"""Self-scores, evidence and appraisal adjustments on one unit's assessment."""
+"""One unit's commands: self-scores, evidence, submission, the appraisal rounds,
+explanations, the unit's close and corrections (docs/SEASON.md)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from application.evidence import is_sha256
 from application.file_names import filename_problem
 from application.handlers.base import Context, check_fields, handler
 from domain.actors import Target
-from domain.assessment import INPUT_FIELDS, Assessment
+from domain.assessment import INPUT_FIELDS, Assessment, When
 from domain.cycle import Cycle
 from domain.errors import DomainError, Problems
 from domain.ids import CODE, check_id
+from domain.ranking import Ranking
 
 BASE = ("cycle", "unit")
 
@@ -25,6 +27,23 @@ def _cycle(ctx: Context) -> Cycle:
     return ctx.cache["cycle"]
 
 
+def _ranking(ctx: Context) -> Ranking | None:
+    """The cycle's ranking as it stands (None until the council closes the cycle)."""
+    if "ranking" not in ctx.cache:
+        ctx.cache["ranking"] = ctx.app.get(Ranking.create_id(_cycle(ctx).cycle))
+    return ctx.cache["ranking"]
+
+
+def _when(ctx: Context) -> When:
+    ranking = _ranking(ctx)
+    return When(
+        cycle=_cycle(ctx),
+        at=ctx.signed.issued_at,
+        cycle_closed=ranking is not None and ranking.closed,
+        published=ranking is not None and ranking.has_published(),
+    )
+
+
 def target(ctx: Context) -> Target:
     cycle = _cycle(ctx)
     unit = check_id(ctx.command.get("unit"), "unit", CODE)
@@ -34,14 +53,16 @@ def target(ctx: Context) -> Target:
             f"unit {unit} in {cycle.cycle}",
             code="unit_not_found",
         )
+    cycle.check_active(unit)
     return cycle.target(unit)
 
 
 def _load(ctx: Context):
+    """(when, assessment, framework) of the command's unit."""
     cycle = _cycle(ctx)
     assessment = ctx.app.get(Assessment.create_id(cycle.cycle, ctx.command["unit"]))
     assert assessment is not None, "an assessment is opened with its cycle"
-    return cycle, assessment, ctx.app.framework(cycle.framework)
+    return _when(ctx), assessment, ctx.app.framework(cycle.framework)
 
 
 def _given(ctx: Context) -> dict:
@@ -60,9 +81,10 @@ def _optional_text(ctx: Context, name: str) -> str | None:
 @handler("record_self_score", target=target)
 def record_self_score(ctx: Context) -> list:
     check_fields(ctx, (*BASE, "leaf", "note", *INPUT_FIELDS))
-    _cycle_, assessment, framework = _load(ctx)
+    when, assessment, framework = _load(ctx)
     assessment.record_self_score(
         framework,
+        when,
         ctx.command.get("leaf"),
         _given(ctx),
         _optional_text(ctx, "note"),
@@ -74,9 +96,9 @@ def record_self_score(ctx: Context) -> list:
 @handler("declare_not_applicable", target=target)
 def declare_not_applicable(ctx: Context) -> list:
     check_fields(ctx, (*BASE, "leaf", "reason"))
-    _c, assessment, framework = _load(ctx)
+    when, assessment, framework = _load(ctx)
     assessment.declare_not_applicable(
-        framework, ctx.command.get("leaf"), ctx.command.get("reason"), ctx.signed.stored()
+        framework, when, ctx.command.get("leaf"), ctx.command.get("reason"), ctx.signed.stored()
     )
     return [assessment]
 
@@ -145,13 +167,14 @@ def _document(ctx: Context, problems: Problems) -> dict | None:
 @handler("attach_evidence", target=target)
 def attach_evidence(ctx: Context) -> list:
     check_fields(ctx, (*BASE, "evidence_id", "leaves", "file", "document", "description"))
-    _c, assessment, framework = _load(ctx)
+    when, assessment, framework = _load(ctx)
     problems = Problems()
     file, document = _file(ctx, problems), _document(ctx, problems)
     problems.raise_if_any()
     evidence_id = ctx.command.get("evidence_id")
     assessment.attach_evidence(
         framework,
+        when,
         evidence_id,
         ctx.command.get("leaves"),
         file,
@@ -166,8 +189,9 @@ def attach_evidence(ctx: Context) -> list:
 @handler("withdraw_evidence", target=target)
 def withdraw_evidence(ctx: Context) -> list:
     check_fields(ctx, (*BASE, "evidence_id", "reason"))
-    _c, assessment, _f = _load(ctx)
+    when, assessment, _f = _load(ctx)
     assessment.withdraw_evidence(
+        when,
         ctx.command.get("evidence_id"),
         ctx.command.get("reason"),
         ctx.signed.stored(),
@@ -179,7 +203,20 @@ def withdraw_evidence(ctx: Context) -> list:
 @handler("adjust_score", target=target)
 def adjust_score(ctx: Context) -> list:
     check_fields(ctx, (*BASE, "leaf", "reason", "evidence_ids", *INPUT_FIELDS))
-    _c, assessment, framework = _load(ctx)
+    when, assessment, framework = _load(ctx)
+    assessment.adjust_score(
+        framework,
+        when,
+        ctx.command.get("leaf"),
+        _given(ctx),
+        ctx.command.get("reason"),
+        _evidence_ids(ctx),
+        ctx.signed.stored(),
+    )
+    return [assessment]
+
+
+def _evidence_ids(ctx: Context) -> list | None:
     evidence_ids = ctx.command.get("evidence_ids")
     if evidence_ids is not None and not isinstance(evidence_ids, list):
         raise DomainError(
@@ -188,12 +225,79 @@ def adjust_score(ctx: Context) -> list:
             "'evidence_ids' must be a list.",
             field="evidence_ids",
         )
-    assessment.adjust_score(
+    return evidence_ids
+
+
+@handler("confirm_score", target=target)
+def confirm_score(ctx: Context) -> list:
+    check_fields(ctx, (*BASE, "leaf", "note"))
+    when, assessment, framework = _load(ctx)
+    assessment.confirm_score(
         framework,
+        when,
+        ctx.command.get("leaf"),
+        _optional_text(ctx, "note"),
+        ctx.signed.stored(),
+    )
+    return [assessment]
+
+
+# -- explanation (giải trình) -------------------------------------------------------
+@handler("request_explanation", target=target)
+def request_explanation(ctx: Context) -> list:
+    check_fields(ctx, (*BASE, "leaf", "question"))
+    when, assessment, framework = _load(ctx)
+    assessment.request_explanation(
+        framework, when, ctx.command.get("leaf"), ctx.command.get("question"), ctx.signed.stored()
+    )
+    return [assessment]
+
+
+@handler("answer_explanation", target=target)
+def answer_explanation(ctx: Context) -> list:
+    check_fields(ctx, (*BASE, "leaf", "answer", "evidence_ids", *INPUT_FIELDS))
+    when, assessment, framework = _load(ctx)
+    assessment.answer_explanation(
+        framework,
+        when,
+        ctx.command.get("leaf"),
+        ctx.command.get("answer"),
+        _evidence_ids(ctx),
+        _given(ctx),
+        ctx.signed.stored(),
+    )
+    return [assessment]
+
+
+@handler("submit_explanations", target=target)
+def submit_explanations(ctx: Context) -> list:
+    check_fields(ctx, BASE)
+    when, assessment, _f = _load(ctx)
+    assessment.submit_explanations(when, ctx.signed.stored())
+    return [assessment]
+
+
+# -- the unit's close and corrections ----------------------------------------------
+def close_unit(ctx: Context) -> list:
+    """`close_appraisal` naming a unit: the council closes that unit's appraisal,
+    confirming the leaves it lists (docs/SEASON.md, "Closed")."""
+    check_fields(ctx, (*BASE, "confirm"))
+    when, assessment, framework = _load(ctx)
+    assessment.close(framework, when, ctx.command.get("confirm"), ctx.signed.stored())
+    return [assessment]
+
+
+@handler("correct_score", target=target)
+def correct_score(ctx: Context) -> list:
+    check_fields(ctx, (*BASE, "leaf", "reason", "evidence_ids", *INPUT_FIELDS))
+    when, assessment, framework = _load(ctx)
+    assessment.correct_score(
+        framework,
+        when,
         ctx.command.get("leaf"),
         _given(ctx),
         ctx.command.get("reason"),
-        evidence_ids,
+        _evidence_ids(ctx),
         ctx.signed.stored(),
     )
     return [assessment]
@@ -203,9 +307,13 @@ def adjust_score(ctx: Context) -> list:
 @handler("submit_assessment", target=target)
 def submit_assessment(ctx: Context) -> list:
     check_fields(ctx, (*BASE, "digest", "self_total"))
-    _c, assessment, framework = _load(ctx)
+    when, assessment, framework = _load(ctx)
     assessment.submit(
-        framework, ctx.command.get("digest"), ctx.command.get("self_total"), ctx.signed.stored()
+        framework,
+        when,
+        ctx.command.get("digest"),
+        ctx.command.get("self_total"),
+        ctx.signed.stored(),
     )
     return [assessment]
 
@@ -213,6 +321,6 @@ def submit_assessment(ctx: Context) -> list:
 @handler("withdraw_submission", target=target)
 def withdraw_submission(ctx: Context) -> list:
     check_fields(ctx, (*BASE, "reason"))
-    _c, assessment, _f = _load(ctx)
-    assessment.withdraw_submission(ctx.command.get("reason"), ctx.signed.stored())
+    when, assessment, _f = _load(ctx)
+    assessment.withdraw_submission(when, ctx.command.get("reason"), ctx.signed.stored())
     return [assessment]

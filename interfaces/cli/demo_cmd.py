@@ -10,7 +10,7 @@ from application.audit.bundle import StoreSource
 from application.audit.verify import verify
 from application.deployment import open_app
 from interfaces.cli.main import EXIT_FINDINGS
-from interfaces.demo_season import CYCLE, seed
+from interfaces.demo_season import CYCLE, STILL_SCORING, seed
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -61,6 +61,7 @@ def next_steps(data_dir: Path, host: str, port: int) -> str:
     url = f"http://{host}:{port}"
     k = data_dir / "keys"
     unit = "hoa-thuong"
+    open_unit = STILL_SCORING  # the one commune that has not submitted yet
     return f"""
 Thử tiếp / What to try next
   API (OpenAPI):       {url}/openapi.json
@@ -73,12 +74,13 @@ Thử tiếp / What to try next
   parindex ranking --cycle {CYCLE} --key {k}/observer-mttq.key
   # Điểm của xã Hóa Thượng:
   parindex scores --cycle {CYCLE} --unit {unit} --key {k}/observer-mttq.key
-  # Công chức xã tự chấm lại tiêu chí 1.1.1, kèm văn bản:
-  parindex score set --cycle {CYCLE} --unit {unit} --leaf 1.1.1 --points 1 \\
-      --note "Kế hoạch 15/KH-UBND ban hành đúng hạn" --key {k}/officer-{unit}.key
-  parindex evidence add --cycle {CYCLE} --unit {unit} --leaves 1.1.1 \\
-      --number 15/KH-UBND --date 2025-01-10 --issuer "UBND xã Hóa Thượng" \\
-      --key {k}/officer-{unit}.key
+  # Xã Tân Lợi chưa nộp: công chức xã tự chấm lại tiêu chí 1.1.1, kèm văn bản
+  # (các xã đã nộp bị khóa điểm tự chấm):
+  parindex score set --cycle {CYCLE} --unit {open_unit} --leaf 1.1.1 --points 1 \\
+      --note "Kế hoạch 15/KH-UBND ban hành đúng hạn" --key {k}/officer-{open_unit}.key
+  parindex evidence add --cycle {CYCLE} --unit {open_unit} --leaves 1.1.1 \\
+      --number 15/KH-UBND --date 2025-01-10 --issuer "UBND xã Tân Lợi" \\
+      --key {k}/officer-{open_unit}.key
   # Tổ giúp việc thẩm định điều chỉnh, bắt buộc nêu lý do:
   parindex appraise --cycle {CYCLE} --unit {unit} --leaf 1.1.1 --points 0.5 \\
       --reason "Kế hoạch ban hành chậm" --key {k}/appraiser-1.key

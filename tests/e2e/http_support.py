@@ -69,11 +69,6 @@ class World:
         """Opens cycle `code` (unit xa-01, nobody submits) and takes it through the
         season's end up to `upto`: open, closed, proposed, approved, published.
         Returns the proposal's manifest once there is one."""
-        from domain.cycle import Cycle
-        from domain.ranking import digest, manifest
-
-        stages = ("open", "closed", "proposed", "approved", "published")
-        reached = stages[: stages.index(upto) + 1]
         units = [{"code": UNITS[0], "name": "Xã 01"}]
         self.env.send(
             command(
@@ -88,34 +83,11 @@ class World:
                 units=units,
             )
         )
+        if upto == "open":
+            return None
         council = self.key("council_chair", f"authority:{AUTHORITY}")
         approver = self.key("approver", f"province:{PROVINCE}")
-        content = None
-        if "closed" in reached:
-            self.env.send(command(council, "close_appraisal", cycle=code), council)
-        if "proposed" in reached:
-            cycle = self.app.get(Cycle.create_id(code), for_update=False)
-            framework = self.app.framework(cycle.framework)
-            content = manifest(cycle, 1, framework, self.app.assessments(cycle))
-            self.env.send(
-                command(council, "propose_ranking", cycle=code, manifest=content), council
-            )
-        if "approved" in reached:
-            decision = {"decision_number": "1234/QĐ-UBND", "decision_date": "2025-12-20"}
-            self.env.send(
-                command(
-                    approver,
-                    "approve_ranking",
-                    cycle=code,
-                    version=1,
-                    digest=digest(content),
-                    **decision,
-                ),
-                approver,
-            )
-        if "published" in reached:
-            self.env.send(command(approver, "publish_ranking", cycle=code, version=1), approver)
-        return content
+        return self.env.season_end(code, council, approver, upto)
 
     def key_file(self, key: Key, path: Path) -> Path:
         if not path.exists():

@@ -60,6 +60,11 @@ ALLOWED = {
     "extend_deadline": {"admin"},
     "add_units": {"admin"},
     "merge_units": {"admin"},
+    "confirm_score": {"appraiser"},
+    "request_explanation": {"appraiser"},
+    "answer_explanation": {"commune_officer", "commune_chair"},
+    "submit_explanations": {"commune_chair"},
+    "correct_score": {"appraiser"},
 }
 
 _counter = itertools.count(1)
@@ -129,8 +134,123 @@ def _withdraw(world: World, actor: Key) -> dict:
     return {**UNIT, "evidence_id": fields["evidence_id"], "reason": "Nộp nhầm"}
 
 
+# -- the season's unit commands: each on a cycle of its own, in the state it needs --------
+_CYCLES: dict[tuple[int, str], str] = {}  # (world, purpose) -> the cycle now used for it
+
+
+def _submitted_cycle(world: World) -> str:
+    """A new cycle on the same authority and commune, xa-01 scored and submitted."""
+    code = f"season-{_unique()}"
+    world.env.send(
+        command(world.env.admin, "open_cycle", **{**_open_cycle(world, None), "cycle": code})
+    )
+    chair = world.key("commune_chair", SCOPES["commune_chair"][0])
+    world.env.submit_unit(UNITS[0], world.officer, chair, cycle=code)
+    return code
+
+
+def _assessment(world: World, cycle: str):
+    from domain.assessment import Assessment
+
+    return world.app.get(Assessment.create_id(cycle, UNITS[0]), for_update=False)
+
+
+def _cycle_for(world: World, purpose: str, used_up=lambda a: False, prepare=None) -> str:
+    """The cycle kept for `purpose`, or a new submitted one (prepared) once the
+    command it serves has used the old one up."""
+    key = (id(world), purpose)
+    code = _CYCLES.get(key)
+    if code is None or used_up(_assessment(world, code)):
+        code = _CYCLES[key] = _submitted_cycle(world)
+        if prepare is not None:
+            prepare(code)
+    return code
+
+
+def _flagged(world: World):
+    def prepare(code: str) -> None:
+        where = {"cycle": code, "unit": UNITS[0], "leaf": "1.1.1"}
+        world.env.send(
+            command(world.appraiser, "request_explanation", **where, question="Vì sao?"),
+            world.appraiser,
+        )
+        world.env.send(
+            command(world.officer, "answer_explanation", **where, answer="Có văn bản"),
+            world.officer,
+        )
+
+    return prepare
+
+
 def _adjust(world: World, actor: Key) -> dict:
-    return {**UNIT, "leaf": "1.1.1", "points": "0.25", "reason": "Ban hành muộn"}
+    cycle = _cycle_for(world, "appraise")
+    return {"cycle": cycle, "unit": UNITS[0], "leaf": "1.1.1", "points": "0.25", "reason": "Muộn"}
+
+
+def _confirm(world: World, actor: Key) -> dict:
+    return {"cycle": _cycle_for(world, "appraise"), "unit": UNITS[0], "leaf": "1.1.2"}
+
+
+def _request(world: World, actor: Key) -> dict:
+    cycle = _cycle_for(world, "appraise")
+    flags = _assessment(world, cycle).flags
+    leaves = world.app.framework(world.framework_id).leaves
+    leaf = next(lf.code for lf in leaves if lf.code not in flags)
+    return {"cycle": cycle, "unit": UNITS[0], "leaf": leaf, "question": "Đề nghị giải trình"}
+
+
+def _answer(world: World, actor: Key) -> dict:
+    cycle = _cycle_for(world, "answer", prepare=_flagged(world))
+    return {"cycle": cycle, "unit": UNITS[0], "leaf": "1.1.1", "answer": "Kế hoạch 15/KH"}
+
+
+def _submit_explanations(world: World, actor: Key) -> dict:
+    cycle = _cycle_for(
+        world, "explained", lambda a: a.explanations_submitted, prepare=_flagged(world)
+    )
+    return {"cycle": cycle, "unit": UNITS[0]}
+
+
+def _close(world: World, actor: Key) -> dict:
+    cycle = _cycle_for(world, "close", lambda a: a.closed)
+    return {"cycle": cycle, "unit": UNITS[0], **_close_fields(world, cycle)}
+
+
+def _correct(world: World, actor: Key) -> dict:
+    def prepare(code: str) -> None:
+        where = {"cycle": code, "unit": UNITS[0]}
+        council = world.key("council_chair", SCOPES["council_chair"][0])
+        world.env.send(
+            command(council, "close_appraisal", **{**where, **_close_fields(world, code)}), council
+        )
+        world.env.send(
+            command(
+                world.appraiser,
+                "attach_evidence",
+                **where,
+                evidence_id="ev-tt-01",
+                leaves=["1.1.1"],
+                document={"number": "02/KL-TTr"},
+            ),
+            world.appraiser,
+        )
+        approver = world.key("approver", SCOPES["approver"][0])
+        world.env.season_end(code, council, approver)
+
+    cycle = _cycle_for(world, "correct", prepare=prepare)
+    return {
+        "cycle": cycle,
+        "unit": UNITS[0],
+        "leaf": "1.1.1",
+        "points": "0.5",
+        "reason": "Thanh tra phát hiện sai sót",
+        "evidence_ids": ["ev-tt-01"],
+    }
+
+
+def _close_fields(world: World, cycle: str) -> dict:
+    framework = world.app.framework(world.framework_id)
+    return {"confirm": _assessment(world, cycle).needs_review(framework)}
 
 
 def _submission(world: World) -> dict:
@@ -273,13 +393,18 @@ BUILDERS: dict[str, Callable[[World, Key], dict]] = {
     "adjust_score": _adjust,
     "submit_assessment": _submit,
     "withdraw_submission": _withdraw_submission,
-    "close_appraisal": _close_cycle,
+    "close_appraisal": _close,
     "propose_ranking": _propose,
     "approve_ranking": _approve,
     "publish_ranking": _publish_ranking,
     "extend_deadline": _extend,
     "add_units": _add_units,
     "merge_units": _merge_units,
+    "confirm_score": _confirm,
+    "request_explanation": _request,
+    "answer_explanation": _answer,
+    "submit_explanations": _submit_explanations,
+    "correct_score": _correct,
 }
 
 

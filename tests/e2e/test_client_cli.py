@@ -13,13 +13,16 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.http_support import (
+    AUTHORITY,
     CYCLE,
+    PROVINCE,
     UNITS,
     World,
     cli_site,
     free_port,
     run_cli,
 )
+from tests.support import command
 
 PDF = b"%PDF-1.4\n% Ke hoach\ntrailer <<>>\n%%EOF\n"
 
@@ -48,9 +51,28 @@ def run(capsys, argv: list[str]) -> tuple[int, str, str]:
 
 
 UNIT = ["--cycle", CYCLE, "--unit", UNITS[0]]
+# A cycle of its own for the appraisal: submitting locks the commune's scores,
+# which the other tests here still change on CYCLE.
+APPRAISED_CYCLE = "tn-2025-tham-dinh"
+APPRAISED = ["--cycle", APPRAISED_CYCLE, "--unit", UNITS[0]]
+
+
+def _open_cycle_fields(world: World, cycle: str) -> dict:
+    return {
+        "cycle": cycle,
+        "name": "Kỳ thẩm định",
+        "framework": world.framework_id,
+        "year": 2025,
+        "authority": AUTHORITY,
+        "province": PROVINCE,
+        "units": [{"code": u, "name": f"Xã {u[-2:]}"} for u in UNITS],
+    }
 
 
 def test_an_officer_scores_adds_evidence_and_an_appraiser_adjusts(site, capsys):
+    world = site["world"]
+    opened = _open_cycle_fields(world, APPRAISED_CYCLE)
+    world.env.send(command(world.env.admin, "open_cycle", **opened))
     code, out, _ = run(
         capsys,
         parindex(
@@ -58,7 +80,7 @@ def test_an_officer_scores_adds_evidence_and_an_appraiser_adjusts(site, capsys):
             "officer",
             "score",
             "set",
-            *UNIT,
+            *APPRAISED,
             "--leaf",
             "1.1.1",
             "--points",
@@ -78,7 +100,7 @@ def test_an_officer_scores_adds_evidence_and_an_appraiser_adjusts(site, capsys):
             "officer",
             "evidence",
             "add",
-            *UNIT,
+            *APPRAISED,
             "--leaves",
             "1.1.1,1.1.2",
             "--file",
@@ -96,13 +118,15 @@ def test_an_officer_scores_adds_evidence_and_an_appraiser_adjusts(site, capsys):
     )
     assert code == 0 and json.loads(out)["evidence_id"] == "ev-kh"
 
+    # Nothing is appraised before the chair submits (every other leaf "0").
+    world.env.submit_unit(UNITS[0], world.officer, cycle=APPRAISED_CYCLE)
     code, out, _ = run(
         capsys,
         parindex(
             site,
             "appraiser",
             "appraise",
-            *UNIT,
+            *APPRAISED,
             "--leaf",
             "1.1.1",
             "--points",
@@ -116,26 +140,28 @@ def test_an_officer_scores_adds_evidence_and_an_appraiser_adjusts(site, capsys):
     assert code == 0 and "Đã điều chỉnh điểm 1.1.1" in out
     position = out.rsplit("position ", 1)[1].rstrip(".\n")  # read-your-writes: as printed
 
-    code, out, _ = run(capsys, parindex(site, "officer", "scores", *UNIT, "--position", position))
+    code, out, _ = run(
+        capsys, parindex(site, "officer", "scores", *APPRAISED, "--position", position)
+    )
     assert code == 0
     assert "Tổng tự chấm: 1.00" in out and "sau thẩm định: 0.50" in out
     assert "1.1.1" in out and "*" in out
 
-    code, out, _ = run(capsys, parindex(site, "officer", "history", *UNIT, "--leaf", "1.1.1"))
+    code, out, _ = run(capsys, parindex(site, "officer", "history", *APPRAISED, "--leaf", "1.1.1"))
     assert code == 0
     assert "tự chấm" in out and "thẩm định điều chỉnh" in out and "Ban hành muộn" in out
     # Each change reads from what to what: nothing -> 1 when scored, 1 -> 0.5 on appraisal.
     assert "tự chấm: — → 1 điểm" in out and "1 → 0.5 điểm" in out
 
-    code, out, _ = run(capsys, parindex(site, "observer", "why", *UNIT, "--leaf", "1.1.1"))
+    code, out, _ = run(capsys, parindex(site, "observer", "why", *APPRAISED, "--leaf", "1.1.1"))
     assert code == 0
     assert out.count("đã xác minh bằng chứng") == 2
     assert "điểm kiểm tra đã ký" in out
 
-    code, out, _ = run(capsys, parindex(site, "observer", "ranking", "--cycle", CYCLE))
+    code, out, _ = run(capsys, parindex(site, "observer", "ranking", "--cycle", APPRAISED_CYCLE))
     assert code == 0 and UNITS[0] in out and "Xếp hạng" in out
 
-    code, out, _ = run(capsys, parindex(site, "officer", "evidence", "list", *UNIT))
+    code, out, _ = run(capsys, parindex(site, "officer", "evidence", "list", *APPRAISED))
     assert code == 0 and "ev-kh" in out and "15/KH-UBND" in out
 
 

@@ -48,6 +48,7 @@ def world(tmp_path_factory) -> Iterator[World]:
         ),
         w.officer,
     )
+    w.env.submit_unit(UNITS[0], w.officer, cycle=CYCLE)  # appraised after submission
     w.env.send(
         command(
             w.appraiser,
@@ -221,11 +222,10 @@ def test_a_why_doctored_by_the_server_fails_local_verification(world, http):
 
 def test_why_issues_a_checkpoint_when_the_latest_does_not_cover_the_chain(world, http):
     before = world.app.tlog.latest_checkpoint().size
+    adjust = {"leaf": "1.1.2", "points": "1", "reason": "Đủ văn bản"}  # the unit is submitted
     world.env.send(
-        command(
-            world.officer, "record_self_score", cycle=CYCLE, unit=UNITS[0], leaf="1.1.2", points="1"
-        ),
-        world.officer,
+        command(world.appraiser, "adjust_score", cycle=CYCLE, unit=UNITS[0], **adjust),
+        world.appraiser,
     )
     doc = http.get(
         READS["why"].format(unit=UNITS[0]).replace("1.1.1", "1.1.2"), world.officer

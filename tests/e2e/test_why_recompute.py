@@ -31,6 +31,7 @@ def site(tmp_path_factory) -> Iterator[dict]:
         command(other, "record_self_score", cycle=CYCLE, unit=UNITS[1], leaf=LEAF, points="1"),
         other,
     )
+    world.env.submit_unit(UNITS[1], other, cycle=CYCLE)  # appraised after submission
     world.env.send(
         command(
             appraiser,

@@ -110,9 +110,10 @@ def forge_self_score_no_officer_signed(s: Season) -> int:
 
 def forge_key_no_admin_registered(s: Season) -> tuple[int, int, Key]:
     """The operator's own key, "registered" by an event in the admin's name that
-    the operator signed itself; then a self-score on xa-a correctly signed by it."""
+    the operator signed itself; then a self-score on xa-b (xa-a is submitted)
+    correctly signed by it."""
     rogue = new_key()
-    fields = register_fields(rogue, "commune_officer", f"commune:{A}", "Người lạ")
+    fields = register_fields(rogue, "commune_officer", f"commune:{B}", "Người lạ")
     cmd = command(s.env.admin, "register_key", **fields)
     like = s.op.state(s.leaves["self_b"])  # any event: only its timestamp is reused
     state = {
@@ -128,7 +129,7 @@ def forge_key_no_admin_registered(s: Season) -> tuple[int, int, Key]:
     s.op.reseal()
     scored = s.op.store(
         rogue.sign(
-            command(rogue, "record_self_score", cycle=CYCLE, unit=A, leaf=LEAF, points="0.25")
+            command(rogue, "record_self_score", cycle=CYCLE, unit=B, leaf=LEAF, points="0.25")
         )
     )["log_index"]
     s.op.reseal()
@@ -182,27 +183,28 @@ def test_a_rotated_officers_successor_is_proven_through_the_old_keys_registratio
         command(
             season.env.admin,
             "rotate_key",
-            old_key_id=season.officer_a.key_id,
+            old_key_id=season.officer_b.key_id,
             key_id=successor.key_id,
             public_key=successor.public_key,
         )
     )
+    # xa-b: xa-a is submitted in the season, its self-scores locked
     season.send(
-        "successor_self_a",
+        "successor_self_b",
         successor,
         "record_self_score",
         cycle=CYCLE,
-        unit=A,
+        unit=B,
         leaf=LEAF,
         points="1",
     )
     with served(season) as url:
-        doc = client(season, url, season.successor).why(CYCLE, A, LEAF)
+        doc = client(season, url, season.successor).why(CYCLE, B, LEAF)
     signers = doc["proven"]["signers"]
     # The rotation signed no role: the successor's is the old key's, by replay.
     assert signers[successor.key_id]["role"] == "commune_officer"
-    assert signers[successor.key_id]["scope"] == f"commune:{A}"
-    assert signers[season.officer_a.key_id]["stopped_leaf"] is not None
+    assert signers[successor.key_id]["scope"] == f"commune:{B}"
+    assert signers[season.officer_b.key_id]["stopped_leaf"] is not None
 
 
 # -- hole 1: actor signatures and the keys behind them ----------------------------------------
@@ -241,8 +243,8 @@ def test_a_key_whose_registration_no_admin_signed_is_refused(season, capsys):
     registered, _scored, _rogue = forge_key_no_admin_registered(season)
     with served(season) as url:
         with pytest.raises(ProofInvalid) as excinfo:
-            client(season, url, season.officer_a).why(CYCLE, A, LEAF)
-        code, out = cli_why(season, url, season.officer_a, A, LEAF, capsys)
+            client(season, url, season.officer_b).why(CYCLE, B, LEAF)
+        code, out = cli_why(season, url, season.officer_b, B, LEAF, capsys)
     assert "bad_signature" in proof_invalid_at(excinfo, registered)
     assert code == 1 and f"vị trí {registered}" in out
 

@@ -214,6 +214,12 @@ SCORE_INPUTS = {
 WHERE = {"cycle": _pattern(CODE), "unit": _pattern(CODE)}
 REASON = _opt_text(4000, ml=True)
 
+
+def _text_value(value) -> None:
+    if not isinstance(value, str):
+        raise Refused("invalid_field")
+
+
 FIELDS: dict[str, tuple[set[str], dict]] = {
     # type: (required members, {member: checker})
     "init_deployment": (
@@ -306,6 +312,11 @@ FIELDS: dict[str, tuple[set[str], dict]] = {
         },
     ),
 }
+FIELDS["submit_assessment"] = (
+    {"cycle", "unit", "digest", "self_total"},
+    {**WHERE, "digest": _text_value, "self_total": _text_value},
+)
+FIELDS["withdraw_submission"] = ({"cycle", "unit", "reason"}, {**WHERE, "reason": REASON})
 COMMON = {"type", "id", "issued_at", "actor", "expected_version"}
 
 

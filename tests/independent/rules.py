@@ -36,6 +36,8 @@ PERMISSIONS = {
     "attach_evidence": {"commune_officer", "appraiser"},
     "withdraw_evidence": {"commune_officer", "appraiser"},
     "adjust_score": {"appraiser"},
+    "submit_assessment": {"commune_chair"},
+    "withdraw_submission": {"commune_chair"},
 }
 DEPLOYMENT_TYPES = {
     "init_deployment",
@@ -102,6 +104,9 @@ class World:
     evidence: dict[uuid.UUID, dict[str, bool]] = field(default_factory=dict)  # id -> withdrawn
     # (aggregate, signer, leaf) -> the latest issued_at of a score it applied (4.7)
     signed_last: dict[tuple, datetime] = field(default_factory=dict)
+    # assessment -> leaf -> its self input as the events hold it (3.6 "Submission")
+    self_inputs: dict[uuid.UUID, dict[str, dict]] = field(default_factory=dict)
+    submitted: set[uuid.UUID] = field(default_factory=set)
     skew: int = 600
 
 
@@ -445,6 +450,7 @@ def _in_signed_order(cmd: dict, agg: uuid.UUID, world: World) -> None:
 
 def _self_score(cmd, signed, digest, world):
     agg, fw = _where(cmd, world)
+    _locked(agg, world)
     _score_inputs(cmd, _leaf_node(fw, cmd["leaf"]))
     _in_signed_order(cmd, agg, world)
     return [
@@ -459,6 +465,7 @@ def _self_score(cmd, signed, digest, world):
 
 def _not_applicable(cmd, signed, digest, world):
     agg, fw = _where(cmd, world)
+    _locked(agg, world)
     node = _leaf_node(fw, cmd["leaf"])
     if (node.get("rule") or {}).get("na_policy") is None:
         raise Refused("not_applicable_not_allowed")
@@ -475,6 +482,7 @@ def _not_applicable(cmd, signed, digest, world):
 
 def _attach(cmd, signed, digest, world):
     agg, fw = _where(cmd, world)
+    _commune_locked(cmd, agg, world)
     for leaf in cmd["leaves"]:
         _leaf_node(fw, leaf)
     if cmd["evidence_id"] in world.evidence.get(agg, {}):
@@ -494,6 +502,7 @@ def _attach(cmd, signed, digest, world):
 
 def _withdraw(cmd, signed, digest, world):
     agg, _fw = _where(cmd, world)
+    _commune_locked(cmd, agg, world)
     if world.evidence.get(agg, {}).get(cmd["evidence_id"]) is not False:
         raise Refused("evidence_not_found")
     return [
@@ -508,6 +517,8 @@ def _withdraw(cmd, signed, digest, world):
 
 def _adjust(cmd, signed, digest, world):
     agg, fw = _where(cmd, world)
+    if agg not in world.submitted:
+        raise Refused("not_submitted")
     _score_inputs(cmd, _leaf_node(fw, cmd["leaf"]))
     attached = world.evidence.get(agg, {})
     if any(e not in attached for e in cmd.get("evidence_ids") or []):
@@ -518,7 +529,70 @@ def _adjust(cmd, signed, digest, world):
             agg,
             "domain.assessment:Assessment.ScoreAdjusted",
             _next(world, agg),
-            {**_as_signed(cmd, "leaf", *INPUTS, "reason", "evidence_ids"), "signed": signed},
+            # round 1: this verifier knows no explanation requests (no round 2)
+            {
+                **_as_signed(cmd, "leaf", *INPUTS, "reason", "evidence_ids"),
+                "round": 1,
+                "signed": signed,
+            },
+        )
+    ]
+
+
+def _locked(agg, world) -> None:
+    if agg in world.submitted:
+        raise Refused("assessment_submitted")
+
+
+def _commune_locked(cmd, agg, world) -> None:
+    """3.6 "Submission": a commune's evidence is locked too; an appraiser's is not."""
+    if world.keys[cmd["actor"]].role in ("commune_officer", "commune_chair"):
+        _locked(agg, world)
+
+
+def _submit(cmd, signed, digest, world):
+    """3.6 "Submission": the digest of every leaf's self input and the evidence
+    attached. The self total is taken as signed here (this verifier does not
+    compute framework totals), but it is inside the digest it checks."""
+    agg, fw = _where(cmd, world)
+    _locked(agg, world)
+    inputs = world.self_inputs.get(agg, {})
+    leaves = [
+        n["code"]
+        for n in fw["nodes"]
+        if not any(m["code"].startswith(n["code"] + ".") for m in fw["nodes"])
+    ]
+    if any(leaf not in inputs for leaf in leaves):
+        raise Refused("assessment_incomplete")
+    covered = {
+        "cycle": cmd["cycle"],
+        "unit": cmd["unit"],
+        "self": {leaf: inputs[leaf] for leaf in sorted(inputs)},
+        "evidence": sorted(e for e, gone in world.evidence.get(agg, {}).items() if not gone),
+        "self_total": cmd["self_total"],
+    }
+    if cmd["digest"] != "sha256:" + hashlib.sha256(rfc8785.dumps(covered)).hexdigest():
+        raise Refused("submission_differs")
+    return [
+        Yield(
+            agg,
+            "domain.assessment:Assessment.Submitted",
+            _next(world, agg),
+            {**_as_signed(cmd, "digest", "self_total"), "signed": signed},
+        )
+    ]
+
+
+def _withdraw_submission(cmd, signed, digest, world):
+    agg, _fw = _where(cmd, world)
+    if agg not in world.submitted:
+        raise Refused("not_submitted")
+    return [
+        Yield(
+            agg,
+            "domain.assessment:Assessment.SubmissionWithdrawn",
+            _next(world, agg),
+            {**_as_signed(cmd, "reason"), "signed": signed},
         )
     ]
 
@@ -535,6 +609,8 @@ DERIVE = {
     "attach_evidence": _attach,
     "withdraw_evidence": _withdraw,
     "adjust_score": _adjust,
+    "submit_assessment": _submit,
+    "withdraw_submission": _withdraw_submission,
 }
 
 
@@ -569,5 +645,20 @@ def apply(cmd: dict, yields: list[Yield], world: World, leaves: list[int]) -> No
         world.evidence.setdefault(yields[0].aggregate, {})[cmd["evidence_id"]] = False
     if t == "withdraw_evidence":
         world.evidence.setdefault(yields[0].aggregate, {})[cmd["evidence_id"]] = True
+    if t == "record_self_score":
+        # the given members as signed; a false not_applicable is not given
+        world.self_inputs.setdefault(yields[0].aggregate, {})[cmd["leaf"]] = {
+            k: cmd[k]
+            for k in INPUTS
+            if cmd.get(k) is not None and not (k == "not_applicable" and cmd[k] is False)
+        }
+    if t == "declare_not_applicable":
+        world.self_inputs.setdefault(yields[0].aggregate, {})[cmd["leaf"]] = {
+            "not_applicable": True
+        }
+    if t == "submit_assessment":
+        world.submitted.add(yields[0].aggregate)
+    if t == "withdraw_submission":
+        world.submitted.discard(yields[0].aggregate)
     if t in SCORES:
         world.signed_last[(yields[0].aggregate, cmd["actor"], cmd["leaf"])] = _signed_at(cmd)

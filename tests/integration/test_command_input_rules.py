@@ -134,6 +134,7 @@ def test_line_feeds_are_kept_in_multi_line_notes_and_reasons(season):
         note="Đã ban hành.\nXem kế hoạch số 15.",
         **SCORE,
     )
+    season.env.submit_unit(UNIT, season.officer, cycle=CYCLE)  # appraised after submission
     season.send(
         season.appraiser,
         "adjust_score",

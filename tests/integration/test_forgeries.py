@@ -143,14 +143,14 @@ def test_an_old_self_score_appended_again_is_command_replayed_naming_the_first(s
     first = season.leaves["first_self_a"]
     for report in both(season):
         assert not report.ok
-        # Replayed after its correction, it is also older than what it would
-        # overwrite (3.6, signed order): both are true of that leaf.
+        # Replayed after the submission, the lock refuses it (3.6, Submission);
+        # the swap below shows the signed-order rule.
         assert beyond_index(report, forged) == [
             ("command_replayed", forged),
             ("event_not_derived", forged),
         ]
         assert re.search(rf"\b{first}\b", detail(report, "command_replayed"))
-        assert "signed_out_of_order" in detail(report, "event_not_derived")
+        assert "assessment_submitted" in detail(report, "event_not_derived")
 
 
 def test_a_not_applicable_no_one_signed_is_event_not_derived_naming_the_field(season):
@@ -181,11 +181,15 @@ def test_a_score_and_its_correction_swapped_is_event_not_derived_at_the_later_le
 ):
     # Both events are exactly what their commands yield on the state before
     # them, except that the older-signed score now comes after the newer one.
-    later, appraisal = swap_a_score_and_its_correction(season)
+    later, submitted, appraisal = swap_a_score_and_its_correction(season)
     for report in both(season):
-        # The refused score moves no state, so the appraisal after it on that
-        # assessment is a version ahead: reported too.
-        assert found(report) == [("event_not_derived", later), ("event_not_derived", appraisal)]
+        # The refused score moves no state, so the submission and appraisal
+        # after it on that assessment are a version ahead: reported too.
+        assert found(report) == [
+            ("event_not_derived", later),
+            ("event_not_derived", submitted),
+            ("event_not_derived", appraisal),
+        ]
         assert "signed_out_of_order" in detail(report, "event_not_derived")
 
 

@@ -163,6 +163,29 @@ class Scenario:
         self.adjusted.setdefault((cycle, unit), {})[leaf] = given
         return receipt
 
+    def submit(self, cycle: str, unit: str) -> dict:
+        """Scores "0" every leaf not scored yet, then the unit's chair submits:
+        nothing is appraised before (docs/SEASON.md)."""
+        from domain.assessment import Assessment
+        from domain.submission import digest
+
+        framework = self.tn if cycle == TN else self.rules
+        for leaf in framework.leaves:
+            if leaf.code not in self.self_inputs.get((cycle, unit), {}):
+                self.score(cycle, unit, leaf.code, points="0")
+        chair = new_key()
+        self.env.send(register_command(self.env.admin, chair, "commune_chair", f"commune:{unit}"))
+        assessment = self.app.get(Assessment.create_id(cycle, unit), for_update=False)
+        covered = assessment.submission(framework)
+        return self.send(
+            chair,
+            "submit_assessment",
+            cycle=cycle,
+            unit=unit,
+            digest=digest(covered),
+            self_total=covered["self_total"],
+        )
+
     def attach(
         self, cycle: str, unit: str, evidence_id: str, leaves: list[str], number: str = "15/KH-UBND"
     ) -> dict:
@@ -242,6 +265,7 @@ def build_scenario(root: Path, database_url: str | None = None) -> Scenario:
     for unit, count in (("xa-01", 108), ("xa-02", 99), ("xa-03", 100), ("xa-04", 84)):
         for leaf in leaves[:count]:
             s.score(TN, unit, leaf.code, points=canonical(leaf.max_points))
+    s.submit(TN, "xa-03")
     s.adjust(TN, "xa-03", leaves[99].code, "Không có văn bản chứng minh", points="0")
 
     # xa-04: a leaf scored, rescored, then adjusted with evidence; an optional leaf
@@ -249,8 +273,9 @@ def build_scenario(root: Path, database_url: str | None = None) -> Scenario:
     s.score(TN, "xa-04", story.code, note="Lần đầu", points=canonical(story.max_points / 2))
     s.score(TN, "xa-04", story.code, note="Bổ sung", points=canonical(story.max_points))
     s.attach(TN, "xa-04", "bb-1", [story.code], number="7/BC-UBND")
-    s.adjust(TN, "xa-04", story.code, "Báo cáo nộp muộn", evidence_ids=["bb-1"], points="0")
     s.not_applicable(TN, "xa-04", "1.8.1", "Không phát sinh trong năm")
+    s.submit(TN, "xa-04")
+    s.adjust(TN, "xa-04", story.code, "Báo cáo nộp muộn", evidence_ids=["bb-1"], points="0")
 
     # xa-01: evidence on three leaves, a second item later withdrawn
     s.attach(TN, "xa-01", "kh-1", ["1.1.1", "1.1.2", "1.2.1"])
@@ -264,6 +289,7 @@ def build_scenario(root: Path, database_url: str | None = None) -> Scenario:
     s.not_applicable(THU, "xa-t1", "1.3", "Không có báo cáo đột xuất")
     s.score(THU, "xa-t1", "2.1", numerator="85", denominator="100")
     s.not_applicable(THU, "xa-t1", "2.2", "Không có dự án")
+    s.submit(THU, "xa-t1")
     s.adjust(THU, "xa-t1", "1.1.1", "Kế hoạch đã ban hành (bản lưu)", done=True)
     return s
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,8 @@ from application.audit.verify import Report, verify
 from application.commands import parse_envelope
 from application.transparency import merkle
 from application.transparency.leaf import event_leaf_hash
-from domain.assessment import Assessment
+from domain.assessment import Assessment, When
+from domain.cycle import Cycle
 from domain.framework import to_dict
 from interfaces.bundled import load_bundled
 from tests.support import (
@@ -65,6 +67,9 @@ class Season:
     def assessment(self, unit: str) -> Assessment:
         return self.app.get(Assessment.create_id(CYCLE, unit))
 
+    def when(self) -> When:
+        return When(self.app.get(Cycle.create_id(CYCLE)), datetime.now(UTC))
+
     def reports(self) -> tuple[list, list]:
         store = verify(StoreSource(self.app.tlog), log_key=self.env.log_key, workers=1)
         out = self.tmp / "bundle.jsonl"
@@ -96,9 +101,13 @@ def season(env: Env, tmp_path) -> Season:
         year=2025,
         authority="dong-hy",
         province="thai-nguyen",
-        units=[{"code": "xa-a", "name": "Xã A"}, {"code": "xa-b", "name": "Xã B"}],
+        units=[
+            {"code": "xa-a", "name": "Xã A"},
+            {"code": "xa-b", "name": "Xã B"},
+            {"code": "xa-s", "name": "Xã S"},
+        ],
     )
-    for unit in ("xa-a", "xa-b"):
+    for unit in ("xa-a", "xa-b", "xa-s"):
         key = new_key()
         s.send(
             f"reg-{unit}",
@@ -141,12 +150,13 @@ def season(env: Env, tmp_path) -> Season:
         leaf="1.1.1",
         points="0.25",
     )
+    env.submit_unit("xa-s", s.officers["xa-s"], cycle=CYCLE)  # appraised after submission
     s.send(
-        "adjust-a",
+        "adjust-s",
         s.appraiser,
         "adjust_score",
         cycle=CYCLE,
-        unit="xa-a",
+        unit="xa-s",
         leaf="1.1.2",
         points="0",
         reason="Không có văn bản",
@@ -237,7 +247,8 @@ def test_a_signed_appraisal_copied_onto_another_communes_assessment_is_reported(
         not_applicable=None,
         reason="Không có văn bản",
         evidence_ids=None,
-        signed=season.signed["adjust-a"],
+        round=1,
+        signed=season.signed["adjust-s"],
     )
     index = append_forged(season, b)
     expected = [
@@ -247,7 +258,7 @@ def test_a_signed_appraisal_copied_onto_another_communes_assessment_is_reported(
     store, bundle = season.reports()
     assert kinds(bundle) == expected
     assert kinds(store) == with_index_gap(expected, index)
-    assert f"leaf {season.leaves['adjust-a']}" in bundle[0][2]
+    assert f"leaf {season.leaves['adjust-s']}" in bundle[0][2]
 
 
 def test_an_old_signed_command_appended_again_is_command_replayed(season: Season):
@@ -338,12 +349,15 @@ def test_an_event_whose_signers_scope_does_not_cover_its_target_is_not_permitted
         points="1",
     )
     b = season.assessment("xa-b")
-    b.record_self_score(
-        season.framework,
-        "1.1.1",
-        {"points": "1"},
-        None,
-        parse_envelope(season.officers["xa-a"].sign(cmd)).stored(),
+    b._self_scored(  # the operator writes the event itself
+        leaf="1.1.1",
+        points="1",
+        done=None,
+        numerator=None,
+        denominator=None,
+        not_applicable=None,
+        note=None,
+        signed=parse_envelope(season.officers["xa-a"].sign(cmd)).stored(),
     )
     index = append_forged(season, b)
     store, bundle = season.reports()
@@ -354,7 +368,7 @@ def test_an_event_whose_signers_scope_does_not_cover_its_target_is_not_permitted
 # -- more of the same rule -----------------------------------------------------------------
 def test_an_assessment_opened_outside_its_cycles_command_is_event_not_derived(season: Season):
     # A third commune slipped into the cycle: its Opened event names the real
-    # open_cycle command, but that command listed two units only.
+    # open_cycle command, but that command listed three other units.
     opened = season.leaves["open"]
     _oid, _v, _t, state = event_row(season.app, opened + 1)
     ref = json.loads(state)["command"]
@@ -425,6 +439,7 @@ def test_parallel_replay_names_the_same_forgeries_as_one_process(tmp_path, monke
             s.officers[u] = key
         leaves = [lf.code for lf in framework.leaves]
         aggregates = {u: s.assessment(u) for u in units}
+        when = s.when()
         for n in range(900):
             u = units[n % len(units)]
             leaf = leaves[(n // len(units)) % len(leaves)]
@@ -432,7 +447,7 @@ def test_parallel_replay_names_the_same_forgeries_as_one_process(tmp_path, monke
                 s.officers[u], "record_self_score", cycle=CYCLE, unit=u, leaf=leaf, points="0"
             )
             stored = parse_envelope(s.officers[u].sign(cmd)).stored()
-            aggregates[u].record_self_score(framework, leaf, {"points": "0"}, None, stored)
+            aggregates[u].record_self_score(framework, when, leaf, {"points": "0"}, None, stored)
             if n % 500 == 499:
                 env.app.save(*aggregates.values(), command_id=f"batch-{n}")
         env.app.save(*aggregates.values(), command_id="last-batch")

@@ -60,6 +60,7 @@ def test_an_appraisers_adjustments_of_a_leaf_keep_their_signed_order_too(env: En
     officer, _ = env.register("commune_officer", "commune:xa-a")
     appraiser, _ = env.register("appraiser", "authority:dong-hy")
     env.app.handle(score(officer, "1.1.1", "1", seconds_ago=120))
+    env.submit_unit("xa-a", officer)  # appraised after submission
 
     def adjust(points: str, seconds_ago: int) -> dict:
         return appraiser.sign(

@@ -177,7 +177,7 @@ def test_verify_replays_a_season_with_submissions_clean_and_catches_a_forged_loc
     late = officer.sign(
         command(officer, "record_self_score", cycle=C, unit=U, leaf="1.1.2", points="0.5")
     )
-    with mock.patch.object(Assessment, "_open_to_commune", lambda self: None):
+    with mock.patch.object(Assessment, "_open_to_commune", lambda self, when: None):
         forged = Operator(env).store(late)["log_index"]
     Operator(env).reseal()
     found = verify(StoreSource(env.app.tlog), workers=1).findings
