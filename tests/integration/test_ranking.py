@@ -213,3 +213,157 @@ def test_verify_catches_a_server_that_accepts_a_manifest_the_log_does_not_bear_o
     found = findings(env, workers)
     assert [(k, i) for k, i, _ in found] == [("event_not_derived", receipt["log_index"])]
     assert "xa-b" in found[0][2]
+
+
+def test_a_correction_after_publication_makes_a_new_version_and_the_first_stays(env: Env):
+    """Published v1; an appraiser corrects a score; v2 is proposed, and a
+    further correction before its approval refuses the approval (the lines
+    changed); v3 is approved and published; v1 and v3 both stay readable."""
+    people = season(env)
+    chair, approver = people["council_chair"], people["approver"]
+    council = chair
+    appraiser, _ = env.register("appraiser", "authority:dong-hy")
+    for unit, top in (("xa-a", "1"), ("xa-b", "0.5")):
+        submit_unit(env, unit, top)
+        framework = env.app.framework(draft_framework(env))
+        leaves = env.app.get(Assessment.create_id(C, unit), for_update=False).needs_review(
+            framework
+        )
+        env.send(command(council, "close_appraisal", cycle=C, unit=unit, confirm=leaves), council)
+    v1 = env.season_end(C, council, approver)
+    assert [(x["unit"], x["rank"]) for x in v1["ranked"]] == [("xa-a", 1), ("xa-b", 2)]
+
+    env.send(
+        command(
+            appraiser,
+            "attach_evidence",
+            cycle=C,
+            unit="xa-a",
+            evidence_id="kl-01",
+            leaves=["1.1.1"],
+            file=None,
+            document={"number": "02/KL-TTr"},
+            description=None,
+        ),
+        appraiser,
+    )
+
+    def correct(points: str) -> None:
+        env.send(
+            command(
+                appraiser,
+                "correct_score",
+                cycle=C,
+                unit="xa-a",
+                leaf="1.1.1",
+                points=points,
+                reason="Thanh tra phát hiện sai sót",
+                evidence_ids=["kl-01"],
+            ),
+            appraiser,
+        )
+
+    correct("0.5")  # xa-a now ties with xa-b: 1, 1
+    v2 = env.season_end(C, council, approver, "proposed", close=False)
+    assert [(x["unit"], x["rank"]) for x in v2["ranked"]] == [("xa-a", 1), ("xa-b", 1)]
+    correct("0.25")
+    approve = command(
+        approver,
+        "approve_ranking",
+        cycle=C,
+        version=2,
+        digest=ranking_rules.digest(v2),
+        decision_number="2/QĐ-UBND",
+        decision_date="2025-12-28",
+    )
+    e = refused(env, approve, approver)
+    assert e.code == "ranking_changed" and "xa-a" in e.message_en
+    v3 = env.season_end(C, council, approver, close=False)
+    assert v3["version"] == 3
+    assert [(x["unit"], x["rank"]) for x in v3["ranked"]] == [("xa-b", 1), ("xa-a", 2)]
+    found = env.app.get(Ranking.create_id(C), for_update=False)
+    assert [v["state"] for v in found.versions] == ["published", "superseded", "published"]
+    assert found.versions[0]["manifest"] == v1  # the first publication is unchanged
+    assert findings(env) == []
+
+
+def draft_framework(env: Env) -> str:
+    return env.app.get(Cycle.create_id(C), for_update=False).framework
+
+
+# -- the operator's forgeries of the cycle-wide commands, each reported -------------------
+def published_season(env: Env) -> dict[str, int]:
+    """Two cycles, c and d; c closed, proposed, approved and published. The leaf
+    of each of c's four commands."""
+    people = season(env)
+    env.send(
+        command(
+            env.admin,
+            "open_cycle",
+            cycle="d",
+            name="Kỳ khác",
+            framework=draft_framework(env),
+            year=2025,
+            authority="dong-hy",
+            province="thai-nguyen",
+            units=[{"code": u, "name": f"Xã {u}"} for u in UNITS],
+        )
+    )
+    chair, approver = people["council_chair"], people["approver"]
+    start = env.app.tlog.size()
+    env.season_end(C, chair, approver)
+    steps = ("closed", "proposed", "approved", "published")
+    leaves = dict(zip(steps, range(start, start + 4), strict=True))
+    env.checkpoint()
+    assert findings(env) == []
+    return leaves
+
+
+@pytest.mark.parametrize("step", ["closed", "proposed", "approved", "published"])
+def test_a_cycle_wide_event_copied_onto_another_cycle_is_reported(env: Env, step: str):
+    from domain.ranking import Ranking
+    from tests.log_operator import Operator
+
+    leaves = published_season(env)
+    op = Operator(env)
+    forged = op.append_copy(leaves[step], onto=Ranking.create_id("d"))
+    op.reseal()
+    kinds = {k for k, i, _ in findings(env) if i == forged}
+    assert kinds & {"wrong_aggregate", "command_replayed", "event_not_derived"}, kinds
+
+
+@pytest.mark.parametrize("step", ["closed", "proposed", "approved", "published"])
+def test_a_cycle_wide_event_stored_again_is_reported(env: Env, step: str):
+    """Stored again later: command_replayed; right after itself (the last step),
+    one event more than its command yields."""
+    from tests.log_operator import Operator
+
+    leaves = published_season(env)
+    op = Operator(env)
+    forged = op.append_copy(leaves[step])
+    op.reseal()
+    kinds = {k for k, i, _ in findings(env) if i == forged}
+    assert kinds & {"command_replayed", "event_not_derived"}, kinds
+
+
+@pytest.mark.parametrize(
+    ("step", "member", "value"),
+    [
+        ("closed", "cycle", "d"),
+        ("proposed", "digest", "sha256:" + "0" * 64),
+        ("proposed", "version", 2),
+        ("approved", "decision", {"number": "9999/QĐ-UBND", "date": "2025-12-20"}),
+        ("published", "version", 7),
+        ("published", "note", "thêm"),
+    ],
+)
+def test_an_unsigned_member_of_a_cycle_wide_event_is_reported(
+    env: Env, step: str, member: str, value: object
+):
+    from tests.log_operator import Operator
+
+    leaves = published_season(env)
+    op = Operator(env)
+    op.rewrite(leaves[step], lambda state: state.__setitem__(member, value))
+    op.reseal()
+    assert ("event_not_derived", leaves[step]) in {(k, i) for k, i, _ in findings(env)}
