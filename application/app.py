@@ -76,6 +76,16 @@ def gate_id(signed: SignedCommand) -> UUID | None:
     return None
 
 
+def _project(aggregate: Any, events: Any) -> Any:
+    """The library's `project_aggregate` without its per-event `isinstance`
+    against a runtime-checkable Protocol (32 µs an event on Python 3.11: most of
+    the cost of loading an assessment of 120 events from the store). Every event
+    here is one of this project's own aggregate events, which has `mutate`."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
 class _Collected(ProcessingEvent):
     """The library's event collection, minus its runtime Protocol checks for
     this project's own aggregates: on Python 3.11 each `isinstance` against a
@@ -168,7 +178,9 @@ class ParIndex(Application):
         command. Safe because writes hold `_write_lock`, and every aggregate a
         failed command may have touched is evicted from the cache (`_evict`)."""
         try:
-            aggregate = self.repository.get(aggregate_id, deepcopy_from_cache=False)
+            aggregate = self.repository.get(
+                aggregate_id, deepcopy_from_cache=False, projector_func=_project
+            )
         except AggregateNotFoundError:
             return None
         if for_update:
