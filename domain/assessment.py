@@ -34,6 +34,7 @@ from domain.inputs import (
     id_list_problems,
 )
 from domain.text import NOTE, check_text
+from domain.totals import unit_totals
 
 ASSESSMENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://parindex/assessments")
 INPUT_FIELDS = ("points", "done", "numerator", "denominator", "not_applicable")
@@ -144,6 +145,7 @@ class Assessment(Aggregate):
         self.flags: dict[str, dict] = {}
         self.explanations_submitted = False
         self.closed = False
+        self.totals: dict | None = None  # recorded by the close and each correction
 
     # -- reads (the ranking and the read model use these) -------------------------
     def appraised_view(self) -> dict[str, dict]:
@@ -638,16 +640,19 @@ class Assessment(Aggregate):
                 field="confirm",
                 status=409,
             )
-        self._appraisal_closed(confirmed=sorted(listed), signed=signed)
+        # A listed leaf is confirmed as self-scored: the view already counts it so.
+        totals = unit_totals(framework, self.self_inputs, self.appraised_view())
+        self._appraisal_closed(confirmed=sorted(listed), totals=totals, signed=signed)
 
     @event("AppraisalClosed")
-    def _appraisal_closed(self, confirmed: list, signed: dict) -> None:
+    def _appraisal_closed(self, confirmed: list, totals: dict, signed: dict) -> None:
         # Closing needs no pending explanation: with flags, the unit is in round 2.
         round_ = 2 if self.flags else 1
         for leaf in confirmed:
             self.appraised_inputs[leaf] = dict(self.self_inputs.get(leaf, {}))
             self.reviewed[leaf] = {"how": "confirmed", "round": round_}
         self.closed = True
+        self.totals = totals
         self.appraised_since_submission = True
 
     # -- correction after publication (điều chỉnh sau công bố) --------------------
@@ -679,12 +684,15 @@ class Assessment(Aggregate):
         _require_text(reason, "reason")
         self._check_evidence_ids(evidence_ids, required=True)
         self._in_signed_order(leaf, signed)
+        inputs = {k: given.get(k) for k in INPUT_FIELDS}
+        view = {**self.appraised_view(), leaf: _given(*inputs.values())}
         self._corrected(
             leaf=leaf,
             reason=reason,
             evidence_ids=evidence_ids,
+            totals=unit_totals(framework, self.self_inputs, view),
             signed=signed,
-            **{k: given.get(k) for k in INPUT_FIELDS},
+            **inputs,
         )
 
     @event("ScoreCorrected")
@@ -698,10 +706,12 @@ class Assessment(Aggregate):
         not_applicable: bool | None,
         reason: str,
         evidence_ids: list,
+        totals: dict,
         signed: dict,
     ) -> None:
         self.appraised_inputs[leaf] = _given(points, done, numerator, denominator, not_applicable)
         self.reviewed[leaf] = {"how": "corrected", "round": 2 if self.flags else 1}
+        self.totals = totals
         self._signed_at(leaf, signed)
 
     def _check_evidence_ids(self, evidence_ids: object, *, required: bool) -> None:

@@ -27,8 +27,9 @@ import rfc8785
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import DomainError
-from domain.framework import Framework, canonical, compute
+from domain.framework import Framework
 from domain.framework.decimals import round_half_up
+from domain.totals import unit_totals as computed_totals
 
 RANKING_NAMESPACE = uuid5(NAMESPACE_URL, "https://parindex/rankings")
 RANK_PLACES = 4
@@ -41,27 +42,16 @@ def ranking_aggregate_id(cycle: str) -> UUID:
 
 # -- one unit's line -----------------------------------------------------------------
 def unit_totals(assessment: Any, framework: Framework) -> dict:
-    """Self total, appraised total, index and band of a submitted unit. Kept on
-    the assessment until its next event (a ranking asks for every unit)."""
-    from domain.assessment import leaf_input
-
+    """Self total, appraised total, index and band of a submitted unit: as its
+    close (or last correction) recorded them, else computed and kept on the
+    assessment until its next event."""
+    recorded = getattr(assessment, "totals", None)
+    if recorded is not None and getattr(assessment, "closed", False):
+        return recorded
     memo = assessment.__dict__.get("_ranking_totals")
     if memo is not None and memo[0] == assessment.version and memo[1] is framework:
         return memo[2]
-    appraised_view = getattr(assessment, "appraised_view", None)
-    appraised_inputs = (
-        appraised_view()
-        if appraised_view is not None
-        else {**assessment.self_inputs, **assessment.appraised_inputs}
-    )
-    own = compute(framework, {k: leaf_input(v) for k, v in assessment.self_inputs.items()})
-    appraised = compute(framework, {k: leaf_input(v) for k, v in appraised_inputs.items()})
-    totals = {
-        "self_total": canonical(own.total),
-        "appraised_total": canonical(appraised.total),
-        "index": None if appraised.index is None else canonical(appraised.index),
-        "band": None if appraised.band is None else appraised.band.code,
-    }
+    totals = computed_totals(framework, assessment.self_inputs, assessment.appraised_view())
     assessment.__dict__["_ranking_totals"] = (assessment.version, framework, totals)
     return totals
 
