@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from application.audit.bundle import StoreSource
 from application.audit.verify import verify
 from application.deployment import open_app
 from interfaces.cli.main import EXIT_FINDINGS
-from interfaces.demo_season import CYCLE, STILL_SCORING, seed
+from interfaces.demo_season import CORRECTED, CYCLE, LATE, WITHDRAWS, seed
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,16 +28,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir)
     if args.fresh and data_dir.exists():
         shutil.rmtree(data_dir)
+    facts = data_dir / "demo.json"
     if (data_dir / "parindex.json").exists():
         print(f"Dùng lại bản demo đã có ở {data_dir} (thêm --fresh để dựng lại).")
-        info = None
+        info = json.loads(facts.read_text("utf-8")) if facts.exists() else {}
     else:
         print(f"Đang dựng mùa đánh giá mẫu ở {data_dir} ...", flush=True)
         info = seed(data_dir)
-        print(
-            f"Đã ghi {info['commands']} lệnh có chữ ký ({info['adjustments']} điều chỉnh "
-            f"thẩm định); nhật ký có {info['log_size']} sự kiện."
-        )
+        facts.write_text(json.dumps({"flagged": info["flagged"]}, ensure_ascii=False), "utf-8")
+        print(season_text(info))
     with open_app(data_dir) as app:
         report = verify(StoreSource(app.tlog, app.evidence))
     print(
@@ -47,7 +47,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         for f in report.findings[:20]:
             print("  " + f.text())
         return EXIT_FINDINGS
-    print(next_steps(data_dir, args.host, args.port))
+    print(next_steps(data_dir, args.host, args.port, info.get("flagged") or {}))
     if args.no_serve:
         return 0
     from interfaces.http.server import serve
@@ -57,36 +57,55 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def next_steps(data_dir: Path, host: str, port: int) -> str:
+def season_text(info: dict) -> str:
+    v1, v2 = info["versions"]
+    return (
+        f"Đã ghi {info['commands']} lệnh có chữ ký; nhật ký có {info['log_size']} sự kiện.\n"
+        f"  - {len(info['communes']) - 1} xã nộp đúng hạn ({WITHDRAWS} rút rồi nộp lại); "
+        f"{LATE} ký nộp sau hạn 1 giây: bị từ chối [{info['late_refusal']}], không ghi gì.\n"
+        f"  - {info['adjustments']} điều chỉnh vòng 1; {len(info['flagged'])} xã giải trình "
+        f"({', '.join(info['flagged'])}), thẩm định lại vòng 2.\n"
+        f"  - Hội đồng kết thúc thẩm định; xếp hạng phiên bản 1 ({len(v1['ranked'])} xã xếp hạng, "
+        f"{len(v1['unranked'])} không) được phê duyệt và công bố.\n"
+        f"  - Thanh tra phát hiện sai sót: điểm {CORRECTED[1]} của {CORRECTED[0]} được điều chỉnh; "
+        f"phiên bản 2 được phê duyệt và công bố, phiên bản 1 vẫn đọc được."
+    )
+
+
+def next_steps(data_dir: Path, host: str, port: int, flagged: dict) -> str:
     url = f"http://{host}:{port}"
     k = data_dir / "keys"
-    unit = "hoa-thuong"
-    open_unit = STILL_SCORING  # the one commune that has not submitted yet
+    unit, leaf = CORRECTED
+    explained, leaves = next(iter(flagged.items()), ("nam-hoa", ["1.1.1"]))
+    c = f"--cycle {CYCLE}"
+    mttq = f"--key {k}/observer-mttq.key"
     return f"""
 Thử tiếp / What to try next
   API (OpenAPI):       {url}/openapi.json
-  Bộ tiêu chí:         {url}/api/v1/frameworks/thai-nguyen-2021-commune@1
-  Điểm kiểm tra:       {url}/api/v1/log/checkpoint
+  Bảng xếp hạng công bố (không cần khóa):
+                       {url}/api/v1/public/cycles/{CYCLE}/rankings/2
 
   # Lệnh parindex nằm ở .venv/bin (hoặc: source .venv/bin/activate)
   export PARINDEX_URL={url}
-  # Xếp hạng tạm thời (MTTQ xem):
-  parindex ranking --cycle {CYCLE} --key {k}/observer-mttq.key
-  # Điểm của xã Hóa Thượng:
-  parindex scores --cycle {CYCLE} --unit {unit} --key {k}/observer-mttq.key
-  # Xã Tân Lợi chưa nộp: công chức xã tự chấm lại tiêu chí 1.1.1, kèm văn bản
-  # (các xã đã nộp bị khóa điểm tự chấm):
-  parindex score set --cycle {CYCLE} --unit {open_unit} --leaf 1.1.1 --points 1 \\
-      --note "Kế hoạch 15/KH-UBND ban hành đúng hạn" --key {k}/officer-{open_unit}.key
-  parindex evidence add --cycle {CYCLE} --unit {open_unit} --leaves 1.1.1 \\
-      --number 15/KH-UBND --date 2025-01-10 --issuer "UBND xã Tân Lợi" \\
-      --key {k}/officer-{open_unit}.key
-  # Tổ giúp việc thẩm định điều chỉnh, bắt buộc nêu lý do:
-  parindex appraise --cycle {CYCLE} --unit {unit} --leaf 1.1.1 --points 0.5 \\
-      --reason "Kế hoạch ban hành chậm" --key {k}/appraiser-1.key
-  # Vì sao điểm thay đổi (kèm bằng chứng Merkle, kiểm tra tại máy):
-  parindex history --cycle {CYCLE} --unit {unit} --leaf 1.1.1 --key {k}/observer-mttq.key
-  parindex why --cycle {CYCLE} --unit {unit} --leaf 1.1.1 --key {k}/observer-mttq.key
+  # Lịch của kỳ (hạn nộp, giải trình, thẩm định), loại đơn vị, mọi thay đổi:
+  parindex cycle show {c} --key {k}/admin.key
+  # Xếp hạng đã công bố, hai phiên bản (ai cũng đọc được, không cần khóa):
+  parindex ranking versions --public {c}
+  parindex ranking show --public {c} --version 1
+  parindex ranking show --public {c} --version 2
+  # Phiếu chấm đã công bố của {unit}, trước và sau khi điều chỉnh:
+  parindex ranking sheet {c} --version 1 --unit {unit}
+  parindex ranking sheet {c} --version 2 --unit {unit}
+  # Điều chỉnh sau công bố, bên cạnh điểm gốc (ai, khi nào, lý do, kết luận thanh tra):
+  parindex history {c} --unit {unit} --leaf {leaf} {mttq}
+  # Giải trình của {explained}: câu hỏi, trả lời, thẩm định lại vòng 2:
+  parindex history {c} --unit {explained} --leaf {leaves[0]} {mttq}
+  # {WITHDRAWS} rút hồ sơ rồi nộp lại; {LATE} nộp muộn bị từ chối, không được xếp hạng:
+  parindex scores {c} --unit {WITHDRAWS} {mttq}
+  parindex scores {c} --unit {LATE} {mttq}
+  parindex submit {c} --unit {LATE} --key {k}/chair-{LATE}.key    # bị từ chối
+  # Vì sao có điểm này (kèm bằng chứng Merkle, kiểm tra tại máy):
+  parindex why {c} --unit {unit} --leaf {leaf} {mttq}
   # Kiểm toán độc lập, không cần máy chủ:
   parindex export --data-dir {data_dir} --out audit.jsonl.gz && parindex verify audit.jsonl.gz
 """
