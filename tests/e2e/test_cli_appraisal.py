@@ -288,3 +288,17 @@ def test_a_hostile_unit_code_never_reaches_a_url(site, capsys):
     code, _out, err = cli(capsys, site, "council", *close, "--confirm", "1.1.1")
     assert code == 1 and "[unit_required]" in err
     assert head(site) == before
+
+
+def test_the_review_is_read_within_the_key_scope(site, capsys):
+    other = ["--cycle", "tn-2025", "--unit", UNITS[1]]
+    doc = review(capsys, site, other)
+    assert (doc["stage"], doc["needs_review"], doc["flags"]) == ("not_submitted", LEAVES, [])
+    code, _out, err = cli(capsys, site, "officer", "review", *other)
+    assert code == 1 and "[not_permitted]" in err
+    code, out, err = cli(capsys, site, "officer", "review", "--cycle", "tn-2025", "--unit", UNIT)
+    assert code == 0 and "xa-01 (tn-2025): chưa nộp hồ sơ" in out, err
+    code, _out, err = cli(
+        capsys, site, "council", "review", "--cycle", "tn-2025", "--unit", "xa-99"
+    )
+    assert code == 1 and "[unit_not_found]" in err
