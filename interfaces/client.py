@@ -401,6 +401,87 @@ class Client:
         doc["recomputed"] = why_check.recompute(doc, node)
         return doc
 
+    # -- the season, unit by unit (docs/SEASON.md): one method per command ------------
+    def confirm(self, cycle: str, unit: str, leaf: str, note: str | None = None) -> dict:
+        """confirm_score (appraiser): the leaf's self-score accepted as it stands."""
+        return self.send(_season("confirm_score", cycle, unit, leaf=leaf, note=note))
+
+    def request_explanation(self, cycle: str, unit: str, leaf: str, question: str) -> dict:
+        """request_explanation (appraiser, round 1 of a two-round cycle)."""
+        return self.send(_season("request_explanation", cycle, unit, leaf=leaf, question=question))
+
+    def answer_explanation(
+        self,
+        cycle: str,
+        unit: str,
+        leaf: str,
+        answer: str,
+        evidence_ids: list[str] | None = None,
+        **inputs: Any,
+    ) -> dict:
+        """answer_explanation (commune officer or chair) on a flagged leaf; `inputs`
+        (points=, done=, numerator= and denominator=, as strings and booleans)
+        revise the self-score."""
+        return self.send(
+            _season(
+                "answer_explanation",
+                cycle,
+                unit,
+                leaf=leaf,
+                answer=answer,
+                evidence_ids=evidence_ids,
+                **inputs,
+            )
+        )
+
+    def submit_explanations(self, cycle: str, unit: str) -> dict:
+        """submit_explanations (commune chair): every flagged leaf answered."""
+        return self.send(_season("submit_explanations", cycle, unit))
+
+    def close_unit(self, cycle: str, unit: str, confirm: list[str] | None = None) -> dict:
+        """close_appraisal naming the unit (council chair); `confirm` lists the
+        leaves still needing a review, confirmed as self-scored (see `review`)."""
+        return self.send(_season("close_appraisal", cycle, unit, confirm=confirm or None))
+
+    def correct_score(
+        self,
+        cycle: str,
+        unit: str,
+        leaf: str,
+        reason: str,
+        evidence_ids: list[str],
+        **inputs: Any,
+    ) -> dict:
+        """correct_score (appraiser) on a closed unit after a ranking was published."""
+        return self.send(
+            _season(
+                "correct_score",
+                cycle,
+                unit,
+                leaf=leaf,
+                reason=reason,
+                evidence_ids=evidence_ids,
+                **inputs,
+            )
+        )
+
+    def review(self, cycle: str, unit: str) -> Any:
+        """{cycle, unit, stage, needs_review, flags}: what the unit's close must
+        still review or list, as the server will judge it."""
+        from domain.ids import CODE, check_id
+
+        check_id(cycle, "cycle", CODE)  # both go into the path: nothing else may
+        check_id(unit, "unit", CODE)
+        doc = self._get(f"/api/v1/cycles/{cycle}/units/{unit}/review")
+        if (doc.get("cycle"), doc.get("unit")) != (cycle, unit):
+            raise ProofInvalid(
+                f"máy chủ trả lời về {doc.get('cycle')}/{doc.get('unit')}, "
+                f"không phải {cycle}/{unit}",
+                f"the server answered about {doc.get('cycle')}/{doc.get('unit')}, "
+                f"not {cycle}/{unit}",
+            )
+        return doc
+
     # -- local verification -----------------------------------------------------------
     def _open_checkpoint(self, text: str) -> note.Checkpoint:
         try:
@@ -458,6 +539,13 @@ class Client:
         }
         doc["verified"] = True
         return doc, grounds
+
+
+def _season(type_: str, cycle: str, unit: str, **fields: Any) -> dict:
+    """A unit's season command; fields given as None are left out (not signed)."""
+    command = {"type": type_, "id": str(uuid.uuid4()), "cycle": cycle, "unit": unit}
+    command.update({k: v for k, v in fields.items() if v is not None})
+    return command
 
 
 def _proven_record(e: dict, cp: note.Checkpoint) -> why_proof.Record:

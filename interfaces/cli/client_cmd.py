@@ -1,6 +1,7 @@
 """CLI commands that talk to a running server (`parindex serve`) through the HTTP API.
 
-`score set|na`, `evidence add|withdraw|list`, `appraise` sign commands with --key;
+`score set|na`, `evidence add|withdraw|list`, `appraise` sign commands with --key
+(the rest of a unit's appraisal season: appraisal_cmd.py, season_cmd.py);
 `scores`, `ranking`, `history`, `why` are signed reads. --url (env PARINDEX_URL),
 --key (env PARINDEX_KEY), --log-key (env PARINDEX_LOG_KEY: pins the log's
 verifier key for `why`). Vietnamese output by default, --json for machines;
@@ -60,7 +61,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     _unit(p)
 
     p = _command(
-        sub, "appraise", "điều chỉnh điểm khi thẩm định / adjust a score (appraiser)", cmd_appraise
+        sub,
+        "appraise",
+        "điều chỉnh điểm khi thẩm định (thành viên thẩm định): vòng 1 mọi tiêu chí, vòng 2 "
+        "chỉ tiêu chí đã yêu cầu giải trình; điểm cuối cùng là lần điều chỉnh sau cùng / "
+        "adjust a score (appraiser): any leaf in round 1, only flagged leaves in round 2; "
+        "the last value given is the appraised score",
+        cmd_appraise,
     )
     _leaf(p)
     _value(p)
@@ -148,8 +155,8 @@ def _leaf(p: argparse.ArgumentParser) -> None:
     p.add_argument("--leaf", required=True, help="tiêu chí thành phần, vd. 1.1.1")
 
 
-def _value(p: argparse.ArgumentParser) -> None:
-    g = p.add_mutually_exclusive_group(required=True)
+def _value(p: argparse.ArgumentParser, *, required: bool = True) -> None:
+    g = p.add_mutually_exclusive_group(required=required)
     g.add_argument("--points", help="số điểm, vd. 0.75")
     g.add_argument("--done", choices=("yes", "no", "co", "khong"), help="đạt / không đạt")
     g.add_argument("--ratio", help="tỷ lệ tử/mẫu, vd. 978/1000")

@@ -1,6 +1,9 @@
 """CLI for the council's close and the ranking versions (docs/SEASON.md).
 
 `parindex close --cycle C` (council chair) closes the cycle's appraisal;
+`parindex close --cycle C --unit U [--confirm L1,L2 | --confirm-remaining]`
+closes one unit's, confirming as self-scored the leaves listed (or every leaf
+that still needs a review, read from the server and shown before signing);
 `parindex ranking draft|propose|approve|publish|versions|show|sheet --cycle C`
 reads the server's draft, checks it here, and signs it; `--public` reads what
 was published without a key.
@@ -12,6 +15,7 @@ import argparse
 import uuid
 
 from domain.errors import DomainError
+from interfaces.cli import appraisal_cmd
 from interfaces.cli import ranking_views as views
 from interfaces.cli.client_cmd import _client, _command, _receipt, _text
 from interfaces.cli.main import emit
@@ -21,10 +25,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = _command(
         sub,
         "close",
-        "kết thúc thẩm định của kỳ (chủ tịch hội đồng) / close the cycle's appraisal",
+        "kết thúc thẩm định (chủ tịch hội đồng): của một đơn vị với --unit, của cả kỳ nếu "
+        "không / close a unit's appraisal (--unit) or the cycle's (council chair)",
         cmd_close,
     )
     p.add_argument("--cycle", required=True, help="mã kỳ đánh giá / cycle code")
+    p.add_argument("--unit", default=None, help="mã đơn vị (xã) / unit code")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument(
+        "--confirm",
+        default=None,
+        help="xác nhận theo điểm tự chấm các tiêu chí chưa xem xét, vd. 1.1.1,1.2.3 / "
+        "confirm these unreviewed leaves as self-scored",
+    )
+    g.add_argument(
+        "--confirm-remaining",
+        action="store_true",
+        help="xác nhận theo điểm tự chấm mọi tiêu chí còn phải xem xét (in ra trước khi ký) / "
+        "confirm every leaf still needing a review (listed before signing)",
+    )
+    appraisal_cmd.register(sub)
 
 
 def ranking_actions(p: argparse.ArgumentParser) -> None:
@@ -81,9 +101,38 @@ def _public(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_close(args: argparse.Namespace) -> int:
+    if args.unit is not None:
+        return _close_unit(args)
+    if args.confirm is not None or args.confirm_remaining:
+        raise DomainError(
+            "unit_required",
+            "--confirm và --confirm-remaining cần --unit (đơn vị kết thúc thẩm định).",
+            "--confirm and --confirm-remaining need --unit (the unit to close).",
+            field="unit",
+            status=400,
+        )
     command = {"type": "close_appraisal", "id": str(uuid.uuid4()), "cycle": args.cycle}
     receipt = _client(args).send(command)
     return _receipt(args, receipt, f"Đã kết thúc thẩm định kỳ {args.cycle}")
+
+
+def _close_unit(args: argparse.Namespace) -> int:
+    """Closes one unit; with --confirm-remaining, reads what still needs a review
+    and shows it before signing exactly that list."""
+    appraisal_cmd.checked(args)
+    client = _client(args, reading=args.confirm_remaining)
+    if args.confirm_remaining:
+        confirm = client.review(args.cycle, args.unit)["needs_review"]
+        if not args.json:
+            shown = ", ".join(confirm) if confirm else "không còn tiêu chí nào"
+            print(f"Xác nhận theo điểm tự chấm {len(confirm)} tiêu chí: {shown}", flush=True)
+    else:
+        confirm = appraisal_cmd.listed(args.confirm, "confirm")
+    receipt = client.close_unit(args.cycle, args.unit, confirm)
+    text = f"Đã kết thúc thẩm định {args.unit} (kỳ {args.cycle})"
+    if confirm:
+        text += f", xác nhận {len(confirm)} tiêu chí theo điểm tự chấm"
+    return _receipt(args, {**receipt, "confirmed": confirm}, text)
 
 
 def cmd_draft(args: argparse.Namespace) -> int:

@@ -11,7 +11,16 @@ from interfaces.http import bodies, limits, problems
 from interfaces.http.api import ParindexApi
 from interfaces.http.schemas import COMMAND_VALUE_SCHEMA
 from interfaces.http.services import EXTENSION, Services
-from interfaces.http.views import commands, cycles, evidence, frameworks, health, log, rankings
+from interfaces.http.views import (
+    commands,
+    cycles,
+    evidence,
+    frameworks,
+    health,
+    log,
+    rankings,
+    reviews,
+)
 
 READ_MODEL_FILE = "readmodel.sqlite"
 BLUEPRINTS = (
@@ -20,6 +29,7 @@ BLUEPRINTS = (
     log.blp,
     frameworks.blp,
     cycles.blp,
+    reviews.blp,
     rankings.blp,
     rankings.public,
     health.blp,
