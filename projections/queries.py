@@ -106,16 +106,36 @@ Key = {key_id, display_name, role, scope, status (active | revoked | rotated),
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from projections import queries_leaf as leafq
 from projections import queries_ranking as rankq
+from projections import status as status_q
 from projections.rows import jload, shown
 from projections.store import ReadModel
+
+ADJUSTED = ("adjusted", "corrected")  # the appraisers gave a value of their own
 
 
 def band(code: str | None, vi: str | None, en: str | None) -> dict | None:
     return None if code is None else {"code": code, "vi": vi, "en": en}
+
+
+def review(how: str | None, round_: int | None) -> dict | None:
+    """None: never reviewed; else how (adjusted | confirmed | corrected) and round."""
+    return None if how is None else {"how": how, "round": round_}
+
+
+def flag(question: str | None, answer: str | None, evidence_ids: str | None) -> dict | None:
+    if question is None:
+        return None
+    return {
+        "question": question,
+        "answered": answer is not None,
+        "answer": answer,
+        "evidence_ids": jload(evidence_ids) or [],
+    }
 
 
 class Queries:
@@ -214,7 +234,8 @@ class Queries:
             cur.execute(
                 "SELECT s.*, n.label, n.title, n.parent, n.depth, n.is_leaf, "
                 "l.self_input, l.appraised_input, l.not_applicable, l.self_note, "
-                "l.appraised_reason, l.history_count, l.last_leaf_index "
+                "l.appraised_reason, l.history_count, l.last_leaf_index, l.review_how, "
+                "l.review_round, l.flag_question, l.flag_answer, l.flag_evidence_ids "
                 "FROM node_scores s JOIN framework_nodes n "
                 "ON n.framework_id = ? AND n.code = s.code "
                 "LEFT JOIN leaf_state l ON l.cycle = s.cycle AND l.unit = s.unit "
@@ -228,6 +249,7 @@ class Queries:
                 (cycle, unit),
             )
             found = cur.fetchone()
+            status = status_q.unit_status(cur, cycle, unit)
         keys = (
             "max_total",
             "applicable_max",
@@ -250,52 +272,51 @@ class Queries:
             evidence_count=t["evidence_count"],
             # None: never submitted (docs/API.md); else the latest submission or withdrawal.
             submission=dict(zip(found.keys(), tuple(found), strict=True)) if found else None,
+            stage=status["stage"] if status else None,
+            reviewed=status["reviewed"] if status else 0,
+            flags=status["flags"] if status else {"open": 0, "answered": 0},
             display={k: shown(t[k]) for k in keys},
             nodes=nodes,
         )
         return out
 
     def ranking(self, cycle: str, limit: int = 100, offset: int = 0) -> dict | None:
+        """The live ranking: the units that submitted (and were not merged) by
+        appraised total, as the official manifest ranks them (domain.ranking
+        with_ranks: compared at 4 places, ties share a rank, then by code); the
+        others listed apart, never ranked as 0."""
+        limit, offset = max(0, int(limit)), max(0, int(offset))
         with self.rm.read() as cur:
             cur.execute("SELECT framework FROM cycles WHERE cycle = ?", (cycle,))
             row = cur.fetchone()
             if row is None:
                 return None
-            cur.execute("SELECT COUNT(*) AS n FROM unit_totals WHERE cycle = ?", (cycle,))
+            ranked = (
+                "t.cycle = ? AND t.submitted = 1 AND t.unit NOT IN (SELECT unit FROM "
+                "cycle_units WHERE cycle = ? AND merged_into IS NOT NULL)"
+            )
+            cur.execute(f"SELECT COUNT(*) AS n FROM unit_totals t WHERE {ranked}", (cycle, cycle))
             total = int(cur.fetchone()["n"])
-            # Walk the (cycle, index, total) index for just this page, then rank
-            # it: a row's rank is 1 + the rows strictly above it. Counting those
-            # once for the page's first row and carrying on keeps a page O(page
-            # + offset) on the index, not a window over the whole cycle.
+            # Walk the (cycle, submitted, total) index for just this page, then
+            # rank it: a row's rank is 1 + the ranked rows strictly above it
+            # (total_key is the total x 10^4, exact: totals have 4 places at most).
             cur.execute(
-                "SELECT * FROM unit_totals WHERE cycle = ? "
-                "ORDER BY index_key DESC, total_key DESC, position, unit LIMIT ? OFFSET ?",
-                (cycle, max(0, int(limit)), max(0, int(offset))),
+                f"SELECT t.* FROM unit_totals t WHERE {ranked} "
+                "ORDER BY t.total_key DESC, t.unit LIMIT ? OFFSET ?",
+                (cycle, cycle, limit, offset),
             )
             page = cur.fetchall()
             ranks: list[int] = []
             for i, r in enumerate(page):
-                if i and (r["index_key"], r["total_key"]) == (
-                    page[i - 1]["index_key"],
-                    page[i - 1]["total_key"],
-                ):
+                if i and r["total_key"] == page[i - 1]["total_key"]:
                     ranks.append(ranks[-1])
                 elif i:
-                    ranks.append(max(0, int(offset)) + i + 1)
-                elif r["index_key"] is None:
-                    # No index (applicable maximum 0): every unit with an index
-                    # ranks above, as NULLs sort last.
-                    cur.execute(
-                        "SELECT COUNT(*) AS n FROM unit_totals WHERE cycle = ? AND "
-                        "(index_key IS NOT NULL OR total_key > ?)",
-                        (cycle, r["total_key"]),
-                    )
-                    ranks.append(int(cur.fetchone()["n"]) + 1)
+                    ranks.append(offset + i + 1)
                 else:
                     cur.execute(
-                        "SELECT COUNT(*) AS n FROM unit_totals WHERE cycle = ? AND "
-                        "(index_key > ? OR (index_key = ? AND total_key > ?))",
-                        (cycle, r["index_key"], r["index_key"], r["total_key"]),
+                        f"SELECT COUNT(*) AS n FROM unit_totals t WHERE {ranked} "
+                        "AND t.total_key > ?",
+                        (cycle, cycle, r["total_key"]),
                     )
                     ranks.append(int(cur.fetchone()["n"]) + 1)
             rows = [
@@ -317,6 +338,7 @@ class Queries:
                 }
                 for r, rank in zip(page, ranks, strict=True)
             ]
+            others = _not_ranked(cur, cycle)
         return {
             "cycle": cycle,
             "framework": row["framework"],
@@ -324,7 +346,20 @@ class Queries:
             "limit": limit,
             "offset": offset,
             "rows": rows,
+            "not_submitted": others,
+            "not_submitted_count": len(others),
         }
+
+    # -- where the season stands (projections/status.py) ----------------------------
+    def cycle_status(
+        self, cycle: str, limit: int = 100, offset: int = 0, now: datetime | None = None
+    ) -> dict | None:
+        with self.rm.read() as cur:
+            return status_q.cycle_status(cur, cycle, limit, offset, now)
+
+    def unit_status(self, cycle: str, unit: str, now: datetime | None = None) -> dict | None:
+        with self.rm.read() as cur:
+            return status_q.unit_status(cur, cycle, unit, now)
 
     # -- leaves and evidence -----------------------------------------------------
     def rankings(self, cycle: str, *, public: bool = False) -> dict | None:
@@ -360,6 +395,31 @@ class Queries:
         with self.rm.read() as cur:
             cur.execute("SELECT * FROM keys ORDER BY registered_leaf, key_id")
             return [{k: r[k] for k in r.keys() if k != "aggregate_id"} for r in cur.fetchall()]
+
+
+def _not_ranked(cur: Any, cycle: str) -> list[dict]:
+    """Units not ranked, by code: never submitted (or withdrawn), or merged."""
+    cur.execute(
+        "SELECT t.unit, t.unit_name, k.merged_into FROM unit_totals t LEFT JOIN cycle_units k "
+        "ON k.cycle = t.cycle AND k.unit = t.unit WHERE t.cycle = ? AND t.submitted = 0",
+        (cycle,),
+    )
+    found = {r["unit"]: (r["unit_name"], r["merged_into"]) for r in cur.fetchall()}
+    cur.execute(
+        "SELECT k.unit, u.name, k.merged_into FROM cycle_units k JOIN units u "
+        "ON u.cycle = k.cycle AND u.unit = k.unit WHERE k.cycle = ? AND k.merged_into IS NOT NULL",
+        (cycle,),
+    )
+    found.update({r["unit"]: (r["name"], r["merged_into"]) for r in cur.fetchall()})
+    return [
+        {
+            "unit": unit,
+            "unit_name": name,
+            "status": "not_submitted" if into is None else "merged",
+            "into": into,
+        }
+        for unit, (name, into) in sorted(found.items())
+    ]
 
 
 def _framework_summary(r: Any) -> dict:
@@ -479,7 +539,9 @@ def _node_score(r: Any) -> dict:
         out.update(
             self_input=jload(r["self_input"]),
             appraised_input=appraised,
-            adjusted=appraised is not None,
+            adjusted=r["review_how"] in ADJUSTED,
+            review=review(r["review_how"], r["review_round"]),
+            flag=flag(r["flag_question"], r["flag_answer"], r["flag_evidence_ids"]),
             not_applicable=bool(r["not_applicable"]),
             note=r["self_note"],
             reason=r["appraised_reason"],
