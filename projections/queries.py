@@ -23,6 +23,9 @@ q.cycles() -> [Cycle]                    ordered by year desc, cycle
 q.cycle(cycle) -> CycleDetail | None
 q.unit_scores(cycle, unit) -> UnitScores | None
 q.ranking(cycle, limit=100, offset=0) -> Ranking | None
+q.cycle_status(cycle, limit=100, offset=0, now=None) -> CycleStatus | None
+q.unit_status(cycle, unit, now=None) -> UnitStatus | None
+    (projections/status.py; `now` defaults to the server's clock, for display only)
 q.leaf_history(cycle, unit, leaf) -> LeafHistory | None     (leaf must be a leaf)
 q.why(cycle, unit, leaf) -> Why | None
 q.evidence_list(cycle, unit) -> EvidenceList | None
@@ -56,7 +59,9 @@ Band = {code, vi, en}
 Actor = {key_id, name, role}
 UnitScores = {cycle, unit, unit_name, framework, max_total, applicable_max,
     self_total, appraised_total, points_lost, self_index, index, band: Band|null,
-    self_band_code, evidence_count,
+    self_band_code, evidence_count, submission: null | {status (submitted |
+    withdrawn), digest, self_total, actor_key_id, at, reason, leaf_index},
+    stage (as UnitStatus), reviewed, flags: {open, answered},
     display: {max_total, applicable_max, self_total, appraised_total,
               points_lost, self_index, index},
     nodes: [NodeScore] (every node, table order)}
@@ -65,17 +70,39 @@ NodeScore = {code, label, title, parent, depth, is_leaf, max_points,
     applicable max x 100, null if that max is 0), points_lost (applicable max
     - appraised), evidence_count (distinct attached items under the node),
     excluded, display: {max_points, self_score, appraised_score, percentage,
-    points_lost}} + for leaves: {self_input, appraised_input (null = accepted
-    as self-scored), adjusted, not_applicable, note, reason, history_count,
-    last_leaf_index}
-Ranking = {cycle, framework, total, limit, offset, rows: [{rank, unit,
-    unit_name, self_total, appraised_total, applicable_max, self_index, index,
-    band: Band|null, display: {self_total, appraised_total, index}}]}
-    rank: RANK() by appraised index then appraised total, highest first;
-    equal values share a rank (1, 2, 2, 4).
+    points_lost}} + for leaves: {self_input, appraised_input (null = never
+    reviewed: the self input counts; a confirmation's is the self input as it
+    stood), adjusted (review.how adjusted | corrected), review: null (never
+    reviewed) | {how (adjusted | confirmed | corrected), round}, flag: null |
+    {question, answered, answer, evidence_ids}, not_applicable, note, reason
+    (the review's reason or note), history_count, last_leaf_index}
+Ranking = {cycle, framework, total (units ranked), limit, offset, rows: [{rank,
+    unit, unit_name, self_total, appraised_total, applicable_max, self_index,
+    index, band: Band|null, display: {self_total, appraised_total, index}}],
+    not_submitted: [{unit, unit_name, status (not_submitted | merged), into}]
+    (by code, every one on every page), not_submitted_count}
+    Only units submitted and not merged are ranked, as domain.ranking
+    with_ranks ranks the manifest: appraised total at 4 places, highest first,
+    equal totals share a rank (1, 2, 2, 4), then by code.
+CycleStatus = SeasonHead + {unit_count, totals: {not_submitted, round_1,
+    explanation, round_2, closed, merged}, limit, offset, units: [UnitStatus]
+    (signed order)}
+SeasonHead = {cycle, name, framework, authority, level, rounds, leaf_count,
+    deadlines: {kind: time}, closed: null | {at, key_id, leaf_index},
+    rankings: {count, published, latest: null | {version, state}}, as_of}
+UnitStatus = {unit, name, position, type, stage (not_submitted | round_1 |
+    explanation | round_2 | closed | merged), merged_into, leaves_scored,
+    leaf_count, scored ("107/119"), evidence_count, flags: {open, answered},
+    reviewed, deadlines (the unit's: own or the cycle's, the later),
+    own_deadlines, submitted_at, submitted_leaf, explanations_submitted_at,
+    closed_at, closed_leaf}; q.unit_status adds {cycle, season: SeasonHead}.
+    "explanation" reads as round_2 once the unit's explanation_due is before
+    `now`: the only part judged on a clock, for display.
 LeafHistory = {cycle, unit, leaf, label, title, max_points, entries: [Entry]}
-Entry = {seq, kind (self_score | not_applicable | adjustment |
-    evidence_attached | evidence_withdrawn), actor: Actor, at, old_value,
+Entry = {seq, kind (self_score | not_applicable | adjustment | confirmation |
+    explanation_request | explanation_answer | explanations_submitted |
+    unit_closed | correction | evidence_attached | evidence_withdrawn),
+    round (of a review, else null), actor: Actor, at, old_value,
     new_value, old_points, new_points, reason, evidence_ids, leaf_index,
     notification_id, originator_id, version, command (exact signed JCS text),
     signature (base64)}           oldest first; points are by the leaf's rule,
@@ -83,13 +110,16 @@ Entry = {seq, kind (self_score | not_applicable | adjustment |
 Why = {cycle, unit, leaf, label, title, max_points,
     self: {input, points, display, note, not_applicable, explanation,
            from_seq, from_leaf_index},
-    appraised: {input, points, display, reason, adjusted, explanation,
-                from_seq, from_leaf_index},
+    appraised: {input, points, display, reason, adjusted, review,
+                explanation, from_seq, from_leaf_index},
+    flag: null | {question, answered, answer, evidence_ids},
     chain: [Entry - {command, signature} + {evidence: [Evidence], produces:
             ["self"] | ["appraised"] | ["self", "appraised"] | []}],
     evidence: [Evidence]}         chain = every score event of the leaf (self
-                                  scores, not-applicable declarations,
-                                  adjustments), oldest first; `produces` marks
+                                  scores, not-applicable declarations, answers
+                                  that revised the self input, adjustments,
+                                  confirmations, the close's confirmations,
+                                  corrections), oldest first; `produces` marks
                                   the events the current values come from.
                                   self.points / appraised.points are final (after
                                   gates); a chain entry's points are by the rule.

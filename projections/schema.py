@@ -12,6 +12,7 @@ transaction as the rows) holds the last notification id applied.
 from __future__ import annotations
 
 import sqlite_utils
+from sqlite_utils.db import DescIndex
 
 # name -> (columns in order, primary key). Column order is the INSERT order.
 TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
@@ -381,12 +382,12 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
     ),
 }
 
-INDEXES: tuple[tuple[str, tuple[str, ...], bool], ...] = (
+INDEXES: tuple[tuple[str, tuple[str | DescIndex, ...], bool], ...] = (
     ("keys", ("aggregate_id",), True),
     ("units", ("assessment_id",), True),
     ("cycles", ("aggregate_id",), True),
-    ("unit_totals", ("cycle", "index_key", "total_key", "position", "unit"), False),
-    ("unit_totals", ("cycle", "submitted", "total_key", "unit"), False),
+    # the live ranking's order: highest total first, then by code (domain.ranking)
+    ("unit_totals", ("cycle", "submitted", DescIndex("total_key"), "unit"), False),
     ("unit_status", ("cycle", "position"), False),
     ("unit_status", ("cycle", "stage"), False),
     ("cycle_units", ("cycle", "merged_into"), False),
