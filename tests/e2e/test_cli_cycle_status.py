@@ -10,7 +10,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.http_support import AUTHORITY, CYCLE, UNITS, World, cli_site, run_cli_as
+from domain.assessment import Assessment
+from tests.e2e.http_support import (
+    AUTHORITY,
+    CYCLE,
+    PROVINCE,
+    UNITS,
+    World,
+    cli_site,
+    run_cli_as,
+)
 from tests.support import command
 
 cli = run_cli_as
@@ -98,3 +107,72 @@ def test_scores_why_and_ranking_show_the_season(site, capsys):
     assert [x["unit"] for x in doc["not_submitted"]] == list(UNITS[1:])
     code, out, _ = cli(capsys, site, "observer", "ranking", "--cycle", CYCLE)
     assert code == 0 and "chưa nộp hồ sơ" in out and "không tính là 0 điểm" in out
+
+
+def test_why_proves_and_recomputes_confirmations_answers_the_close_and_corrections(site, capsys):
+    """The client checks every chain event of the season (its proof, its signer)
+    and recomputes the values from the signed commands: no mismatch."""
+    world: World = site["world"]
+    env, appraiser, officer = world.env, world.appraiser, world.officer
+    council = world.key("council_chair", f"authority:{AUTHORITY}")
+    cycle, unit = "tn-why", UNITS[0]
+    env.send(
+        command(
+            env.admin,
+            "open_cycle",
+            cycle=cycle,
+            name="Kỳ thử why",
+            framework=world.framework_id,
+            year=2025,
+            authority=AUTHORITY,
+            province=PROVINCE,
+            units=[{"code": unit, "name": "Xã 01"}],
+        )
+    )
+    where = {"cycle": cycle, "unit": unit}
+
+    def send(key, type_: str, **fields) -> None:
+        env.send(command(key, type_, **where, **fields), key)
+
+    send(officer, "record_self_score", leaf="1.1.1", points="1")
+    chair = env.submit_unit(unit, officer, cycle=cycle)
+    send(appraiser, "confirm_score", leaf="1.1.1")
+    send(appraiser, "request_explanation", leaf="1.1.1", question="Văn bản?")
+    send(officer, "answer_explanation", leaf="1.1.1", answer="Bổ sung", points="0.5")
+    send(chair, "submit_explanations")
+    send(appraiser, "confirm_score", leaf="1.1.1")  # round 2: the revised self input
+    rest = env.app.get(Assessment.create_id(cycle, unit), for_update=False).needs_review(
+        env.app.framework(world.framework_id)
+    )
+    send(council, "close_appraisal", confirm=rest)
+    send(
+        appraiser,
+        "attach_evidence",
+        evidence_id="ev-tt-01",
+        leaves=["1.2.1"],
+        file=None,
+        document={"number": "02/KL-TTr"},
+        description=None,
+    )
+    env.season_end(cycle, council, world.key("approver", f"province:{PROVINCE}"))
+    send(
+        appraiser,
+        "correct_score",
+        leaf="1.2.1",
+        points="0",
+        reason="Thanh tra phát hiện sai sót",
+        evidence_ids=["ev-tt-01"],
+    )
+    expected = {
+        "1.1.1": ({"points": "0.5"}, {"how": "confirmed", "round": 2}),
+        "1.1.2": ({"points": "0"}, {"how": "confirmed", "round": 2}),
+        "1.2.1": ({"points": "0"}, {"how": "corrected", "round": 2}),
+    }
+    for leaf, (appraised, review) in expected.items():
+        args = ["why", "--cycle", cycle, "--unit", unit, "--leaf", leaf, "--json"]
+        code, out, err = cli(capsys, site, "observer", *args)
+        assert code == 0, (leaf, err)
+        doc = json.loads(out)
+        assert doc["verified"] and all(e["verified"] for e in doc["chain"])
+        assert doc["recomputed"]["mismatches"] == [], leaf
+        assert doc["appraised"]["input"] == appraised and doc["appraised"]["review"] == review
