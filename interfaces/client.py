@@ -280,6 +280,16 @@ class Client:
     def ranking(self, cycle: str, limit: int = 100, offset: int = 0) -> Any:
         return self._get(f"/api/v1/cycles/{cycle}/ranking", limit=limit, offset=offset)
 
+    def cycle_status(self, cycle: str, limit: int = 100, offset: int = 0) -> Any:
+        """Where the cycle and each unit stand (docs/API.md, "Season status")."""
+        path = f"/api/v1/cycles/{quote(cycle, safe='')}/status"
+        return self._get(path, limit=limit, offset=offset)
+
+    def unit_status(self, cycle: str, unit: str) -> Any:
+        return self._get(
+            f"/api/v1/cycles/{quote(cycle, safe='')}/units/{quote(unit, safe='')}/status"
+        )
+
     # -- the ranking (docs/SEASON.md) ---------------------------------------------------
     def ranking_draft(self, cycle: str) -> Any:
         """The manifest propose_ranking would accept now. Checked here before a

@@ -3,9 +3,12 @@
 The server's read model says "self-score 0.99"; the chain of proven events
 says what the officer and the appraiser signed. This recomputes the leaf's
 self and appraised input and points from the last signed commands of the
-chain (record_self_score / declare_not_applicable, adjust_score) with the
-framework's rule for the leaf (domain.framework.score), and lists every value
-shown that differs. Gates (a leaf forced to 0 by another leaf) are not
+chain with the framework's rule for the leaf (domain.framework.score), and
+lists every value shown that differs. In the order signed: record_self_score,
+declare_not_applicable and an answer_explanation with a revised input set the
+self input; adjust_score and correct_score set the appraised input;
+confirm_score, and close_appraisal listing the leaf in `confirm`, set it to
+the self input as it stood (domain.assessment). Gates (a leaf forced to 0 by another leaf) are not
 recomputed here: for a gated leaf the points before the gate are compared.
 """
 
@@ -43,16 +46,25 @@ def recompute(doc: dict, framework_node: dict) -> dict:
     leaf = doc["leaf"]
     node = node_from_dict(framework_node)
     self_cmd = appraised_cmd = None
+    self_given = reviewed = None
     for step in doc.get("chain") or []:
         command = step.get("signed_command") if step.get("verified") else None
-        if not isinstance(command, dict) or command.get("leaf") != leaf:
+        if not isinstance(command, dict):
             continue
-        if command.get("type") in SELF_TYPES:
-            self_cmd = (step, command)
-        elif command.get("type") == "adjust_score":
-            appraised_cmd = (step, command)
-    self_given = _given(self_cmd[1]) if self_cmd else None
-    appraised_given = _given(appraised_cmd[1]) if appraised_cmd else self_given
+        kind = command.get("type")
+        if kind == "close_appraisal":
+            if leaf in (command.get("confirm") or []):
+                appraised_cmd, reviewed = (step, command), dict(self_given or {})
+            continue
+        if command.get("leaf") != leaf:
+            continue
+        if kind in SELF_TYPES or (kind == "answer_explanation" and _given(command)):
+            self_cmd, self_given = (step, command), _given(command)
+        elif kind in ("adjust_score", "correct_score"):
+            appraised_cmd, reviewed = (step, command), _given(command)
+        elif kind == "confirm_score":
+            appraised_cmd, reviewed = (step, command), dict(self_given or {})
+    appraised_given = reviewed if appraised_cmd else self_given
     source = appraised_cmd or self_cmd
     out = {
         "self": {

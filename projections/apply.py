@@ -160,18 +160,23 @@ class Batch:
                 total_rows.append(totals)
         leaf_rows: list[tuple] = []
         evidence_rows: list[tuple] = []
+        status_rows: list[tuple] = []
         # A deferring rebuild keeps every unit in memory and writes its state once,
         # at the end; history is append-only and goes out with each batch.
         if not (self.p.keep_units and self.p.defer_scores):
             for work in self.units.values():
-                leaves, evidence = work.take_rows()
+                leaves, evidence, status = work.take_rows()
                 leaf_rows.extend(leaves)
                 evidence_rows.extend(evidence)
+                if status is not None:
+                    status_rows.append(status)
         cur = self.cur
         if leaf_rows:
             cur.executemany(upsert_sql("leaf_state"), leaf_rows)
         if evidence_rows:
             cur.executemany(upsert_sql("evidence"), evidence_rows)
+        if status_rows:
+            cur.executemany(upsert_sql("unit_status"), status_rows)
         if self.history:
             cur.executemany(HISTORY_INSERT, self.history)
         if node_rows:

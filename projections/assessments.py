@@ -8,6 +8,20 @@ gate; the leaf's final points (after gates) are in `leaf_state` and
 
 For an adjustment, `old_value` is what the appraisers changed: the previous
 adjustment if there was one, else the self-score it replaces.
+
+The appraisal season (docs/SEASON.md) gives each leaf a review (adjusted,
+confirmed or corrected, with its round) or none ("never reviewed"), and a flag
+(an explanation requested, then answered). History kinds, one row per leaf:
+
+    adjustment            ScoreAdjusted (with its round)
+    confirmation          ScoreConfirmed: the appraised input becomes the self
+                          input as it stood (Assessment.appraised_view)
+    explanation_request   ExplanationRequested (reason = the question)
+    explanation_answer    ExplanationAnswered (reason = the answer; a revised
+                          self input is new_value and becomes the self input)
+    explanations_submitted  ExplanationsSubmitted, on each answered leaf
+    unit_closed           AppraisalClosed of the unit, on each leaf it confirms
+    correction            ScoreCorrected after publication
 """
 
 from __future__ import annotations
@@ -47,6 +61,7 @@ def _given(e: Any) -> str:
 
 
 NOT_APPLICABLE = jdump({"not_applicable": True})
+EMPTY = jdump({})
 
 
 def _record(
@@ -62,7 +77,8 @@ def _record(
     old_points: str | None = None,
     new_points: str | None = None,
     reason: str | None = None,
-    evidence_ids: list | None = None,
+    evidence_ids: str | None = None,
+    round_: int | None = None,
 ) -> None:
     state.history_count += 1
     state.last_leaf_index = m.leaf_index
@@ -80,6 +96,7 @@ def _record(
             name,
             role,
             m.at,
+            round_,
             old,
             new,
             old_points,
@@ -144,28 +161,144 @@ def not_applicable_declared(b: Batch, e: Any, m: Meta) -> None:
     )
 
 
+def _review(
+    b: Batch,
+    e: Any,
+    m: Meta,
+    work: UnitWork,
+    leaf: str,
+    kind: str,
+    new: str | None,
+    how: str,
+    round_: int,
+    reason: str | None,
+    evidence_ids: Any = None,
+) -> None:
+    """An appraiser's review of a leaf: its appraised input becomes `new`."""
+    state = work.leaf(leaf)
+    old = state.effective_appraised
+    state.appraised_input, state.appraised_reason = new, reason
+    state.review_how, state.review_round = how, round_
+    fw = work.framework
+    _record(
+        b,
+        work,
+        leaf,
+        state,
+        kind,
+        m,
+        old=old,
+        new=new,
+        old_points=rule_points(fw, leaf, old),
+        new_points=rule_points(fw, leaf, new),
+        reason=reason,
+        evidence_ids=jdump(list(evidence_ids)) if evidence_ids else None,
+        round_=round_,
+    )
+
+
 def score_adjusted(b: Batch, e: Any, m: Meta) -> None:
     work = b.unit_of(m.originator_id)
     if work is None:
         return
+    round_ = getattr(e, "round", None) or 1
+    _review(
+        b, e, m, work, e.leaf, "adjustment", _given(e), "adjusted", round_, e.reason, e.evidence_ids
+    )
+
+
+def score_confirmed(b: Batch, e: Any, m: Meta) -> None:
+    work = b.unit_of(m.originator_id)
+    if work is None:
+        return
+    # "the self input as it stood when confirmed" (Assessment._confirmed)
+    stood = work.leaf(e.leaf).self_input or EMPTY
+    _review(b, e, m, work, e.leaf, "confirmation", stood, "confirmed", e.round, e.note)
+
+
+def score_corrected(b: Batch, e: Any, m: Meta) -> None:
+    work = b.unit_of(m.originator_id)
+    if work is None:
+        return
+    round_ = 2 if work.flagged() else 1  # as Assessment._corrected
+    _review(
+        b,
+        e,
+        m,
+        work,
+        e.leaf,
+        "correction",
+        _given(e),
+        "corrected",
+        round_,
+        e.reason,
+        e.evidence_ids,
+    )
+
+
+def explanation_requested(b: Batch, e: Any, m: Meta) -> None:
+    work = b.unit_of(m.originator_id)
+    if work is None:
+        return
     state = work.leaf(e.leaf)
-    old, new = state.effective_appraised, _given(e)
-    state.appraised_input, state.appraised_reason = new, e.reason
+    state.flag_question, state.flag_answer, state.flag_evidence_ids = e.question, None, None
+    _record(b, work, e.leaf, state, "explanation_request", m, reason=e.question, round_=1)
+
+
+def explanation_answered(b: Batch, e: Any, m: Meta) -> None:
+    work = b.unit_of(m.originator_id)
+    if work is None:
+        return
+    state = work.leaf(e.leaf)
+    revised = _given(e)
+    ids = jdump(list(e.evidence_ids or []))
+    state.flag_answer, state.flag_evidence_ids = e.answer, ids
+    old = new = None
+    if revised != EMPTY:
+        # A revised self input replaces the self input (Assessment._explanation_answered).
+        old, new = state.self_input, revised
+        state.self_input = new
+        state.not_applicable = bool(getattr(e, "not_applicable", False))
     fw = work.framework
     _record(
         b,
         work,
         e.leaf,
         state,
-        "adjustment",
+        "explanation_answer",
         m,
         old=old,
         new=new,
         old_points=rule_points(fw, e.leaf, old),
         new_points=rule_points(fw, e.leaf, new),
-        reason=e.reason,
-        evidence_ids=jdump(list(e.evidence_ids)) if e.evidence_ids else None,
+        reason=e.answer,
+        evidence_ids=ids if e.evidence_ids else None,
     )
+
+
+def explanations_submitted(b: Batch, e: Any, m: Meta) -> None:
+    work = b.unit_of(m.originator_id)
+    if work is None:
+        return
+    work.explanations_submitted_at = m.at
+    work.status_changed = True
+    for leaf in _distinct(e.answered):
+        _record(b, work, leaf, work.leaf(leaf), "explanations_submitted", m)
+    b.changed(work)
+
+
+def unit_closed(b: Batch, e: Any, m: Meta) -> None:
+    """The council closes one unit; each leaf it lists is confirmed as self-scored."""
+    work = b.unit_of(m.originator_id)
+    if work is None:
+        return
+    round_ = 2 if work.flagged() else 1  # as Assessment._appraisal_closed
+    for leaf in _distinct(e.confirmed):
+        stood = work.leaf(leaf).self_input or EMPTY
+        _review(b, e, m, work, leaf, "unit_closed", stood, "confirmed", round_, None)
+    work.closed_at, work.closed_leaf = m.at, m.leaf_index
+    work.status_changed = True
+    b.changed(work)
 
 
 def _distinct(leaves: Any) -> list[str]:
@@ -283,6 +416,12 @@ def _submission(b: Batch, e: Any, m: Meta, status: str, **row: Any) -> None:
         **row,
     }
     b.cur.execute(upsert_sql("submissions"), tuple(values[c] for c in columns("submissions")))
+    if status == "submitted":
+        work.submitted_at, work.submitted_leaf = m.at, m.leaf_index
+    else:
+        work.submitted_at = work.submitted_leaf = None
+    work.status_changed = True
+    b.changed(work)  # ranked only while submitted (unit_totals.submitted)
 
 
 def submitted(b: Batch, e: Any, m: Meta) -> None:
@@ -301,4 +440,10 @@ HANDLERS = {
     "domain.assessment:Assessment.SubmissionWithdrawn": submission_withdrawn,
     "domain.assessment:Assessment.EvidenceAttached": evidence_attached,
     "domain.assessment:Assessment.EvidenceWithdrawn": evidence_withdrawn,
+    "domain.assessment:Assessment.ScoreConfirmed": score_confirmed,
+    "domain.assessment:Assessment.ExplanationRequested": explanation_requested,
+    "domain.assessment:Assessment.ExplanationAnswered": explanation_answered,
+    "domain.assessment:Assessment.ExplanationsSubmitted": explanations_submitted,
+    "domain.assessment:Assessment.AppraisalClosed": unit_closed,
+    "domain.assessment:Assessment.ScoreCorrected": score_corrected,
 }

@@ -23,6 +23,9 @@ q.cycles() -> [Cycle]                    ordered by year desc, cycle
 q.cycle(cycle) -> CycleDetail | None
 q.unit_scores(cycle, unit) -> UnitScores | None
 q.ranking(cycle, limit=100, offset=0) -> Ranking | None
+q.cycle_status(cycle, limit=100, offset=0, now=None) -> CycleStatus | None
+q.unit_status(cycle, unit, now=None) -> UnitStatus | None
+    (projections/status.py; `now` defaults to the server's clock, for display only)
 q.leaf_history(cycle, unit, leaf) -> LeafHistory | None     (leaf must be a leaf)
 q.why(cycle, unit, leaf) -> Why | None
 q.evidence_list(cycle, unit) -> EvidenceList | None
@@ -56,7 +59,9 @@ Band = {code, vi, en}
 Actor = {key_id, name, role}
 UnitScores = {cycle, unit, unit_name, framework, max_total, applicable_max,
     self_total, appraised_total, points_lost, self_index, index, band: Band|null,
-    self_band_code, evidence_count,
+    self_band_code, evidence_count, submission: null | {status (submitted |
+    withdrawn), digest, self_total, actor_key_id, at, reason, leaf_index},
+    stage (as UnitStatus), reviewed, flags: {open, answered},
     display: {max_total, applicable_max, self_total, appraised_total,
               points_lost, self_index, index},
     nodes: [NodeScore] (every node, table order)}
@@ -65,17 +70,39 @@ NodeScore = {code, label, title, parent, depth, is_leaf, max_points,
     applicable max x 100, null if that max is 0), points_lost (applicable max
     - appraised), evidence_count (distinct attached items under the node),
     excluded, display: {max_points, self_score, appraised_score, percentage,
-    points_lost}} + for leaves: {self_input, appraised_input (null = accepted
-    as self-scored), adjusted, not_applicable, note, reason, history_count,
-    last_leaf_index}
-Ranking = {cycle, framework, total, limit, offset, rows: [{rank, unit,
-    unit_name, self_total, appraised_total, applicable_max, self_index, index,
-    band: Band|null, display: {self_total, appraised_total, index}}]}
-    rank: RANK() by appraised index then appraised total, highest first;
-    equal values share a rank (1, 2, 2, 4).
+    points_lost}} + for leaves: {self_input, appraised_input (null = never
+    reviewed: the self input counts; a confirmation's is the self input as it
+    stood), adjusted (review.how adjusted | corrected), review: null (never
+    reviewed) | {how (adjusted | confirmed | corrected), round}, flag: null |
+    {question, answered, answer, evidence_ids}, not_applicable, note, reason
+    (the review's reason or note), history_count, last_leaf_index}
+Ranking = {cycle, framework, total (units ranked), limit, offset, rows: [{rank,
+    unit, unit_name, self_total, appraised_total, applicable_max, self_index,
+    index, band: Band|null, display: {self_total, appraised_total, index}}],
+    not_submitted: [{unit, unit_name, status (not_submitted | merged), into}]
+    (by code, every one on every page), not_submitted_count}
+    Only units submitted and not merged are ranked, as domain.ranking
+    with_ranks ranks the manifest: appraised total at 4 places, highest first,
+    equal totals share a rank (1, 2, 2, 4), then by code.
+CycleStatus = SeasonHead + {unit_count, totals: {not_submitted, round_1,
+    explanation, round_2, closed, merged}, limit, offset, units: [UnitStatus]
+    (signed order)}
+SeasonHead = {cycle, name, framework, authority, level, rounds, leaf_count,
+    deadlines: {kind: time}, closed: null | {at, key_id, leaf_index},
+    rankings: {count, published, latest: null | {version, state}}, as_of}
+UnitStatus = {unit, name, position, type, stage (not_submitted | round_1 |
+    explanation | round_2 | closed | merged), merged_into, leaves_scored,
+    leaf_count, scored ("107/119"), evidence_count, flags: {open, answered},
+    reviewed, deadlines (the unit's: own or the cycle's, the later),
+    own_deadlines, submitted_at, submitted_leaf, explanations_submitted_at,
+    closed_at, closed_leaf}; q.unit_status adds {cycle, season: SeasonHead}.
+    "explanation" reads as round_2 once the unit's explanation_due is before
+    `now`: the only part judged on a clock, for display.
 LeafHistory = {cycle, unit, leaf, label, title, max_points, entries: [Entry]}
-Entry = {seq, kind (self_score | not_applicable | adjustment |
-    evidence_attached | evidence_withdrawn), actor: Actor, at, old_value,
+Entry = {seq, kind (self_score | not_applicable | adjustment | confirmation |
+    explanation_request | explanation_answer | explanations_submitted |
+    unit_closed | correction | evidence_attached | evidence_withdrawn),
+    round (of a review, else null), actor: Actor, at, old_value,
     new_value, old_points, new_points, reason, evidence_ids, leaf_index,
     notification_id, originator_id, version, command (exact signed JCS text),
     signature (base64)}           oldest first; points are by the leaf's rule,
@@ -83,13 +110,16 @@ Entry = {seq, kind (self_score | not_applicable | adjustment |
 Why = {cycle, unit, leaf, label, title, max_points,
     self: {input, points, display, note, not_applicable, explanation,
            from_seq, from_leaf_index},
-    appraised: {input, points, display, reason, adjusted, explanation,
-                from_seq, from_leaf_index},
+    appraised: {input, points, display, reason, adjusted, review,
+                explanation, from_seq, from_leaf_index},
+    flag: null | {question, answered, answer, evidence_ids},
     chain: [Entry - {command, signature} + {evidence: [Evidence], produces:
             ["self"] | ["appraised"] | ["self", "appraised"] | []}],
     evidence: [Evidence]}         chain = every score event of the leaf (self
-                                  scores, not-applicable declarations,
-                                  adjustments), oldest first; `produces` marks
+                                  scores, not-applicable declarations, answers
+                                  that revised the self input, adjustments,
+                                  confirmations, the close's confirmations,
+                                  corrections), oldest first; `produces` marks
                                   the events the current values come from.
                                   self.points / appraised.points are final (after
                                   gates); a chain entry's points are by the rule.
@@ -106,16 +136,36 @@ Key = {key_id, display_name, role, scope, status (active | revoked | rotated),
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from projections import queries_leaf as leafq
 from projections import queries_ranking as rankq
+from projections import status as status_q
 from projections.rows import jload, shown
 from projections.store import ReadModel
+
+ADJUSTED = ("adjusted", "corrected")  # the appraisers gave a value of their own
 
 
 def band(code: str | None, vi: str | None, en: str | None) -> dict | None:
     return None if code is None else {"code": code, "vi": vi, "en": en}
+
+
+def review(how: str | None, round_: int | None) -> dict | None:
+    """None: never reviewed; else how (adjusted | confirmed | corrected) and round."""
+    return None if how is None else {"how": how, "round": round_}
+
+
+def flag(question: str | None, answer: str | None, evidence_ids: str | None) -> dict | None:
+    if question is None:
+        return None
+    return {
+        "question": question,
+        "answered": answer is not None,
+        "answer": answer,
+        "evidence_ids": jload(evidence_ids) or [],
+    }
 
 
 class Queries:
@@ -214,7 +264,8 @@ class Queries:
             cur.execute(
                 "SELECT s.*, n.label, n.title, n.parent, n.depth, n.is_leaf, "
                 "l.self_input, l.appraised_input, l.not_applicable, l.self_note, "
-                "l.appraised_reason, l.history_count, l.last_leaf_index "
+                "l.appraised_reason, l.history_count, l.last_leaf_index, l.review_how, "
+                "l.review_round, l.flag_question, l.flag_answer, l.flag_evidence_ids "
                 "FROM node_scores s JOIN framework_nodes n "
                 "ON n.framework_id = ? AND n.code = s.code "
                 "LEFT JOIN leaf_state l ON l.cycle = s.cycle AND l.unit = s.unit "
@@ -228,6 +279,7 @@ class Queries:
                 (cycle, unit),
             )
             found = cur.fetchone()
+            status = status_q.unit_status(cur, cycle, unit)
         keys = (
             "max_total",
             "applicable_max",
@@ -250,52 +302,51 @@ class Queries:
             evidence_count=t["evidence_count"],
             # None: never submitted (docs/API.md); else the latest submission or withdrawal.
             submission=dict(zip(found.keys(), tuple(found), strict=True)) if found else None,
+            stage=status["stage"] if status else None,
+            reviewed=status["reviewed"] if status else 0,
+            flags=status["flags"] if status else {"open": 0, "answered": 0},
             display={k: shown(t[k]) for k in keys},
             nodes=nodes,
         )
         return out
 
     def ranking(self, cycle: str, limit: int = 100, offset: int = 0) -> dict | None:
+        """The live ranking: the units that submitted (and were not merged) by
+        appraised total, as the official manifest ranks them (domain.ranking
+        with_ranks: compared at 4 places, ties share a rank, then by code); the
+        others listed apart, never ranked as 0."""
+        limit, offset = max(0, int(limit)), max(0, int(offset))
         with self.rm.read() as cur:
             cur.execute("SELECT framework FROM cycles WHERE cycle = ?", (cycle,))
             row = cur.fetchone()
             if row is None:
                 return None
-            cur.execute("SELECT COUNT(*) AS n FROM unit_totals WHERE cycle = ?", (cycle,))
+            ranked = (
+                "t.cycle = ? AND t.submitted = 1 AND t.unit NOT IN (SELECT unit FROM "
+                "cycle_units WHERE cycle = ? AND merged_into IS NOT NULL)"
+            )
+            cur.execute(f"SELECT COUNT(*) AS n FROM unit_totals t WHERE {ranked}", (cycle, cycle))
             total = int(cur.fetchone()["n"])
-            # Walk the (cycle, index, total) index for just this page, then rank
-            # it: a row's rank is 1 + the rows strictly above it. Counting those
-            # once for the page's first row and carrying on keeps a page O(page
-            # + offset) on the index, not a window over the whole cycle.
+            # Walk the (cycle, submitted, total) index for just this page, then
+            # rank it: a row's rank is 1 + the ranked rows strictly above it
+            # (total_key is the total x 10^4, exact: totals have 4 places at most).
             cur.execute(
-                "SELECT * FROM unit_totals WHERE cycle = ? "
-                "ORDER BY index_key DESC, total_key DESC, position, unit LIMIT ? OFFSET ?",
-                (cycle, max(0, int(limit)), max(0, int(offset))),
+                f"SELECT t.* FROM unit_totals t WHERE {ranked} "
+                "ORDER BY t.total_key DESC, t.unit LIMIT ? OFFSET ?",
+                (cycle, cycle, limit, offset),
             )
             page = cur.fetchall()
             ranks: list[int] = []
             for i, r in enumerate(page):
-                if i and (r["index_key"], r["total_key"]) == (
-                    page[i - 1]["index_key"],
-                    page[i - 1]["total_key"],
-                ):
+                if i and r["total_key"] == page[i - 1]["total_key"]:
                     ranks.append(ranks[-1])
                 elif i:
-                    ranks.append(max(0, int(offset)) + i + 1)
-                elif r["index_key"] is None:
-                    # No index (applicable maximum 0): every unit with an index
-                    # ranks above, as NULLs sort last.
-                    cur.execute(
-                        "SELECT COUNT(*) AS n FROM unit_totals WHERE cycle = ? AND "
-                        "(index_key IS NOT NULL OR total_key > ?)",
-                        (cycle, r["total_key"]),
-                    )
-                    ranks.append(int(cur.fetchone()["n"]) + 1)
+                    ranks.append(offset + i + 1)
                 else:
                     cur.execute(
-                        "SELECT COUNT(*) AS n FROM unit_totals WHERE cycle = ? AND "
-                        "(index_key > ? OR (index_key = ? AND total_key > ?))",
-                        (cycle, r["index_key"], r["index_key"], r["total_key"]),
+                        f"SELECT COUNT(*) AS n FROM unit_totals t WHERE {ranked} "
+                        "AND t.total_key > ?",
+                        (cycle, cycle, r["total_key"]),
                     )
                     ranks.append(int(cur.fetchone()["n"]) + 1)
             rows = [
@@ -317,6 +368,7 @@ class Queries:
                 }
                 for r, rank in zip(page, ranks, strict=True)
             ]
+            others = _not_ranked(cur, cycle)
         return {
             "cycle": cycle,
             "framework": row["framework"],
@@ -324,7 +376,20 @@ class Queries:
             "limit": limit,
             "offset": offset,
             "rows": rows,
+            "not_submitted": others,
+            "not_submitted_count": len(others),
         }
+
+    # -- where the season stands (projections/status.py) ----------------------------
+    def cycle_status(
+        self, cycle: str, limit: int = 100, offset: int = 0, now: datetime | None = None
+    ) -> dict | None:
+        with self.rm.read() as cur:
+            return status_q.cycle_status(cur, cycle, limit, offset, now)
+
+    def unit_status(self, cycle: str, unit: str, now: datetime | None = None) -> dict | None:
+        with self.rm.read() as cur:
+            return status_q.unit_status(cur, cycle, unit, now)
 
     # -- leaves and evidence -----------------------------------------------------
     def rankings(self, cycle: str, *, public: bool = False) -> dict | None:
@@ -360,6 +425,31 @@ class Queries:
         with self.rm.read() as cur:
             cur.execute("SELECT * FROM keys ORDER BY registered_leaf, key_id")
             return [{k: r[k] for k in r.keys() if k != "aggregate_id"} for r in cur.fetchall()]
+
+
+def _not_ranked(cur: Any, cycle: str) -> list[dict]:
+    """Units not ranked, by code: never submitted (or withdrawn), or merged."""
+    cur.execute(
+        "SELECT t.unit, t.unit_name, k.merged_into FROM unit_totals t LEFT JOIN cycle_units k "
+        "ON k.cycle = t.cycle AND k.unit = t.unit WHERE t.cycle = ? AND t.submitted = 0",
+        (cycle,),
+    )
+    found = {r["unit"]: (r["unit_name"], r["merged_into"]) for r in cur.fetchall()}
+    cur.execute(
+        "SELECT k.unit, u.name, k.merged_into FROM cycle_units k JOIN units u "
+        "ON u.cycle = k.cycle AND u.unit = k.unit WHERE k.cycle = ? AND k.merged_into IS NOT NULL",
+        (cycle,),
+    )
+    found.update({r["unit"]: (r["name"], r["merged_into"]) for r in cur.fetchall()})
+    return [
+        {
+            "unit": unit,
+            "unit_name": name,
+            "status": "not_submitted" if into is None else "merged",
+            "into": into,
+        }
+        for unit, (name, into) in sorted(found.items())
+    ]
 
 
 def _framework_summary(r: Any) -> dict:
@@ -479,7 +569,9 @@ def _node_score(r: Any) -> dict:
         out.update(
             self_input=jload(r["self_input"]),
             appraised_input=appraised,
-            adjusted=appraised is not None,
+            adjusted=r["review_how"] in ADJUSTED,
+            review=review(r["review_how"], r["review_round"]),
+            flag=flag(r["flag_question"], r["flag_answer"], r["flag_evidence_ids"]),
             not_applicable=bool(r["not_applicable"]),
             note=r["self_note"],
             reason=r["appraised_reason"],

@@ -12,8 +12,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from application.signing.jcs import COMMAND_CONTEXT
 from projections.rows import jload, shown
 
-SCORE_KINDS = ("self_score", "not_applicable", "adjustment")
-SELF_KINDS = ("self_score", "not_applicable")
+# The events a leaf's values come from (an explanation answer only when it
+# revised the self input): what `why` chains and proves.
+SELF_KINDS = ("self_score", "not_applicable", "explanation_answer")
+APPRAISED_KINDS = ("adjustment", "confirmation", "correction", "unit_closed")
+SCORE_KINDS = (*SELF_KINDS, *APPRAISED_KINDS)
 EVIDENCE_SELECT = (
     "SELECT e.*, a.display_name AS attached_name, a.role AS attached_role, "
     "w.display_name AS withdrawn_name, w.role AS withdrawn_role FROM evidence e "
@@ -50,6 +53,7 @@ def _entry(r: Any) -> dict:
         "kind": r["kind"],
         "actor": {"key_id": r["actor_key_id"], "name": r["actor_name"], "role": r["actor_role"]},
         "at": r["at"],
+        "round": r["round"],
         "old_value": jload(r["old_value"]),
         "new_value": jload(r["new_value"]),
         "old_points": r["old_points"],
@@ -115,15 +119,16 @@ def why(cur: Any, cycle: str, unit: str, leaf: str) -> dict | None:
     marks = ",".join("?" * len(SCORE_KINDS))
     cur.execute(
         f"SELECT * FROM history WHERE cycle = ? AND unit = ? AND leaf = ? "
-        f"AND kind IN ({marks}) ORDER BY seq",
+        f"AND kind IN ({marks}) AND (kind != 'explanation_answer' OR new_value IS NOT NULL) "
+        "ORDER BY seq",
         (cycle, unit, leaf, *SCORE_KINDS),
     )
     steps = [_entry(r) for r in cur.fetchall()]
     items = {e["evidence_id"]: e for e in _evidence(cur, cycle, unit)}
 
     last_self = next((s for s in reversed(steps) if s["kind"] in SELF_KINDS), None)
-    last_adjustment = next((s for s in reversed(steps) if s["kind"] == "adjustment"), None)
-    appraised_from = last_adjustment or last_self
+    last_review = next((s for s in reversed(steps) if s["kind"] in APPRAISED_KINDS), None)
+    appraised_from = last_review or last_self
     for step in steps:
         step.pop("command")
         step.pop("signature")
@@ -156,10 +161,23 @@ def why(cur: Any, cycle: str, unit: str, leaf: str) -> dict | None:
         "points": appraised_points,
         "display": shown(appraised_points),
         "reason": state["appraised_reason"] if state else None,
-        "adjusted": appraised_input is not None,
+        "adjusted": bool(state) and state["review_how"] in ("adjusted", "corrected"),
+        "review": None
+        if not state or state["review_how"] is None
+        else {"how": state["review_how"], "round": state["review_round"]},
         "explanation": jload(score["appraised_explanation"]) if score is not None else None,
         **_source(appraised_from),
     }
+    out["flag"] = (
+        None
+        if not state or state["flag_question"] is None
+        else {
+            "question": state["flag_question"],
+            "answered": state["flag_answer"] is not None,
+            "answer": state["flag_answer"],
+            "evidence_ids": jload(state["flag_evidence_ids"]) or [],
+        }
+    )
     out["chain"] = steps
     out["evidence"] = [
         e for e in items.values() if e["status"] == "attached" and leaf in (e["leaves"] or [])

@@ -12,6 +12,7 @@ transaction as the rows) holds the last notification id applied.
 from __future__ import annotations
 
 import sqlite_utils
+from sqlite_utils.db import DescIndex
 
 # name -> (columns in order, primary key). Column order is the INSERT order.
 TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
@@ -164,6 +165,12 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
             "history_count": int,
             "last_leaf_index": int,
             "updated_at": str,
+            # the appraisal (docs/SEASON.md): null how = never reviewed
+            "review_how": str,  # adjusted | confirmed | corrected
+            "review_round": int,
+            "flag_question": str,  # an explanation requested of the leaf
+            "flag_answer": str,  # the commune's answer (null: not answered)
+            "flag_evidence_ids": str,  # JSON list, with the answer
         },
         ("cycle", "unit", "leaf"),
     ),
@@ -211,6 +218,30 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
             "self_total_key": int,
             "total_key": int,
             "index_key": int,
+            "submitted": int,  # 1 while the unit's self-assessment stands submitted
+        },
+        ("cycle", "unit"),
+    ),
+    # Where each unit stands in the season (docs/SEASON.md, "One unit's states"):
+    # `stage` as the log alone says it; a read turns "explanation" into round_2
+    # once the unit's explanation_due has passed (projections/status.py).
+    "unit_status": (
+        {
+            "cycle": str,
+            "unit": str,
+            "name": str,
+            "position": int,
+            "stage": str,  # not_submitted | round_1 | explanation | round_2 | closed
+            "leaves_scored": int,
+            "evidence_count": int,
+            "flags_open": int,
+            "flags_answered": int,
+            "reviewed": int,
+            "submitted_at": str,
+            "submitted_leaf": int,
+            "explanations_submitted_at": str,
+            "closed_at": str,
+            "closed_leaf": int,
         },
         ("cycle", "unit"),
     ),
@@ -333,6 +364,7 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
             "actor_name": str,
             "actor_role": str,
             "at": str,
+            "round": int,  # of an appraiser's review (adjustment, confirmation, ...)
             "old_value": str,
             "new_value": str,
             "old_points": str,
@@ -350,11 +382,15 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
     ),
 }
 
-INDEXES: tuple[tuple[str, tuple[str, ...], bool], ...] = (
+INDEXES: tuple[tuple[str, tuple[str | DescIndex, ...], bool], ...] = (
     ("keys", ("aggregate_id",), True),
     ("units", ("assessment_id",), True),
     ("cycles", ("aggregate_id",), True),
-    ("unit_totals", ("cycle", "index_key", "total_key", "position", "unit"), False),
+    # the live ranking's order: highest total first, then by code (domain.ranking)
+    ("unit_totals", ("cycle", "submitted", DescIndex("total_key"), "unit"), False),
+    ("unit_status", ("cycle", "position"), False),
+    ("unit_status", ("cycle", "stage"), False),
+    ("cycle_units", ("cycle", "merged_into"), False),
     ("ranking_lines", ("cycle", "version", "position"), True),
 )
 
@@ -367,7 +403,7 @@ ANCHOR_TABLE = "log_anchor"
 
 # Bump when a table or column changes: a file of another version is rebuilt
 # (projections.rebuilder.open_current), never migrated; it is disposable.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def columns(table: str) -> tuple[str, ...]:

@@ -1,9 +1,11 @@
 """Scores of one unit from its leaves, by the domain's `compute`.
 
 Run once per changed unit per batch, never per event. Self scores come from
-the self inputs; appraised scores from each leaf's adjusted input if the
-appraisers adjusted it, else its self input (accepted as self-scored). When
-nothing was adjusted both are the same computation, done once.
+the self inputs; appraised scores from each leaf's appraised input once the
+appraisers reviewed it (adjusted, confirmed as it stood, corrected), else its
+self input (never reviewed: it counts as self-scored, as the domain's
+Assessment.appraised_view). When nothing was reviewed both are the same
+computation, done once.
 """
 
 from __future__ import annotations
@@ -203,4 +205,5 @@ def _totals(work: UnitWork, mine: Result, theirs: Result, evidence_count: int) -
         scaled_key(mine.total, TOTAL_SCALE),
         scaled_key(theirs.total, TOTAL_SCALE),
         scaled_key(theirs.index, INDEX_SCALE),
+        int(work.submitted_at is not None),
     )

@@ -14,6 +14,7 @@ from projections.frameworks import CachedFramework
 from projections.schema import columns
 
 EVIDENCE_COLUMNS = columns("evidence")
+STATUS_COLUMNS = columns("unit_status")
 
 
 @dataclass(slots=True)
@@ -32,6 +33,11 @@ class LeafState:
     history_count: int = 0
     last_leaf_index: int | None = None
     updated_at: str | None = None
+    review_how: str | None = None  # adjusted | confirmed | corrected; None: never reviewed
+    review_round: int | None = None
+    flag_question: str | None = None
+    flag_answer: str | None = None
+    flag_evidence_ids: str | None = None
 
     @property
     def effective_appraised(self) -> str | None:
@@ -50,6 +56,13 @@ class UnitWork:
     evidence: dict[str, dict] = field(default_factory=dict)
     changed_leaves: set[str] = field(default_factory=set)
     changed_evidence: set[str] = field(default_factory=set)
+    # the unit's own season state (unit_status), besides its leaves
+    submitted_at: str | None = None  # None: not submitted (or withdrawn)
+    submitted_leaf: int | None = None
+    explanations_submitted_at: str | None = None
+    closed_at: str | None = None
+    closed_leaf: int | None = None
+    status_changed: bool = False
 
     @classmethod
     def load(
@@ -77,28 +90,92 @@ class UnitWork:
                 r["history_count"],
                 r["last_leaf_index"],
                 r["updated_at"],
+                r["review_how"],
+                r["review_round"],
+                r["flag_question"],
+                r["flag_answer"],
+                r["flag_evidence_ids"],
             )
         cur.execute("SELECT * FROM evidence WHERE cycle = ? AND unit = ?", (cycle, unit))
         for r in cur.fetchall():
             work.evidence[r["evidence_id"]] = dict(zip(r.keys(), tuple(r), strict=True))
+        cur.execute("SELECT * FROM unit_status WHERE cycle = ? AND unit = ?", (cycle, unit))
+        found = cur.fetchone()
+        if found is None:
+            work.status_changed = True  # a unit just opened: its first status row
+        else:
+            work.submitted_at = found["submitted_at"]
+            work.submitted_leaf = found["submitted_leaf"]
+            work.explanations_submitted_at = found["explanations_submitted_at"]
+            work.closed_at = found["closed_at"]
+            work.closed_leaf = found["closed_leaf"]
         return work
+
+    # -- the unit's stage (domain.assessment.Assessment.stage, less the clock) ------
+    def flagged(self) -> bool:
+        return any(s.flag_question is not None for s in self.leaves.values())
+
+    def stage(self) -> str:
+        """The stage the log alone gives; "explanation" becomes round_2 on read
+        once the unit's explanation_due has passed (projections/status.py)."""
+        if self.submitted_at is None:
+            return "not_submitted"
+        if self.closed_at is not None:
+            return "closed"
+        if self.flagged():
+            return "round_2" if self.explanations_submitted_at is not None else "explanation"
+        return "round_1"
+
+    def status_row(self) -> tuple:
+        codes = self.framework.leaf_codes
+        scored = flags_open = flags_answered = reviewed = 0
+        for code, s in self.leaves.items():
+            if code not in codes:
+                continue
+            scored += s.self_input is not None
+            reviewed += s.review_how is not None
+            if s.flag_question is not None:
+                if s.flag_answer is None:
+                    flags_open += 1
+                else:
+                    flags_answered += 1
+        return (
+            self.cycle,
+            self.unit,
+            self.name,
+            self.position,
+            self.stage(),
+            scored,
+            len(self.active_evidence()),
+            flags_open,
+            flags_answered,
+            reviewed,
+            self.submitted_at,
+            self.submitted_leaf,
+            self.explanations_submitted_at,
+            self.closed_at,
+            self.closed_leaf,
+        )
 
     def leaf(self, code: str) -> LeafState:
         state = self.leaves.get(code)
         if state is None:
             state = self.leaves[code] = LeafState()
         self.changed_leaves.add(code)
+        self.status_changed = True
         return state
 
     def put_evidence(self, row: dict) -> None:
         self.evidence[row["evidence_id"]] = row
         self.changed_evidence.add(row["evidence_id"])
+        self.status_changed = True
 
     def active_evidence(self) -> list[dict]:
         return [e for e in self.evidence.values() if e["status"] == "attached"]
 
-    def take_rows(self) -> tuple[list[tuple], list[tuple]]:
-        """leaf_state and evidence rows changed since the last call."""
+    def take_rows(self) -> tuple[list[tuple], list[tuple], tuple | None]:
+        """leaf_state and evidence rows changed since the last call, and the
+        unit_status row if anything of the unit changed."""
         leaf_rows = []
         for code in sorted(self.changed_leaves):
             s = self.leaves[code]
@@ -118,12 +195,19 @@ class UnitWork:
                     s.history_count,
                     s.last_leaf_index,
                     s.updated_at,
+                    s.review_how,
+                    s.review_round,
+                    s.flag_question,
+                    s.flag_answer,
+                    s.flag_evidence_ids,
                 )
             )
         evidence_rows = [
             tuple(self.evidence[i][c] for c in EVIDENCE_COLUMNS)
             for i in sorted(self.changed_evidence)
         ]
+        status = self.status_row() if self.status_changed else None
         self.changed_leaves.clear()
         self.changed_evidence.clear()
-        return leaf_rows, evidence_rows
+        self.status_changed = False
+        return leaf_rows, evidence_rows, status

@@ -48,7 +48,18 @@ from domain.cycle import Cycle
 from domain.errors import DomainError
 from domain.framework_record import PublishedFramework, framework_aggregate_id
 
-SCORING = frozenset({"record_self_score", "declare_not_applicable", "adjust_score"})
+# The commands a leaf's values come from (projections.queries_leaf SCORE_KINDS).
+SCORING = frozenset(
+    {
+        "record_self_score",
+        "declare_not_applicable",
+        "adjust_score",
+        "confirm_score",
+        "answer_explanation",
+        "correct_score",
+        "close_appraisal",
+    }
+)
 
 # leaf index, originator id (32 hex digits), version, topic, state bytes
 Record = tuple[int, str, int, str, bytes]

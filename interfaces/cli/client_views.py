@@ -12,9 +12,31 @@ KINDS = {
     "self_score": "tự chấm",
     "not_applicable": "không phát sinh",
     "adjustment": "thẩm định điều chỉnh",
+    "confirmation": "thẩm định xác nhận điểm tự chấm",
+    "explanation_request": "yêu cầu giải trình",
+    "explanation_answer": "giải trình",
+    "explanations_submitted": "nộp giải trình",
+    "unit_closed": "kết thúc thẩm định, xác nhận điểm tự chấm",
+    "correction": "điều chỉnh sau công bố",
     "evidence_attached": "nộp minh chứng",
     "evidence_withdrawn": "rút minh chứng",
 }
+REVIEWS = {"adjusted": "điều chỉnh", "confirmed": "xác nhận", "corrected": "đính chính"}
+STAGES = {
+    "not_submitted": "chưa nộp",
+    "round_1": "đã nộp, thẩm định vòng 1",
+    "explanation": "đang giải trình",
+    "round_2": "thẩm định vòng 2",
+    "closed": "đã kết thúc thẩm định",
+    "merged": "đã sáp nhập",
+}
+
+
+def review_text(review: dict | None) -> str:
+    """ "chưa thẩm định" (never reviewed) or how and in which round."""
+    if not review:
+        return "chưa thẩm định"
+    return f"{REVIEWS.get(review.get('how') or '', review.get('how'))} v{_v(review.get('round'))}"
 
 
 def local_time(text: str | None) -> str:
@@ -65,21 +87,40 @@ def scores_text(doc: dict) -> str:
         f"sau thẩm định: {_v(d.get('appraised_total'))}; chỉ số: {_v(d.get('index'))} — "
         f"xếp loại: {_band(doc.get('band'))}",
         _submission_line(doc.get("submission")),
+        _stage_line(doc),
         "",
-        f"{'Mã':<10} {'Tối đa':>7} {'Tự chấm':>8} {'Thẩm định':>10}  Tiêu chí",
+        f"{'Mã':<10} {'Tối đa':>7} {'Tự chấm':>8} {'Thẩm định':>10}  {'Đánh giá':<15} Tiêu chí",
     ]
     for n in doc.get("nodes") or []:
         nd = n.get("display") or {}
         mark = " *" if n.get("adjusted") else ""
         title = (n.get("title") or "")[:60]
         indent = "  " * (n.get("depth") or 0)
+        state = ""
+        if n.get("is_leaf"):
+            state = review_text(n.get("review"))
+            flag = n.get("flag")
+            if flag:
+                state += "; GT" if flag.get("answered") else "; chờ GT"
         lines.append(
             f"{indent + n['code']:<10} {_v(nd.get('max_points')):>7} "
             f"{_v(nd.get('self_score')):>8} {_v(nd.get('appraised_score')):>10}"
-            f"{mark:2} {title}"
+            f"{mark:2} {state:<15} {title}"
         )
-    lines.append("(* đã điều chỉnh khi thẩm định)")
+    lines.append(
+        "(* điều chỉnh khi thẩm định; v1/v2: vòng thẩm định; chưa thẩm định: tính theo "
+        "điểm tự chấm; chờ GT / GT: đã yêu cầu giải trình, chưa / đã giải trình)"
+    )
     return "\n".join(lines)
+
+
+def _stage_line(doc: dict) -> str:
+    flags = doc.get("flags") or {}
+    stage = STAGES.get(doc.get("stage") or "", _v(doc.get("stage")))
+    return (
+        f"Giai đoạn: {stage}; đã thẩm định {_v(doc.get('reviewed'))} tiêu chí; "
+        f"giải trình: {flags.get('open', 0)} chờ, {flags.get('answered', 0)} đã trả lời"
+    )
 
 
 def _submission_line(sub: dict | None) -> str:
@@ -97,7 +138,8 @@ def _submission_line(sub: dict | None) -> str:
 
 def ranking_text(doc: dict) -> str:
     lines = [
-        f"Xếp hạng kỳ {doc['cycle']} ({doc.get('total', 0)} đơn vị)",
+        f"Xếp hạng kỳ {doc['cycle']} (tạm tính theo nhật ký hiện tại): "
+        f"{doc.get('total', 0)} đơn vị đã nộp được xếp hạng",
         f"{'Hạng':>4}  {'Mã':<12} {'Tự chấm':>8} {'Thẩm định':>10} {'Chỉ số':>7}  "
         f"{'Xếp loại':<11} Tên",
     ]
@@ -108,11 +150,23 @@ def ranking_text(doc: dict) -> str:
             f"{_v(d.get('appraised_total')):>10} {_v(d.get('index')):>7}  "
             f"{_band(r.get('band')):<11} {_v(r.get('unit_name'))}"
         )
+    others = doc.get("not_submitted") or []
+    if others:
+        lines.append(f"Không xếp hạng ({len(others)} đơn vị, không tính là 0 điểm):")
+        for x in others:
+            why = (
+                f"đã sáp nhập vào {_v(x.get('into'))}"
+                if x.get("status") == "merged"
+                else "chưa nộp hồ sơ"
+            )
+            lines.append(f"      {x['unit']:<12} {why} — {_v(x.get('unit_name'))}")
     return "\n".join(lines)
 
 
 def _step(e: dict) -> str:
     kind = KINDS.get(e.get("kind"), e.get("kind"))
+    if e.get("round"):
+        kind += f" (vòng {e['round']})"
     text = f"#{e.get('seq')} {local_time(e.get('at'))}  {kind}: "
     if e.get("new_points") is not None:
         # The change a council or MTTQ reads first: from what to what.
@@ -180,8 +234,15 @@ def why_text(doc: dict, lang: str = "vi") -> str:
         f"Tiêu chí {doc['leaf']} ({_v(doc.get('title'))}) — {doc['unit']}, kỳ {doc['cycle']}",
         f"Tự chấm: {_v(s.get('display'))} điểm; sau thẩm định: {_v(a.get('display'))} điểm"
         + (f" (điều chỉnh: {a['reason']})" if a.get("adjusted") and a.get("reason") else ""),
-        "",
+        f"Thẩm định: {review_text(a.get('review'))}",
     ]
+    flag = doc.get("flag")
+    if flag:
+        lines.append(f"Yêu cầu giải trình: {_v(flag.get('question'))}")
+        lines.append(
+            f"Giải trình: {flag['answer']}" if flag.get("answered") else "Giải trình: chưa trả lời"
+        )
+    lines.append("")
     for e in doc.get("chain") or []:
         ok = "đã xác minh bằng chứng" if e.get("verified") else "CHƯA xác minh"
         produces = e.get("produces") or []
@@ -336,3 +397,84 @@ def submitted_text(content: dict, digest: str) -> str:
         f"{len(content['self'])} tiêu chí, {len(content['evidence'])} minh chứng, "
         f"tổng điểm tự chấm {content['self_total']}; chữ ký trên {digest}"
     )
+
+
+# -- where the season stands (cycle status) -------------------------------------------
+def _unit_status_lines(u: dict, indent: str = "") -> list[str]:
+    flags = u.get("flags") or {}
+    lines = [
+        f"{indent}{u.get('unit')} — {_v(u.get('name'))}"
+        f" ({_UNIT_TYPES.get(u.get('type') or '', 'chưa ghi loại')}): "
+        f"{STAGES.get(u.get('stage') or '', _v(u.get('stage')))}"
+        + (f" vào {u['merged_into']}" if u.get("merged_into") else ""),
+        f"{indent}  Đã chấm {_v(u.get('scored'))}; minh chứng {_v(u.get('evidence_count'))}; "
+        f"đã thẩm định {_v(u.get('reviewed'))} tiêu chí; giải trình: "
+        f"{flags.get('open', 0)} chờ, {flags.get('answered', 0)} đã trả lời",
+    ]
+    if u.get("submitted_at"):
+        lines.append(f"{indent}  Nộp hồ sơ lúc {local_time(u['submitted_at'])} giờ VN")
+    if u.get("explanations_submitted_at"):
+        lines.append(
+            f"{indent}  Nộp giải trình lúc {local_time(u['explanations_submitted_at'])} giờ VN"
+        )
+    if u.get("closed_at"):
+        lines.append(f"{indent}  Kết thúc thẩm định lúc {local_time(u['closed_at'])} giờ VN")
+    own = u.get("own_deadlines") or {}
+    for kind, label in _DEADLINES.items():
+        due = (u.get("deadlines") or {}).get(kind)
+        if due and kind in own:
+            lines.append(f"{indent}  {label} (gia hạn riêng): {_due(due)}")
+    return lines
+
+
+def _season_lines(c: dict) -> list[str]:
+    versions = c.get("rankings") or {}
+    latest = versions.get("latest")
+    states = {
+        "proposed": "đã đề xuất",
+        "approved": "đã phê duyệt",
+        "published": "đã công bố",
+        "superseded": "đã thay thế",
+    }
+    closed = c.get("closed")
+    lines = [
+        f"Kỳ {c.get('cycle')}: {_v(c.get('name'))} — thẩm định "
+        f"{_LEVELS.get(c.get('level') or '', 'cấp chưa ghi')}, {_v(c.get('rounds'))} vòng",
+        "  Thẩm định của kỳ: "
+        + (f"đã kết thúc lúc {local_time(closed.get('at'))} giờ VN" if closed else "đang diễn ra"),
+        f"  Xếp hạng: {versions.get('count', 0)} phiên bản"
+        + (
+            f", mới nhất v{latest['version']} {states.get(latest['state'], latest['state'])}"
+            if latest
+            else ""
+        ),
+    ]
+    deadlines = c.get("deadlines") or {}
+    for kind, label in _DEADLINES.items():
+        if kind in deadlines:
+            lines.append(f"  {label}: {_due(deadlines[kind])}")
+    lines.append(
+        f"  (Giai đoạn theo đồng hồ máy chủ lúc {local_time(c.get('as_of'))} giờ VN, "
+        "chỉ để hiển thị; hạn của mỗi lệnh được xét theo thời điểm ký của lệnh.)"
+    )
+    return lines
+
+
+def cycle_status_text(c: dict) -> str:
+    lines = _season_lines(c)
+    totals = c.get("totals") or {}
+    lines.append(
+        f"  Tổng {_v(c.get('unit_count'))} đơn vị: "
+        + "; ".join(f"{STAGES[k]} {totals.get(k, 0)}" for k in STAGES)
+    )
+    units = c.get("units") or []
+    if units:
+        first = (c.get("offset") or 0) + 1
+        lines.append(f"Đơn vị {first}–{first + len(units) - 1}:")
+    for u in units:
+        lines += _unit_status_lines(u, "  ")
+    return "\n".join(lines)
+
+
+def unit_status_text(u: dict) -> str:
+    return "\n".join([*_season_lines(u.get("season") or {}), *_unit_status_lines(u)])

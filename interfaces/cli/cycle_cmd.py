@@ -1,12 +1,14 @@
-"""`parindex cycle open|list|show|extend|add-units|merge`: an assessment cycle,
-from the command line.
+"""`parindex cycle open|list|show|status|extend|add-units|merge`: an assessment
+cycle, from the command line.
 
 `open` signs an `open_cycle` with the admin's key (--key) for the units listed
 in a .csv or .xlsx file (interfaces/cli/units_file.py), checked before signing,
 with its schedule when given: the appraising level, the rounds and the
 deadlines. `extend`, `add-units` and `merge` change a running cycle's
-calendar and units (docs/SEASON.md, "The calendar"). `list` and `show` are
-signed reads of the cycles the key's scope reaches.
+calendar and units (docs/SEASON.md, "The calendar"). `list`, `show` and
+`status` (where the cycle and each unit stand: stage, leaves scored,
+explanations, deadlines; `--unit` for one) are signed reads of the cycles the
+key's scope reaches.
 
 A time is typed either as an RFC 3339 UTC time (`2025-11-30T16:59:59Z`) or
 as a date, `2025-11-30` or `30/11/2025`, which means the end of that day in
@@ -68,6 +70,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     _command(actions, "list", "các kỳ đánh giá / the cycles", cmd_list)
     p = _command(actions, "show", "một kỳ đánh giá / one cycle", cmd_show)
     p.add_argument("--cycle", required=True, help="mã kỳ / cycle code")
+
+    p = _command(
+        actions,
+        "status",
+        "tiến độ kỳ, từng đơn vị / where the cycle and each unit stand",
+        cmd_status,
+    )
+    p.add_argument("--cycle", required=True, help="mã kỳ / cycle code")
+    p.add_argument("--unit", help="chỉ một đơn vị / one unit only")
+    p.add_argument("--limit", type=int, default=100, help="số đơn vị mỗi trang / page size")
+    p.add_argument("--offset", type=int, default=0, help="bỏ qua / skip")
 
     p = _command(
         actions, "extend", "gia hạn một hạn (quản trị) / extend a deadline (admin)", cmd_extend
@@ -236,4 +249,15 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     found = _client(args, reading=True).cycle(args.cycle)
     emit(args, found, views.cycle_text(found))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    client = _client(args, reading=True)
+    if args.unit:
+        doc = client.unit_status(args.cycle, args.unit)
+        emit(args, doc, views.unit_status_text(doc))
+    else:
+        doc = client.cycle_status(args.cycle, args.limit, args.offset)
+        emit(args, doc, views.cycle_status_text(doc))
     return 0

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from interfaces.http.read_schemas import Any, Bool, Int, List, Nested, NInt, NStr, Str
+from interfaces.http.read_schemas import (
+    Any,
+    Bool,
+    Flag,
+    Int,
+    List,
+    Nested,
+    NInt,
+    NStr,
+    Review,
+    Str,
+)
 from interfaces.http.schemas import Checkpoint
 
 
@@ -62,9 +73,16 @@ class LeafHead(Schema):
 
 class Step(Schema):
     seq = Int()
-    kind = Str()
+    kind = Str(
+        metadata={
+            "description": "self_score | not_applicable | adjustment | confirmation | "
+            "explanation_request | explanation_answer | explanations_submitted | "
+            "unit_closed | correction | evidence_attached | evidence_withdrawn"
+        }
+    )
     actor = Nested(Actor)
     at = NStr()
+    round = NInt(metadata={"description": "the appraisal round of a review, else null"})
     old_value = Any()
     new_value = Any()
     old_points = NStr()
@@ -141,6 +159,7 @@ class AppraisedValue(Schema):
     display = NStr()
     reason = NStr()
     adjusted = Bool()
+    review = Nested(Review, allow_none=True)  # null: never reviewed
     explanation = Any()
     from_seq = NInt()
     from_leaf_index = NInt()
@@ -149,6 +168,7 @@ class AppraisedValue(Schema):
 class Why(LeafHead):
     self = Nested(SelfValue)
     appraised = Nested(AppraisedValue)
+    flag = Nested(Flag, allow_none=True)
     chain = List(Nested(WhyStep), required=True)
     evidence = List(Nested(EvidenceItem))
     grounds = List(

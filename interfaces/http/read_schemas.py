@@ -179,13 +179,105 @@ class RankingRow(Schema):
     display = Nested(TotalsDisplay)
 
 
+class NotRanked(Schema):
+    """A unit the live ranking does not rank: never submitted, or merged."""
+
+    unit = Str(required=True)
+    unit_name = NStr()
+    status = Str(required=True)  # not_submitted | merged
+    into = NStr()
+
+
 class Ranking(Schema):
     cycle = Str(required=True)
     framework = NStr()
-    total = Int()
+    total = Int()  # units ranked (submitted, not merged)
     limit = Int()
     offset = Int()
     rows = List(Nested(RankingRow), required=True)
+    not_submitted = List(Nested(NotRanked), required=True)
+    not_submitted_count = Int()
+
+
+# -- where the season stands ----------------------------------------------------------------
+class Flags(Schema):
+    open = Int()
+    answered = Int()
+
+
+class UnitProgress(Schema):
+    unit = Str(required=True)
+    name = NStr()
+    position = NInt()
+    type = NStr()
+    stage = Str(required=True)  # not_submitted | round_1 | explanation | round_2 | closed | merged
+    merged_into = NStr()
+    leaves_scored = Int()
+    leaf_count = NInt()
+    scored = Str()  # "107/119"
+    evidence_count = Int()
+    flags = Nested(Flags)
+    reviewed = Int()
+    deadlines = fields.Dict(keys=Str(), values=Str())  # the unit's: own or the cycle's, later
+    own_deadlines = fields.Dict(keys=Str(), values=Str())
+    submitted_at = NStr()
+    submitted_leaf = NInt()
+    explanations_submitted_at = NStr()
+    closed_at = NStr()
+    closed_leaf = NInt()
+
+
+class CycleClose(Schema):
+    at = NStr()
+    key_id = NStr()
+    leaf_index = NInt()
+
+
+class VersionState(Schema):
+    version = Int()
+    state = Str()
+
+
+class RankingVersions(Schema):
+    count = Int()
+    published = Int()
+    latest = Nested(VersionState, allow_none=True)
+
+
+class SeasonHead(Schema):
+    cycle = Str(required=True)
+    name = NStr()
+    framework = NStr()
+    authority = NStr()
+    level = NStr()
+    rounds = NInt()
+    leaf_count = NInt()
+    deadlines = fields.Dict(keys=Str(), values=Str())
+    closed = Nested(CycleClose, allow_none=True)
+    rankings = Nested(RankingVersions)
+    as_of = Str(metadata={"description": "the server's clock, for display only"})
+
+
+class StageTotals(Schema):
+    not_submitted = Int()
+    round_1 = Int()
+    explanation = Int()
+    round_2 = Int()
+    closed = Int()
+    merged = Int()
+
+
+class CycleStatus(SeasonHead):
+    unit_count = Int()
+    totals = Nested(StageTotals)
+    limit = Int()
+    offset = Int()
+    units = List(Nested(UnitProgress), required=True)
+
+
+class UnitStatus(UnitProgress):
+    cycle = Str(required=True)
+    season = Nested(SeasonHead)
 
 
 # -- a unit's scores -------------------------------------------------------------------
@@ -216,6 +308,20 @@ class NodeScore(Schema):
     reason = NStr()
     history_count = NInt()
     last_leaf_index = NInt()
+    review = Nested(lambda: Review(), allow_none=True)  # null: never reviewed
+    flag = Nested(lambda: Flag(), allow_none=True)
+
+
+class Review(Schema):
+    how = Str()  # adjusted | confirmed | corrected
+    round = NInt()
+
+
+class Flag(Schema):
+    question = NStr()
+    answered = Bool()
+    answer = NStr()
+    evidence_ids = List(Str())
 
 
 class SubmissionState(Schema):
@@ -244,6 +350,9 @@ class UnitScores(Schema):
     self_band_code = NStr()
     evidence_count = NInt()
     submission = Nested(SubmissionState, allow_none=True)
+    stage = NStr()
+    reviewed = NInt()
+    flags = Nested(lambda: Flags())
     display = Nested(
         displays(
             "max_total",

@@ -30,6 +30,7 @@ READS = {
     "history": f"/api/v1/cycles/{CYCLE}/units/{{unit}}/leaves/1.1.1/history",
     "why": f"/api/v1/cycles/{CYCLE}/units/{{unit}}/leaves/1.1.1/why",
     "evidence": f"/api/v1/cycles/{CYCLE}/units/{{unit}}/evidence",
+    "status": f"/api/v1/cycles/{CYCLE}/units/{{unit}}/status",
 }
 
 
@@ -101,11 +102,12 @@ def test_a_key_reads_exactly_what_its_scope_covers(world, http, role, scope, own
                 assert resp.status_code == 200, (name, unit, resp.get_json())
             else:
                 assert_problem(resp, 403, "not_permitted")
-    resp = http.get(f"/api/v1/cycles/{CYCLE}/ranking", key)
-    if ranking:
-        assert resp.status_code == 200
-    else:
-        assert_problem(resp, 403, "not_permitted")
+    for path in (f"/api/v1/cycles/{CYCLE}/ranking", f"/api/v1/cycles/{CYCLE}/status"):
+        resp = http.get(path, key)
+        if ranking:
+            assert resp.status_code == 200
+        else:
+            assert_problem(resp, 403, "not_permitted")
     listed = [c["cycle"] for c in http.get("/api/v1/cycles", key).get_json()["cycles"]]
     assert listed == ([CYCLE] if ranking else [])
 
@@ -116,6 +118,7 @@ def test_a_key_reads_exactly_what_its_scope_covers(world, http, role, scope, own
         *(p.format(unit=UNITS[0]) for p in READS.values()),
         "/api/v1/cycles",
         f"/api/v1/cycles/{CYCLE}/ranking",
+        f"/api/v1/cycles/{CYCLE}/status",
     ],
 )
 def test_every_non_public_read_needs_the_signed_header(http, path):
@@ -153,6 +156,8 @@ def test_frameworks_are_public(world, http):
     ("path", "code"),
     [
         ("/api/v1/cycles/khong-co/ranking", "cycle_not_found"),
+        ("/api/v1/cycles/khong-co/status", "cycle_not_found"),
+        (f"/api/v1/cycles/{CYCLE}/units/xa-99/status", "unit_not_found"),
         (f"/api/v1/cycles/{CYCLE}/units/xa-99/scores", "unit_not_found"),
         (f"/api/v1/cycles/{CYCLE}/units/{UNITS[0]}/leaves/1.1/history", "leaf_not_found"),
         (f"/api/v1/cycles/{CYCLE}/units/{UNITS[0]}/leaves/9.9.9/why", "leaf_not_found"),
@@ -172,11 +177,23 @@ def test_scores_are_exact_strings_and_the_adjustment_shows(world, http):
     assert leaf["display"]["appraised_score"] == "0.50"
 
 
-def test_the_ranking_pages(world, http):
+def test_the_ranking_ranks_submitted_units_and_lists_the_others_apart(world, http):
     page = http.get(f"/api/v1/cycles/{CYCLE}/ranking?limit=1&offset=0", world.appraiser)
     body = page.get_json()
-    assert body["total"] == 3 and [r["unit"] for r in body["rows"]] == [UNITS[0]]
+    assert body["total"] == 1 and [r["unit"] for r in body["rows"]] == [UNITS[0]]
     assert body["rows"][0]["rank"] == 1
+    assert body["not_submitted"] == [
+        {"unit": u, "unit_name": f"Xã {u[-2:]}", "status": "not_submitted", "into": None}
+        for u in UNITS[1:]
+    ]
+
+
+def test_the_cycle_status_pages_units_and_counts_every_stage(world, http):
+    body = http.get(f"/api/v1/cycles/{CYCLE}/status?limit=2&offset=1", world.appraiser).get_json()
+    assert [u["unit"] for u in body["units"]] == list(UNITS[1:])
+    assert body["totals"]["round_1"] == 1 and body["totals"]["not_submitted"] == 2
+    one = http.get(f"/api/v1/cycles/{CYCLE}/units/{UNITS[0]}/status", world.officer).get_json()
+    assert one["stage"] == "round_1" and one["reviewed"] == 1 and one["scored"] == "119/119"
 
 
 # -- why, proven ---------------------------------------------------------------------------

@@ -239,4 +239,5 @@ def test_unknown_cycle_unit_leaf_or_evidence_reads_as_none(q):
     assert q.why(TN, "xa-99", "1.1.1") is None
     assert q.evidence_list(TN, "xa-99") is None
     assert q.evidence_item(TN, "xa-01", "nope") is None
-    assert q.leaf_history(TN, "xa-02", "8.5.2")["entries"] == []  # known, never touched
+    # known, touched only by the "0" scored before the submission
+    assert [e["kind"] for e in q.leaf_history(TN, "xa-02", "8.5.2")["entries"]] == ["self_score"]

@@ -281,6 +281,9 @@ def build_scenario(root: Path, database_url: str | None = None) -> Scenario:
     s.attach(TN, "xa-01", "kh-1", ["1.1.1", "1.1.2", "1.2.1"])
     s.attach(TN, "xa-01", "kh-2", ["1.1.1"], number="16/KH-UBND")
     s.withdraw(TN, "xa-01", "kh-2", "Nhầm văn bản")
+    # Ranked only once submitted (the live ranking, as the manifest ranks).
+    s.submit(TN, "xa-01")
+    s.submit(TN, "xa-02")
 
     # thu-2025: the gate closes for the commune, opens on appraisal
     s.score(THU, "xa-t1", "1.1.1", done=False)

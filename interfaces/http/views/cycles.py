@@ -9,7 +9,15 @@ from application.transparency import proofs
 from interfaces.http import reads
 from interfaces.http.auth import readable_cycle, readable_unit
 from interfaces.http.leaf_schemas import LeafHistory, Why
-from interfaces.http.read_schemas import CycleDetail, CycleList, Ranking, Submission, UnitScores
+from interfaces.http.read_schemas import (
+    CycleDetail,
+    CycleList,
+    CycleStatus,
+    Ranking,
+    Submission,
+    UnitScores,
+    UnitStatus,
+)
 from interfaces.http.schemas import PageArgs, PositionArgs
 from interfaces.http.services import services
 
@@ -61,6 +69,37 @@ def ranking(args: dict, cycle: str):
         f"kỳ đánh giá {cycle}",
         f"cycle {cycle}",
         "cycle_not_found",
+    )
+
+
+@blp.route("/<cycle>/status")
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, CycleStatus)
+@blp.doc(security=SIGNED)
+def cycle_status(args: dict, cycle: str):
+    """Tiến độ kỳ: giai đoạn, điểm đã chấm, giải trình, hạn của từng đơn vị, tổng theo
+    giai đoạn (theo đồng hồ máy chủ, chỉ để hiển thị) / where the cycle and each unit
+    stand (the server's clock, for display only)"""
+    key = reads.begin(args)
+    readable_cycle(key, cycle)
+    return reads.found(
+        reads.q().cycle_status(cycle, limit=args["limit"], offset=args["offset"]),
+        f"kỳ đánh giá {cycle}",
+        f"cycle {cycle}",
+        "cycle_not_found",
+    )
+
+
+@blp.route(f"{UNIT}/status")
+@blp.arguments(PositionArgs, location="query")
+@blp.response(200, UnitStatus)
+@blp.doc(security=SIGNED)
+def unit_status(args: dict, cycle: str, unit: str):
+    """Tiến độ một đơn vị / where one unit stands in the season"""
+    key = reads.begin(args)
+    readable_unit(key, cycle, unit)
+    return reads.found(
+        reads.q().unit_status(cycle, unit), f"đơn vị {unit}", f"unit {unit}", "unit_not_found"
     )
 
 
