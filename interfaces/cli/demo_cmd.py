@@ -89,6 +89,8 @@ Thử tiếp / What to try next
   export PARINDEX_URL={url}
   # Lịch của kỳ (hạn nộp, giải trình, thẩm định), loại đơn vị, mọi thay đổi:
   parindex cycle show {c} --key {k}/admin.key
+  # Tiến độ từng xã: đã nộp, giải trình, vòng thẩm định, đã kết thúc:
+  parindex cycle status {c} {mttq}
   # Xếp hạng đã công bố, hai phiên bản (ai cũng đọc được, không cần khóa):
   parindex ranking versions --public {c}
   parindex ranking show --public {c} --version 1

@@ -21,7 +21,7 @@ blp = Blueprint(
 SIGNED = [{"ParindexSig": []}]
 
 
-class Flag(Schema):
+class OpenFlag(Schema):
     leaf = fields.String(required=True)
     question = fields.String(required=True)
     answer = fields.String(allow_none=True)
@@ -29,17 +29,17 @@ class Flag(Schema):
     reviewed_round = fields.Integer(allow_none=True)
 
 
-class Review(Schema):
+class UnitReview(Schema):
     cycle = fields.String(required=True)
     unit = fields.String(required=True)
     stage = fields.String(required=True)  # domain.assessment.STAGES
     needs_review = fields.List(fields.String(), required=True)
-    flags = fields.List(fields.Nested(Flag), required=True)
+    flags = fields.List(fields.Nested(OpenFlag), required=True)
 
 
 @blp.route("/<cycle>/units/<unit>/review")
 @blp.arguments(PositionArgs, location="query")
-@blp.response(200, Review)
+@blp.response(200, UnitReview)
 @blp.doc(security=SIGNED)
 def unit_review(args: dict, cycle: str, unit: str):
     """Giai đoạn thẩm định của đơn vị, các tiêu chí còn phải xem xét trước khi kết
