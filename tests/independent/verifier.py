@@ -27,13 +27,13 @@ from tests.independent import logcheck
 from tests.independent.bundle import Event, read_bundle
 from tests.independent.fields import Refused
 from tests.independent.rules import (
-    DEPLOYMENT_TYPES,
     World,
     Yield,
     actor_key_id,
     apply,
     derive,
     first_aggregate,
+    is_deployment_command,
     is_deployment_topic,
     jcs,
     permission_problem,
@@ -175,6 +175,8 @@ class Verifier:
                 and run[-1].name is not None
                 and p.name[:2] == run[-1].name[:2]
                 and p.event.leaf_index == run[-1].event.leaf_index + 1
+                # 4.4: "a scoring command's run is one leaf long"
+                and (run[0].command is None or is_deployment_command(run[0].command))
             ):
                 run.append(p)
                 continue
@@ -269,7 +271,7 @@ class Verifier:
         if expected_id is not None and expected_id != head.event.originator_id:
             self.add("wrong_aggregate", str(expected_id), leaf_index=at)
             return None
-        if (cmd.get("type") in DEPLOYMENT_TYPES) != is_deployment_topic(head.event.topic or ""):
+        if is_deployment_command(cmd) != is_deployment_topic(head.event.topic or ""):
             self.add("event_not_derived", "topic", leaf_index=at)
             return None
         if key is not None:
