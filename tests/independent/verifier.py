@@ -81,7 +81,11 @@ class Verifier:
     def parse(self, e: Event) -> Parsed:
         p = Parsed(e)
         try:
-            state = json.loads(e.state)
+            # 4.2 / 8.3: strictly UTF-8; a byte-order mark or UTF-16 is unreadable
+            # (json.loads of bytes would guess the encoding and accept them)
+            if e.state.startswith(b"\xef\xbb\xbf"):
+                raise ValueError("byte-order mark")
+            state = json.loads(e.state.decode("utf-8"))
         except (ValueError, UnicodeDecodeError):
             p.unreadable = True
             return p
@@ -207,6 +211,10 @@ class Verifier:
                     self.add("bad_genesis", leaf_index=0)
                 continue
             if head.command is None:  # a reference outside its command's run
+                # 8.2 step 6: it still names a command id, so it is a later run of it
+                cid = head.name[0]
+                if isinstance(cid, str) and cid in ids:
+                    self.add("command_replayed", f"first used at leaf {ids[cid]}", leaf_index=at)
                 for p in run:
                     self.add(
                         "event_not_derived",

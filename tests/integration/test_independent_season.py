@@ -449,6 +449,7 @@ def test_a_framework_of_every_rule_is_ranked_alike_by_both(env: Env, tmp_path):
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="disagreement: the server's manifest index is total/applicable x 100 to 28"
     " significant digits (63.88888888888888888888888889); FRAMEWORKS.md says divisions run"
     " in a 34-digit context and FORMATS.md 1 that a decimal has at most 4 places; the outsider"
@@ -544,3 +545,99 @@ def test_a_manifest_line_the_log_does_not_bear_out_is_reported_by_both(env: Env,
         )
     found = both(env, tmp_path)
     assert found == [("event_not_derived", f'{{"leaf_index": {proposed["log_index"]}}}')]
+
+
+# -- where the two verifiers disagree (strict: each fails loudly once they agree) ----------------
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="disagreement: a refused close of the cycle (a unit still open) changes no state"
+    " by FORMATS.md 8.2 step 4 ('Commands that stop at a finding change no state'), so the"
+    " outsider reports the proposal (appraisal_open), approval and publication after it too;"
+    " parindex verify keeps pass 1's ranking and reports the close only",
+)
+def test_a_forged_close_followed_by_the_ranking_is_reported_alike(env: Env, tmp_path):
+    unit = Unit.open(env)
+    unit.submit()
+    approver = env.register("approver", "authority:dong-hy")[0]
+    with mock.patch("application.handlers.ranking.unit_open", return_value=False):
+        forged = env.send(command(unit.council, "close_appraisal", cycle=C), unit.council)
+    env.season_end(C, unit.council, approver, close=False)
+    found = both(env, tmp_path)
+    assert forged["log_index"] in leaves_of(found)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="disagreement: a forged manifest's proposal, approval and publication are refused,"
+    " so by FORMATS.md 8.2 step 4 no version was published: the outsider reports the"
+    " correction after it (not_published) and version 2 (its version number is 1 + the"
+    " versions so far); parindex verify keeps pass 1's versions and reports only the three",
+)
+def test_a_forged_publication_followed_by_a_correction_is_reported_alike(env: Env, tmp_path):
+    from domain import ranking as ranking_rules
+
+    unit = Unit.open(env)
+    unit.submit()
+    unit.close(confirm=unit.unreviewed())
+    approver = env.register("approver", "authority:dong-hy")[0]
+    env.send(command(unit.council, "close_appraisal", cycle=C), unit.council)
+    cycle = env.app.get(Cycle.create_id(C), for_update=False)
+    content = ranking_rules.manifest(
+        cycle, 1, env.app.framework(cycle.framework), env.app.assessments(cycle)
+    )
+    forged = _forged_manifest(content)
+    decision = {"decision_number": "1/QĐ-UBND", "decision_date": "2025-12-20"}
+    with mock.patch("application.handlers.ranking.manifest", return_value=forged):
+        env.send(command(unit.council, "propose_ranking", cycle=C, manifest=forged), unit.council)
+        fields = {"version": 1, "digest": ranking_rules.digest(forged), **decision}
+        env.send(command(approver, "approve_ranking", cycle=C, **fields), approver)
+        env.send(command(approver, "publish_ranking", cycle=C, version=1), approver)
+    unit.send(unit.appraiser, "attach_evidence", **evidence("ev-1", ["1.1.1"]))
+    correction = {"leaf": "1.1.1", "points": "1", "reason": "Sai sót", "evidence_ids": ["ev-1"]}
+    unit.send(unit.appraiser, "correct_score", **correction)
+    env.season_end(C, unit.council, approver, close=False)
+    assert len(both(env, tmp_path)) >= 3
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="disagreement: an extend_deadline/add_units/merge_units event copied onto another"
+    " cycle's aggregate is wrong_aggregate by FORMATS.md 8.2 step 4c (the aggregate id is"
+    " checked before the rule); parindex verify replays it on its own cycle and reports"
+    " event_not_derived (not_an_extension / validation_failed)",
+)
+@pytest.mark.parametrize("which", ["extended", "added", "merged"])
+def test_a_calendar_command_copied_onto_another_cycle_is_reported_alike(
+    season: Season, tmp_path, which
+):
+    op = Operator(season.env)
+    op.append_copy(season.leaves[which], onto=Cycle.create_id("other"))
+    op.reseal()
+    both(season.env, tmp_path)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="disagreement: a unit's score moved before the add_units that opened its unit"
+    " makes the unit's first event version 2: FORMATS.md 8.2 step 4e says a version that"
+    " jumps ahead is event_missing (the outsider reports it at that leaf); parindex verify"
+    " reports only the version going back after it (event_reordered)",
+)
+def test_a_score_moved_before_its_units_opening_is_reported_alike(env: Env, tmp_path):
+    from tests.support import swap_leaf_targets
+
+    Unit.open(env, deadlines={"self_assessment_due": "2099-01-01T00:00:00Z"})
+    officer = env.register("commune_officer", "commune:xa-d")[0]
+    score = officer.sign(
+        command(officer, "record_self_score", cycle=C, unit="xa-d", leaf="1.1.1", points="1")
+    )
+    units = [{"code": "xa-d", "name": "Xã D"}]
+    env.send(command(env.admin, "add_units", cycle=C, units=units, reason="Thêm"))
+    good = env.app.handle(score)["log_index"]
+    swap_leaf_targets(env.app, good - 2, good)  # UnitsAdded, Opened, the score
+    Operator(env).reseal()
+    both(env, tmp_path)
