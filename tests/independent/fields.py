@@ -130,18 +130,57 @@ def _year(v):
         raise Refused("invalid_field")
 
 
+UNIT_TYPES = ("xa", "phuong", "thi_tran", "dac_khu")
+KINDS = ("self_assessment_due", "explanation_due", "appraisal_due")  # in season order
+
+
+def _unit(u, code="invalid_field"):
+    """One unit of open_cycle's `units`: code, name and optionally type."""
+    if not isinstance(u, dict) or not {"code", "name"} <= set(u) <= {"code", "name", "type"}:
+        raise Refused(code)
+    _pattern(CODE)(u["code"])
+    text(u["name"], 200)
+    if "type" in u and u["type"] not in UNIT_TYPES:
+        raise Refused("invalid_unit_type")
+
+
 def _units(v):
     if not isinstance(v, list) or not 1 <= len(v) <= 10_000:
         raise Refused("invalid_field")
     seen = set()
     for u in v:
-        if not isinstance(u, dict) or set(u) != {"code", "name"}:
-            raise Refused("invalid_field")
-        _pattern(CODE)(u["code"])
-        text(u["name"], 200)
+        _unit(u)
         if u["code"] in seen:
             raise Refused("duplicate_unit")
         seen.add(u["code"])
+
+
+def utc_time(v) -> datetime:
+    """An RFC 3339 UTC time ending in Z, as a datetime; else invalid_time."""
+    if not full(ISSUED_AT, v) or not real_datetime(v):
+        raise Refused("invalid_time")
+    return datetime.fromisoformat(v[:-1] + "+00:00")
+
+
+def _level(v):
+    if v is not None and v not in ("district", "province"):
+        raise Refused("invalid_field")
+
+
+def _rounds(v):
+    if v is not None and (not is_int(v) or v not in (1, 2)):
+        raise Refused("invalid_field")
+
+
+def _deadlines(v):
+    """An object of the three kinds (any of them), in season order."""
+    if v is None:
+        return
+    if not isinstance(v, dict) or not set(v) <= set(KINDS):
+        raise Refused("invalid_field")
+    times = [utc_time(v[k]) for k in KINDS if k in v]
+    if any(b < a for a, b in zip(times, times[1:], strict=False)):
+        raise Refused("deadlines_out_of_order")
 
 
 def _id_list(pattern, lo, code):
@@ -166,7 +205,9 @@ def _file(v):
         "filename",
     }:
         raise Refused("invalid_field")
-    if not full(r"[0-9a-f]{64}", v["sha256"]):
+    # 3.6: "Events written before these rules may hold any `file` value": replay
+    # takes the hash as signed; `verify --data-dir` reports a bad one (evidence_missing)
+    if not isinstance(v["sha256"], str):
         raise Refused("invalid_sha256")
     if not is_int(v["size"]) or v["size"] < 0 or not isinstance(v["media_type"], str):
         raise Refused("invalid_field")
@@ -271,6 +312,9 @@ FIELDS: dict[str, tuple[set[str], dict]] = {
             "framework": _pattern(FRAMEWORK_ID, "invalid_framework_id"),
             "year": _year,
             "units": _units,
+            "level": _level,
+            "rounds": _rounds,
+            "deadlines": _deadlines,
         },
     ),
     "record_self_score": (
@@ -317,6 +361,140 @@ FIELDS["submit_assessment"] = (
     {**WHERE, "digest": _text_value, "self_total": _text_value},
 )
 FIELDS["withdraw_submission"] = ({"cycle", "unit", "reason"}, {**WHERE, "reason": REASON})
+
+
+# -- the season (FORMATS.md 3.6, docs/SEASON.md) -------------------------------------
+def _kind(v):
+    if v not in KINDS:
+        raise Refused("unknown_deadline")
+
+
+def _merged_codes(v):
+    if not isinstance(v, list) or not 2 <= len(v) <= 10_000:
+        raise Refused("invalid_units")
+    for x in v:
+        _pattern(CODE)(x)
+    if len(set(v)) != len(v):
+        raise Refused("invalid_units")
+
+
+def _into(v):
+    _unit(v, "invalid_unit")
+
+
+def _required_text(limit, code):
+    def check(v):
+        if not isinstance(v, str) or not v.strip():
+            raise Refused(code)
+        text(v, limit, ml=True)
+
+    return check
+
+
+def _confirm(v):
+    if v is None:
+        return
+    _id_list(LEAF, 1, "invalid_leaf")(v)
+
+
+def _evidence_required(v):
+    if v is None or v == []:
+        raise Refused("evidence_required")
+    _id_list(EVIDENCE_ID, 1, "invalid_evidence_id")(v)
+
+
+def _version(v):
+    if not is_int(v) or not 1 <= v <= MAX_INT:
+        raise Refused("invalid_field")
+
+
+def _date(v):
+    if not full(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", v):
+        raise Refused("invalid_date")
+    try:
+        date.fromisoformat(v)
+    except ValueError as e:
+        raise Refused("invalid_date") from e
+
+
+LEAF_FIELD = {"leaf": _pattern(LEAF, "invalid_leaf")}
+FIELDS.update(
+    {
+        "extend_deadline": (
+            {"cycle", "deadline", "until", "reason"},
+            {
+                "cycle": _pattern(CODE),
+                "deadline": _kind,
+                "until": lambda v: utc_time(v) and None,
+                "unit": lambda v: v is None or _pattern(CODE)(v),
+                "reason": REASON,
+            },
+        ),
+        "add_units": (
+            {"cycle", "units", "reason"},
+            {"cycle": _pattern(CODE), "units": _units, "reason": REASON},
+        ),
+        "merge_units": (
+            {"cycle", "units", "into", "reason"},
+            {"cycle": _pattern(CODE), "units": _merged_codes, "into": _into, "reason": REASON},
+        ),
+        "confirm_score": (
+            {"cycle", "unit", "leaf"},
+            {**WHERE, **LEAF_FIELD, "note": _opt_text(4000, ml=True)},
+        ),
+        "request_explanation": (
+            {"cycle", "unit", "leaf"},
+            {**WHERE, **LEAF_FIELD, "question": _required_text(4000, "question_required")},
+        ),
+        "answer_explanation": (
+            {"cycle", "unit", "leaf"},
+            {
+                **WHERE,
+                **LEAF_FIELD,
+                "answer": _required_text(4000, "answer_required"),
+                "evidence_ids": _id_list(EVIDENCE_ID, 0, "invalid_evidence_id"),
+                **SCORE_INPUTS,
+            },
+        ),
+        "submit_explanations": ({"cycle", "unit"}, dict(WHERE)),
+        "close_appraisal": (
+            {"cycle"},
+            {
+                "cycle": _pattern(CODE),
+                "unit": lambda v: v is None or _pattern(CODE)(v),
+                "confirm": _confirm,
+            },
+        ),
+        "correct_score": (
+            {"cycle", "unit", "leaf", "reason"},
+            {
+                **WHERE,
+                **LEAF_FIELD,
+                "reason": REASON,
+                "evidence_ids": _evidence_required,
+                **SCORE_INPUTS,
+            },
+        ),
+        "propose_ranking": (
+            {"cycle", "manifest"},
+            {
+                "cycle": _pattern(CODE),
+                "manifest": lambda v: None if isinstance(v, dict) else _raise("invalid_field"),
+            },
+        ),
+        "approve_ranking": (
+            {"cycle", "version", "digest", "decision_number", "decision_date"},
+            {
+                "cycle": _pattern(CODE),
+                "version": _version,
+                "digest": _text_value,
+                "decision_number": lambda v: text(v, 100),
+                "decision_date": _date,
+            },
+        ),
+        "publish_ranking": ({"cycle", "version"}, {"cycle": _pattern(CODE), "version": _version}),
+    }
+)
 COMMON = {"type", "id", "issued_at", "actor", "expected_version"}
 
 

@@ -9,13 +9,22 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 import rfc8785
 
 from tests.independent.fields import Refused, check_fields
+from tests.independent.state import (
+    Cycle,
+    Key,
+    World,
+    Yield,
+    before_deadline,
+    in_explanation_window,
+    signed_at,
+)
+from tests.independent.totals import canonical, compute
 
 ACTOR_KEY_CONTEXT = b"parindex-actor-key/v1\n"
 DEPLOYMENT_ID = uuid.uuid5(uuid.NAMESPACE_URL, "https://parindex/deployment")
@@ -38,7 +47,20 @@ PERMISSIONS = {
     "adjust_score": {"appraiser"},
     "submit_assessment": {"commune_chair"},
     "withdraw_submission": {"commune_chair"},
+    "extend_deadline": {"admin"},
+    "add_units": {"admin"},
+    "merge_units": {"admin"},
+    "confirm_score": {"appraiser"},
+    "request_explanation": {"appraiser"},
+    "answer_explanation": {"commune_officer", "commune_chair"},
+    "submit_explanations": {"commune_chair"},
+    "close_appraisal": {"council_chair"},
+    "propose_ranking": {"council_chair"},
+    "approve_ranking": {"approver"},
+    "publish_ranking": {"approver", "admin"},
+    "correct_score": {"appraiser"},
 }
+# commands on the whole deployment (only scope * covers them)
 DEPLOYMENT_TYPES = {
     "init_deployment",
     "register_key",
@@ -47,13 +69,33 @@ DEPLOYMENT_TYPES = {
     "publish_framework",
     "open_cycle",
 }
+# commands on an open cycle: its Cycle or its Ranking aggregate (pass 1)
+CYCLE_TYPES = {"extend_deadline", "add_units", "merge_units"}
+RANKING_TYPES = {"propose_ranking", "approve_ranking", "publish_ranking"}
 DEPLOYMENT_TOPICS = (
     "domain.deployment:Deployment.",
     "domain.keys:ActorKey.",
     "domain.framework_record:PublishedFramework.",
     "domain.cycle:Cycle.",
+    "domain.ranking:Ranking.",
 )
+RANKING_NS = uuid.uuid5(uuid.NAMESPACE_URL, "https://parindex/rankings")
 ASSESSMENT_OPENED = "domain.assessment:Assessment.Opened"
+
+
+def whole_cycle(cmd: dict) -> bool:
+    """close_appraisal without `unit` closes the cycle (its Ranking)."""
+    t = cmd.get("type")
+    return t in RANKING_TYPES or (t == "close_appraisal" and cmd.get("unit") is None)
+
+
+def is_deployment_command(cmd: dict) -> bool:
+    """Pass 1's commands (8.2 step 1): their events are deployment-wide topics."""
+    return cmd.get("type") in DEPLOYMENT_TYPES | CYCLE_TYPES or whole_cycle(cmd)
+
+
+def ranking_id(cycle: str) -> uuid.UUID:
+    return uuid.uuid5(RANKING_NS, cycle)
 
 
 def is_deployment_topic(topic: str) -> bool:
@@ -81,43 +123,6 @@ def framework_digest(framework: dict) -> str:
     return "sha256:" + hashlib.sha256(jcs(framework).encode("utf-8")).hexdigest()
 
 
-@dataclass
-class Key:
-    key_id: str
-    public: bytes
-    public_b64: str
-    role: str
-    scope: str
-    display_name: str | None
-    first_leaf: int
-    last_leaf: int | None = None  # the last leaf of the command that revoked or rotated it
-
-
-@dataclass
-class World:
-    """The state made by the replayed commands (never by the stored events)."""
-
-    keys: dict[str, Key] = field(default_factory=dict)
-    frameworks: dict[str, dict] = field(default_factory=dict)
-    cycles: dict[str, dict] = field(default_factory=dict)
-    versions: dict[uuid.UUID, int] = field(default_factory=dict)
-    evidence: dict[uuid.UUID, dict[str, bool]] = field(default_factory=dict)  # id -> withdrawn
-    # (aggregate, signer, leaf) -> the latest issued_at of a score it applied (4.7)
-    signed_last: dict[tuple, datetime] = field(default_factory=dict)
-    # assessment -> leaf -> its self input as the events hold it (3.6 "Submission")
-    self_inputs: dict[uuid.UUID, dict[str, dict]] = field(default_factory=dict)
-    submitted: set[uuid.UUID] = field(default_factory=set)
-    skew: int = 600
-
-
-@dataclass
-class Yield:
-    aggregate: uuid.UUID
-    topic: str
-    version: int
-    members: dict
-
-
 # -- 4.3 binding, 3.6.1 permission -------------------------------------------------
 def first_aggregate(cmd: dict) -> uuid.UUID | None:
     t = cmd.get("type")
@@ -130,8 +135,10 @@ def first_aggregate(cmd: dict) -> uuid.UUID | None:
     if t == "publish_framework":
         fw = cmd.get("framework") if isinstance(cmd.get("framework"), dict) else {}
         return uuid.uuid5(FRAMEWORK_NS, f"{fw.get('slug')}@{fw.get('version')}")
-    if t == "open_cycle":
+    if t == "open_cycle" or t in CYCLE_TYPES:
         return uuid.uuid5(CYCLE_NS, str(cmd.get("cycle")))
+    if whole_cycle(cmd):
+        return ranking_id(str(cmd.get("cycle")))
     if t in PERMISSIONS:
         return assessment_id(str(cmd.get("cycle")), str(cmd.get("unit")))
     return None
@@ -153,8 +160,8 @@ def permission_problem(cmd: dict, key: Key, world: World) -> str | None:
         cycle = world.cycles.get(cmd.get("cycle"))
         if cycle is not None:
             target = {
-                "province": cycle["province"],
-                "authority": cycle["authority"],
+                "province": cycle.province,
+                "authority": cycle.authority,
                 "commune": cmd.get("unit"),
             }
         else:
@@ -337,14 +344,34 @@ def _publish(cmd, signed, digest, world):
     ]
 
 
+def opened(cmd: dict, digest: str, units: list[dict]) -> list[Yield]:
+    """One Assessment.Opened per unit, with the reference of the command (4.4)."""
+    return [
+        Yield(
+            assessment_id(cmd["cycle"], u["code"]),
+            ASSESSMENT_OPENED,
+            1,
+            {
+                "originator_topic": "domain.assessment:Assessment",
+                "cycle": cmd["cycle"],
+                "unit": u["code"],
+                "unit_name": u["name"],
+                "command": {"id": cmd["id"], "digest": digest},
+            },
+        )
+        for u in units
+    ]
+
+
 def _open_cycle(cmd, signed, digest, world):
     if cmd["framework"] not in world.frameworks:
         raise Refused("unknown_framework")
     if cmd["cycle"] in world.cycles:
         raise Refused("cycle_exists")
+    agg = uuid.uuid5(CYCLE_NS, cmd["cycle"])
     out = [
         Yield(
-            uuid.uuid5(CYCLE_NS, cmd["cycle"]),
+            agg,
             "domain.cycle:Cycle.Opened",
             1,
             {
@@ -356,32 +383,47 @@ def _open_cycle(cmd, signed, digest, world):
             },
         )
     ]
-    for u in cmd["units"]:
+    if any(cmd.get(k) is not None for k in ("level", "rounds", "deadlines")):
+        rounds = cmd.get("rounds")
+        deadlines = cmd.get("deadlines")
         out.append(
             Yield(
-                assessment_id(cmd["cycle"], u["code"]),
-                ASSESSMENT_OPENED,
-                1,
+                agg,
+                "domain.cycle:Cycle.Scheduled",
+                2,
                 {
-                    "originator_topic": "domain.assessment:Assessment",
-                    "cycle": cmd["cycle"],
-                    "unit": u["code"],
-                    "unit_name": u["name"],
+                    "level": cmd.get("level"),
+                    "rounds": 2 if rounds is None else rounds,
+                    "deadlines": {} if deadlines is None else deadlines,
                     "command": {"id": cmd["id"], "digest": digest},
                 },
             )
         )
-    return out
+    return out + opened(cmd, digest, cmd["units"])
 
 
 # -- scoring ------------------------------------------------------------------------
-def _where(cmd, world) -> tuple[uuid.UUID, dict]:
+def cycle_of(cmd: dict, world: World) -> Cycle:
     cycle = world.cycles.get(cmd["cycle"])
     if cycle is None:
-        raise Refused("unknown_cycle")
-    if cmd["unit"] not in {u["code"] for u in cycle["units"]}:
-        raise Refused("unknown_unit")
-    return assessment_id(cmd["cycle"], cmd["unit"]), world.frameworks[cycle["framework"]]
+        raise Refused("cycle_not_found")
+    return cycle
+
+
+def _where(cmd, world) -> tuple[uuid.UUID, dict]:
+    """A unit's command: the assessment and the cycle's framework; a merged
+    unit takes no command (3.6, `merge_units`)."""
+    cycle = cycle_of(cmd, world)
+    if cycle.unit(cmd["unit"]) is None:
+        raise Refused("unit_not_found")
+    if cmd["unit"] in cycle.merged:
+        raise Refused("unit_merged")
+    return assessment_id(cmd["cycle"], cmd["unit"]), world.frameworks[cycle.framework]
+
+
+def cycle_closed(cmd: dict, world: World) -> bool:
+    """The cycle's appraisal is closed: its Ranking exists."""
+    return cmd["cycle"] in world.rankings
 
 
 def _leaf_node(fw: dict, code: str) -> dict:
@@ -390,6 +432,16 @@ def _leaf_node(fw: dict, code: str) -> dict:
     if node is None or any(n["code"].startswith(code + ".") for n in nodes):
         raise Refused("unknown_leaf")
     return node
+
+
+def given_inputs(cmd: dict) -> dict:
+    """The given members of the five inputs (absent, null, or a false
+    not_applicable is not given)."""
+    return {
+        k: cmd[k]
+        for k in INPUTS
+        if cmd.get(k) is not None and not (k == "not_applicable" and cmd[k] is False)
+    }
 
 
 def _score_inputs(cmd: dict, node: dict) -> None:
@@ -434,23 +486,33 @@ def _score_inputs(cmd: dict, node: dict) -> None:
 
 
 INPUTS = ("points", "done", "numerator", "denominator", "not_applicable")
-SCORES = ("record_self_score", "declare_not_applicable", "adjust_score")
-
-
-def _signed_at(cmd: dict) -> datetime:
-    return datetime.fromisoformat(cmd["issued_at"].replace("Z", "+00:00"))
+# 3.6 "Signed order of one signer's scores"
+SCORES = (
+    "record_self_score",
+    "declare_not_applicable",
+    "adjust_score",
+    "confirm_score",
+    "correct_score",
+)
+COMMUNE = ("commune_officer", "commune_chair")
 
 
 def _in_signed_order(cmd: dict, agg: uuid.UUID, world: World) -> None:
     """4.7: a signer's scores of one leaf apply in the order they were signed."""
     latest = world.signed_last.get((agg, cmd["actor"], cmd["leaf"]))
-    if latest is not None and _signed_at(cmd) < latest:
+    if latest is not None and signed_at(cmd) < latest:
         raise Refused("signed_out_of_order")
+
+
+def _self_assessing(cmd: dict, agg: uuid.UUID, world: World) -> None:
+    """A commune's work ends at the submission and at self_assessment_due."""
+    _locked(agg, world)
+    before_deadline(cmd, world.cycles[cmd["cycle"]], "self_assessment_due", cmd["unit"])
 
 
 def _self_score(cmd, signed, digest, world):
     agg, fw = _where(cmd, world)
-    _locked(agg, world)
+    _self_assessing(cmd, agg, world)
     _score_inputs(cmd, _leaf_node(fw, cmd["leaf"]))
     _in_signed_order(cmd, agg, world)
     return [
@@ -465,7 +527,7 @@ def _self_score(cmd, signed, digest, world):
 
 def _not_applicable(cmd, signed, digest, world):
     agg, fw = _where(cmd, world)
-    _locked(agg, world)
+    _self_assessing(cmd, agg, world)
     node = _leaf_node(fw, cmd["leaf"])
     if (node.get("rule") or {}).get("na_policy") is None:
         raise Refused("not_applicable_not_allowed")
@@ -480,11 +542,25 @@ def _not_applicable(cmd, signed, digest, world):
     ]
 
 
+def _commune_evidence(cmd: dict, agg: uuid.UUID, world: World, leaves: list[str] | None) -> None:
+    """3.6 "Submission" and "Deadlines": a commune's evidence is locked by the
+    submission and ends at self_assessment_due, except evidence on flagged
+    leaves only in the explanation window; an appraiser's is not bound."""
+    if world.keys[cmd["actor"]].role not in COMMUNE:
+        return
+    cycle = world.cycles[cmd["cycle"]]
+    s = world.unit_state(agg)
+    window = in_explanation_window(cmd, cycle, cmd["unit"], s, cycle_closed(cmd, world))
+    if leaves is not None and window and set(leaves) <= s.flags:
+        return
+    _self_assessing(cmd, agg, world)
+
+
 def _attach(cmd, signed, digest, world):
     agg, fw = _where(cmd, world)
-    _commune_locked(cmd, agg, world)
     for leaf in cmd["leaves"]:
         _leaf_node(fw, leaf)
+    _commune_evidence(cmd, agg, world, cmd["leaves"])
     if cmd["evidence_id"] in world.evidence.get(agg, {}):
         raise Refused("evidence_exists")
     return [
@@ -502,7 +578,7 @@ def _attach(cmd, signed, digest, world):
 
 def _withdraw(cmd, signed, digest, world):
     agg, _fw = _where(cmd, world)
-    _commune_locked(cmd, agg, world)
+    _commune_evidence(cmd, agg, world, None)
     if world.evidence.get(agg, {}).get(cmd["evidence_id"]) is not False:
         raise Refused("evidence_not_found")
     return [
@@ -515,47 +591,18 @@ def _withdraw(cmd, signed, digest, world):
     ]
 
 
-def _adjust(cmd, signed, digest, world):
-    agg, fw = _where(cmd, world)
-    if agg not in world.submitted:
-        raise Refused("not_submitted")
-    _score_inputs(cmd, _leaf_node(fw, cmd["leaf"]))
-    attached = world.evidence.get(agg, {})
-    if any(e not in attached for e in cmd.get("evidence_ids") or []):
-        raise Refused("evidence_not_found")
-    _in_signed_order(cmd, agg, world)
-    return [
-        Yield(
-            agg,
-            "domain.assessment:Assessment.ScoreAdjusted",
-            _next(world, agg),
-            # round 1: this verifier knows no explanation requests (no round 2)
-            {
-                **_as_signed(cmd, "leaf", *INPUTS, "reason", "evidence_ids"),
-                "round": 1,
-                "signed": signed,
-            },
-        )
-    ]
-
-
 def _locked(agg, world) -> None:
     if agg in world.submitted:
         raise Refused("assessment_submitted")
 
 
-def _commune_locked(cmd, agg, world) -> None:
-    """3.6 "Submission": a commune's evidence is locked too; an appraiser's is not."""
-    if world.keys[cmd["actor"]].role in ("commune_officer", "commune_chair"):
-        _locked(agg, world)
-
-
 def _submit(cmd, signed, digest, world):
-    """3.6 "Submission": the digest of every leaf's self input and the evidence
-    attached. The self total is taken as signed here (this verifier does not
-    compute framework totals), but it is inside the digest it checks."""
+    """3.6 "Submission": the digest of every leaf's self input, the evidence
+    attached and the self total by the framework's rules."""
     agg, fw = _where(cmd, world)
-    _locked(agg, world)
+    if cycle_closed(cmd, world):
+        raise Refused("appraisal_closed")
+    _self_assessing(cmd, agg, world)
     inputs = world.self_inputs.get(agg, {})
     leaves = [
         n["code"]
@@ -564,6 +611,8 @@ def _submit(cmd, signed, digest, world):
     ]
     if any(leaf not in inputs for leaf in leaves):
         raise Refused("assessment_incomplete")
+    if cmd["self_total"] != canonical(compute(fw, inputs).total):
+        raise Refused("submission_differs")
     covered = {
         "cycle": cmd["cycle"],
         "unit": cmd["unit"],
@@ -585,8 +634,11 @@ def _submit(cmd, signed, digest, world):
 
 def _withdraw_submission(cmd, signed, digest, world):
     agg, _fw = _where(cmd, world)
+    before_deadline(cmd, world.cycles[cmd["cycle"]], "self_assessment_due", cmd["unit"])
     if agg not in world.submitted:
         raise Refused("not_submitted")
+    if world.unit_state(agg).started:
+        raise Refused("appraisal_started")
     return [
         Yield(
             agg,
@@ -608,10 +660,11 @@ DERIVE = {
     "declare_not_applicable": _not_applicable,
     "attach_evidence": _attach,
     "withdraw_evidence": _withdraw,
-    "adjust_score": _adjust,
     "submit_assessment": _submit,
     "withdraw_submission": _withdraw_submission,
 }
+# apply rules of the season's commands: (cmd, yields, world) -> None
+APPLY: dict = {}
 
 
 def apply(cmd: dict, yields: list[Yield], world: World, leaves: list[int]) -> None:
@@ -640,25 +693,43 @@ def apply(cmd: dict, yields: list[Yield], world: World, leaves: list[int]) -> No
     if t == "publish_framework":
         world.frameworks[m["framework_id"]] = m["framework"]
     if t == "open_cycle":
-        world.cycles[cmd["cycle"]] = yields[0].members
+        world.cycles[cmd["cycle"]] = Cycle(
+            cmd["cycle"],
+            cmd["framework"],
+            cmd["province"],
+            cmd["authority"],
+            [dict(u) for u in cmd["units"]],
+            rounds=cmd.get("rounds") or 2,
+            deadlines={k: signed_time(v) for k, v in (cmd.get("deadlines") or {}).items()},
+        )
     if t == "attach_evidence":
         world.evidence.setdefault(yields[0].aggregate, {})[cmd["evidence_id"]] = False
     if t == "withdraw_evidence":
         world.evidence.setdefault(yields[0].aggregate, {})[cmd["evidence_id"]] = True
     if t == "record_self_score":
-        # the given members as signed; a false not_applicable is not given
-        world.self_inputs.setdefault(yields[0].aggregate, {})[cmd["leaf"]] = {
-            k: cmd[k]
-            for k in INPUTS
-            if cmd.get(k) is not None and not (k == "not_applicable" and cmd[k] is False)
-        }
+        world.self_inputs.setdefault(yields[0].aggregate, {})[cmd["leaf"]] = given_inputs(cmd)
     if t == "declare_not_applicable":
         world.self_inputs.setdefault(yields[0].aggregate, {})[cmd["leaf"]] = {
             "not_applicable": True
         }
     if t == "submit_assessment":
         world.submitted.add(yields[0].aggregate)
+        world.unit_state(yields[0].aggregate).started = False
     if t == "withdraw_submission":
         world.submitted.discard(yields[0].aggregate)
     if t in SCORES:
-        world.signed_last[(yields[0].aggregate, cmd["actor"], cmd["leaf"])] = _signed_at(cmd)
+        world.signed_last[(yields[0].aggregate, cmd["actor"], cmd["leaf"])] = signed_at(cmd)
+    if t in APPLY:
+        APPLY[t](cmd, yields, world)
+
+
+def signed_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+# The season's commands, each in its module (they use the helpers above).
+from tests.independent import appraisal, calendar, ranking  # noqa: E402
+
+for _module in (calendar, appraisal, ranking):
+    DERIVE.update(_module.DERIVE)
+    APPLY.update(_module.APPLY)

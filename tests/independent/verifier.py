@@ -27,13 +27,13 @@ from tests.independent import logcheck
 from tests.independent.bundle import Event, read_bundle
 from tests.independent.fields import Refused
 from tests.independent.rules import (
-    DEPLOYMENT_TYPES,
     World,
     Yield,
     actor_key_id,
     apply,
     derive,
     first_aggregate,
+    is_deployment_command,
     is_deployment_topic,
     jcs,
     permission_problem,
@@ -81,7 +81,11 @@ class Verifier:
     def parse(self, e: Event) -> Parsed:
         p = Parsed(e)
         try:
-            state = json.loads(e.state)
+            # 4.2 / 8.3: strictly UTF-8; a byte-order mark or UTF-16 is unreadable
+            # (json.loads of bytes would guess the encoding and accept them)
+            if e.state.startswith(b"\xef\xbb\xbf"):
+                raise ValueError("byte-order mark")
+            state = json.loads(e.state.decode("utf-8"))
         except (ValueError, UnicodeDecodeError):
             p.unreadable = True
             return p
@@ -175,6 +179,8 @@ class Verifier:
                 and run[-1].name is not None
                 and p.name[:2] == run[-1].name[:2]
                 and p.event.leaf_index == run[-1].event.leaf_index + 1
+                # 4.4: "a scoring command's run is one leaf long"
+                and (run[0].command is None or is_deployment_command(run[0].command))
             ):
                 run.append(p)
                 continue
@@ -205,6 +211,10 @@ class Verifier:
                     self.add("bad_genesis", leaf_index=0)
                 continue
             if head.command is None:  # a reference outside its command's run
+                # 8.2 step 6: it still names a command id, so it is a later run of it
+                cid = head.name[0]
+                if isinstance(cid, str) and cid in ids:
+                    self.add("command_replayed", f"first used at leaf {ids[cid]}", leaf_index=at)
                 for p in run:
                     self.add(
                         "event_not_derived",
@@ -269,7 +279,7 @@ class Verifier:
         if expected_id is not None and expected_id != head.event.originator_id:
             self.add("wrong_aggregate", str(expected_id), leaf_index=at)
             return None
-        if (cmd.get("type") in DEPLOYMENT_TYPES) != is_deployment_topic(head.event.topic or ""):
+        if is_deployment_command(cmd) != is_deployment_topic(head.event.topic or ""):
             self.add("event_not_derived", "topic", leaf_index=at)
             return None
         if key is not None:
