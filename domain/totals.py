@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from domain.framework import Framework, canonical, compute
+from domain.framework.decimals import round_half_up
 
 
 def unit_totals(
@@ -25,6 +26,8 @@ def unit_totals(
     return {
         "self_total": canonical(own.total),
         "appraised_total": canonical(theirs.total),
-        "index": None if theirs.index is None else canonical(theirs.index),
+        # The index is a quotient: written to the 4 places every decimal has
+        # (docs/FORMATS.md 1), rounded half up; the band is classified before.
+        "index": None if theirs.index is None else canonical(round_half_up(theirs.index, 4)),
         "band": None if theirs.band is None else theirs.band.code,
     }

@@ -31,6 +31,7 @@ from application.audit.replay import (
     compare,
     decide,
     derived_events,
+    first_aggregate,
     genesis,
     identity,
     is_deployment_topic,
@@ -134,6 +135,9 @@ def _replay_run(view: View, world: World, run: list[Stored], last: dict) -> list
         refused = authorize(opened, view.keys.get(opened.key_id), first)
         if refused is not None:
             return [refused]
+        expected = first_aggregate(signed)  # 8.2 step 4c: before the command's rule
+        if expected is not None and _uuid(first.oid) != expected:
+            return [("wrong_aggregate", first.pos, f"the command's aggregate is {expected}")]
         aggregates, stop = decide(
             world, opened, view.keys[opened.key_id], first, deployment_scope=True
         )
@@ -181,3 +185,10 @@ def _apply(view: View, world: World, aggregates: list, derived: list, run: list[
             state = view.keys.get(key.key_id)
             if state is not None and state.stopped is None:
                 state.stopped = end
+
+
+def _uuid(oid: str) -> UUID | None:
+    try:
+        return UUID(oid)
+    except ValueError:
+        return None

@@ -61,6 +61,24 @@ DEPLOYMENT_COMMANDS = frozenset(
 )
 
 
+def first_aggregate(signed: SignedCommand) -> UUID | None:
+    """The aggregate the first event of a cycle-wide command is on, computed from
+    the command's fields (docs/FORMATS.md 4.3), or None where the handler names it."""
+    from domain.cycle import cycle_aggregate_id
+    from domain.ranking import ranking_aggregate_id
+
+    cycle = signed.command.get("cycle")
+    if not isinstance(cycle, str):
+        return None
+    if signed.type in ("open_cycle", "extend_deadline", "add_units", "merge_units"):
+        return cycle_aggregate_id(cycle)
+    if signed.type in ("propose_ranking", "approve_ranking", "publish_ranking") or (
+        signed.type == "close_appraisal" and "unit" not in signed.command
+    ):
+        return ranking_aggregate_id(cycle)
+    return None
+
+
 def is_deployment_command(signed: SignedCommand) -> bool:
     """Commands on deployment-wide aggregates (pass 1): keys, frameworks, cycles,
     rankings. `close_appraisal` is one when it names no unit (the whole cycle)."""

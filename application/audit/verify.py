@@ -152,7 +152,7 @@ def verify(
                     altered[index] = (fold_hash, recomputed)
                 frontier.append(fold_hash if fold_hash is not None else recomputed)
                 prev = last_version.get(oid)
-                if (prev is not None and version != prev + 1) or (prev is None and version < 1):
+                if (prev is not None and version != prev + 1) or (prev is None and version != 1):
                     kind = (
                         "event_reordered"
                         if prev is not None and version <= prev

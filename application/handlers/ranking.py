@@ -81,7 +81,8 @@ def close_cycle(ctx: Context) -> list:
     if states is None:
         ctx.app.claim("closed", cycle.cycle, {})
     else:
-        still_open = sorted(u for u, a in states.items() if unit_open(a))
+        # A merged unit's history stays, but it is no longer appraised or ranked.
+        still_open = sorted(u for u, a in states.items() if unit_open(a) and u not in cycle.merged)
         if still_open:
             shown = ", ".join(still_open[:10]) + (
                 f" (+{len(still_open) - 10})" if len(still_open) > 10 else ""

@@ -21,7 +21,7 @@ from tests.independent.rules import (
     given_inputs,
 )
 from tests.independent.state import UnitState, World, Yield, before_deadline, round_of
-from tests.independent.totals import leaves_of
+from tests.independent.totals import leaves_of, line_totals
 
 TOPIC = "domain.assessment:Assessment."
 
@@ -189,7 +189,11 @@ def close_unit(cmd, signed, digest, world):
             raise Refused("leaf_reviewed")
     if set(pending) - set(listed):
         raise Refused("leaves_not_reviewed")
-    return _event(cmd, signed, world, agg, "AppraisalClosed", {"confirmed": sorted(listed)})
+    # The close writes the unit's totals, the listed leaves confirmed as self-scored.
+    appraised = {**s.appraised, **{leaf: world.self_inputs[agg][leaf] for leaf in listed}}
+    totals = line_totals(fw, world.self_inputs[agg], appraised)
+    members = {"confirmed": sorted(listed), "totals": totals}
+    return _event(cmd, signed, world, agg, "AppraisalClosed", members)
 
 
 def apply_close_unit(cmd, yields, world):
@@ -214,6 +218,11 @@ def _correct(cmd, signed, digest, world):
     _evidence_known(cmd, agg, world)
     _in_signed_order(cmd, agg, world)
     members = _as_signed(cmd, "leaf", *INPUTS, "reason", "evidence_ids")
+    corrected = {k: cmd[k] for k in INPUTS if k in cmd and cmd[k] is not None}
+    if corrected.get("not_applicable") is False:
+        del corrected["not_applicable"]
+    appraised = {**world.unit_state(agg).appraised, cmd["leaf"]: corrected}
+    members["totals"] = line_totals(fw, world.self_inputs[agg], appraised)
     return _event(cmd, signed, world, agg, "ScoreCorrected", members)
 
 

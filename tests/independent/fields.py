@@ -42,6 +42,16 @@ class Refused(Exception):
         self.code = code
 
 
+class ClaimFailed(Refused):
+    """A cross-unit command whose units do not bear it out (FORMATS.md 8.2 step 1,
+    claims): reported at its leaf, while its effect on the cycle or ranking
+    stands for the commands after it, so one forgery is one finding."""
+
+    def __init__(self, code: str, yields: list):
+        super().__init__(code)
+        self.yields = yields
+
+
 def full(pattern: str, value) -> bool:
     return isinstance(value, str) and re.fullmatch(pattern, value) is not None
 

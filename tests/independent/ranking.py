@@ -13,7 +13,7 @@ import hashlib
 from decimal import Decimal
 
 from tests.independent import appraisal
-from tests.independent.fields import Refused
+from tests.independent.fields import ClaimFailed, Refused
 from tests.independent.rules import (
     _next,
     assessment_id,
@@ -22,7 +22,7 @@ from tests.independent.rules import (
     ranking_id,
 )
 from tests.independent.state import Ranking, Version, World, Yield
-from tests.independent.totals import canonical, compute, half_up_4, leaves_of
+from tests.independent.totals import half_up_4, line_totals
 
 TOPIC = "domain.ranking:Ranking."
 
@@ -43,21 +43,9 @@ def manifest(world: World, cycle_code: str, version: int) -> dict:
         if agg not in world.submitted:
             unranked.append({**line, "status": "not_submitted"})
             continue
-        self_inputs = world.self_inputs[agg]
         s = world.unit_state(agg)
-        appraised = {n["code"]: self_inputs[n["code"]] for n in leaves_of(fw)}
-        appraised.update(s.appraised)
-        own, theirs = compute(fw, self_inputs), compute(fw, appraised)
-        ranked.append(
-            {
-                **line,
-                "status": "submitted",
-                "self_total": canonical(own.total),
-                "appraised_total": canonical(theirs.total),
-                "index": canonical(half_up_4(theirs.index)),
-                "band": theirs.band,
-            }
-        )
+        totals = line_totals(fw, world.self_inputs[agg], s.appraised)
+        ranked.append({**line, "status": "submitted", **totals})
     ranked.sort(key=lambda x: (-Decimal(x["appraised_total"]), x["unit"]))
     rounded = [half_up_4(Decimal(x["appraised_total"])) for x in ranked]
     for line, mine in zip(ranked, rounded, strict=True):
@@ -85,13 +73,14 @@ def _close_cycle(cmd, signed, digest, world):
     cycle = cycle_of(cmd, world)
     if cmd["cycle"] in world.rankings:
         raise Refused("appraisal_closed")
+    members = {"originator_topic": "domain.ranking:Ranking", "cycle": cmd["cycle"]}
+    yields = _event(cmd, signed, world, "AppraisalClosed", members)
     for u in cycle.units:
         agg = assessment_id(cmd["cycle"], u["code"])
         merged = u["code"] in cycle.merged
         if agg in world.submitted and not merged and not world.unit_state(agg).closed:
-            raise Refused("units_not_closed")
-    members = {"originator_topic": "domain.ranking:Ranking", "cycle": cmd["cycle"]}
-    return _event(cmd, signed, world, "AppraisalClosed", members)
+            raise ClaimFailed("units_not_closed", yields)
+    return yields
 
 
 def _close(cmd, signed, digest, world):
@@ -119,10 +108,33 @@ def _propose(cmd, signed, digest, world):
     ranking = _ranking(cmd, world)
     content = cmd["manifest"]
     expected = manifest(world, cmd["cycle"], len(ranking.versions) + 1)
-    if jcs(content) != jcs(expected):
+    if jcs(content) == jcs(expected):
+        members = {"version": content["version"], "digest": manifest_digest(content)}
+        return _event(cmd, signed, world, "Proposed", members)
+    if not _same_shape(content, expected):
         raise Refused("ranking_differs")
+    # Only units' lines differ: a claim the units do not bear out.
     members = {"version": content["version"], "digest": manifest_digest(content)}
-    return _event(cmd, signed, world, "Proposed", members)
+    raise ClaimFailed("ranking_differs", _event(cmd, signed, world, "Proposed", members))
+
+
+def _same_shape(content: dict, expected: dict) -> bool:
+    """What needs no unit's log: cycle, version, framework, every unit once, and
+    ranks that follow from the manifest's own appraised totals."""
+    try:
+        if [content[k] for k in ("cycle", "version", "framework")] != [
+            expected[k] for k in ("cycle", "version", "framework")
+        ]:
+            return False
+        units = [x["unit"] for x in content["ranked"] + content["unranked"]]
+        wanted = [x["unit"] for x in expected["ranked"] + expected["unranked"]]
+        if sorted(units) != sorted(wanted) or len(set(units)) != len(units):
+            return False
+        rounded = [half_up_4(Decimal(x["appraised_total"])) for x in content["ranked"]]
+        ranks = [1 + sum(1 for o in rounded if o > mine) for mine in rounded]
+        return ranks == [x["rank"] for x in content["ranked"]]
+    except (KeyError, TypeError, ArithmeticError, ValueError):
+        return False
 
 
 def _apply_propose(cmd, yields, world):
@@ -134,9 +146,10 @@ def _apply_propose(cmd, yields, world):
     ranking.versions.append(Version(content["version"], manifest_digest(content), content))
 
 
-def _unchanged(cmd: dict, world: World, v: Version) -> None:
+def _unchanged(cmd: dict, world: World, v: Version, yields: list) -> None:
+    """Each unit's line as proposed: a claim on the units (reported, state moves)."""
     if jcs(manifest(world, cmd["cycle"], v.version)) != jcs(v.manifest):
-        raise Refused("ranking_changed")
+        raise ClaimFailed("ranking_changed", yields)
 
 
 def _approve(cmd, signed, digest, world):
@@ -145,17 +158,20 @@ def _approve(cmd, signed, digest, world):
         raise Refused("not_proposed")
     if cmd["digest"] != latest.digest:
         raise Refused("digest_differs")
-    _unchanged(cmd, world, latest)
     decision = {"number": cmd["decision_number"], "date": cmd["decision_date"]}
-    return _event(cmd, signed, world, "Approved", {"version": cmd["version"], "decision": decision})
+    members = {"version": cmd["version"], "decision": decision}
+    yields = _event(cmd, signed, world, "Approved", members)
+    _unchanged(cmd, world, latest, yields)
+    return yields
 
 
 def _publish(cmd, signed, digest, world):
     latest = _ranking(cmd, world).latest
     if latest is None or latest.version != cmd["version"] or latest.status != "approved":
         raise Refused("not_approved")
-    _unchanged(cmd, world, latest)
-    return _event(cmd, signed, world, "Published", {"version": cmd["version"]})
+    yields = _event(cmd, signed, world, "Published", {"version": cmd["version"]})
+    _unchanged(cmd, world, latest, yields)
+    return yields
 
 
 def _status(status: str):

@@ -103,3 +103,18 @@ def band_of(framework: dict, index: Decimal) -> str | None:
     if not reached:
         return None
     return max(reached, key=lambda b: Decimal(b["minimum"]))["code"]
+
+
+def line_totals(framework: dict, self_inputs: dict, appraised: dict) -> dict:
+    """A submitted unit's totals as a manifest line and a unit's close (or a
+    correction) write them (FORMATS.md 3.6, "Manifest"): each leaf's appraised
+    input, else its self input."""
+    view = {n["code"]: self_inputs[n["code"]] for n in leaves_of(framework)}
+    view.update(appraised)
+    own, theirs = compute(framework, self_inputs), compute(framework, view)
+    return {
+        "self_total": canonical(own.total),
+        "appraised_total": canonical(theirs.total),
+        "index": canonical(half_up_4(theirs.index)),
+        "band": theirs.band,
+    }

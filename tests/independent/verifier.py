@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from tests.independent import logcheck
 from tests.independent.bundle import Event, read_bundle
-from tests.independent.fields import Refused
+from tests.independent.fields import ClaimFailed, Refused
 from tests.independent.rules import (
     World,
     Yield,
@@ -295,6 +295,9 @@ class Verifier:
         digest = hashlib.sha256(text.encode("utf-8") + b"\n" + head.signature).hexdigest()
         try:
             yields = derive(cmd, signed, digest, world)
+        except ClaimFailed as r:
+            self.add("event_not_derived", f"the command is refused: {r.code}", leaf_index=at)
+            yields = r.yields
         except Refused as r:
             self.add("event_not_derived", f"the command is refused: {r.code}", leaf_index=at)
             return None

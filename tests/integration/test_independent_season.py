@@ -19,7 +19,6 @@ from unittest import mock
 import pytest
 
 from domain.cycle import Cycle
-from domain.errors import DomainError
 from tests.integration.test_independent_verifier import export, same
 from tests.log_operator import Operator
 from tests.season_unit import Unit, at, deadline_text, whole_seconds_from_now
@@ -448,14 +447,6 @@ def test_a_framework_of_every_rule_is_ranked_alike_by_both(env: Env, tmp_path):
     assert both(env, tmp_path) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="disagreement: the server's manifest index is total/applicable x 100 to 28"
-    " significant digits (63.88888888888888888888888889); FRAMEWORKS.md says divisions run"
-    " in a 34-digit context and FORMATS.md 1 that a decimal has at most 4 places; the outsider"
-    " rounds half up to 4 places (63.8889)",
-)
 def test_an_index_with_more_than_four_decimals_is_written_alike_by_both(env: Env, tmp_path):
     rank_every_rule(env, excluded_max="1")  # xa-a: 5.75 of 9 points, 63.888...
     # the outsider reports the proposal (ranking_differs) and so the approval and the
@@ -549,14 +540,6 @@ def test_a_manifest_line_the_log_does_not_bear_out_is_reported_by_both(env: Env,
 
 
 # -- where the two verifiers disagree (strict: each fails loudly once they agree) ----------------
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="disagreement: a refused close of the cycle (a unit still open) changes no state"
-    " by FORMATS.md 8.2 step 4 ('Commands that stop at a finding change no state'), so the"
-    " outsider reports the proposal (appraisal_open), approval and publication after it too;"
-    " parindex verify keeps pass 1's ranking and reports the close only",
-)
 def test_a_forged_close_followed_by_the_ranking_is_reported_alike(env: Env, tmp_path):
     unit = Unit.open(env)
     unit.submit()
@@ -568,14 +551,6 @@ def test_a_forged_close_followed_by_the_ranking_is_reported_alike(env: Env, tmp_
     assert forged["log_index"] in leaves_of(found)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="disagreement: a forged manifest's proposal, approval and publication are refused,"
-    " so by FORMATS.md 8.2 step 4 no version was published: the outsider reports the"
-    " correction after it (not_published) and version 2 (its version number is 1 + the"
-    " versions so far); parindex verify keeps pass 1's versions and reports only the three",
-)
 def test_a_forged_publication_followed_by_a_correction_is_reported_alike(env: Env, tmp_path):
     from domain import ranking as ranking_rules
 
@@ -602,14 +577,6 @@ def test_a_forged_publication_followed_by_a_correction_is_reported_alike(env: En
     assert len(both(env, tmp_path)) >= 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="disagreement: an extend_deadline/add_units/merge_units event copied onto another"
-    " cycle's aggregate is wrong_aggregate by FORMATS.md 8.2 step 4c (the aggregate id is"
-    " checked before the rule); parindex verify replays it on its own cycle and reports"
-    " event_not_derived (not_an_extension / validation_failed)",
-)
 @pytest.mark.parametrize("which", ["extended", "added", "merged"])
 def test_a_calendar_command_copied_onto_another_cycle_is_reported_alike(
     season: Season, tmp_path, which
@@ -620,14 +587,6 @@ def test_a_calendar_command_copied_onto_another_cycle_is_reported_alike(
     both(season.env, tmp_path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="disagreement: a unit's score moved before the add_units that opened its unit"
-    " makes the unit's first event version 2: FORMATS.md 8.2 step 4e says a version that"
-    " jumps ahead is event_missing (the outsider reports it at that leaf); parindex verify"
-    " reports only the version going back after it (event_reordered)",
-)
 def test_a_score_moved_before_its_units_opening_is_reported_alike(env: Env, tmp_path):
     from tests.support import swap_leaf_targets
 
@@ -693,13 +652,6 @@ def test_a_merged_into_unit_through_two_rounds_and_superseded_versions_are_clean
     assert both(env, tmp_path) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=DomainError,
-    reason="server deviation: FORMATS.md 3.6 refuses the cycle's close 'while a unit that"
-    " submitted and was not merged has no Assessment.AppraisalClosed', and both verifiers"
-    " accept such a close; the server refuses it units_not_closed naming the merged unit",
-)
 def test_a_merged_unit_that_had_submitted_does_not_hold_the_cycles_close(env: Env, tmp_path):
     unit = Unit.open(env, deadlines={"self_assessment_due": "2099-01-01T00:00:00Z"})
     unit.submit()
