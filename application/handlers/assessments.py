@@ -7,9 +7,9 @@ from application.errors import NotFound
 from application.evidence import is_sha256
 from application.file_names import filename_problem
 from application.handlers.base import Context, check_fields, handler
+from application.handlers.lookup import cycle_of
 from domain.actors import Target
 from domain.assessment import INPUT_FIELDS, Assessment, When
-from domain.cycle import Cycle
 from domain.errors import DomainError, Problems
 from domain.ids import CODE, check_id
 from domain.ranking import Ranking
@@ -17,27 +17,17 @@ from domain.ranking import Ranking
 BASE = ("cycle", "unit")
 
 
-def _cycle(ctx: Context) -> Cycle:
-    if "cycle" not in ctx.cache:
-        code = check_id(ctx.command.get("cycle"), "cycle", CODE)
-        cycle = ctx.app.get(Cycle.create_id(code))
-        if cycle is None:
-            raise NotFound(f"kỳ đánh giá {code}", f"cycle {code}", code="cycle_not_found")
-        ctx.cache["cycle"] = cycle
-    return ctx.cache["cycle"]
-
-
 def _ranking(ctx: Context) -> Ranking | None:
     """The cycle's ranking as it stands (None until the council closes the cycle)."""
     if "ranking" not in ctx.cache:
-        ctx.cache["ranking"] = ctx.app.get(Ranking.create_id(_cycle(ctx).cycle))
+        ctx.cache["ranking"] = ctx.app.get(Ranking.create_id(cycle_of(ctx).cycle))
     return ctx.cache["ranking"]
 
 
 def _when(ctx: Context) -> When:
     ranking = _ranking(ctx)
     return When(
-        cycle=_cycle(ctx),
+        cycle=cycle_of(ctx),
         at=ctx.signed.issued_at,
         cycle_closed=ranking is not None and ranking.closed,
         published=ranking is not None and ranking.has_published(),
@@ -45,7 +35,7 @@ def _when(ctx: Context) -> When:
 
 
 def target(ctx: Context) -> Target:
-    cycle = _cycle(ctx)
+    cycle = cycle_of(ctx)
     unit = check_id(ctx.command.get("unit"), "unit", CODE)
     if unit not in cycle.unit_codes():
         raise NotFound(
@@ -59,7 +49,7 @@ def target(ctx: Context) -> Target:
 
 def _load(ctx: Context):
     """(when, assessment, framework) of the command's unit."""
-    cycle = _cycle(ctx)
+    cycle = cycle_of(ctx)
     assessment = ctx.app.get(Assessment.create_id(cycle.cycle, ctx.command["unit"]))
     assert assessment is not None, "an assessment is opened with its cycle"
     return _when(ctx), assessment, ctx.app.framework(cycle.framework)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from application.errors import NotFound
 from application.handlers.base import Context, check_fields, handler
+from application.handlers.lookup import cycle_of
 from domain.actors import Target
 from domain.assessment import Assessment
 from domain.cycle import Cycle, check_units
@@ -111,19 +112,9 @@ def open_cycle(ctx: Context) -> list:
 
 
 # -- the calendar and the units of an open cycle (docs/SEASON.md) ------------------------
-def _cycle(ctx: Context) -> Cycle:
-    if "cycle" not in ctx.cache:
-        code = check_id(ctx.command.get("cycle"), "cycle", CODE)
-        cycle = ctx.app.get(Cycle.create_id(code))
-        if cycle is None:
-            raise NotFound(f"kỳ đánh giá {code}", f"cycle {code}", code="cycle_not_found")
-        ctx.cache["cycle"] = cycle
-    return ctx.cache["cycle"]
-
-
 def cycle_target(ctx: Context) -> Target:
     """The cycle, or the one unit an extension names (docs/FORMATS.md 3.6.1)."""
-    cycle = _cycle(ctx)
+    cycle = cycle_of(ctx)
     unit = ctx.command.get("unit")
     if unit is None:
         return cycle.target()
@@ -148,7 +139,7 @@ def _appraisal_open(ctx: Context, cycle: Cycle) -> None:
 def extend_deadline(ctx: Context) -> list:
     """One deadline later, for the whole cycle or one unit, with a reason."""
     check_fields(ctx, ("cycle", "deadline", "until", "unit", "reason"))
-    cycle = _cycle(ctx)
+    cycle = cycle_of(ctx)
     _appraisal_open(ctx, cycle)
     c = ctx.command
     cycle.extend_deadline(
@@ -169,7 +160,7 @@ def _opened(ctx: Context, cycle: Cycle, units: list[dict]) -> list:
 def add_units(ctx: Context) -> list:
     """New units and one empty assessment each, until the self-assessment deadline."""
     check_fields(ctx, ("cycle", "units", "reason"))
-    cycle = _cycle(ctx)
+    cycle = cycle_of(ctx)
     _appraisal_open(ctx, cycle)
     cycle.check_open_for_units(ctx.signed.issued_at)
     c = ctx.command
@@ -182,7 +173,7 @@ def merge_units(ctx: Context) -> list:
     """Two or more units become one new unit with its own assessment; the merged
     units' history stays readable and their commands are refused (unit_merged)."""
     check_fields(ctx, ("cycle", "units", "into", "reason"))
-    cycle = _cycle(ctx)
+    cycle = cycle_of(ctx)
     _appraisal_open(ctx, cycle)
     cycle.check_open_for_units(ctx.signed.issued_at)
     c = ctx.command
