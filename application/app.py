@@ -142,7 +142,21 @@ class ParIndex(Application):
         as a miss (application/store/snapshots.py)."""
         recorder = self.factory.aggregate_recorder(purpose="snapshots")
         topics = frozenset(get_topic(cls) for cls in self.snapshotting_intervals)
-        return SnapshotStore(self.mapper, recorder, topics)
+        return SnapshotStore(self.mapper, recorder, topics, LogStore(self.recorder))
+
+    def take_snapshot(
+        self, aggregate_id: UUID, version: int | None = None, projector_func: Any = _project
+    ) -> None:
+        """The library's `take_snapshot`: the aggregate rebuilt from its stored
+        events up to `version` (the latest if None), stored as a snapshot that
+        names the leaf hash of its last event. An event outside the log gets none."""
+        aggregate = self.repository.get(
+            aggregate_id, version=version, projector_func=projector_func
+        )
+        leaf = self.tlog.leaf_of_event(aggregate_id, aggregate.version)
+        if leaf is None:
+            return
+        self.snapshots.put([AggregateSnapshot.take(aggregate, leaf.leaf_hash.hex())])
 
     # -- reads used by handlers ------------------------------------------
     def find_key(self, key_id: str, *, for_update: bool = True) -> ActorKey | None:

@@ -33,7 +33,6 @@ from domain.inputs import (
     document_problems,
     id_list_problems,
 )
-from domain.snapshot import AggregateSnapshot
 from domain.text import NOTE, check_text
 
 ASSESSMENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://parindex/assessments")
@@ -121,10 +120,6 @@ def _signer_and_time(command_text: str) -> tuple[str, datetime]:
 
 
 class Assessment(Aggregate):
-    # Stored every few events as a cache (application/app.py SNAPSHOT_INTERVAL),
-    # without the memo entries kept beside the state (`_ranking_totals`).
-    Snapshot = AggregateSnapshot
-
     @staticmethod
     def create_id(cycle: str, unit: str) -> UUID:
         return assessment_aggregate_id(cycle, unit)

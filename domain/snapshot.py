@@ -6,6 +6,11 @@ keeps the aggregate's own state and the library's timestamps only: memo entries
 that the domain keeps beside the state (`_ranking_totals` on an assessment, a
 `Framework` object; `_unit_codes` on a cycle) are derived, may not even be
 JSON, and must be recomputed from the state they describe, not restored.
+
+A snapshot names the last event it covers by that event's hash (`event_hash`,
+the application's log leaf hash): a store whose events were cut back and
+written again (a restore) holds another event at that version, and the
+snapshot of the lost one is then not used.
 """
 
 from __future__ import annotations
@@ -30,8 +35,10 @@ def state_members(aggregate: Any) -> dict[str, Any]:
 
 
 class AggregateSnapshot(Snapshot):
+    event_hash: str  # hex; "" names no event, and such a snapshot is never used
+
     @classmethod
-    def take(cls, aggregate: Any) -> AggregateSnapshot:
+    def take(cls, aggregate: Any, event_hash: str = "") -> AggregateSnapshot:
         state = state_members(aggregate)
         class_version = getattr(type(aggregate), "class_version", 1)
         if class_version > 1:
@@ -42,4 +49,5 @@ class AggregateSnapshot(Snapshot):
             timestamp=cls.create_timestamp(),
             topic=get_topic(type(aggregate)),
             state=state,
+            event_hash=event_hash,
         )

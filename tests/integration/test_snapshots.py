@@ -18,7 +18,7 @@ from application.store.snapshots import SnapshotStore
 from domain.assessment import Assessment
 from domain.snapshot import LIBRARY_MEMBERS, AggregateSnapshot
 from tests.season_unit import C, U, Unit, clean, findings
-from tests.support import Env, command, oid_param, sql
+from tests.support import Env, command, oid_param, sql, truncate_log
 
 AID = Assessment.create_id(C, U)
 
@@ -144,7 +144,7 @@ def test_a_damaged_snapshot_is_loaded_around(env: Env):
         (b"{not json", oid_param(env.app, AID), 2 * SNAPSHOT_INTERVAL),
     )
     loaded, reads = loaded_cold(env)
-    assert reads == [None]  # from the first event
+    assert reads == [SNAPSHOT_INTERVAL]  # from the older snapshot
     assert_same_state(loaded, from_events(env.app))
     u.adjust("1.1.1", "0")  # the unit goes on
     clean(env)
@@ -201,5 +201,25 @@ def test_a_snapshot_of_another_aggregate_is_not_used(env: Env):
         env.app, 2 * SNAPSHOT_INTERVAL, lambda doc: doc.update(topic="domain.cycle:Cycle")
     )
     loaded, reads = loaded_cold(env)
-    assert reads == [None]
+    assert reads == [SNAPSHOT_INTERVAL]
+    assert_same_state(loaded, from_events(env.app))
+
+
+def test_a_log_cut_back_does_not_load_a_snapshot_of_what_it_lost(env: Env):
+    """A restore that cut the log back below a snapshot's event: the unit loads
+    from the events it has, and a snapshot of the lost history is not used even
+    once another event is stored at that version."""
+    u = Unit.open(env)
+    u.submit()
+    leaf = env.app.tlog.leaf_of_event(AID, 2 * SNAPSHOT_INTERVAL - 10)
+    truncate_log(env.app, leaf.leaf_index)
+    loaded, reads = loaded_cold(env)
+    assert reads == [SNAPSHOT_INTERVAL] and loaded.version == 2 * SNAPSHOT_INTERVAL - 11
+    assert_same_state(loaded, from_events(env.app))
+    framework = env.app.framework(u.cycle_now.framework)
+    for lf in framework.leaves[:15]:  # written again, differently: versions 89..103
+        u.score(lf.code, "1" if lf.code == "1.1.1" else "0")
+    loaded, reads = loaded_cold(env)
+    assert reads == [SNAPSHOT_INTERVAL]  # not the stale snapshot at 100
+    assert loaded.self_inputs["1.1.1"] == {"points": "1"}
     assert_same_state(loaded, from_events(env.app))
