@@ -151,6 +151,7 @@ def test_a_damaged_snapshot_is_loaded_around(env: Env):
 
 
 def test_a_store_made_before_snapshots_gets_its_table_with_the_first_snapshot(env: Env):
+    assert env.app.snapshots.table_ready  # made by `parindex init`
     u = Unit.open(env)
     for leaf in ("1.1.1", "1.1.2"):
         u.score(leaf, "0")
