@@ -14,6 +14,9 @@ while the log holds that leaf for that event (read in the same query): after a
 restore that cut the log back, a snapshot of an event the log lost, or of one
 written again differently at the same version, is passed over too.
 
+Only the newest snapshot of an aggregate is kept (`put` replaces the others),
+so the table holds one row per assessment whatever the interval.
+
 A store made before snapshots existed has no table: reads miss until the first
 snapshot a server takes creates it, so opening a store (as `verify --data-dir`
 does) never writes to it.
@@ -68,9 +71,19 @@ class SnapshotStore(EventStore[UUID]):
         return True
 
     def put(self, domain_events: Sequence[Any], **kwargs: Any) -> list[Recording[UUID]]:
+        """Stores each snapshot in place of its aggregate's earlier ones: one
+        row per aggregate, however long its history (and a row a restore left
+        behind at the same version is replaced, not a conflict)."""
         if not self.table_ready:
             self.recorder.create_table()  # CREATE TABLE IF NOT EXISTS
             self.table_ready = True
+        ids = {e.originator_id for e in domain_events}
+        with self.log.datastore.transaction(commit=True) as cur:
+            for oid in ids:
+                cur.execute(
+                    self.log.t.q(f"DELETE FROM {self.table} WHERE originator_id = ?"),
+                    (oid if self.postgres else oid.hex,),
+                )
         return super().put(domain_events, **kwargs)
 
     def get(

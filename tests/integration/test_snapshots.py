@@ -21,6 +21,8 @@ from tests.season_unit import C, U, Unit, clean, findings
 from tests.support import Env, command, oid_param, sql, truncate_log
 
 AID = Assessment.create_id(C, U)
+SUBMITTED = 121  # a unit's version after its 119 self-scores and its submission
+LAST = SUBMITTED // SNAPSHOT_INTERVAL * SNAPSHOT_INTERVAL  # its snapshot's version
 
 
 def snapshot_table(app: ParIndex) -> str:
@@ -75,7 +77,7 @@ def approver(env: Env):
 def test_a_unit_loaded_from_its_snapshot_equals_the_unit_from_its_events(env: Env):
     u = Unit.open(env)
     u.submit()  # 119 self-scores and the submission: events 2..121
-    assert snapshot_versions(env.app) == [SNAPSHOT_INTERVAL, 2 * SNAPSHOT_INTERVAL]
+    assert snapshot_versions(env.app) == [LAST]  # the newest only
     u.adjust("1.1.1", "0")
     u.confirm("1.2.1", note="Đúng hồ sơ")
     u.flag("1.1.2")
@@ -89,14 +91,16 @@ def test_a_unit_loaded_from_its_snapshot_equals_the_unit_from_its_events(env: En
     assert "_ranking_totals" in vars(cached)
 
     loaded, reads = loaded_cold(env)
-    assert reads == [2 * SNAPSHOT_INTERVAL]  # the snapshot, then the events after it
+    version = loaded.version
+    assert version == SUBMITTED + 7  # six appraisal events and the close
+    # the snapshot, then the events after it
+    assert reads == [version // SNAPSHOT_INTERVAL * SNAPSHOT_INTERVAL]
     assert_same_state(loaded, from_events(env.app))
 
     # a snapshot of the whole season: every member (flags, reviews, signed
     # times, the close) goes through the snapshot store and back
     env.app.take_snapshot(AID, projector_func=_project)
-    version = loaded.version
-    assert snapshot_versions(env.app)[-1] == version
+    assert snapshot_versions(env.app) == [version]
     loaded, reads = loaded_cold(env)
     assert reads == [version]
     assert_same_state(loaded, from_events(env.app))
@@ -141,10 +145,10 @@ def test_a_damaged_snapshot_is_loaded_around(env: Env):
     sql(
         env.app,
         f"UPDATE {table} SET state = ? WHERE originator_id = ? AND originator_version = ?",
-        (b"{not json", oid_param(env.app, AID), 2 * SNAPSHOT_INTERVAL),
+        (b"{not json", oid_param(env.app, AID), LAST),
     )
     loaded, reads = loaded_cold(env)
-    assert reads == [SNAPSHOT_INTERVAL]  # from the older snapshot
+    assert reads == [None]  # from the first event
     assert_same_state(loaded, from_events(env.app))
     u.adjust("1.1.1", "0")  # the unit goes on
     clean(env)
@@ -161,7 +165,7 @@ def test_a_store_made_before_snapshots_gets_its_table_with_the_first_snapshot(en
     assert u.assessment.self_inputs == {"1.1.1": {"points": "0"}, "1.1.2": {"points": "0"}}
     u.submit()
     assert app.snapshots.table_ready
-    assert snapshot_versions(app) == [SNAPSHOT_INTERVAL, 2 * SNAPSHOT_INTERVAL]
+    assert snapshot_versions(app) == [LAST]
     clean(env)
 
 
@@ -181,7 +185,7 @@ def test_a_forged_snapshot_misleads_the_server_and_verify_reports_what_it_decide
     cycle with the unit still open; the close is not what the log yields."""
     u = Unit.open(env)
     u.submit()
-    forge_snapshot(env.app, 2 * SNAPSHOT_INTERVAL, lambda doc: doc["state"].update(closed=True))
+    forge_snapshot(env.app, LAST, lambda doc: doc["state"].update(closed=True))
     env.reopen()
     assert u.assessment.closed and not from_events(env.app).closed
     receipt = env.send(command(u.council, "close_appraisal", cycle=C), u.council)
@@ -198,29 +202,33 @@ def test_a_snapshot_of_another_aggregate_is_not_used(env: Env):
     Cycle or key) is a miss, not a state."""
     u = Unit.open(env)
     u.submit()
-    forge_snapshot(
-        env.app, 2 * SNAPSHOT_INTERVAL, lambda doc: doc.update(topic="domain.cycle:Cycle")
-    )
+    forge_snapshot(env.app, LAST, lambda doc: doc.update(topic="domain.cycle:Cycle"))
     loaded, reads = loaded_cold(env)
-    assert reads == [SNAPSHOT_INTERVAL]
+    assert reads == [None]
     assert_same_state(loaded, from_events(env.app))
 
 
 def test_a_log_cut_back_does_not_load_a_snapshot_of_what_it_lost(env: Env):
     """A restore that cut the log back below a snapshot's event: the unit loads
-    from the events it has, and a snapshot of the lost history is not used even
-    once another event is stored at that version."""
+    from the events it has, not from the snapshot of history the log lost, until
+    its events reach that version again and a new snapshot replaces it."""
     u = Unit.open(env)
     u.submit()
-    leaf = env.app.tlog.leaf_of_event(AID, 2 * SNAPSHOT_INTERVAL - 10)
-    truncate_log(env.app, leaf.leaf_index)
+    leaf = env.app.tlog.leaf_of_event(AID, LAST - 10)
+    truncate_log(env.app, leaf.leaf_index)  # versions LAST - 10 .. 121 are gone
     loaded, reads = loaded_cold(env)
-    assert reads == [SNAPSHOT_INTERVAL] and loaded.version == 2 * SNAPSHOT_INTERVAL - 11
+    assert reads == [None] and loaded.version == LAST - 11
     assert_same_state(loaded, from_events(env.app))
-    framework = env.app.framework(u.cycle_now.framework)
-    for lf in framework.leaves[:15]:  # written again, differently: versions 89..103
+    leaves = env.app.framework(u.cycle_now.framework).leaves
+    for lf in leaves[:10]:  # versions LAST - 10 .. LAST - 1, written again differently
         u.score(lf.code, "1" if lf.code == "1.1.1" else "0")
     loaded, reads = loaded_cold(env)
-    assert reads == [SNAPSHOT_INTERVAL]  # not the stale snapshot at 100
+    assert reads == [None]  # the snapshot at LAST names an event the log lost
     assert loaded.self_inputs["1.1.1"] == {"points": "1"}
+    assert_same_state(loaded, from_events(env.app))
+    for lf in leaves[10:15]:  # version LAST and after: a new snapshot replaces it
+        u.score(lf.code, "0")
+    assert snapshot_versions(env.app) == [LAST]
+    loaded, reads = loaded_cold(env)
+    assert reads == [LAST] and loaded.self_inputs["1.1.1"] == {"points": "1"}
     assert_same_state(loaded, from_events(env.app))
