@@ -164,6 +164,9 @@ class Settings:
         env = {
             "CREATE_TABLE": "y" if create_table else "n",
             "AGGREGATE_CACHE_MAXSIZE": "10000",
+            # Snapshots of assessments (application/app.py SNAPSHOT_INTERVAL): a
+            # cache beside the events, never part of the log (FORMATS 9.4).
+            "IS_SNAPSHOTTING_ENABLED": "y",
             "COMPRESSOR_TOPIC": "",
             "CIPHER_TOPIC": "",
         }

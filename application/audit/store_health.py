@@ -19,7 +19,9 @@ DETAIL_LIMIT = 200
 
 
 def table_names(log: LogStore) -> dict[str, str]:
-    """Role -> table name, as a finding names it."""
+    """Role -> table name, as a finding names it. Not the snapshots table
+    (FORMATS 9.4): a cache derived from the events, which no leaf covers and
+    verify never reads; a missing or emptied one only makes loading slower."""
     t = log.t
     return {
         "events": log.events_table,
