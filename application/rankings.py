@@ -25,12 +25,15 @@ def draft(app, cycle: str) -> dict:
                 status=409,
             )
         version = closed.next_version()
-        content = ranking.manifest(
-            found, version, app.framework(found.framework), app.assessments(found)
-        )
+        framework = app.framework(found.framework)
+        content = ranking.manifest(found, version, framework, app.assessments(found))
     return {
         "cycle": cycle,
         "version": version,
         "manifest": content,
         "digest": ranking.digest(content),
+        "bands": [
+            {"code": b.code, "name_vi": b.name_vi, "name_en": b.name_en}
+            for b in framework.meta.bands.items
+        ],
     }

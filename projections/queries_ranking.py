@@ -107,9 +107,11 @@ def ranking_version(cur: Any, cycle: str, version: int, *, public: bool) -> dict
     )
     lines = [_line(r) for r in cur.fetchall()]
     cur.execute("SELECT framework FROM cycles WHERE cycle = ?", (cycle,))
+    framework = cur.fetchone()["framework"]
     return {
         "cycle": cycle,
-        "framework": cur.fetchone()["framework"],
+        "framework": framework,
+        "bands": framework_bands(cur, framework),
         **_version(row),
         "ranked": [x for x in lines if x["status"] == "submitted"],
         "unranked": [x for x in lines if x["status"] != "submitted"],
@@ -153,9 +155,17 @@ def published_sheet(cur: Any, cycle: str, version: int, unit: str) -> dict | Non
         "cycle": cycle,
         "version": version,
         "framework": framework,
+        "bands": framework_bands(cur, framework),
         "line": line,
         "nodes": nodes,
     }
+
+
+def framework_bands(cur: Any, framework: str) -> list[dict]:
+    """The framework's bands ({code, minimum, name_vi, name_en}): what a band code is called."""
+    cur.execute("SELECT bands FROM frameworks WHERE id = ?", (framework,))
+    row = cur.fetchone()
+    return (jload(row["bands"]) if row else None) or []
 
 
 def ranking_version_line(cur: Any, cycle: str, version: int, unit: str) -> tuple | None:

@@ -20,7 +20,12 @@ def _d(value: object) -> str:
     return "-" if value is None else display(Decimal(str(value)))
 
 
-def _lines(ranked: list, unranked: list) -> list[str]:
+def _band_names(doc: dict) -> dict[str, str]:
+    """Band code -> its Vietnamese name, from the framework's bands the read carries."""
+    return {b["code"]: b.get("name_vi") or b["code"] for b in doc.get("bands") or []}
+
+
+def _lines(ranked: list, unranked: list, names: dict[str, str]) -> list[str]:
     out = [
         f"{'Hạng':>4}  {'Mã':<14} {'Tự chấm':>8} {'Thẩm định':>10} {'Chỉ số':>7}  "
         f"{'Xếp loại':<12} Tên"
@@ -29,7 +34,7 @@ def _lines(ranked: list, unranked: list) -> list[str]:
         out.append(
             f"{r['rank']:>4}  {r['unit']:<14} {_d(r.get('self_total')):>8} "
             f"{_d(r.get('appraised_total')):>10} {_d(r.get('index')):>7}  "
-            f"{r.get('band') or '-':<12} {r.get('name') or ''}"
+            f"{names.get(r.get('band'), r.get('band')) or '-':<12} {r.get('name') or ''}"
         )
     if unranked:
         out.append(f"Không xếp hạng ({len(unranked)}):")
@@ -40,13 +45,14 @@ def _lines(ranked: list, unranked: list) -> list[str]:
     return out
 
 
-def manifest_text(content: dict, digest: str) -> str:
+def manifest_text(content: dict, digest: str, bands: list | None = None) -> str:
     head = [
         f"Bảng xếp hạng kỳ {content['cycle']}, phiên bản {content['version']} "
         f"({len(content['ranked'])} xếp hạng, {len(content['unranked'])} không xếp hạng)",
         f"Digest: {digest}",
     ]
-    return "\n".join(head + _lines(content["ranked"], content["unranked"]))
+    names = _band_names({"bands": bands})
+    return "\n".join(head + _lines(content["ranked"], content["unranked"], names))
 
 
 def versions_text(doc: dict) -> str:
@@ -84,7 +90,8 @@ def version_text(doc: dict) -> str:
     ]
     if decision:
         head.append(f"Quyết định phê duyệt: {decision['number']} ngày {decision['date']}")
-    return "\n".join(head + _lines(doc.get("ranked") or [], doc.get("unranked") or []))
+    ranked, unranked = doc.get("ranked") or [], doc.get("unranked") or []
+    return "\n".join(head + _lines(ranked, unranked, _band_names(doc)))
 
 
 def sheet_text(doc: dict) -> str:
@@ -96,7 +103,8 @@ def sheet_text(doc: dict) -> str:
     if line.get("status") == "submitted":
         out.append(
             f"Tự chấm {_d(line.get('self_total'))}, thẩm định {_d(line.get('appraised_total'))}, "
-            f"chỉ số {_d(line.get('index'))}, hạng {line.get('rank')}, xếp loại {line.get('band')}"
+            f"chỉ số {_d(line.get('index'))}, hạng {line.get('rank')}, "
+            f"xếp loại {_band_names(doc).get(line.get('band'), line.get('band'))}"
         )
     out.append(f"{'Mã':<10} {'Tối đa':>7} {'Tự chấm':>8} {'Thẩm định':>10}  Lý do")
     for n in doc.get("nodes") or []:

@@ -137,7 +137,7 @@ def _close_unit(args: argparse.Namespace) -> int:
 
 def cmd_draft(args: argparse.Namespace) -> int:
     doc = _client(args, reading=True).ranking_draft(args.cycle)
-    emit(args, doc, views.manifest_text(doc["manifest"], doc["digest"]))
+    emit(args, doc, views.manifest_text(doc["manifest"], doc["digest"], doc.get("bands")))
     return 0
 
 
@@ -152,7 +152,7 @@ def cmd_propose(args: argparse.Namespace) -> int:
         "manifest": doc["manifest"],
     }
     receipt = client.send(command)
-    shown = views.manifest_text(doc["manifest"], doc["digest"])
+    shown = views.manifest_text(doc["manifest"], doc["digest"], doc.get("bands"))
     return _receipt(args, receipt, f"Đã đề xuất xếp hạng phiên bản {doc['version']}\n{shown}")
 
 

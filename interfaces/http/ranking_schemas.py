@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from interfaces.http.read_schemas import Any, Bool, Int, List, Nested, NInt, NStr, Str
+from interfaces.http.read_schemas import (
+    Any,
+    Bool,
+    FrameworkBand,
+    Int,
+    List,
+    Nested,
+    NInt,
+    NStr,
+    Str,
+)
 
 
 class Act(Schema):
@@ -55,6 +65,9 @@ class RankingLine(Schema):
 class RankingVersion(RankingVersionSummary):
     cycle = Str(required=True)
     framework = Str()
+    bands = List(
+        Nested(FrameworkBand), metadata={"description": "the framework's bands: names of the codes"}
+    )
     ranked = List(Nested(RankingLine), required=True)
     unranked = List(Nested(RankingLine), required=True)
 
@@ -82,6 +95,7 @@ class PublishedSheet(Schema):
     cycle = Str(required=True)
     version = Int(required=True)
     framework = Str()
+    bands = List(Nested(FrameworkBand))
     line = Nested(RankingLine)
     nodes = List(Nested(PublishedNode), required=True)
 
@@ -91,3 +105,4 @@ class RankingDraft(Schema):
     version = Int(required=True)
     manifest = fields.Dict(required=True)
     digest = Str(required=True)
+    bands = List(Nested(FrameworkBand))

@@ -74,6 +74,13 @@ def test_a_whole_ranking_from_close_to_a_public_read(site, capsys):
     assert code == 0, err
     assert "đã công bố" in out and "Quyết định phê duyệt: 1234/QĐ-UBND ngày 2025-12-20" in out
     assert "(đã kiểm tra với các dòng dưới đây)" in out
+    code, out, err = public(
+        capsys, site, "ranking", "show", "--public", *C, "--version", "1", "--json"
+    )
+    assert code == 0, err
+    assert {"code": "tot", "minimum": "80", "name_vi": "Tốt", "name_en": "Good"} in json.loads(out)[
+        "bands"
+    ]
     code, out, err = public(capsys, site, "ranking", "versions", "--public", *C)
     assert code == 0 and "Phiên bản 1: đã công bố" in out, err
     sheet = ["ranking", "sheet", *C, "--version", "1", "--unit", UNITS[0]]
