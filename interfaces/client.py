@@ -475,6 +475,43 @@ class Client:
             )
         )
 
+    # -- oversight notes (docs/SEASON.md, "Oversight notes") ----------------------------
+    def record_oversight_note(
+        self,
+        cycle: str,
+        unit: str,
+        note_id: str,
+        text: str,
+        leaf: str | None = None,
+        change: int | None = None,
+    ) -> dict:
+        """record_oversight_note (observer): on the unit, one leaf, or one change."""
+        return self.send(
+            _season(
+                "record_oversight_note",
+                cycle,
+                unit,
+                note_id=note_id,
+                text=text,
+                leaf=leaf,
+                change=change,
+            )
+        )
+
+    def answer_oversight_note(self, cycle: str, unit: str, note_id: str, answer: str) -> dict:
+        """answer_oversight_note (council chair): one answer per note."""
+        return self.send(
+            _season("answer_oversight_note", cycle, unit, note_id=note_id, answer=answer)
+        )
+
+    def notes(self, cycle: str, unit: str) -> Any:
+        """{cycle, unit, open, notes}: the unit's oversight notes and answers."""
+        from domain.ids import CODE, check_id
+
+        check_id(cycle, "cycle", CODE)
+        check_id(unit, "unit", CODE)
+        return self._get(f"/api/v1/cycles/{cycle}/units/{unit}/notes")
+
     def review(self, cycle: str, unit: str) -> Any:
         """{cycle, unit, stage, needs_review, flags}: what the unit's close must
         still review or list, as the server will judge it."""

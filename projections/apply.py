@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
-from projections import assessments, rankings, registry
+from projections import assessments, notes, rankings, registry
 from projections.frameworks import FrameworkCache
 from projections.schema import upsert_sql
 from projections.scores import recompute
@@ -24,6 +24,7 @@ HANDLERS: dict[str, Callable[[Batch, Any, Meta], None]] = {
     **registry.HANDLERS,
     **assessments.HANDLERS,
     **rankings.HANDLERS,
+    **notes.HANDLERS,
 }
 HISTORY_INSERT = upsert_sql("history").replace("INSERT OR REPLACE", "INSERT")
 

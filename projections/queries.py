@@ -140,6 +140,7 @@ from datetime import datetime
 from typing import Any
 
 from projections import queries_leaf as leafq
+from projections import queries_notes as notesq
 from projections import queries_ranking as rankq
 from projections import status as status_q
 from projections.rows import jload, shown
@@ -411,6 +412,10 @@ class Queries:
     def why(self, cycle: str, unit: str, leaf: str) -> dict | None:
         with self.rm.read() as cur:
             return leafq.why(cur, cycle, unit, leaf)
+
+    def unit_notes(self, cycle: str, unit: str) -> dict | None:
+        with self.rm.read() as cur:
+            return notesq.unit_notes(cur, cycle, unit)
 
     def evidence_list(self, cycle: str, unit: str) -> dict | None:
         with self.rm.read() as cur:

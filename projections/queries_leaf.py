@@ -10,6 +10,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from application.signing.jcs import COMMAND_CONTEXT
+from projections.queries_notes import leaf_notes
 from projections.rows import jload, shown
 
 # The events a leaf's values come from (an explanation answer only when it
@@ -86,7 +87,10 @@ def leaf_history(cur: Any, cycle: str, unit: str, leaf: str) -> dict | None:
             r["signer_public_key"], entry["command"], entry["signature"]
         )
         entries.append(entry)
-    return dict(_head(cycle, unit, node), entries=entries)
+    on_leaf, by_change = leaf_notes(cur, cycle, unit, leaf, [e["leaf_index"] for e in entries])
+    for entry in entries:
+        entry["notes"] = by_change.get(entry["leaf_index"], [])
+    return dict(_head(cycle, unit, node), entries=entries, notes=on_leaf)
 
 
 def signature_status(public_key: str | None, command: str | None, signature: str | None) -> str:
@@ -178,7 +182,11 @@ def why(cur: Any, cycle: str, unit: str, leaf: str) -> dict | None:
             "evidence_ids": jload(state["flag_evidence_ids"]) or [],
         }
     )
+    on_leaf, by_change = leaf_notes(cur, cycle, unit, leaf, [s["leaf_index"] for s in steps])
+    for step in steps:
+        step["notes"] = by_change.get(step["leaf_index"], [])
     out["chain"] = steps
+    out["notes"] = on_leaf
     out["evidence"] = [
         e for e in items.values() if e["status"] == "attached" and leaf in (e["leaves"] or [])
     ]

@@ -380,6 +380,31 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
         },
         ("cycle", "unit", "leaf", "seq"),
     ),
+    # projections/notes.py: an observer's note and the council's answer
+    "oversight_notes": (
+        {
+            "cycle": str,
+            "unit": str,
+            "note_id": str,
+            "leaf": str,  # the leaf it is about, or null
+            "change": int,  # the log index of the change it is about, or null
+            "text": str,
+            "actor_key_id": str,
+            "actor_name": str,
+            "actor_role": str,
+            "at": str,
+            "leaf_index": int,
+            "command": str,
+            "signature": str,
+            "answer": str,
+            "answer_key_id": str,
+            "answer_name": str,
+            "answer_at": str,
+            "answer_leaf_index": int,
+            "answer_command": str,
+        },
+        ("cycle", "unit", "note_id"),
+    ),
 }
 
 INDEXES: tuple[tuple[str, tuple[str | DescIndex, ...], bool], ...] = (
@@ -392,6 +417,8 @@ INDEXES: tuple[tuple[str, tuple[str | DescIndex, ...], bool], ...] = (
     ("unit_status", ("cycle", "stage"), False),
     ("cycle_units", ("cycle", "merged_into"), False),
     ("ranking_lines", ("cycle", "version", "position"), True),
+    ("oversight_notes", ("change",), False),
+    ("oversight_notes", ("cycle", "unit", "leaf"), False),
 )
 
 TRACKING_TABLE = "tracking"
@@ -403,7 +430,7 @@ ANCHOR_TABLE = "log_anchor"
 
 # Bump when a table or column changes: a file of another version is rebuilt
 # (projections.rebuilder.open_current), never migrated; it is disposable.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def columns(table: str) -> tuple[str, ...]:

@@ -68,7 +68,9 @@ def season_text(info: dict) -> str:
         f"  - Hội đồng kết thúc thẩm định; xếp hạng phiên bản 1 ({len(v1['ranked'])} xã xếp hạng, "
         f"{len(v1['unranked'])} không) được phê duyệt và công bố.\n"
         f"  - Thanh tra phát hiện sai sót: điểm {CORRECTED[1]} của {CORRECTED[0]} được điều chỉnh; "
-        f"phiên bản 2 được phê duyệt và công bố, phiên bản 1 vẫn đọc được."
+        f"phiên bản 2 được phê duyệt và công bố, phiên bản 1 vẫn đọc được.\n"
+        f"  - Ủy ban MTTQ ghi chú giám sát về lần đính chính đó (vị trí nhật ký "
+        f"{info['note']['change']}); Chủ tịch Hội đồng đã trả lời."
     )
 
 
@@ -106,6 +108,8 @@ Thử tiếp / What to try next
   parindex scores {c} --unit {WITHDRAWS} {mttq}
   parindex scores {c} --unit {LATE} {mttq}
   parindex submit {c} --unit {LATE} --key {k}/chair-{LATE}.key    # bị từ chối
+  # Ghi chú giám sát của MTTQ về lần đính chính và trả lời của Hội đồng:
+  parindex note list {c} --unit {unit} {mttq}
   # Vì sao có điểm này (kèm bằng chứng Merkle, kiểm tra tại máy):
   parindex why {c} --unit {unit} --leaf {leaf} {mttq}
   # Kiểm toán độc lập, không cần máy chủ:

@@ -18,6 +18,7 @@ from interfaces.http.views import (
     frameworks,
     health,
     log,
+    notes,
     rankings,
     reviews,
 )
@@ -30,6 +31,7 @@ BLUEPRINTS = (
     frameworks.blp,
     cycles.blp,
     reviews.blp,
+    notes.blp,
     rankings.blp,
     rankings.public,
     health.blp,
