@@ -512,6 +512,15 @@ class Client:
         check_id(unit, "unit", CODE)
         return self._get(f"/api/v1/cycles/{cycle}/units/{unit}/notes")
 
+    def unit_events(self, cycle: str, unit: str, after: int = 0, limit: int = 200) -> Any:
+        """{cycle, unit, aggregate_id, events, signers}: the unit's events after
+        version `after`, exact stored bytes (interfaces/monitor.py checks them)."""
+        from domain.ids import CODE, check_id
+
+        check_id(cycle, "cycle", CODE)
+        check_id(unit, "unit", CODE)
+        return self._get(f"/api/v1/cycles/{cycle}/units/{unit}/events", after=after, limit=limit)
+
     def review(self, cycle: str, unit: str) -> Any:
         """{cycle, unit, stage, needs_review, flags}: what the unit's close must
         still review or list, as the server will judge it."""

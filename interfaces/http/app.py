@@ -21,6 +21,7 @@ from interfaces.http.views import (
     notes,
     rankings,
     reviews,
+    unit_events,
 )
 
 READ_MODEL_FILE = "readmodel.sqlite"
@@ -32,6 +33,7 @@ BLUEPRINTS = (
     cycles.blp,
     reviews.blp,
     notes.blp,
+    unit_events.blp,
     rankings.blp,
     rankings.public,
     health.blp,
