@@ -70,15 +70,19 @@ def _entry(r: Any) -> dict:
     }
 
 
-def leaf_history(cur: Any, cycle: str, unit: str, leaf: str) -> dict | None:
+def leaf_history(
+    cur: Any, cycle: str, unit: str, leaf: str, upto: int | None = None
+) -> dict | None:
+    """The leaf's events, oldest first; with `upto`, those up to that log index
+    (history rows are only ever appended: the history as it stood then)."""
     node = _leaf(cur, cycle, unit, leaf)
     if node is None:
         return None
     cur.execute(
         "SELECT h.*, k.public_key AS signer_public_key FROM history h "
         "LEFT JOIN keys k ON k.key_id = h.actor_key_id "
-        "WHERE h.cycle = ? AND h.unit = ? AND h.leaf = ? ORDER BY h.seq",
-        (cycle, unit, leaf),
+        "WHERE h.cycle = ? AND h.unit = ? AND h.leaf = ? AND h.leaf_index <= ? ORDER BY h.seq",
+        (cycle, unit, leaf, 2**62 if upto is None else upto),
     )
     entries = []
     for r in cur.fetchall():
@@ -87,7 +91,8 @@ def leaf_history(cur: Any, cycle: str, unit: str, leaf: str) -> dict | None:
             r["signer_public_key"], entry["command"], entry["signature"]
         )
         entries.append(entry)
-    on_leaf, by_change = leaf_notes(cur, cycle, unit, leaf, [e["leaf_index"] for e in entries])
+    indices = [e["leaf_index"] for e in entries]
+    on_leaf, by_change = leaf_notes(cur, cycle, unit, leaf, indices, upto)
     for entry in entries:
         entry["notes"] = by_change.get(entry["leaf_index"], [])
     return dict(_head(cycle, unit, node), entries=entries, notes=on_leaf)

@@ -380,6 +380,13 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
         },
         ("cycle", "unit", "leaf", "seq"),
     ),
+    # When each event was stored (projections/as_of.py): `running_at` is the latest
+    # time of any event up to this one, so it never decreases along the log and a
+    # time maps to the longest prefix of the log stored at or before it.
+    "log_times": (
+        {"leaf_index": int, "at": str, "running_at": str},
+        ("leaf_index",),
+    ),
     # projections/notes.py: an observer's note and the council's answer
     "oversight_notes": (
         {
@@ -418,6 +425,8 @@ INDEXES: tuple[tuple[str, tuple[str | DescIndex, ...], bool], ...] = (
     ("cycle_units", ("cycle", "merged_into"), False),
     ("ranking_lines", ("cycle", "version", "position"), True),
     ("oversight_notes", ("change",), False),
+    ("log_times", ("running_at", "leaf_index"), False),
+    ("history", ("cycle", "unit", "leaf_index"), False),
     ("oversight_notes", ("cycle", "unit", "leaf"), False),
 )
 
@@ -430,7 +439,7 @@ ANCHOR_TABLE = "log_anchor"
 
 # Bump when a table or column changes: a file of another version is rebuilt
 # (projections.rebuilder.open_current), never migrated; it is disposable.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def columns(table: str) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ from interfaces.http.read_schemas import (
     Review,
     Str,
 )
-from interfaces.http.schemas import Checkpoint
+from interfaces.http.schemas import Checkpoint, PointInTime
 
 
 # -- evidence --------------------------------------------------------------------------
@@ -129,6 +129,7 @@ class Entry(Step):
 
 
 class LeafHistory(LeafHead):
+    point_in_time = Nested(PointInTime, metadata={"description": "with ?as_of= only"})
     entries = List(Nested(Entry), required=True)
     notes = List(Nested(OversightNote), metadata={"description": "oversight notes on the leaf"})
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from interfaces.http import reads
+from interfaces.http import as_of, reads
 from interfaces.http.auth import readable_unit
 from interfaces.http.leaf_schemas import OversightNote
-from interfaces.http.schemas import PositionArgs
+from interfaces.http.schemas import PointInTime
 
 blp = Blueprint(
     "notes",
@@ -22,6 +22,7 @@ SIGNED = [{"ParindexSig": []}]
 
 
 class UnitNotes(Schema):
+    point_in_time = fields.Nested(PointInTime, metadata={"description": "with ?as_of= only"})
     cycle = fields.String(required=True)
     unit = fields.String(required=True)
     open = fields.Integer(metadata={"description": "notes the council has not answered"})
@@ -29,7 +30,7 @@ class UnitNotes(Schema):
 
 
 @blp.route("/<cycle>/units/<unit>/notes")
-@blp.arguments(PositionArgs, location="query")
+@blp.arguments(as_of.AsOfArgs, location="query")
 @blp.response(200, UnitNotes)
 @blp.doc(security=SIGNED)
 def unit_notes(args: dict, cycle: str, unit: str):
@@ -37,6 +38,11 @@ def unit_notes(args: dict, cycle: str, unit: str):
     trả lời của Hội đồng / a unit's oversight notes and the council's answers"""
     key = reads.begin(args)
     readable_unit(key, cycle, unit)
-    return reads.found(
-        reads.q().unit_notes(cycle, unit), f"đơn vị {unit}", f"unit {unit}", "unit_not_found"
+    found = as_of.moment(args)
+    doc = reads.found(
+        reads.q().unit_notes(cycle, unit, upto=None if found is None else found.log_index),
+        f"đơn vị {unit}",
+        f"unit {unit}",
+        "unit_not_found",
     )
+    return doc if found is None else {**doc, "point_in_time": as_of.point_in_time(found)}
