@@ -207,9 +207,14 @@ def test_a_thousand_signature_lines_and_bad_base64_signatures_get_4xx(home, log)
     assert post(c, (body + junk).encode()).status_code == 400
     bad = body + "\u2014 junk.example/k !!!notbase64\n"
     assert post(c, bad.encode()).status_code == 400
-    # A bad line under the log's own key name is a signature of that key that fails.
+    # Undecodable base64, even under the log's own name: malformed.
     bad = body + f"\u2014 {log.origin} !!!notbase64\n"
-    assert post(c, bad.encode()).status_code == 403
+    assert post(c, bad.encode()).status_code == 400
+    # Decodable but not canonical, with the log key's ID: that key's signature fails.
+    sig = body.rstrip("\n").rsplit(" ", 1)[1]
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    bumped = sig[:-2] + alphabet[alphabet.index(sig[-2]) ^ 1] + sig[-1]
+    assert post(c, body.replace(sig, bumped).encode()).status_code == 403
     assert post(c, log.request(0)).status_code == 200
 
 
