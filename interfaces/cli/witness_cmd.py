@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from application.transparency.witness_home import init_witness, open_witness
-from interfaces.cli.main import add_json, emit
+from interfaces.cli.main import EXIT_FINDINGS, EXIT_OK, add_data_dir, add_json, emit
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,6 +24,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--log", action="append", default=[], help="vkey của nhật ký / a log's vkey")
     p.add_argument("--listen", default="127.0.0.1:7380", help="HOST:PORT (127.0.0.1:7380)")
     p.set_defaults(func=cmd_serve)
+    p = witness.add_parser(
+        "use", help="triển khai dùng một nhân chứng / make a deployment use a witness"
+    )
+    add_data_dir(p)
+    p.add_argument("--url", required=True, help="http(s)://máy:cổng của nhân chứng")
+    p.add_argument("--vkey", required=True, help="khóa xác minh của nhân chứng / its vkey")
+    add_json(p)
+    p.set_defaults(func=cmd_use)
+    p = witness.add_parser(
+        "ask", help="xin các nhân chứng ký đồng điểm kiểm tra mới nhất / ask for cosignatures"
+    )
+    add_data_dir(p)
+    add_json(p)
+    p.set_defaults(func=cmd_ask)
     p = witness.add_parser("key", help="khóa xác minh của nhân chứng / the witness's vkey")
     p.add_argument("--data-dir", required=True, help="thư mục của nhân chứng / witness directory")
     add_json(p)
@@ -57,3 +71,44 @@ def cmd_key(args: argparse.Namespace) -> int:
     vkey = witness.cosigner.verifier().vkey
     emit(args, {"vkey": vkey, "logs": sorted(witness.logs)}, vkey)
     return 0
+
+
+def cmd_use(args: argparse.Namespace) -> int:
+    from application.config import Settings
+    from application.transparency.witness_client import check_witness_entry
+
+    settings = Settings.load(args.data_dir)
+    entry = check_witness_entry(args.url, args.vkey)
+    kept = [w for w in settings.witnesses if w.get("vkey") != entry["vkey"]]
+    settings.witnesses = [*kept, entry]
+    settings.save()
+    emit(
+        args,
+        {"witnesses": settings.witnesses},
+        f"Triển khai sẽ xin nhân chứng {args.vkey.split('+')[0]} ({args.url}) ký đồng "
+        f"({len(settings.witnesses)} nhân chứng).",
+    )
+    return EXIT_OK
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Exit 1 unless every witness cosigned: a witness ahead of the log is a rollback."""
+    from application.deployment import open_app
+    from application.transparency.witness_client import ask_for_latest
+
+    with open_app(args.data_dir) as app:
+        checkpoint, answers = ask_for_latest(app)
+    words = {"cosigned": "đã ký đồng", "witness_ahead": "NHẬT KÝ BỊ LÙI", "failed": "lỗi"}
+    lines = [f"Điểm kiểm tra kích thước {checkpoint.size}:"]
+    for a in answers:
+        extra = f" (nhân chứng đã ký kích thước {a.witness_size})" if a.witness_size else ""
+        detail = f" [{a.status}] {a.detail}" if a.detail else ""
+        lines.append(f"  {a.witness} {a.url}: {words[a.status]}{extra}{detail}")
+    if not answers:
+        lines.append("  chưa cấu hình nhân chứng nào ('parindex witness use').")
+    emit(
+        args,
+        {"size": checkpoint.size, "answers": [a.as_dict() for a in answers]},
+        "\n".join(lines),
+    )
+    return EXIT_OK if all(a.status == "cosigned" for a in answers) else EXIT_FINDINGS
