@@ -273,3 +273,18 @@ def test_racing_requests_from_the_same_old_size_cosign_only_one(home, log):
     assert statuses.count(200) == 1 and statuses.count(409) == len(bodies) - 1
     winner = 5 + statuses.index(200)
     assert witness.state.load()[log.origin].size == winner
+
+
+def test_a_forged_line_in_the_witness_s_own_name_is_neither_stored_nor_served(home, log):
+    """The sunlight regression (ANT-2026-SAPGR4D6): a client appends a line with the
+    witness's name and key ID that cannot verify. It must not poison the state."""
+    c, witness = client(home)
+    me = witness.cosigner
+    forged = f"\u2014 {me.name} {b64(me.key_hash.to_bytes(4, 'big') + bytes(72))}\n"
+    body = log.grow(3).request(0).decode() + forged
+    assert post(c, body.encode()).status_code == 200
+    stored = witness.checkpoint_of(log.origin)
+    assert forged not in stored
+    assert stored.count("\u2014 ") == 2  # the log's line and the witness's own
+    c2, _ = client(home)  # the state still loads after a restart
+    assert post(c2, log.grow(1).request(3)).status_code == 200
