@@ -81,6 +81,13 @@ def open_witness(data_dir: str | os.PathLike[str], extra_logs: Iterable[str] = (
         ) from exc
     except (ValueError, OSError) as exc:
         raise _unsound(f"settings or key unreadable: {type(exc).__name__}") from exc
+    if (home / KEY_FILE).stat().st_mode & 0o077:
+        raise DomainError(
+            "witness_key_mode",
+            f"Khóa bí mật {home / KEY_FILE} đọc được bởi người khác: chmod 600 rồi chạy lại",
+            f"the private key {home / KEY_FILE} is readable by others: chmod 600 it",
+            status=500,
+        )
     try:
         cosigner = parse_cosigner_key(skey)
     except NoteError:

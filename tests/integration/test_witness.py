@@ -288,3 +288,11 @@ def test_a_forged_line_in_the_witness_s_own_name_is_neither_stored_nor_served(ho
     assert stored.count("\u2014 ") == 2  # the log's line and the witness's own
     c2, _ = client(home)  # the state still loads after a restart
     assert post(c2, log.grow(1).request(3)).status_code == 200
+
+
+def test_a_key_file_readable_by_others_is_refused(home):
+    os.chmod(home / "witness.key", 0o644)
+    with pytest.raises(DomainError) as raised:
+        open_witness(home)
+    assert raised.value.code == "witness_key_mode"
+    assert "PRIVATE" not in raised.value.message("en")
