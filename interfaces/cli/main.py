@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         log_cmd,
         season_cmd,
         serve_cmd,
+        witness_cmd,
     )
 
     parser = argparse.ArgumentParser(
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         season_cmd,
         cycle_cmd,
         demo_cmd,
+        witness_cmd,
     ):
         module.register(sub)
     return parser
