@@ -206,6 +206,22 @@ def test_a_note_on_a_change_stored_twice_names_a_change_for_both(env: Env, tmp_p
     assert both(env, tmp_path) == [("command_replayed", json.dumps({"leaf_index": copy}))]
 
 
+def test_a_note_on_a_change_whose_event_was_edited_names_a_change_for_both(env: Env, tmp_path):
+    """The state moves by what a valid command yields, not by what the log stores
+    (8.2 step 4c): an adjustment whose stored reason was edited is one finding,
+    and a note naming it still names a change."""
+    a = Unit.open(env)
+    observer = env.register("observer", "authority:dong-hy")[0]
+    a.score("1.1.1", "1")
+    a.submit()
+    adjusted = a.adjust("1.1.1", "0.5")["log_index"]
+    op = Operator(env)
+    op.rewrite(adjusted, lambda state: state.update(reason="Lý do khác"))
+    op.reseal()
+    note(a, observer, "gs-1", change=adjusted)
+    assert both(env, tmp_path) == [at(adjusted)]
+
+
 # -- forgeries: the server accepts a note on a change that is not its unit's ----------------------
 @pytest.fixture
 def pair(env: Env) -> tuple[Unit, Unit, Key]:
@@ -485,6 +501,20 @@ def _negative_change(env, a, b, observer) -> int:
     return forge(env, observer, a.unit, "record_oversight_note", **fields)
 
 
+def _change_not_an_integer(value):
+    def forgery(env, a, b, observer) -> int:
+        a.adjust("1.1.1", "0.5")
+        fields = {"note_id": "gs-1", "text": "?", "change": value}
+        return forge(env, observer, a.unit, "record_oversight_note", **fields)
+
+    return forgery
+
+
+def _malformed_note_id(env, a, b, observer) -> int:
+    fields = {"note_id": "../../etc", "text": "?"}
+    return forge(env, observer, a.unit, "record_oversight_note", **fields)
+
+
 def _note_on_a_merged_unit(env, a, b, observer) -> int:
     merge = {"units": [a.unit, b.unit], "into": {"code": "xa-ab", "name": "Xã AB"}}
     env.send(command(env.admin, "merge_units", cycle=C, reason="Sáp nhập", **merge))
@@ -502,6 +532,9 @@ REFUSED = {
     "blank-text": (_blank_text, "note_required"),
     "text-too-long": (_text_too_long, "text_too_long"),
     "negative-change": (_negative_change, "invalid_field"),
+    "change-true": (_change_not_an_integer(True), "invalid_field"),
+    "change-a-string": (_change_not_an_integer("135"), "invalid_field"),
+    "malformed-note-id": (_malformed_note_id, "invalid_note_id"),
     "note-on-a-merged-unit": (_note_on_a_merged_unit, "unit_merged"),
 }
 
