@@ -760,7 +760,9 @@ class Assessment(Aggregate):
 
     @event("OversightNoteAnswered")
     def _oversight_note_answered(self, note_id: str, answer: str, signed: dict) -> None:
-        self._notes()[note_id]["answered"] = True
+        note = self._notes().get(note_id)
+        if note is not None:  # a stored answer to no note: verify reports it; loading goes on
+            note["answered"] = True
 
     def _notes(self) -> dict[str, dict]:
         # An assessment restored from a snapshot taken before notes existed has none.

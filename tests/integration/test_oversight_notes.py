@@ -179,3 +179,18 @@ def test_forged_note_events_are_reported(env: Env, unit: Unit, observer, forgery
     op.reseal()
     kinds = {k for k, i, _ in findings(env) if i == forged}
     assert kinds & {"wrong_aggregate", "command_replayed", "event_not_derived"}, kinds
+
+
+def test_a_stored_answer_to_no_note_does_not_stop_the_unit_from_loading(
+    env: Env, unit: Unit, observer
+):
+    """An operator rewrites an answer to name a note that does not exist: verify
+    reports it, and the server still loads the unit and takes its next command."""
+    note(unit, observer, "gs-1")
+    leaf = unit.send(unit.council, "answer_oversight_note", note_id="gs-1", answer="Đã rõ")
+    op = Operator(env)
+    op.rewrite(leaf["log_index"], lambda state: state.__setitem__("note_id", "gs-404"))
+    op.reseal()  # reopens the server on the store: the unit is loaded from its events
+    assert unit.assessment.notes["gs-1"]["answered"] is False
+    unit.adjust("1.1.1", "0.5")
+    assert ("event_not_derived", leaf["log_index"]) in {(k, i) for k, i, _ in findings(env)}
