@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlite_utils
+from sqlite_utils.db import DescIndex
 
 from projections.frameworks import FrameworkCache
 from projections.rows import jdump
@@ -277,28 +278,56 @@ def shadowed(
             # latest row at or before the moment (not a scan of the whole log).
             cur.execute(
                 f"CREATE TEMP TABLE {table} AS SELECT {cols} FROM main.units u "
-                f"CROSS JOIN main.{log} l WHERE u.cycle = ?{one} AND l.cycle = u.cycle "
-                "AND l.unit = u.unit AND l.leaf_index = "
-                f"(SELECT MAX(m.leaf_index) FROM main.{log} m WHERE m.cycle = u.cycle "
-                "AND m.unit = u.unit AND m.leaf_index <= ?)",
+                f"CROSS JOIN main.{log} l WHERE u.cycle = ?{one} AND l.rowid = "
+                f"(SELECT m.rowid FROM main.{log} m WHERE m.cycle = u.cycle "
+                "AND m.unit = u.unit AND m.leaf_index <= ? ORDER BY m.leaf_index DESC LIMIT 1)",
                 (cycle, *only, p),
             )
-        # The units opened by the moment: those with a status row by then.
-        cur.execute(
-            "CREATE TEMP TABLE units AS SELECT u.* FROM main.units u "
-            f"WHERE u.cycle = ?{one} AND EXISTS (SELECT 1 FROM main.unit_status_log l "
-            "WHERE l.cycle = u.cycle AND l.unit = u.unit AND l.leaf_index <= ?)",
-            (cycle, *only, p),
-        )
+        # The units opened by the moment: those with a timeline row by then (every
+        # unit has one from its opening); all of them once the cycle is open.
+        first = timelines[0]
+        cur.execute(f"CREATE UNIQUE INDEX temp.{first}_pk ON {first} (cycle, unit)")
+        cur.execute(f"SELECT COUNT(*) FROM temp.{first}")
+        opened = cur.fetchone()[0]
+        cur.execute(f"SELECT COUNT(*) FROM main.units u WHERE u.cycle = ?{one}", (cycle, *only))
+        if opened == cur.fetchone()[0]:
+            cur.execute(
+                f"CREATE TEMP TABLE units AS SELECT u.* FROM main.units u WHERE u.cycle = ?{one}",
+                (cycle, *only),
+            )
+        else:
+            cur.execute(
+                "CREATE TEMP TABLE units AS SELECT u.* FROM main.units u "
+                f"JOIN temp.{first} t ON t.cycle = u.cycle AND t.unit = u.unit "
+                f"WHERE u.cycle = ?{one}",
+                (cycle, *only),
+            )
         cur.execute(
             "CREATE TEMP TABLE cycle_closes AS SELECT * FROM main.cycle_closes "
             "WHERE cycle = ? AND leaf_index <= ?",
             (cycle, p),
         )
         _rankings_as_of(cur, cycle, p)
+        _index(cur)
         yield cur
     finally:
         _drop(cur)
+
+
+def _index(cur: Any) -> None:
+    """The live tables' keys and indexes, on their shadows (the queries rely on them)."""
+    from projections.schema import INDEXES, primary_key
+
+    for table in SHADOWED:
+        cur.execute(
+            f"CREATE UNIQUE INDEX IF NOT EXISTS temp.{table}_pk ON {table} "
+            f"({', '.join(primary_key(table))})"
+        )
+    for n, (table, cols, unique) in enumerate(INDEXES):
+        if table in SHADOWED:
+            names = ", ".join(f'"{c}" DESC' if isinstance(c, DescIndex) else f'"{c}"' for c in cols)
+            kind = "UNIQUE INDEX" if unique else "INDEX"
+            cur.execute(f"CREATE {kind} temp.shadow_{n} ON {table} ({names})")
 
 
 def _drop(cur: Any) -> None:
