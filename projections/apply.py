@@ -18,6 +18,7 @@ from projections import assessments, notes, rankings, registry
 from projections.frameworks import FrameworkCache
 from projections.schema import upsert_sql
 from projections.scores import recompute
+from projections.scores import totals as unit_totals
 from projections.unitwork import UnitWork
 
 HANDLERS: dict[str, Callable[[Batch, Any, Meta], None]] = {
@@ -159,10 +160,24 @@ class Batch:
             )
             # As stored: a unit already in the read model has its last status row
             # logged; one just opened has none yet.
-            work.logged_status = None if work.status_changed else work.status_row()
+            work.logged_status = self._last_logged("unit_status_log", key)
             work.totals_submitted = work.submitted_at is not None
+            work.logged_totals = self._last_logged("unit_totals_log", key)
             self.touched.add(key)
         return work
+
+    def _last_logged(self, table: str, key: tuple[str, str]) -> tuple | None:
+        """The unit's last row of a timeline (without its leaf index), as logged:
+        what its next event is compared with, however the log is cut into batches."""
+        self.cur.execute(
+            f"SELECT * FROM {table} WHERE cycle = ? AND unit = ? ORDER BY leaf_index DESC LIMIT 1",
+            key,
+        )
+        row = self.cur.fetchone()
+        if row is None:
+            return None
+        values = tuple(row)
+        return (*values[:2], *values[3:])
 
     def actor(self, key_id: str | None) -> tuple[str | None, str | None]:
         if key_id is None:
@@ -207,10 +222,10 @@ class Batch:
                 or work.submitted_at is not None
                 or (work.logged_totals is None and m.topic.endswith(".SubmissionWithdrawn"))
             ):
-                _rows, totals = recompute(work)
-                if totals != work.logged_totals:
-                    self.totals_log.append((*totals[:2], m.leaf_index, *totals[2:]))
-                    work.logged_totals = totals
+                row = unit_totals(work)
+                if row != work.logged_totals:
+                    self.totals_log.append((*row[:2], m.leaf_index, *row[2:]))
+                    work.logged_totals = row
 
     # -- writing ---------------------------------------------------------------
     def flush(self) -> None:

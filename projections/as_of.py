@@ -32,7 +32,12 @@ from projections.frameworks import FrameworkCache
 from projections.rows import jdump
 from projections.schema import columns, create_tables
 
-_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
+_INDEX = re.compile(r"[0-9]{1,18}")
+_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z")
+# What `as_of` may be: a log index, or an RFC 3339 UTC time (the API's schema says so).
+AS_OF_PATTERN = (
+    r"^([0-9]{1,18}|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z)$"
+)
 
 
 @dataclass(frozen=True)
@@ -42,18 +47,21 @@ class Moment:
 
 
 class BadMoment(ValueError):
-    """`as_of` is neither a log index in the log nor a UTC time."""
+    """`as_of` is neither a log index nor a UTC time."""
+
+
+class NotYet(BadMoment):
+    """`as_of` is a log index the read model does not hold."""
 
 
 def resolve(cur: Any, value: str) -> Moment:
     """The moment `value` names, from the read model's log_times."""
-    value = value.strip()
-    if value.isdigit() and len(value) <= 18:
+    if _INDEX.fullmatch(value):
         index = int(value)
         cur.execute("SELECT at FROM log_times WHERE leaf_index = ?", (index,))
         row = cur.fetchone()
         if row is None:
-            raise BadMoment(f"log index {index} is not in the log (yet)")
+            raise NotYet(f"log index {index} is not in the log (yet)")
         return Moment(index, row[0])
     if not _TIME.fullmatch(value):
         raise BadMoment("as_of is a log index or an RFC 3339 UTC time ending in Z")
@@ -259,9 +267,9 @@ def shadowed(
         )
         _cycle_as_of(cur, cur, cycle, moment, "temp.cycles")
         cur.execute(
-            "CREATE TEMP TABLE cycle_units AS SELECT * FROM main.cycle_units "
-            "WHERE cycle = ? AND added_leaf <= ?",
-            (cycle, p),
+            "CREATE TEMP TABLE cycle_units AS SELECT * FROM main.cycle_units u "
+            f"WHERE u.cycle = ?{one} AND u.added_leaf <= ?",
+            (cycle, *only, p),
         )
         cur.execute(
             "UPDATE temp.cycle_units SET merged_into = NULL, merged_leaf = NULL "

@@ -67,8 +67,8 @@ def _compute(framework: CachedFramework, inputs: dict[str, LeafInput]) -> Result
         return compute(framework, usable, allow_missing=True)
 
 
-def recompute(work: UnitWork) -> tuple[list[tuple], tuple]:
-    """(node_scores rows, unit_totals row); also sets each leaf's final points."""
+def _results(work: UnitWork) -> tuple:
+    """(self inputs, appraised inputs, self result, appraised result) of the unit."""
     fw = work.framework
     self_inputs: dict[str, LeafInput] = {}
     appraised: dict[str, LeafInput] = {}
@@ -85,7 +85,20 @@ def recompute(work: UnitWork) -> tuple[list[tuple], tuple]:
             appraised[code] = self_inputs[code]
     mine = _compute(fw, self_inputs)
     theirs = _compute(fw, appraised) if adjusted else mine
+    return self_inputs, appraised, mine, theirs
 
+
+def totals(work: UnitWork) -> tuple:
+    """The unit_totals row alone (a timeline row, projections/apply.py): the
+    computation of recompute without the rows of every node."""
+    _s, _a, mine, theirs = _results(work)
+    return _totals(work, mine, theirs, len(work.active_evidence()))
+
+
+def recompute(work: UnitWork) -> tuple[list[tuple], tuple]:
+    """(node_scores rows, unit_totals row); also sets each leaf's final points."""
+    fw = work.framework
+    self_inputs, appraised, mine, theirs = _results(work)
     evidence = _evidence_counts(work)
     rows = []
     for position, node in enumerate(fw.nodes):

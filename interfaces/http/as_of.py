@@ -10,10 +10,10 @@ from application.transparency import proofs
 from domain.errors import DomainError
 from interfaces.http.schemas import PageArgs, PositionArgs
 from interfaces.http.services import services
-from projections.as_of import BadMoment, Moment, resolve
+from projections.as_of import AS_OF_PATTERN, BadMoment, Moment, NotYet, resolve
 
 _AS_OF = {
-    "validate": validate.Length(min=1, max=40),
+    "validate": validate.Regexp(AS_OF_PATTERN),
     "metadata": {
         "description": "Trả lời như tại thời điểm này: vị trí nhật ký (số) hoặc thời gian "
         "UTC RFC 3339. As of this moment: a log index, or an RFC 3339 UTC time"
@@ -38,6 +38,14 @@ def moment(args: dict) -> Moment | None:
     try:
         with services().read_model.read() as cur:
             return resolve(cur, value)
+    except NotYet as e:
+        raise DomainError(
+            "as_of_not_found",
+            f"Nhật ký chưa có vị trí {value}.",
+            f"The log has no index {value} (yet): {e}.",
+            field="as_of",
+            status=404,
+        ) from None
     except BadMoment as e:
         raise DomainError(
             "invalid_as_of",

@@ -146,4 +146,4 @@ def test_scores_history_and_notes_as_of_a_moment_from_the_command_line(site, cap
     code, out, err = cli(capsys, site, "observer", *history, "--as-of", str(at - 1))
     assert [e["kind"] for e in json.loads(out)["entries"]] == ["self_score"]
     code, _out, err = cli(capsys, site, "observer", "scores", *WHERE, "--as-of", "hôm qua")
-    assert code == 1 and "[invalid_as_of]" in err
+    assert code == 1 and "field=as_of" in err

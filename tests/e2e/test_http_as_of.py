@@ -98,11 +98,17 @@ def test_the_ranking_as_approved_is_one_call(world, http):
     assert public.status_code == 200 and public.get_json()["versions"] == []
 
 
-@pytest.mark.parametrize("bad", ["-1", "tomorrow", "2025-12-20", "99999999", "1" * 41])
+@pytest.mark.parametrize("bad", ["-1", "tomorrow", "2025-12-20", "1" * 41, "2025-12-20T00:00Z"])
 def test_a_bad_moment_is_a_clear_422(world, http, bad):
     resp = http.get(f"{UNIT}/scores?as_of={bad}", world["world"].officer)
     body = assert_problem(resp, 422, resp.get_json()["code"])
     assert body["code"] in ("invalid_as_of", "validation_failed"), body
+    assert "as_of" in str(body)
+
+
+def test_a_log_index_not_in_the_log_yet_is_a_404(world, http):
+    resp = http.get(f"{UNIT}/scores?as_of=99999999", world["world"].officer)
+    assert_problem(resp, 404, "as_of_not_found")
 
 
 def test_the_live_ranking_and_the_progress_as_of_before_the_appraisal(world, http):

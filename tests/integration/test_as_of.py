@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from projections import as_of as as_of_q
+from projections import rebuilder
 from projections.as_of import BadMoment, Moment, resolve
 from projections.follower import Follower
 from projections.queries import Queries
@@ -146,6 +147,25 @@ def test_every_read_as_of_p_equals_a_read_model_rebuilt_from_0_to_p(env: Env, tm
     final = _reads(live_q, unit.cycle, None)
     assert [v["state"] for v in final["rankings"]["versions"]] == ["published", "published"]
     assert final["notes"]["notes"][0]["answer"] is not None
+
+
+def test_the_timelines_do_not_depend_on_how_the_log_was_cut_into_batches(env: Env, tmp_path):
+    season(env)
+    small = PrivateModel(tmp_path / "small.sqlite")
+    Follower(env.app, small, batch_size=3, max_batch_size=3).catch_up()
+    whole = PrivateModel(tmp_path / "whole.sqlite")
+    Follower(env.app, whole, batch_size=1000, max_batch_size=1000).catch_up()
+    for table in ("unit_status_log", "unit_totals_log", "log_times"):
+        rows = []
+        for model in (small, whole):
+            with model.read() as cur:
+                cur.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3")
+                rows.append([tuple(r) for r in cur.fetchall()])
+        assert rows[0] == rows[1], table
+        assert rows[0], table
+    small.close()
+    whole.close()
+    assert rebuilder.compare(env.app, tmp_path / "small.sqlite") == []
 
 
 def test_a_time_maps_to_the_longest_prefix_stored_by_then(env: Env, tmp_path):
