@@ -14,17 +14,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
-from projections import assessments, rankings, registry
+from projections import assessments, oversight, rankings, registry
 from projections.frameworks import FrameworkCache
 from projections.schema import upsert_sql
 from projections.scores import recompute
 from projections.unitwork import UnitWork
 
-HANDLERS: dict[str, Callable[[Batch, Any, Meta], None]] = {
-    **registry.HANDLERS,
-    **assessments.HANDLERS,
-    **rankings.HANDLERS,
-}
+# Each event's oversight row follows its own handler (projections/oversight.py).
+HANDLERS: dict[str, Callable[[Batch, Any, Meta], None]] = oversight.chained(
+    {
+        **registry.HANDLERS,
+        **assessments.HANDLERS,
+        **rankings.HANDLERS,
+    }
+)
 HISTORY_INSERT = upsert_sql("history").replace("INSERT OR REPLACE", "INSERT")
 
 

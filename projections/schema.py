@@ -14,6 +14,18 @@ from __future__ import annotations
 import sqlite_utils
 from sqlite_utils.db import DescIndex
 
+# The kinds of row of the oversight view, in the order its sums list them.
+OVERSIGHT_KINDS = (
+    "adjustment",
+    "confirmation",
+    "explanation_request",
+    "explanation_answer",
+    "unit_closed",
+    "correction",
+    "submission_withdrawn",
+    "deadline_extended",
+)
+
 # name -> (columns in order, primary key). Column order is the INSERT order.
 TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
     "deployment": (
@@ -380,6 +392,63 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
         },
         ("cycle", "unit", "leaf", "seq"),
     ),
+    # The oversight view (projections/oversight.py): one row per appraisal change,
+    # confirmation, explanation, unit close, correction, withdrawal or deadline
+    # extension. A future oversight note joins on `leaf_index` (one change).
+    "oversight": (
+        {
+            "notification_id": int,
+            "part": int,
+            "cycle": str,
+            "unit": str,
+            "leaf": str,
+            "area": str,  # the leaf's top-level criterion (I..VIII: "1".."8")
+            "kind": str,
+            "round": int,
+            "actor_key_id": str,
+            "actor_name": str,
+            "actor_role": str,
+            "at": str,  # the signed issued_at
+            "logged_at": str,  # the event's own (server) timestamp
+            "old_value": str,
+            "new_value": str,
+            "old_points": str,
+            "new_points": str,
+            "delta": str,  # new - old points, exact
+            "delta_key": int,  # delta x 10^4
+            "size_key": int,  # |delta| x 10^4
+            "loss_ppm": int,  # a deduction's share of the leaf's max, floor(x 10^6); else 0
+            "max_points": str,
+            "reason": str,
+            "evidence_ids": str,
+            "deadline": str,  # the kind of deadline the change is judged against
+            "due": str,  # that deadline as it stood (the unit's, extensions included)
+            "after_submission": int,
+            "after_deadline": int,
+            "after_approval": int,
+            "after_publication": int,
+            "leaf_index": int,
+        },
+        ("notification_id", "part"),
+    ),
+    # Its sums per cycle and (dim, key): dim cycle (key ""), actor, unit, leaf, area.
+    "oversight_sums": (
+        {
+            "cycle": str,
+            "dim": str,
+            "key": str,
+            "changes": int,
+            "score_changes": int,
+            "deducted_key": int,  # points deducted x 10^4
+            "added_key": int,
+            **{f"n_{kind}": int for kind in OVERSIGHT_KINDS},
+            "after_submission": int,
+            "after_deadline": int,
+            "after_approval": int,
+            "after_publication": int,
+        },
+        ("cycle", "dim", "key"),
+    ),
 }
 
 INDEXES: tuple[tuple[str, tuple[str | DescIndex, ...], bool], ...] = (
@@ -392,6 +461,22 @@ INDEXES: tuple[tuple[str, tuple[str | DescIndex, ...], bool], ...] = (
     ("unit_status", ("cycle", "stage"), False),
     ("cycle_units", ("cycle", "merged_into"), False),
     ("ranking_lines", ("cycle", "version", "position"), True),
+    # oversight: each filter walks its own index in log order (queries_oversight.py)
+    ("oversight", ("cycle", "notification_id", "part"), False),
+    ("oversight", ("cycle", "unit", "notification_id"), False),
+    ("oversight", ("cycle", "actor_key_id", "notification_id"), False),
+    ("oversight", ("cycle", "kind", "notification_id"), False),
+    ("oversight", ("cycle", "leaf", "notification_id"), False),
+    ("oversight", ("cycle", "after_deadline", "notification_id"), False),
+    ("oversight", ("cycle", "after_approval", "notification_id"), False),
+    ("oversight", ("cycle", "after_publication", "notification_id"), False),
+    ("oversight", ("cycle", "after_submission", "notification_id"), False),
+    ("oversight", ("cycle", "size_key"), False),
+    ("oversight", ("cycle", "loss_ppm"), False),
+    ("oversight_sums", ("cycle", "dim", DescIndex("changes"), "key"), False),
+    ("oversight_sums", ("cycle", "dim", DescIndex("deducted_key"), "key"), False),
+    ("oversight_sums", ("cycle", "dim", DescIndex("added_key"), "key"), False),
+    ("oversight_sums", ("dim", "key"), False),
 )
 
 TRACKING_TABLE = "tracking"
@@ -403,7 +488,7 @@ ANCHOR_TABLE = "log_anchor"
 
 # Bump when a table or column changes: a file of another version is rebuilt
 # (projections.rebuilder.open_current), never migrated; it is disposable.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def columns(table: str) -> tuple[str, ...]:

@@ -1,0 +1,306 @@
+"""Reads of the oversight view (projections/oversight.py): the changes, filtered
+and paged in log order, and their sums per actor, unit, leaf or area.
+
+`cycles` is one cycle code (None from `changes` when it does not exist), a list
+of codes (the cycles a key reaches; [] reads nothing) or None (every cycle).
+
+Change = {log_index, notification_id, part, cycle, unit, unit_name, leaf, area,
+    kind, round, actor: {key_id, name, role}, at (signed issued_at), logged_at,
+    old_value, new_value, old_points, new_points, delta, max_points, reason,
+    evidence_ids, deadline: null | {kind, due}, flags: {after_submission,
+    after_deadline, after_approval, after_publication, large_deduction}}
+Changes = {cycle, total, limit, offset, large_share, changes: [Change]}
+Sum = {key, name, role (actor), title (leaf, area), changes, score_changes,
+    points_deducted, points_added, net, kinds: {kind: n}, flags: {flag: n}}
+Summary = {cycle, by, order, total, limit, offset, rows: [Sum]}
+
+Every filter is a column of an index that starts with the cycle, so a page and
+its total walk an index, never the whole table; a total with no filter but one
+flag or one kind is read from the cycle's sums.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from decimal import ROUND_CEILING, Decimal
+from typing import Any
+
+from projections.rows import dec_text, jload
+from projections.schema import OVERSIGHT_KINDS
+
+DEFAULT_SHARE = Decimal("0.5")
+FLAG_NAMES = ("after_submission", "after_deadline", "after_approval", "after_publication")
+DIMS = ("actor", "unit", "leaf", "area")
+ORDERS = {
+    "key": "key",
+    "changes": "changes DESC, key",
+    "deducted": "deducted_key DESC, key",
+    "added": "added_key DESC, key",
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    unit: str | None = None
+    leaf: str | None = None
+    actor: str | None = None
+    round: int | None = None
+    kind: str | None = None
+    min_change: Decimal | None = None  # |delta| at least this
+    after_submission: bool | None = None
+    after_deadline: bool | None = None
+    after_approval: bool | None = None
+    after_publication: bool | None = None
+    large: bool | None = None  # a deduction of at least large_share x the leaf's max
+    large_share: Decimal = DEFAULT_SHARE
+
+    def given(self) -> set[str]:
+        return {
+            f.name
+            for f in fields(self)
+            if f.name != "large_share" and getattr(self, f.name) is not None
+        }
+
+
+def _ceil(value: Decimal, places: int) -> int:
+    return int(value.scaleb(places).to_integral_value(rounding=ROUND_CEILING))
+
+
+def _ppm(share: Decimal) -> int:
+    """A share as parts per million, rounded up: loss_ppm >= it iff loss >= share
+    (loss_ppm is floored, so this is exact for shares of up to 6 places)."""
+    return _ceil(share, 6)
+
+
+def _cycles(cycles: str | list[str] | None) -> tuple[str, list]:
+    if cycles is None:
+        return "1 = 1", []
+    if isinstance(cycles, str):
+        return "o.cycle = ?", [cycles]
+    if not cycles:
+        return "0 = 1", []
+    return f"o.cycle IN ({', '.join('?' * len(cycles))})", list(cycles)
+
+
+def _where(cycles: str | list[str] | None, f: Filters) -> tuple[str, list]:
+    clause, params = _cycles(cycles)
+    parts = [clause]
+    for name in ("unit", "leaf", "kind", "round"):
+        value = getattr(f, name)
+        if value is not None:
+            parts.append(f'o."{name}" = ?')
+            params.append(value)
+    if f.actor is not None:
+        parts.append("o.actor_key_id = ?")
+        params.append(f.actor)
+    for name in FLAG_NAMES:
+        value = getattr(f, name)
+        if value is not None:
+            parts.append(f"o.{name} = ?")
+            params.append(int(value))
+    if f.min_change is not None and f.min_change > 0:
+        parts.append("o.size_key >= ?")
+        params.append(_ceil(f.min_change, 4))
+    if f.large is not None:
+        parts.append("o.loss_ppm >= ?" if f.large else "o.loss_ppm < ?")
+        params.append(max(_ppm(f.large_share), 1))
+    return " AND ".join(parts), params
+
+
+def _total_from_sums(cur: Any, cycle: str, f: Filters) -> int | None:
+    """The count of a cycle's rows with at most one kind or one flag (set), from its sums."""
+    given = f.given()
+    if given == set():
+        column = "changes"
+    elif given == {"kind"} and f.kind in OVERSIGHT_KINDS:
+        column = f"n_{f.kind}"
+    elif len(given) == 1 and given <= set(FLAG_NAMES) and getattr(f, next(iter(given))):
+        column = next(iter(given))
+    else:
+        return None
+    cur.execute(
+        f"SELECT {column} AS n FROM oversight_sums WHERE cycle = ? AND dim = 'cycle' AND key = ''",
+        (cycle,),
+    )
+    row = cur.fetchone()
+    return 0 if row is None else int(row["n"])
+
+
+def _exists(cur: Any, cycle: str) -> bool:
+    cur.execute("SELECT 1 FROM cycles WHERE cycle = ?", (cycle,))
+    return cur.fetchone() is not None
+
+
+def changes(
+    cur: Any,
+    cycles: str | list[str] | None,
+    f: Filters,
+    limit: int = 100,
+    offset: int = 0,
+) -> dict | None:
+    if isinstance(cycles, str) and not _exists(cur, cycles):
+        return None
+    limit, offset = max(0, int(limit)), max(0, int(offset))
+    where, params = _where(cycles, f)
+    total = _total_from_sums(cur, cycles, f) if isinstance(cycles, str) else None
+    if total is None:
+        cur.execute(f"SELECT COUNT(*) AS n FROM oversight o WHERE {where}", params)
+        total = int(cur.fetchone()["n"])
+    cur.execute(
+        "SELECT o.*, u.name AS unit_name FROM oversight o LEFT JOIN units u "
+        f"ON u.cycle = o.cycle AND u.unit = o.unit WHERE {where} "
+        "ORDER BY o.notification_id, o.part LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    large = max(_ppm(f.large_share), 1)
+    return {
+        "cycle": cycles if isinstance(cycles, str) else None,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "large_share": dec_text(f.large_share),
+        "changes": [_change(r, large) for r in cur.fetchall()],
+    }
+
+
+def _change(r: Any, large: int) -> dict:
+    return {
+        "log_index": r["leaf_index"],
+        "notification_id": r["notification_id"],
+        "part": r["part"],
+        "cycle": r["cycle"],
+        "unit": r["unit"],
+        "unit_name": r["unit_name"],
+        "leaf": r["leaf"],
+        "area": r["area"],
+        "kind": r["kind"],
+        "round": r["round"],
+        "actor": {"key_id": r["actor_key_id"], "name": r["actor_name"], "role": r["actor_role"]},
+        "at": r["at"],
+        "logged_at": r["logged_at"],
+        "old_value": jload(r["old_value"]),
+        "new_value": jload(r["new_value"]),
+        "old_points": r["old_points"],
+        "new_points": r["new_points"],
+        "delta": r["delta"],
+        "max_points": r["max_points"],
+        "reason": r["reason"],
+        "evidence_ids": jload(r["evidence_ids"]),
+        "deadline": None if r["deadline"] is None else {"kind": r["deadline"], "due": r["due"]},
+        "flags": {
+            **{name: bool(r[name]) for name in FLAG_NAMES},
+            "large_deduction": (r["loss_ppm"] or 0) >= large,
+        },
+    }
+
+
+# -- sums ----------------------------------------------------------------------------------
+SUMMED = (
+    "changes",
+    "score_changes",
+    "deducted_key",
+    "added_key",
+    *(f"n_{k}" for k in OVERSIGHT_KINDS),
+    *FLAG_NAMES,
+)
+
+
+def _points(key: int) -> str:
+    return dec_text(Decimal(int(key)).scaleb(-4)) or "0"
+
+
+def summary(
+    cur: Any,
+    cycles: str | list[str] | None,
+    by: str,
+    order: str = "key",
+    limit: int = 100,
+    offset: int = 0,
+) -> dict | None:
+    if by not in DIMS or order not in ORDERS:
+        raise ValueError(f"by {by!r}, order {order!r}")
+    if isinstance(cycles, str) and not _exists(cur, cycles):
+        return None
+    limit, offset = max(0, int(limit)), max(0, int(offset))
+    clause, params = _cycles(cycles)
+    clause = clause.replace("o.cycle", "cycle")
+    if isinstance(cycles, str):
+        cur.execute(
+            "SELECT COUNT(*) AS n FROM oversight_sums WHERE cycle = ? AND dim = ?", (cycles, by)
+        )
+        total = int(cur.fetchone()["n"])
+        cur.execute(
+            f"SELECT * FROM oversight_sums WHERE cycle = ? AND dim = ? "
+            f"ORDER BY {ORDERS[order]} LIMIT ? OFFSET ?",
+            (cycles, by, limit, offset),
+        )
+    else:
+        cur.execute(
+            f"SELECT COUNT(DISTINCT key) AS n FROM oversight_sums WHERE dim = ? AND {clause}",
+            [by, *params],
+        )
+        total = int(cur.fetchone()["n"])
+        sums = ", ".join(f"SUM({c}) AS {c}" for c in SUMMED)
+        cur.execute(
+            f"SELECT key, {sums} FROM oversight_sums WHERE dim = ? AND {clause} "
+            f"GROUP BY key ORDER BY {ORDERS[order]} LIMIT ? OFFSET ?",
+            [by, *params, limit, offset],
+        )
+    page = [_sum(r) for r in cur.fetchall()]
+    _name(cur, by, cycles, page)
+    return {
+        "cycle": cycles if isinstance(cycles, str) else None,
+        "by": by,
+        "order": order,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "rows": page,
+    }
+
+
+def _sum(r: Any) -> dict:
+    return {
+        "key": r["key"],
+        "changes": int(r["changes"]),
+        "score_changes": int(r["score_changes"]),
+        "points_deducted": _points(r["deducted_key"]),
+        "points_added": _points(r["added_key"]),
+        "net": _points(int(r["added_key"]) - int(r["deducted_key"])),
+        "kinds": {k: int(r[f"n_{k}"]) for k in OVERSIGHT_KINDS},
+        "flags": {f: int(r[f]) for f in FLAG_NAMES},
+    }
+
+
+def _name(cur: Any, by: str, cycles: str | list[str] | None, page: list[dict]) -> None:
+    """Who or what each key is: a key's holder and role, a unit's name, a criterion's title."""
+    keys = [r["key"] for r in page]
+    if not keys:
+        return
+    marks = ", ".join("?" * len(keys))
+    if by == "actor":
+        cur.execute(f"SELECT key_id, display_name, role FROM keys WHERE key_id IN ({marks})", keys)
+        found = {r["key_id"]: (r["display_name"], r["role"]) for r in cur.fetchall()}
+        for r in page:
+            r["name"], r["role"] = found.get(r["key"], (None, None))
+        return
+    clause, params = _cycles(cycles)
+    if by == "unit":
+        cur.execute(
+            f"SELECT o.unit AS key, o.name FROM units o WHERE {clause} AND o.unit IN ({marks}) "
+            "ORDER BY o.cycle",
+            [*params, *keys],
+        )
+    else:
+        cur.execute(
+            f"SELECT n.code AS key, n.title AS name FROM cycles o JOIN framework_nodes n "
+            f"ON n.framework_id = o.framework WHERE {clause} AND n.code IN ({marks}) "
+            "ORDER BY o.cycle",
+            [*params, *keys],
+        )
+    found: dict[str, str] = {}
+    for row in cur.fetchall():
+        found.setdefault(row["key"], row["name"])
+    label = "name" if by == "unit" else "title"
+    for r in page:
+        r[label] = found.get(r["key"])
