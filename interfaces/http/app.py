@@ -18,6 +18,7 @@ from interfaces.http.views import (
     frameworks,
     health,
     log,
+    oversight,
     rankings,
     reviews,
 )
@@ -32,6 +33,7 @@ BLUEPRINTS = (
     reviews.blp,
     rankings.blp,
     rankings.public,
+    oversight.blp,
     health.blp,
 )
 
