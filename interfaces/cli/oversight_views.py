@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
-from interfaces.cli.client_views import KINDS, local_time
+from interfaces.cli.client_views import VN, local_time
 
 KIND_NAMES = {
-    **KINDS,
-    "unit_closed": "kết thúc thẩm định đơn vị",
+    "adjustment": "thẩm định điều chỉnh",
+    "confirmation": "thẩm định xác nhận",
+    "explanation_request": "yêu cầu giải trình",
+    "explanation_answer": "giải trình",
+    "unit_closed": "kết thúc thẩm định",
+    "correction": "điều chỉnh sau công bố",
     "submission_withdrawn": "rút hồ sơ đã nộp",
     "deadline_extended": "gia hạn",
 }
@@ -47,8 +52,17 @@ def value_text(value: object) -> str:
     if isinstance(value, list):
         return f"{len(value)} tiêu chí"
     if isinstance(value, str):
-        return local_time(value) if value[:2] == "20" and value.endswith("Z") else value
+        return _short_time(value)
     return json.dumps(value, ensure_ascii=False)
+
+
+def _short_time(text: str) -> str:
+    """A deadline in Vietnam's time, short (dd/mm HH:MM); other text as it is."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    return moment.astimezone(VN).strftime("%d/%m %H:%M") if moment.tzinfo else text
 
 
 def flags_text(change: dict) -> str:
@@ -74,20 +88,20 @@ def changes_text(doc: dict) -> str:
     lines = [
         head,
         "",
-        f"{'Vị trí':>7}  {'Giờ VN (ký)':<16}  {'Đơn vị':<10} {'Tiêu chí':<8} {'Loại':<26} "
-        f"{'Vòng':>4}  {'Trước':>7} {'Sau':>7} {'+/-':>7}  {'Người thực hiện':<28} "
-        f"{'Cờ':<24} Lý do",
+        f"{'Vị trí':>7}  {'Giờ VN (ký)':<16}  {'Đơn vị':<10} {'Tiêu chí':<8} {'Loại':<22} "
+        f"{'Vòng':>4}  {'Trước':>11} {'Sau':>11} {'+/-':>7}  {'Người thực hiện':<34} "
+        f"{'Cờ':<40} Lý do",
     ]
     for c in rows:
         delta = c.get("delta")
         lines.append(
             f"{_v(c.get('log_index')):>7}  {local_time(c.get('at')):<16}  "
             f"{_v(c.get('unit')):<10} {_v(c.get('leaf')):<8} "
-            f"{_one_line(KIND_NAMES.get(c['kind'], c['kind']), 26):<26} "
-            f"{_v(c.get('round')):>4}  {_points(c, 'old'):>7} {_points(c, 'new'):>7} "
-            f"{(delta if delta is None or delta.startswith('-') else '+' + delta) or '-':>7}  "
-            f"{_one_line(_who(c.get('actor') or {}), 28):<28} "
-            f"{_one_line(flags_text(c), 24) if flags_text(c) else '':<24} "
+            f"{_one_line(KIND_NAMES.get(c['kind'], c['kind']), 22):<22} "
+            f"{_v(c.get('round')):>4}  {_points(c, 'old'):>11} {_points(c, 'new'):>11} "
+            f"{_signed(delta):>7}  "
+            f"{_one_line(_who(c.get('actor') or {}), 34):<34} "
+            f"{_one_line(flags_text(c), 40) if flags_text(c) else '':<40} "
             f"{_one_line(c.get('reason'), 60)}"
         )
     lines.append(
@@ -95,6 +109,12 @@ def changes_text(doc: dict) -> str:
         "Vị trí: chỉ số lá trong nhật ký, dùng cho `parindex log prove --index`)"
     )
     return "\n".join(lines)
+
+
+def _signed(delta: str | None) -> str:
+    if delta is None:
+        return "-"
+    return delta if delta.startswith("-") or delta == "0" else "+" + delta
 
 
 def _points(c: dict, side: str) -> str:
