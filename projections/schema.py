@@ -462,7 +462,7 @@ INDEXES: tuple[tuple[str, tuple[str | DescIndex, ...], bool], ...] = (
     ("cycle_units", ("cycle", "merged_into"), False),
     ("ranking_lines", ("cycle", "version", "position"), True),
     # oversight: each filter walks its own index in log order (queries_oversight.py)
-    ("oversight", ("cycle", "notification_id", "part"), False),
+    ("oversight", ("cycle", "notification_id"), False),
     ("oversight", ("cycle", "unit", "notification_id"), False),
     ("oversight", ("cycle", "actor_key_id", "notification_id"), False),
     ("oversight", ("cycle", "kind", "notification_id"), False),
