@@ -51,6 +51,9 @@ SUMS_SQL = (
     "ON CONFLICT (cycle, dim, key) DO UPDATE SET "
     + ", ".join(f"{m} = {m} + excluded.{m}" for m in MEASURES)
 )
+ALL_CYCLES = "*"  # the sums over every cycle (no cycle code is "*")
+DEFAULT_SHARE = Decimal("0.5")  # a large deduction: this share of the leaf's max, or more
+DEFAULT_PPM = int(DEFAULT_SHARE * 10**6)
 FLAGS = ("after_submission", "after_deadline", "after_approval", "after_publication")
 
 # The deadline each kind is judged against (docs/SEASON.md, "The calendar").
@@ -132,11 +135,14 @@ def _write(b: Batch, values: dict) -> None:
         "added_key": key if key and key > 0 else 0,
         **{f"n_{k}": int(row["kind"] == k) for k in OVERSIGHT_KINDS},
         **{f: row[f] or 0 for f in FLAGS},
+        "large_deductions": int(loss >= DEFAULT_PPM),
     }
     dims = [("cycle", ""), ("actor", row["actor_key_id"] or "")]
     dims += [(d, row[d]) for d in ("unit", "leaf", "area") if row[d] is not None]
+    measures = tuple(counts[m] for m in MEASURES)
     b.cur.executemany(
-        SUMS_SQL, [(row["cycle"], d, k, *(counts[m] for m in MEASURES)) for d, k in dims]
+        SUMS_SQL,
+        [(cycle, d, k, *measures) for cycle in (row["cycle"], ALL_CYCLES) for d, k in dims],
     )
 
 

@@ -11,7 +11,8 @@ Change = {log_index, notification_id, part, cycle, unit, unit_name, leaf, area,
     after_deadline, after_approval, after_publication, large_deduction}}
 Changes = {cycle, total, limit, offset, large_share, changes: [Change]}
 Sum = {key, name, role (actor), title (leaf, area), changes, score_changes,
-    points_deducted, points_added, net, kinds: {kind: n}, flags: {flag: n}}
+    points_deducted, points_added, net, kinds: {kind: n}, flags: {flag: n},
+    large_deductions (at the default share)}
 Summary = {cycle, by, order, total, limit, offset, rows: [Sum]}
 
 Every filter is a column of an index that starts with the cycle, so a page and
@@ -25,10 +26,10 @@ from dataclasses import dataclass, fields
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
+from projections.oversight import ALL_CYCLES, DEFAULT_SHARE
 from projections.rows import dec_text, jload
 from projections.schema import OVERSIGHT_KINDS
 
-DEFAULT_SHARE = Decimal("0.5")
 FLAG_NAMES = ("after_submission", "after_deadline", "after_approval", "after_publication")
 DIMS = ("actor", "unit", "leaf", "area")
 ORDERS = {
@@ -114,8 +115,20 @@ def _where(
     return " AND ".join(parts), params
 
 
-def _total_from_sums(cur: Any, cycle: str, f: Filters) -> int | None:
-    """The count of a cycle's rows with at most one kind or one flag (set), from its sums."""
+def _whole(cur: Any, cycles: str | list[str] | None) -> str | list[str] | None:
+    """The cycles as the sums key them: ALL_CYCLES for every cycle of the
+    deployment (None, or a list of all of them), else as given."""
+    if isinstance(cycles, str):
+        return cycles
+    if cycles is None:
+        return ALL_CYCLES
+    cur.execute("SELECT cycle FROM cycles")
+    every = {r["cycle"] for r in cur.fetchall()}
+    return ALL_CYCLES if every and set(cycles) == every else cycles
+
+
+def _total_from_sums(cur: Any, cycles: str | list[str], f: Filters) -> int | None:
+    """The count of rows with at most one kind or one flag (set), from the sums."""
     given = f.given()
     if given == set():
         column = "changes"
@@ -123,14 +136,18 @@ def _total_from_sums(cur: Any, cycle: str, f: Filters) -> int | None:
         column = f"n_{f.kind}"
     elif len(given) == 1 and given <= set(FLAG_NAMES) and getattr(f, next(iter(given))):
         column = next(iter(given))
+    elif given == {"large"} and f.large and f.large_share == DEFAULT_SHARE:
+        column = "large_deductions"
     else:
         return None
+    clause, params = _cycles([cycles] if isinstance(cycles, str) else cycles)
     cur.execute(
-        f"SELECT {column} AS n FROM oversight_sums WHERE cycle = ? AND dim = 'cycle' AND key = ''",
-        (cycle,),
+        f"SELECT SUM({column}) AS n FROM oversight_sums o "
+        f"WHERE {clause} AND o.dim = 'cycle' AND o.key = ''",
+        params,
     )
     row = cur.fetchone()
-    return 0 if row is None else int(row["n"])
+    return 0 if row is None or row["n"] is None else int(row["n"])
 
 
 def _exists(cur: Any, cycle: str) -> bool:
@@ -149,15 +166,19 @@ def changes(
         return None
     limit, offset = max(0, int(limit)), max(0, int(offset))
     where, params = _where(cycles, f)
-    total = _total_from_sums(cur, cycles, f) if isinstance(cycles, str) else None
+    total = _total_from_sums(cur, _whole(cur, cycles), f)
     if total is None:
         cur.execute(f"SELECT COUNT(*) AS n FROM oversight o WHERE {where}", params)
         total = int(cur.fetchone()["n"])
     where, params = _where(cycles, f, in_order=True)
+    # The page's rows are found on the index alone (rowids, skipping `offset`
+    # entries without reading a row), then read: a deep page costs an index walk.
     cur.execute(
-        "SELECT o.*, u.name AS unit_name FROM oversight o LEFT JOIN units u "
-        f"ON u.cycle = o.cycle AND u.unit = o.unit WHERE {where} "
-        "ORDER BY o.notification_id LIMIT ? OFFSET ?",
+        "SELECT o.*, u.name AS unit_name FROM (SELECT o.rowid AS id FROM oversight o "
+        f"WHERE {where} ORDER BY o.notification_id LIMIT ? OFFSET ?) AS page "
+        "JOIN oversight o ON o.rowid = page.id "
+        "LEFT JOIN units u ON u.cycle = o.cycle AND u.unit = o.unit "
+        "ORDER BY o.notification_id",
         [*params, limit, offset],
     )
     large = max(_ppm(f.large_share), 1)
@@ -169,6 +190,24 @@ def changes(
         "large_share": dec_text(f.large_share),
         "changes": [_change(r, large) for r in cur.fetchall()],
     }
+
+
+_PARSED: dict[str, Any] = {}
+
+
+def _json(text: str | None) -> Any:
+    """jload, remembered: a page repeats a few inputs ({"points":"1"}) many times.
+    Each caller gets its own copy of an object or list."""
+    if text is None:
+        return None
+    found = _PARSED.get(text)
+    if found is None:
+        if len(_PARSED) > 50_000:
+            _PARSED.clear()
+        found = _PARSED[text] = jload(text)
+    if isinstance(found, dict):
+        return dict(found)
+    return list(found) if isinstance(found, list) else found
 
 
 def _change(r: Any, large: int) -> dict:
@@ -186,14 +225,14 @@ def _change(r: Any, large: int) -> dict:
         "actor": {"key_id": r["actor_key_id"], "name": r["actor_name"], "role": r["actor_role"]},
         "at": r["at"],
         "logged_at": r["logged_at"],
-        "old_value": jload(r["old_value"]),
-        "new_value": jload(r["new_value"]),
+        "old_value": _json(r["old_value"]),
+        "new_value": _json(r["new_value"]),
         "old_points": r["old_points"],
         "new_points": r["new_points"],
         "delta": r["delta"],
         "max_points": r["max_points"],
         "reason": r["reason"],
-        "evidence_ids": jload(r["evidence_ids"]),
+        "evidence_ids": _json(r["evidence_ids"]),
         "deadline": None if r["deadline"] is None else {"kind": r["deadline"], "due": r["due"]},
         "flags": {
             **{name: bool(r[name]) for name in FLAG_NAMES},
@@ -210,6 +249,7 @@ SUMMED = (
     "added_key",
     *(f"n_{k}" for k in OVERSIGHT_KINDS),
     *FLAG_NAMES,
+    "large_deductions",
 )
 
 
@@ -230,17 +270,19 @@ def summary(
     if isinstance(cycles, str) and not _exists(cur, cycles):
         return None
     limit, offset = max(0, int(limit)), max(0, int(offset))
-    clause, params = _cycles(cycles)
+    keyed = _whole(cur, cycles)
+    clause, params = _cycles(keyed)
     clause = clause.replace("o.cycle", "cycle")
-    if isinstance(cycles, str):
+    if isinstance(keyed, str):  # one cycle, or all of them: their own sums rows
         cur.execute(
-            "SELECT COUNT(*) AS n FROM oversight_sums WHERE cycle = ? AND dim = ?", (cycles, by)
+            "SELECT COUNT(*) AS n FROM oversight_sums WHERE cycle = ? AND dim = ?", (keyed, by)
         )
         total = int(cur.fetchone()["n"])
-        cur.execute(
-            f"SELECT * FROM oversight_sums WHERE cycle = ? AND dim = ? "
-            f"ORDER BY {ORDERS[order]} LIMIT ? OFFSET ?",
-            (cycles, by, limit, offset),
+        cur.execute(  # the page found on the index alone, then read (as `changes`)
+            "SELECT s.* FROM (SELECT rowid AS id FROM oversight_sums WHERE cycle = ? AND dim = ? "
+            f"ORDER BY {ORDERS[order]} LIMIT ? OFFSET ?) AS page "
+            f"JOIN oversight_sums s ON s.rowid = page.id ORDER BY {ORDERS[order]}",
+            (keyed, by, limit, offset),
         )
     else:
         cur.execute(
@@ -277,6 +319,7 @@ def _sum(r: Any) -> dict:
         "net": _points(int(r["added_key"]) - int(r["deducted_key"])),
         "kinds": {k: int(r[f"n_{k}"]) for k in OVERSIGHT_KINDS},
         "flags": {f: int(r[f]) for f in FLAG_NAMES},
+        "large_deductions": int(r["large_deductions"]),
     }
 
 

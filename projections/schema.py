@@ -431,7 +431,8 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
         },
         ("notification_id", "part"),
     ),
-    # Its sums per cycle and (dim, key): dim cycle (key ""), actor, unit, leaf, area.
+    # Its sums per cycle and (dim, key): dim cycle (key ""), actor, unit, leaf, area;
+    # cycle "*" holds the same over every cycle.
     "oversight_sums": (
         {
             "cycle": str,
@@ -446,6 +447,7 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
             "after_deadline": int,
             "after_approval": int,
             "after_publication": int,
+            "large_deductions": int,  # at the default share (oversight.DEFAULT_SHARE)
         },
         ("cycle", "dim", "key"),
     ),
@@ -472,11 +474,14 @@ INDEXES: tuple[tuple[str, tuple[str | DescIndex, ...], bool], ...] = (
     ("oversight", ("cycle", "after_publication", "notification_id"), False),
     ("oversight", ("cycle", "after_submission", "notification_id"), False),
     ("oversight", ("cycle", "size_key"), False),
+    ("oversight", ("unit", "notification_id"), False),  # across cycles
+    ("oversight", ("actor_key_id", "notification_id"), False),
     ("oversight", ("cycle", "loss_ppm"), False),
     ("oversight_sums", ("cycle", "dim", DescIndex("changes"), "key"), False),
     ("oversight_sums", ("cycle", "dim", DescIndex("deducted_key"), "key"), False),
     ("oversight_sums", ("cycle", "dim", DescIndex("added_key"), "key"), False),
     ("oversight_sums", ("dim", "key"), False),
+    ("units", ("unit",), False),  # a unit's name in any cycle (oversight across cycles)
 )
 
 TRACKING_TABLE = "tracking"

@@ -137,6 +137,7 @@ class SumRow(Schema):
     net = Str(required=True)
     kinds = fields.Dict(keys=Str(), values=Int(), required=True)
     flags = fields.Dict(keys=Str(), values=Int(), required=True)
+    large_deductions = Int(required=True, metadata={"description": "ở ngưỡng mặc định 0.5"})
 
 
 class OversightSummary(Schema):

@@ -163,6 +163,7 @@ def test_summaries_per_appraiser_unit_and_criterion(season: Played, q: Queries):
     by_unit = {r["key"]: r for r in q.oversight_summary(C, "unit")["rows"]}
     assert by_unit[U]["changes"] == 8 and by_unit[U]["points_deducted"] == "1.875"
     assert by_unit[U]["name"] == "Xã xa-a" and by_unit[U]["flags"]["after_deadline"] == 1
+    assert by_unit[U]["large_deductions"] == 2  # 1.1.1 and the correction, at 0.5
     assert by_unit[OTHER]["changes"] == 2
 
     by_leaf = {r["key"]: r for r in q.oversight_summary(C, "leaf")["rows"]}

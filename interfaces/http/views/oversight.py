@@ -70,9 +70,9 @@ def _reach(key: ActorKey, wanted: list[str] | None) -> tuple[list[str] | None, s
         return sorted(set(wanted)), communes.pop() if communes else None
     if scope.kind == "*":
         return None, None
-    every = reads.q().cycles()
     if scope.kind == "commune":
-        return [c["cycle"] for c in every if reads.cycle_visible(key, c)], scope.code
+        return None, scope.code  # its own unit's rows, in every cycle it is in
+    every = reads.q().cycles()
     return [
         c["cycle"]
         for c in every
