@@ -182,6 +182,7 @@ class Batch:
             cur.executemany(upsert_sql("unit_status"), status_rows)
         if self.history:
             cur.executemany(HISTORY_INSERT, self.history)
+        oversight.flush(self)
         if node_rows:
             cur.executemany(upsert_sql("node_scores"), node_rows)
         if total_rows:

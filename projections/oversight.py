@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 H = {name: i for i, name in enumerate(columns("history"))}
 ROW = columns("oversight")
+INSERT_SQL = upsert_sql("oversight").replace("INSERT OR REPLACE", "INSERT")
 MEASURES = columns("oversight_sums")[3:]
 SUMS_SQL = (
     f"INSERT INTO oversight_sums ({', '.join(columns('oversight_sums'))}) "
@@ -116,6 +117,31 @@ def _points(framework: Any, leaf: str | None) -> tuple[str | None, str | None]:
     return dec_text(framework.node(leaf).max_points), above[-1] if above else leaf
 
 
+class Pending:
+    """A batch's rows and sums, written once when the batch ends (`flush`): a
+    key's sums take one upsert per batch, not one per change."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple] = []
+        self.sums: dict[tuple[str, str, str], list[int]] = {}
+
+
+def _pending(b: Batch) -> Pending:
+    found = b.__dict__.get("oversight_pending")
+    if found is None:
+        found = b.oversight_pending = Pending()  # type: ignore[attr-defined]
+    return found
+
+
+def flush(b: Batch) -> None:
+    """Writes what the batch's events added (apply.Batch.flush calls it)."""
+    pending = b.__dict__.pop("oversight_pending", None)
+    if pending is None:
+        return
+    b.cur.executemany(INSERT_SQL, pending.rows)
+    b.cur.executemany(SUMS_SQL, [(*key, *values) for key, values in pending.sums.items()])
+
+
 def _write(b: Batch, values: dict) -> None:
     """One row, and its counts added to the sums of each dimension it belongs to."""
     old, new = values.get("old_points"), values.get("new_points")
@@ -125,25 +151,28 @@ def _write(b: Batch, values: dict) -> None:
     loss = (-key * 10**6) // max_key if key is not None and key < 0 and max_key else 0
     values.update(delta=dec_text(delta), delta_key=key, size_key=None if key is None else abs(key))
     values["loss_ppm"] = loss
-    row = dict.fromkeys(ROW)
-    row.update(values)
-    b.cur.execute(upsert_sql("oversight"), tuple(row[c] for c in ROW))
+    pending = _pending(b)
+    pending.rows.append(tuple(values.get(c) for c in ROW))
     counts = {
         "changes": 1,
         "score_changes": int(bool(key)),
         "deducted_key": -key if key and key < 0 else 0,
         "added_key": key if key and key > 0 else 0,
-        **{f"n_{k}": int(row["kind"] == k) for k in OVERSIGHT_KINDS},
-        **{f: row[f] or 0 for f in FLAGS},
+        **{f"n_{k}": int(values["kind"] == k) for k in OVERSIGHT_KINDS},
+        **{f: values.get(f) or 0 for f in FLAGS},
         "large_deductions": int(loss >= DEFAULT_PPM),
     }
-    dims = [("cycle", ""), ("actor", row["actor_key_id"] or "")]
-    dims += [(d, row[d]) for d in ("unit", "leaf", "area") if row[d] is not None]
-    measures = tuple(counts[m] for m in MEASURES)
-    b.cur.executemany(
-        SUMS_SQL,
-        [(cycle, d, k, *measures) for cycle in (row["cycle"], ALL_CYCLES) for d, k in dims],
-    )
+    measures = [counts[m] for m in MEASURES]
+    dims = [("cycle", ""), ("actor", values.get("actor_key_id") or "")]
+    dims += [(d, values[d]) for d in ("unit", "leaf", "area") if values.get(d) is not None]
+    for cycle in (values["cycle"], ALL_CYCLES):
+        for dim, name in dims:
+            found = pending.sums.get((cycle, dim, name))
+            if found is None:
+                pending.sums[(cycle, dim, name)] = list(measures)
+            else:
+                for i, n in enumerate(measures):
+                    found[i] += n
 
 
 def _base(b: Batch, m: Meta, cycle: str, unit: str | None, kind: str, due: str | None) -> dict:
