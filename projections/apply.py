@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
-from projections import assessments, oversight, rankings, registry
+from projections import assessments, oversight, oversight_sums, rankings, registry
 from projections.frameworks import FrameworkCache
 from projections.schema import upsert_sql
 from projections.scores import recompute
@@ -182,7 +182,7 @@ class Batch:
             cur.executemany(upsert_sql("unit_status"), status_rows)
         if self.history:
             cur.executemany(HISTORY_INSERT, self.history)
-        oversight.flush(self)
+        oversight_sums.flush(self)
         if node_rows:
             cur.executemany(upsert_sql("node_scores"), node_rows)
         if total_rows:

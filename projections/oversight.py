@@ -23,8 +23,7 @@ Flags, from the log alone, as the season stood at the event:
 - a large deduction is judged on read, from `loss_ppm` (the deduction's share
   of the leaf's maximum) and the share the reader asks for.
 
-Points are exact: `delta` is decimal text and `delta_key` the same x 10^4
-(points have at most 4 places), so sums are integer sums.
+Rows and sums are written once per batch (projections/oversight_sums.py).
 """
 
 from __future__ import annotations
@@ -32,30 +31,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from projections.rows import dec_text, jdump, scaled_key
-from projections.schema import OVERSIGHT_KINDS, columns, upsert_sql
+from projections.oversight_sums import write
+from projections.rows import dec_text, jdump
+from projections.schema import columns
 from projections.status import Calendar
 
 if TYPE_CHECKING:
     from projections.apply import Batch, Meta
 
 H = {name: i for i, name in enumerate(columns("history"))}
-ROW = columns("oversight")
-INSERT_SQL = upsert_sql("oversight").replace("INSERT OR REPLACE", "INSERT")
-MEASURES = columns("oversight_sums")[3:]
-SUMS_SQL = (
-    f"INSERT INTO oversight_sums ({', '.join(columns('oversight_sums'))}) "
-    f"VALUES ({', '.join('?' * len(columns('oversight_sums')))}) "
-    "ON CONFLICT (cycle, dim, key) DO UPDATE SET "
-    + ", ".join(f"{m} = {m} + excluded.{m}" for m in MEASURES)
-)
-ALL_CYCLES = "*"  # the sums over every cycle (no cycle code is "*")
-DEFAULT_SHARE = Decimal("0.5")  # a large deduction: this share of the leaf's max, or more
-DEFAULT_PPM = int(DEFAULT_SHARE * 10**6)
-FLAGS = ("after_submission", "after_deadline", "after_approval", "after_publication")
 
 # The deadline each kind is judged against (docs/SEASON.md, "The calendar").
 DEADLINE = {
@@ -117,64 +103,6 @@ def _points(framework: Any, leaf: str | None) -> tuple[str | None, str | None]:
     return dec_text(framework.node(leaf).max_points), above[-1] if above else leaf
 
 
-class Pending:
-    """A batch's rows and sums, written once when the batch ends (`flush`): a
-    key's sums take one upsert per batch, not one per change."""
-
-    def __init__(self) -> None:
-        self.rows: list[tuple] = []
-        self.sums: dict[tuple[str, str, str], list[int]] = {}
-
-
-def _pending(b: Batch) -> Pending:
-    found = b.__dict__.get("oversight_pending")
-    if found is None:
-        found = b.oversight_pending = Pending()  # type: ignore[attr-defined]
-    return found
-
-
-def flush(b: Batch) -> None:
-    """Writes what the batch's events added (apply.Batch.flush calls it)."""
-    pending = b.__dict__.pop("oversight_pending", None)
-    if pending is None:
-        return
-    b.cur.executemany(INSERT_SQL, pending.rows)
-    b.cur.executemany(SUMS_SQL, [(*key, *values) for key, values in pending.sums.items()])
-
-
-def _write(b: Batch, values: dict) -> None:
-    """One row, and its counts added to the sums of each dimension it belongs to."""
-    old, new = values.get("old_points"), values.get("new_points")
-    delta = None if old is None or new is None else Decimal(new) - Decimal(old)
-    key = scaled_key(delta, 4)
-    max_key = scaled_key(Decimal(values["max_points"]), 4) if values.get("max_points") else None
-    loss = (-key * 10**6) // max_key if key is not None and key < 0 and max_key else 0
-    values.update(delta=dec_text(delta), delta_key=key, size_key=None if key is None else abs(key))
-    values["loss_ppm"] = loss
-    pending = _pending(b)
-    pending.rows.append(tuple(values.get(c) for c in ROW))
-    counts = {
-        "changes": 1,
-        "score_changes": int(bool(key)),
-        "deducted_key": -key if key and key < 0 else 0,
-        "added_key": key if key and key > 0 else 0,
-        **{f"n_{k}": int(values["kind"] == k) for k in OVERSIGHT_KINDS},
-        **{f: values.get(f) or 0 for f in FLAGS},
-        "large_deductions": int(loss >= DEFAULT_PPM),
-    }
-    measures = [counts[m] for m in MEASURES]
-    dims = [("cycle", ""), ("actor", values.get("actor_key_id") or "")]
-    dims += [(d, values[d]) for d in ("unit", "leaf", "area") if values.get(d) is not None]
-    for cycle in (values["cycle"], ALL_CYCLES):
-        for dim, name in dims:
-            found = pending.sums.get((cycle, dim, name))
-            if found is None:
-                pending.sums[(cycle, dim, name)] = list(measures)
-            else:
-                for i, n in enumerate(measures):
-                    found[i] += n
-
-
 def _base(b: Batch, m: Meta, cycle: str, unit: str | None, kind: str, due: str | None) -> dict:
     at = signed_at(m)
     name, role = b.actor(m.actor)
@@ -226,7 +154,7 @@ def leaf_changed(b: Batch, e: Any, m: Meta) -> None:
         evidence_ids=h[H["evidence_ids"]],
         after_submission=int(work.submitted_at is not None),
     )
-    _write(b, row)
+    write(b, row)
 
 
 def unit_closed(b: Batch, e: Any, m: Meta) -> None:
@@ -242,7 +170,7 @@ def unit_closed(b: Batch, e: Any, m: Meta) -> None:
         new_value=jdump(sorted({c for c in confirmed if isinstance(c, str)})),
         after_submission=int(work.submitted_at is not None),
     )
-    _write(b, row)
+    write(b, row)
 
 
 def submission_withdrawn(b: Batch, e: Any, m: Meta) -> None:
@@ -252,7 +180,7 @@ def submission_withdrawn(b: Batch, e: Any, m: Meta) -> None:
     kind = "submission_withdrawn"
     row = _base(b, m, work.cycle, work.unit, kind, _due(b, work.cycle, work.unit, DEADLINE[kind]))
     row.update(reason=e.reason, after_submission=1)  # refused unless it stood submitted
-    _write(b, row)
+    write(b, row)
 
 
 def deadline_extended(b: Batch, e: Any, m: Meta) -> None:
@@ -276,7 +204,7 @@ def deadline_extended(b: Batch, e: Any, m: Meta) -> None:
         reason=e.reason,
         after_submission=int(work is not None and work.submitted_at is not None),
     )
-    _write(b, row)
+    write(b, row)
 
 
 AFTER: dict[str, Callable[[Batch, Any, Meta], None]] = {

@@ -144,6 +144,7 @@ from typing import Any
 
 from projections import queries_leaf as leafq
 from projections import queries_oversight as overq
+from projections import queries_oversight_sums as sumq
 from projections import queries_ranking as rankq
 from projections import status as status_q
 from projections.rows import jload, shown
@@ -435,7 +436,7 @@ class Queries:
         self, cycles: Any, by: str, order: str = "key", limit: int = 100, offset: int = 0
     ) -> dict | None:
         with self.rm.read() as cur:
-            return overq.summary(cur, cycles, by, order, limit, offset)
+            return sumq.summary(cur, cycles, by, order, limit, offset)
 
     # -- keys --------------------------------------------------------------------
     def keys(self) -> list[dict]:

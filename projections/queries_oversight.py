@@ -1,5 +1,6 @@
 """Reads of the oversight view (projections/oversight.py): the changes, filtered
-and paged in log order, and their sums per actor, unit, leaf or area.
+and paged in log order; their sums per actor, unit, leaf or area are read by
+projections/queries_oversight_sums.py.
 
 `cycles` is one cycle code (None from `changes` when it does not exist), a list
 of codes (the cycles a key reaches; [] reads nothing) or None (every cycle).
@@ -15,9 +16,11 @@ Sum = {key, name, role (actor), title (leaf, area), changes, score_changes,
     large_deductions (at the default share)}
 Summary = {cycle, by, order, total, limit, offset, rows: [Sum]}
 
-Every filter is a column of an index that starts with the cycle, so a page and
-its total walk an index, never the whole table; a total with no filter but one
-flag or one kind is read from the cycle's sums.
+Every equality filter is a column of an index that starts with the cycle (or,
+across cycles, with the unit or the actor), so a page walks an index in log
+order and skips `offset` entries on the index alone; a total with no filter
+but one kind, one flag or the default large deductions is read from the sums;
+other totals count an index (the size filters: a range of their own index).
 """
 
 from __future__ import annotations
@@ -26,18 +29,11 @@ from dataclasses import dataclass, fields
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from projections.oversight import ALL_CYCLES, DEFAULT_SHARE
+from projections.oversight_sums import ALL_CYCLES, DEFAULT_SHARE
 from projections.rows import dec_text, jload
 from projections.schema import OVERSIGHT_KINDS
 
 FLAG_NAMES = ("after_submission", "after_deadline", "after_approval", "after_publication")
-DIMS = ("actor", "unit", "leaf", "area")
-ORDERS = {
-    "key": "key",
-    "changes": "changes DESC, key",
-    "deducted": "deducted_key DESC, key",
-    "added": "added_key DESC, key",
-}
 
 
 @dataclass(frozen=True)
@@ -73,7 +69,7 @@ def _ppm(share: Decimal) -> int:
     return _ceil(share, 6)
 
 
-def _cycles(cycles: str | list[str] | None) -> tuple[str, list]:
+def cycles_clause(cycles: str | list[str] | None) -> tuple[str, list]:
     if cycles is None:
         return "1 = 1", []
     if isinstance(cycles, str):
@@ -91,7 +87,7 @@ def _where(
     last row, instead of sorting every row of a size range (`+` keeps SQLite off
     the size indexes; the count still uses them)."""
     plus = "+" if in_order else ""
-    clause, params = _cycles(cycles)
+    clause, params = cycles_clause(cycles)
     parts = [clause]
     for name in ("unit", "leaf", "kind", "round"):
         value = getattr(f, name)
@@ -115,7 +111,7 @@ def _where(
     return " AND ".join(parts), params
 
 
-def _whole(cur: Any, cycles: str | list[str] | None) -> str | list[str] | None:
+def keyed_cycles(cur: Any, cycles: str | list[str] | None) -> str | list[str] | None:
     """The cycles as the sums key them: ALL_CYCLES for every cycle of the
     deployment (None, or a list of all of them), else as given."""
     if isinstance(cycles, str):
@@ -140,7 +136,7 @@ def _total_from_sums(cur: Any, cycles: str | list[str], f: Filters) -> int | Non
         column = "large_deductions"
     else:
         return None
-    clause, params = _cycles([cycles] if isinstance(cycles, str) else cycles)
+    clause, params = cycles_clause([cycles] if isinstance(cycles, str) else cycles)
     cur.execute(
         f"SELECT SUM({column}) AS n FROM oversight_sums o "
         f"WHERE {clause} AND o.dim = 'cycle' AND o.key = ''",
@@ -150,7 +146,7 @@ def _total_from_sums(cur: Any, cycles: str | list[str], f: Filters) -> int | Non
     return 0 if row is None or row["n"] is None else int(row["n"])
 
 
-def _exists(cur: Any, cycle: str) -> bool:
+def cycle_exists(cur: Any, cycle: str) -> bool:
     cur.execute("SELECT 1 FROM cycles WHERE cycle = ?", (cycle,))
     return cur.fetchone() is not None
 
@@ -162,11 +158,11 @@ def changes(
     limit: int = 100,
     offset: int = 0,
 ) -> dict | None:
-    if isinstance(cycles, str) and not _exists(cur, cycles):
+    if isinstance(cycles, str) and not cycle_exists(cur, cycles):
         return None
     limit, offset = max(0, int(limit)), max(0, int(offset))
     where, params = _where(cycles, f)
-    total = _total_from_sums(cur, _whole(cur, cycles), f)
+    total = _total_from_sums(cur, keyed_cycles(cur, cycles), f)
     if total is None:
         cur.execute(f"SELECT COUNT(*) AS n FROM oversight o WHERE {where}", params)
         total = int(cur.fetchone()["n"])
@@ -239,119 +235,3 @@ def _change(r: Any, large: int) -> dict:
             "large_deduction": (r["loss_ppm"] or 0) >= large,
         },
     }
-
-
-# -- sums ----------------------------------------------------------------------------------
-SUMMED = (
-    "changes",
-    "score_changes",
-    "deducted_key",
-    "added_key",
-    *(f"n_{k}" for k in OVERSIGHT_KINDS),
-    *FLAG_NAMES,
-    "large_deductions",
-)
-
-
-def _points(key: int) -> str:
-    return dec_text(Decimal(int(key)).scaleb(-4)) or "0"
-
-
-def summary(
-    cur: Any,
-    cycles: str | list[str] | None,
-    by: str,
-    order: str = "key",
-    limit: int = 100,
-    offset: int = 0,
-) -> dict | None:
-    if by not in DIMS or order not in ORDERS:
-        raise ValueError(f"by {by!r}, order {order!r}")
-    if isinstance(cycles, str) and not _exists(cur, cycles):
-        return None
-    limit, offset = max(0, int(limit)), max(0, int(offset))
-    keyed = _whole(cur, cycles)
-    clause, params = _cycles(keyed)
-    clause = clause.replace("o.cycle", "cycle")
-    if isinstance(keyed, str):  # one cycle, or all of them: their own sums rows
-        cur.execute(
-            "SELECT COUNT(*) AS n FROM oversight_sums WHERE cycle = ? AND dim = ?", (keyed, by)
-        )
-        total = int(cur.fetchone()["n"])
-        cur.execute(  # the page found on the index alone, then read (as `changes`)
-            "SELECT s.* FROM (SELECT rowid AS id FROM oversight_sums WHERE cycle = ? AND dim = ? "
-            f"ORDER BY {ORDERS[order]} LIMIT ? OFFSET ?) AS page "
-            f"JOIN oversight_sums s ON s.rowid = page.id ORDER BY {ORDERS[order]}",
-            (keyed, by, limit, offset),
-        )
-    else:
-        cur.execute(
-            f"SELECT COUNT(DISTINCT key) AS n FROM oversight_sums WHERE dim = ? AND {clause}",
-            [by, *params],
-        )
-        total = int(cur.fetchone()["n"])
-        sums = ", ".join(f"SUM({c}) AS {c}" for c in SUMMED)
-        cur.execute(
-            f"SELECT key, {sums} FROM oversight_sums WHERE dim = ? AND {clause} "
-            f"GROUP BY key ORDER BY {ORDERS[order]} LIMIT ? OFFSET ?",
-            [by, *params, limit, offset],
-        )
-    page = [_sum(r) for r in cur.fetchall()]
-    _name(cur, by, cycles, page)
-    return {
-        "cycle": cycles if isinstance(cycles, str) else None,
-        "by": by,
-        "order": order,
-        "total": total,
-        "limit": limit,
-        "offset": offset,
-        "rows": page,
-    }
-
-
-def _sum(r: Any) -> dict:
-    return {
-        "key": r["key"],
-        "changes": int(r["changes"]),
-        "score_changes": int(r["score_changes"]),
-        "points_deducted": _points(r["deducted_key"]),
-        "points_added": _points(r["added_key"]),
-        "net": _points(int(r["added_key"]) - int(r["deducted_key"])),
-        "kinds": {k: int(r[f"n_{k}"]) for k in OVERSIGHT_KINDS},
-        "flags": {f: int(r[f]) for f in FLAG_NAMES},
-        "large_deductions": int(r["large_deductions"]),
-    }
-
-
-def _name(cur: Any, by: str, cycles: str | list[str] | None, page: list[dict]) -> None:
-    """Who or what each key is: a key's holder and role, a unit's name, a criterion's title."""
-    keys = [r["key"] for r in page]
-    if not keys:
-        return
-    marks = ", ".join("?" * len(keys))
-    if by == "actor":
-        cur.execute(f"SELECT key_id, display_name, role FROM keys WHERE key_id IN ({marks})", keys)
-        found = {r["key_id"]: (r["display_name"], r["role"]) for r in cur.fetchall()}
-        for r in page:
-            r["name"], r["role"] = found.get(r["key"], (None, None))
-        return
-    clause, params = _cycles(cycles)
-    if by == "unit":
-        cur.execute(
-            f"SELECT o.unit AS key, o.name FROM units o WHERE {clause} AND o.unit IN ({marks}) "
-            "ORDER BY o.cycle",
-            [*params, *keys],
-        )
-    else:
-        cur.execute(
-            f"SELECT n.code AS key, n.title AS name FROM cycles o JOIN framework_nodes n "
-            f"ON n.framework_id = o.framework WHERE {clause} AND n.code IN ({marks}) "
-            "ORDER BY o.cycle",
-            [*params, *keys],
-        )
-    found: dict[str, str] = {}
-    for row in cur.fetchall():
-        found.setdefault(row["key"], row["name"])
-    label = "name" if by == "unit" else "title"
-    for r in page:
-        r[label] = found.get(r["key"])

@@ -13,7 +13,8 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from interfaces.http.read_schemas import Signer
 from interfaces.http.schemas import PageArgs, QueryInt
-from projections.queries_oversight import DIMS, FLAG_NAMES, ORDERS
+from projections.queries_oversight import FLAG_NAMES
+from projections.queries_oversight_sums import DIMS, ORDERS
 from projections.schema import OVERSIGHT_KINDS
 
 Str, Int, Bool = fields.String, fields.Integer, fields.Boolean
