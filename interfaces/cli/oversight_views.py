@@ -140,7 +140,7 @@ def summary_text(doc: dict) -> str:
         f"{doc['total']} dòng",
         "",
         f"{BY.get(by, by):<36} {'Thay đổi':>8} {'Đổi điểm':>8} {'Trừ':>9} {'Cộng':>9} "
-        f"{'Quá hạn':>7} {'Sau CB':>6}",
+        f"{'Trừ lớn':>7} {'Quá hạn':>7} {'Sau CB':>6}",
     ]
     for r in doc.get("rows") or []:
         label = r.get("name") or r.get("title") or ""
@@ -148,8 +148,11 @@ def summary_text(doc: dict) -> str:
         flags = r.get("flags") or {}
         lines.append(
             f"{_one_line(who, 36):<36} {r['changes']:>8} {r['score_changes']:>8} "
-            f"{r['points_deducted']:>9} {r['points_added']:>9} "
+            f"{r['points_deducted']:>9} {r['points_added']:>9} {r.get('large_deductions', 0):>7} "
             f"{flags.get('after_deadline', 0):>7} {flags.get('after_publication', 0):>6}"
         )
-    lines.append("(Trừ / Cộng: tổng điểm bị trừ / được cộng; Sau CB: sau khi công bố xếp hạng)")
+    lines.append(
+        "(Trừ / Cộng: tổng điểm bị trừ / được cộng; Trừ lớn: số lần trừ từ một nửa điểm tối "
+        "đa trở lên; Sau CB: sau khi công bố xếp hạng)"
+    )
     return "\n".join(lines)
