@@ -8,7 +8,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from projections.queries_oversight import FLAG_NAMES, cycle_exists, cycles_clause, keyed_cycles
+from projections.queries_oversight import (
+    FLAG_NAMES,
+    cycle_exists,
+    cycles_clause,
+    dicts,
+    keyed_cycles,
+)
 from projections.rows import dec_text
 from projections.schema import OVERSIGHT_KINDS
 
@@ -75,7 +81,7 @@ def summary(
             f"GROUP BY key ORDER BY {ORDERS[order]} LIMIT ? OFFSET ?",
             [by, *params, limit, offset],
         )
-    page = [_sum(r) for r in cur.fetchall()]
+    page = [_sum(r) for r in dicts(cur)]
     _name(cur, by, cycles, page)
     return {
         "cycle": cycles if isinstance(cycles, str) else None,
