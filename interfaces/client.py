@@ -304,6 +304,7 @@ class Client:
         *,
         limit: int = 100,
         offset: int = 0,
+        after: int | None = None,
         **filters: Any,
     ) -> Any:
         """One page of the changes of `cycle` (or of the cycles listed, or of every
@@ -315,13 +316,15 @@ class Client:
             path = f"/api/v1/cycles/{quote(cycle, safe='')}/oversight"
         else:
             path, query["cycle"] = "/api/v1/oversight", list(cycle or [])
-        return self._get(path, limit=limit, offset=offset, **query)
+        return self._get(path, limit=limit, offset=offset, after=after, **query)
 
     def oversight_rows(self, cycle: str | list[str] | None = None, **filters: Any) -> list[dict]:
-        """Every change the filters select, page by page (1,000 a page)."""
+        """Every change the filters select, page by page (1,000 a page, each
+        after the last row of the one before)."""
         out: list[dict] = []
         while True:
-            page = self.oversight(cycle, limit=1000, offset=len(out), **filters)
+            after = out[-1]["notification_id"] if out else None
+            page = self.oversight(cycle, limit=1000, after=after, **filters)
             out.extend(page["changes"])
             if not page["changes"] or len(out) >= page["total"]:
                 return out

@@ -35,7 +35,7 @@ q.rankings(cycle, public=False) -> Rankings | None   (public: published only)
 q.ranking_version(cycle, version, public=False) -> RankingVersion | None
 q.published_sheet(cycle, version, unit) -> PublishedSheet | None  (published only)
     (projections/queries_ranking.py; shapes in docs/API.md, "Rankings")
-q.oversight(cycles, filters, limit, offset) -> Changes | None
+q.oversight(cycles, filters, limit, offset, after) -> Changes | None
 q.oversight_summary(cycles, by, order, limit, offset) -> Summary | None
     (projections/queries_oversight.py; cycles: one code, a list, or None for all)
 
@@ -427,10 +427,15 @@ class Queries:
 
     # -- oversight (projections/queries_oversight.py) -------------------------------
     def oversight(
-        self, cycles: Any, filters: Any = None, limit: int = 100, offset: int = 0
+        self,
+        cycles: Any,
+        filters: Any = None,
+        limit: int = 100,
+        offset: int = 0,
+        after: int | None = None,
     ) -> dict | None:
         with self.rm.read() as cur:
-            return overq.changes(cur, cycles, filters or overq.Filters(), limit, offset)
+            return overq.changes(cur, cycles, filters or overq.Filters(), limit, offset, after)
 
     def oversight_summary(
         self, cycles: Any, by: str, order: str = "key", limit: int = 100, offset: int = 0

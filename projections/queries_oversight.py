@@ -10,7 +10,7 @@ Change = {log_index, notification_id, part, cycle, unit, unit_name, leaf, area,
     old_value, new_value, old_points, new_points, delta, max_points, reason,
     evidence_ids, deadline: null | {kind, due}, flags: {after_submission,
     after_deadline, after_approval, after_publication, large_deduction}}
-Changes = {cycle, total, limit, offset, large_share, changes: [Change]}
+Changes = {cycle, total, limit, offset, after, large_share, changes: [Change]}
 Sum = {key, name, role (actor), title (leaf, area), changes, score_changes,
     points_deducted, points_added, net, kinds: {kind: n}, flags: {flag: n},
     large_deductions (at the default share)}
@@ -157,7 +157,11 @@ def changes(
     f: Filters,
     limit: int = 100,
     offset: int = 0,
+    after: int | None = None,
 ) -> dict | None:
+    """A page of the changes `f` selects, in log order; `total` counts them all.
+    `after` (a notification id: the last row of the page before) starts the page
+    after that row, so reading every page costs one index walk in all."""
     if isinstance(cycles, str) and not cycle_exists(cur, cycles):
         return None
     limit, offset = max(0, int(limit)), max(0, int(offset))
@@ -167,6 +171,8 @@ def changes(
         cur.execute(f"SELECT COUNT(*) AS n FROM oversight o WHERE {where}", params)
         total = int(cur.fetchone()["n"])
     where, params = _where(cycles, f, in_order=True)
+    if after is not None:
+        where, params = f"{where} AND o.notification_id > ?", [*params, int(after)]
     # The page's rows are found on the index alone (rowids, skipping `offset`
     # entries without reading a row), then read: a deep page costs an index walk.
     cur.execute(
@@ -183,6 +189,7 @@ def changes(
         "total": total,
         "limit": limit,
         "offset": offset,
+        "after": after,
         "large_share": dec_text(f.large_share),
         "changes": [_change(r, large) for r in dicts(cur)],
     }

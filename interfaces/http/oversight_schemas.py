@@ -38,6 +38,13 @@ class QueryDecimal(fields.Field):
 
 
 class OversightFilters(PageArgs):
+    after = QueryInt(
+        validate=validate.Range(min=0, max=2**62),
+        metadata={
+            "description": "trang tiếp theo: sau notification_id này (dòng cuối của trang "
+            "trước) / the next page: after this notification_id"
+        },
+    )
     unit = Str(validate=CODE, metadata={"description": "mã đơn vị / unit code"})
     leaf = Str(validate=CODE, metadata={"description": "tiêu chí thành phần, vd. 1.1.1"})
     actor = Str(validate=CODE, metadata={"description": "mã khóa người thực hiện / key id"})
@@ -122,6 +129,7 @@ class OversightChanges(Schema):
     total = Int(required=True)
     limit = Int(required=True)
     offset = Int(required=True)
+    after = Int(allow_none=True)
     large_share = Str(required=True)
     changes = fields.List(fields.Nested(OversightChange), required=True)
 

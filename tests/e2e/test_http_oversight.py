@@ -97,6 +97,7 @@ def test_a_commune_reads_its_own_changes_only_and_no_sums(site):
         ("limit=0", "limit"),
         ("limit=abc", "limit"),
         ("offset=-1", "offset"),
+        ("after=-1", "after"),
         ("round=3", "round"),
         ("kind=xoa", "kind"),
         ("min_change=abc", "min_change"),

@@ -95,7 +95,8 @@ def cycle_changes(args: dict, cycle: str):
     key = reads.begin(args)
     filters = _filters(key, args, _commune(key, cycle))
     return reads.found(
-        reads.q().oversight(cycle, filters, args["limit"], args["offset"]), *_missing(cycle)
+        reads.q().oversight(cycle, filters, args["limit"], args["offset"], args.get("after")),
+        *_missing(cycle),
     )
 
 
@@ -127,7 +128,7 @@ def changes_across(args: dict):
     key = reads.begin(args)
     cycles, commune = _reach(key, args.get("cycle"))
     filters = _filters(key, args, commune)
-    return reads.q().oversight(cycles, filters, args["limit"], args["offset"])
+    return reads.q().oversight(cycles, filters, args["limit"], args["offset"], args.get("after"))
 
 
 @blp.route("/oversight/summary")
