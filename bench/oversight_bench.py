@@ -36,6 +36,7 @@ Results go to `bench/results/oversight-<UTC stamp>.json` (git-ignored).
 from __future__ import annotations
 
 import argparse
+import gc
 import itertools
 import json
 import os
@@ -447,7 +448,7 @@ def measure(path: Path, units: int, reads: int, seed: int = 11) -> dict:
     return {
         "rows_in_cycle": every,
         "reads": {k: _ms(v) for k, v in samples.items()},
-        "cpu": {k: _ms(v) for k, v in cpu.items()},
+        "cpu_time": {k: _ms(v) for k, v in cpu.items()},
     }
 
 
@@ -462,6 +463,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         rows = build(path, args.units)
         built = time.perf_counter() - started
+        gc.collect()  # the rows made for the build are garbage: start as a fresh worker
         results = measure(path, args.units, args.reads)
         size = path.stat().st_size
     report = {
@@ -485,7 +487,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'read':<38} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}   {'CPU p50':>8} {'CPU p99':>8}")
     for name, r in results["reads"].items():
-        c = results["cpu"][name]
+        c = results["cpu_time"][name]
         print(
             f"{name:<38} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['max_ms']:>8.2f}   "
             f"{c['p50_ms']:>8.2f} {c['p99_ms']:>8.2f}"

@@ -174,14 +174,18 @@ def changes(
     if after is not None:
         where, params = f"{where} AND o.notification_id > ?", [*params, int(after)]
     # The page's rows are found on the index alone (rowids, skipping `offset`
-    # entries without reading a row), then read: a deep page costs an index walk.
+    # entries without reading a row), then read: a deep page costs an index walk,
+    # from the end when the page is in the second half (then read backwards).
+    order, skip, take = "", offset, limit
+    if after is None and total // 2 < offset < total:
+        order, skip, take = " DESC", max(total - offset - limit, 0), min(limit, total - offset)
     cur.execute(
         "SELECT o.*, u.name AS unit_name FROM (SELECT o.rowid AS id FROM oversight o "
-        f"WHERE {where} ORDER BY o.notification_id LIMIT ? OFFSET ?) AS page "
+        f"WHERE {where} ORDER BY o.notification_id{order} LIMIT ? OFFSET ?) AS page "
         "JOIN oversight o ON o.rowid = page.id "
         "LEFT JOIN units u ON u.cycle = o.cycle AND u.unit = o.unit "
         "ORDER BY o.notification_id",
-        [*params, limit, offset],
+        [*params, take, skip],
     )
     large = max(_ppm(f.large_share), 1)
     return {

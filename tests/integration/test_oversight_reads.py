@@ -142,6 +142,10 @@ def test_filters_combine_and_pages_carry_the_total(season: Played, q: Queries):
     assert first["total"] == second["total"] == 10
     assert len(first["changes"]) == 4 and len(second["changes"]) == 4
     assert first["changes"][-1]["log_index"] < second["changes"][0]["log_index"]
+    every = [r["log_index"] for r in rows(q)]
+    for offset in range(12):  # pages in the second half are read from the end
+        page = q.oversight(C, Filters(), limit=3, offset=offset)["changes"]
+        assert [r["log_index"] for r in page] == every[offset : offset + 3]
     cursor = first["changes"][-1]["notification_id"]
     after = q.oversight(C, Filters(), limit=4, after=cursor)  # the next page, by its cursor
     assert after["changes"] == second["changes"] and after["total"] == 10
