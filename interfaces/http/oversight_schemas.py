@@ -22,8 +22,12 @@ _DECIMAL = re.compile(r"[0-9]{1,6}(\.[0-9]{1,4})?")
 CODE = validate.Length(min=1, max=64)
 
 
-class QueryDecimal(fields.Field):
+class QueryDecimal(fields.String):
     """A decimal in the query as plain ASCII text ("0.5"): at most 6 digits and 4 places."""
+
+    def __init__(self, **kwargs):
+        metadata = {"pattern": f"^{_DECIMAL.pattern}$", **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str) or not _DECIMAL.fullmatch(value):
@@ -60,8 +64,10 @@ class OversightFilters(PageArgs):
     large = Bool(metadata={"description": "trừ điểm lớn / large deductions only (or none)"})
     large_share = QueryDecimal(
         load_default=Decimal("0.5"),
-        validate=validate.Range(min=Decimal("0.0001"), max=Decimal("1")),
-        metadata={"description": "ngưỡng trừ lớn: phần của điểm tối đa (mặc định 0.5)"},
+        metadata={
+            "description": "ngưỡng trừ lớn: phần của điểm tối đa (mặc định 0.5; 0: mọi lần "
+            "trừ) / the share of the leaf's max a large deduction reaches (0: any deduction)"
+        },
     )
 
 

@@ -62,8 +62,9 @@ def _commune(key: ActorKey, code: str) -> str | None:
 
 
 def _reach(key: ActorKey, wanted: list[str] | None) -> tuple[list[str] | None, str | None]:
-    """The cycles the key reads whole (None: every cycle), or for a commune key the
-    cycles its commune is in and the commune; `wanted` narrows them, each checked."""
+    """The cycles to read (None: every cycle) and the one commune a commune key is
+    bound to (its rows in every cycle it is in); `wanted` names the cycles, each
+    checked as a cycle read is (404 unknown, 403 out of reach)."""
     scope = key.scope_obj
     if wanted:
         communes = {_commune(key, code) for code in wanted}
