@@ -79,7 +79,7 @@ class AcrossFilters(OversightFilters):
 
 
 class SummaryArgs(PageArgs):
-    by = Str(required=True, validate=validate.OneOf(DIMS))
+    by = Str(load_default="actor", validate=validate.OneOf(DIMS))
     order = Str(load_default="key", validate=validate.OneOf(list(ORDERS)))
 
 
