@@ -17,8 +17,8 @@ from projections.queries_oversight import Filters
 from projections.rebuilder import digest, rebuild
 from projections.store import ReadModel
 from tests.oversight_season import HOSTILE, OTHER, Played, U, play
-from tests.season_unit import C, at, deadline_text
-from tests.support import Env
+from tests.season_unit import C, Unit, at, deadline_text, whole_seconds_from_now
+from tests.support import Env, command
 
 
 @pytest.fixture
@@ -199,3 +199,36 @@ def test_the_rebuilt_read_model_equals_the_followed_one(season: Played, tmp_path
     assert rebuilt["digest"] == digest(followed)
     assert "oversight" in rebuilt["tables"] and "oversight_sums" in rebuilt["tables"]
     followed.close()
+
+
+def test_a_change_is_judged_on_the_deadline_as_it_stood_with_its_extension(env: Env, tmp_path):
+    """Signed after the cycle's appraisal deadline but within the unit's extension:
+    not late; the row names the deadline that applied (the extended one)."""
+    start = whole_seconds_from_now(0)
+    due = {
+        "self_assessment_due": deadline_text(start + timedelta(seconds=60)),
+        "explanation_due": deadline_text(start + timedelta(seconds=90)),
+        "appraisal_due": deadline_text(start + timedelta(seconds=120)),
+    }
+    unit = Unit.open(env, unit=U, rounds=2, deadlines=due)
+    unit.score("1.1.1", "1")
+    unit.submit()
+    extended = deadline_text(start + timedelta(seconds=400))
+    env.send(
+        command(
+            env.admin,
+            "extend_deadline",
+            cycle=C,
+            unit=U,
+            deadline="appraisal_due",
+            until=extended,
+            reason="Hồ sơ nhiều",
+        )
+    )
+    unit.adjust("1.1.1", "0.5", issued_at=at(start + timedelta(seconds=200)))
+    model = ReadModel(tmp_path / "r.sqlite")
+    Follower(env.app, model).catch_up()
+    adjusted = Queries(model).oversight(C, Filters(kind="adjustment"))["changes"][0]
+    assert adjusted["deadline"] == {"kind": "appraisal_due", "due": extended}
+    assert not adjusted["flags"]["after_deadline"]
+    assert adjusted["at"] == at(start + timedelta(seconds=200))
