@@ -201,6 +201,17 @@ class ParIndex(Application):
         decided on the units themselves."""
         raise AssertionError("the server reads the units; it never claims")
 
+    def logged_change(self, index: int) -> tuple | None:
+        """(aggregate id, topic) of the event at log index `index` when it is a change
+        an oversight note may name (domain/oversight_note.py), else None."""
+        from domain.oversight_note import notable_topic
+
+        for logged in self.tlog.iter_events(start=index, batch=1):
+            if logged.leaf_index == index and notable_topic(logged.topic):
+                return logged.originator_id, logged.topic
+            return None
+        return None
+
     def position(self) -> int:
         """The newest position (notification id) in the store: what receipts carry."""
         return self.recorder.max_notification_id() or 0

@@ -53,6 +53,8 @@ class Settings:
     write_lock_timeout: int = DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS
     write_statement_timeout: int = DEFAULT_WRITE_STATEMENT_TIMEOUT_SECONDS
     max_upload_bytes_per_day: int = DEFAULT_MAX_UPLOAD_BYTES_PER_DAY
+    # Witnesses asked to cosign checkpoints (C2SP tlog-witness): [{"url", "vkey"}].
+    witnesses: list[dict] = field(default_factory=list)
 
     @property
     def config_path(self) -> Path:
@@ -108,6 +110,7 @@ class Settings:
             max_upload_bytes_per_day=_positive(
                 raw.get("max_upload_bytes_per_day", DEFAULT_MAX_UPLOAD_BYTES_PER_DAY)
             ),
+            witnesses=list(raw.get("witnesses", [])),
         )
         settings.apply_environment()
         if settings.database_url and ":***@" in settings.database_url:
@@ -153,6 +156,8 @@ class Settings:
             "write_statement_timeout_seconds": self.write_statement_timeout,
             "max_upload_bytes_per_day": self.max_upload_bytes_per_day,
         }
+        if self.witnesses:
+            raw["witnesses"] = self.witnesses
         if self.database_url:
             # Recorded so a later command without the variable does not silently
             # open an empty SQLite store; the password stays in the environment.

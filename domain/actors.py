@@ -111,6 +111,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "approve_ranking": frozenset({Role.APPROVER}),
     "publish_ranking": frozenset({Role.APPROVER, Role.ADMIN}),
     "correct_score": frozenset({Role.APPRAISER}),
+    # oversight (Decision 4203, Article 11)
+    "record_oversight_note": frozenset({Role.OBSERVER}),
+    "answer_oversight_note": frozenset({Role.COUNCIL_CHAIR}),
 }
 
 

@@ -21,7 +21,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain import submission
+from domain import oversight_note, submission
 from domain.actors import Role
 from domain.cycle import Cycle
 from domain.errors import DomainError, Problems
@@ -146,6 +146,8 @@ class Assessment(Aggregate):
         self.explanations_submitted = False
         self.closed = False
         self.totals: dict | None = None  # recorded by the close and each correction
+        # note id -> {"leaf", "change", "answered"}: oversight notes (domain/oversight_note.py)
+        self.notes: dict[str, dict] = {}
 
     # -- reads (the ranking and the read model use these) -------------------------
     def appraised_view(self) -> dict[str, dict]:
@@ -714,6 +716,58 @@ class Assessment(Aggregate):
         self.totals = totals
         self._signed_at(leaf, signed)
 
+    # -- oversight notes (MTTQ) and the council's answers ------------------------------
+    def record_oversight_note(
+        self,
+        framework: Framework,
+        note_id: object,
+        text: object,
+        leaf: object,
+        change: object,
+        found: tuple | None,
+        signed: dict,
+    ) -> None:
+        """An observer's note on this unit, one of its leaves, or one change (by log
+        index; `found` is what the log holds there). Allowed at any stage, after
+        publication too: oversight does not end with the season."""
+        note_id = oversight_note.check_note_id(note_id)
+        if note_id in self._notes():
+            raise oversight_note.note_exists(note_id)
+        oversight_note.check_subject(leaf, change)
+        if leaf is not None:
+            _check_leaf_code(framework, leaf)
+        if change is not None:
+            oversight_note.check_change(change, found, self.id)  # type: ignore[arg-type]
+        _require_text(text, "text", code="note_required")
+        self._oversight_noted(note_id=note_id, text=text, leaf=leaf, change=change, signed=signed)
+
+    @event("OversightNoted")
+    def _oversight_noted(
+        self, note_id: str, text: str, leaf: str | None, change: int | None, signed: dict
+    ) -> None:
+        self._notes()[note_id] = {"leaf": leaf, "change": change, "answered": False}
+
+    def answer_oversight_note(self, note_id: object, answer: object, signed: dict) -> None:
+        """The council chair's answer to a note: one per note, kept beside it."""
+        note_id = oversight_note.check_note_id(note_id)
+        note = self._notes().get(note_id)
+        if note is None:
+            raise oversight_note.note_not_found(note_id)
+        if note["answered"]:
+            raise oversight_note.note_answered(note_id)
+        _require_text(answer, "answer", code="answer_required")
+        self._oversight_note_answered(note_id=note_id, answer=answer, signed=signed)
+
+    @event("OversightNoteAnswered")
+    def _oversight_note_answered(self, note_id: str, answer: str, signed: dict) -> None:
+        note = self._notes().get(note_id)
+        if note is not None:  # a stored answer to no note: verify reports it; loading goes on
+            note["answered"] = True
+
+    def _notes(self) -> dict[str, dict]:
+        # An assessment restored from a snapshot taken before notes existed has none.
+        return self.__dict__.setdefault("notes", {})
+
     def _check_evidence_ids(self, evidence_ids: object, *, required: bool) -> None:
         """Ids of evidence attached to this assessment (withdrawn or not)."""
         if evidence_ids is None and not required:
@@ -817,6 +871,7 @@ _WHAT_VI = {
     "reason_required": "lý do",
     "question_required": "nội dung yêu cầu giải trình",
     "answer_required": "nội dung giải trình",
+    "note_required": "nội dung ghi chú giám sát",
 }
 
 

@@ -34,6 +34,12 @@ EVIDENCE_ID = IdRule(
     "chữ, số và . _ : - (tối đa 64 ký tự)",
     "letters, digits and . _ : - (at most 64)",
 )
+NOTE_ID = IdRule(
+    "note_id",
+    re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}"),
+    "chữ, số và . _ : - (tối đa 64 ký tự)",
+    "letters, digits and . _ : - (at most 64)",
+)
 # a criterion code as a framework stores it: "1", "1.2", "7.2.4.1"
 LEAF = IdRule(
     "leaf",

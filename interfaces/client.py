@@ -536,6 +536,52 @@ class Client:
             )
         )
 
+    # -- oversight notes (docs/SEASON.md, "Oversight notes") ----------------------------
+    def record_oversight_note(
+        self,
+        cycle: str,
+        unit: str,
+        note_id: str,
+        text: str,
+        leaf: str | None = None,
+        change: int | None = None,
+    ) -> dict:
+        """record_oversight_note (observer): on the unit, one leaf, or one change."""
+        return self.send(
+            _season(
+                "record_oversight_note",
+                cycle,
+                unit,
+                note_id=note_id,
+                text=text,
+                leaf=leaf,
+                change=change,
+            )
+        )
+
+    def answer_oversight_note(self, cycle: str, unit: str, note_id: str, answer: str) -> dict:
+        """answer_oversight_note (council chair): one answer per note."""
+        return self.send(
+            _season("answer_oversight_note", cycle, unit, note_id=note_id, answer=answer)
+        )
+
+    def notes(self, cycle: str, unit: str) -> Any:
+        """{cycle, unit, open, notes}: the unit's oversight notes and answers."""
+        from domain.ids import CODE, check_id
+
+        check_id(cycle, "cycle", CODE)
+        check_id(unit, "unit", CODE)
+        return self._get(f"/api/v1/cycles/{cycle}/units/{unit}/notes")
+
+    def unit_events(self, cycle: str, unit: str, after: int = 0, limit: int = 200) -> Any:
+        """{cycle, unit, aggregate_id, events, signers}: the unit's events after
+        version `after`, exact stored bytes (interfaces/monitor.py checks them)."""
+        from domain.ids import CODE, check_id
+
+        check_id(cycle, "cycle", CODE)
+        check_id(unit, "unit", CODE)
+        return self._get(f"/api/v1/cycles/{cycle}/units/{unit}/events", after=after, limit=limit)
+
     def review(self, cycle: str, unit: str) -> Any:
         """{cycle, unit, stage, needs_review, flags}: what the unit's close must
         still review or list, as the server will judge it."""

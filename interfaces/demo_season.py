@@ -57,6 +57,7 @@ WITHDRAWS = "van-lang"  # withdraws its submission and submits again
 EXPLAINS = ("hoa-trung", "nam-hoa", "cay-thi")  # asked to explain some leaves
 REVISES = "nam-hoa"  # answers with a revised self-score and new evidence
 CORRECTED = ("hoa-thuong", "1.1.1")  # corrected after publication
+NOTE_ID = "mttq-01"  # the Fatherland Front's note on that correction
 QUESTIONS = [
     "Đề nghị xã cung cấp văn bản ban hành kế hoạch và thời điểm gửi huyện.",
     "Tài liệu kiểm chứng chưa có báo cáo kết quả thực hiện: đề nghị bổ sung.",
@@ -331,7 +332,7 @@ def _play(s: Season, app: ParIndex, framework: Framework, rng: random.Random, in
             "issuer": "Thanh tra tỉnh Thái Nguyên",
         },
     )
-    s.send(
+    correction = s.send(
         "appraiser-1",
         type="correct_score",
         cycle=CYCLE,
@@ -340,6 +341,25 @@ def _play(s: Season, app: ParIndex, framework: Framework, rng: random.Random, in
         points="0",
         reason="Kết luận thanh tra: kế hoạch CCHC ban hành sau thời hạn",
         evidence_ids=["kl-thanh-tra-01"],
+    )
+    # -- the Fatherland Front notes the correction; the council answers -----------------------
+    s.send(
+        "observer-mttq",
+        type="record_oversight_note",
+        cycle=CYCLE,
+        unit=unit,
+        note_id=NOTE_ID,
+        change=correction["log_index"],
+        text="Đề nghị Hội đồng cho biết xã đã được thông báo kết luận thanh tra trước khi "
+        "đính chính điểm chưa.",
+    )
+    s.send(
+        "council-chair",
+        type="answer_oversight_note",
+        cycle=CYCLE,
+        unit=unit,
+        note_id=NOTE_ID,
+        answer="Kết luận 05/KL-TTr đã gửi UBND xã ngày 16/01/2026; xã không có ý kiến khác.",
     )
     v2 = _rank(s, app, "156/QĐ-UBND", "2026-01-20")
     return {
@@ -352,6 +372,7 @@ def _play(s: Season, app: ParIndex, framework: Framework, rng: random.Random, in
         "late_refusal": late_refusal,
         "flagged": flagged,
         "versions": [v1, v2],
+        "note": {"unit": unit, "note_id": NOTE_ID, "change": correction["log_index"]},
     }
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
-from projections import assessments, oversight, oversight_sums, rankings, registry
+from projections import assessments, notes, oversight, oversight_sums, rankings, registry
 from projections.frameworks import FrameworkCache
 from projections.schema import upsert_sql
 from projections.scores import recompute
@@ -26,6 +26,7 @@ HANDLERS: dict[str, Callable[[Batch, Any, Meta], None]] = oversight.chained(
         **registry.HANDLERS,
         **assessments.HANDLERS,
         **rankings.HANDLERS,
+        **notes.HANDLERS,
     }
 )
 HISTORY_INSERT = upsert_sql("history").replace("INSERT OR REPLACE", "INSERT")
@@ -65,12 +66,17 @@ class Projector:
         self.defer_scores = defer_scores
         self.kept: dict[tuple[str, str], UnitWork] = {}
         self.deferred: set[tuple[str, str]] = set()
+        self.running_at: str | None = None  # log_times: the latest event time so far
 
     def apply(self, cur: Any, events: Iterable[tuple[Meta, Any]]) -> int:
         """Applies events in order inside the caller's transaction; returns how many."""
         batch = Batch(self, cur)
         count = 0
+        times = []
+        self.running_at = None  # read again: another process may have written since
         for meta, event in events:
+            if meta.leaf_index is not None:
+                times.append(self._time(cur, meta))
             handler = HANDLERS.get(meta.topic)
             if handler is not None:
                 try:
@@ -79,7 +85,16 @@ class Projector:
                     raise ProjectionError(meta.notification_id, meta.topic, exc) from exc
             count += 1
         batch.flush()
+        cur.executemany(upsert_sql("log_times"), times)
         return count
+
+    def _time(self, cur: Any, meta: Meta) -> tuple[int, str, str]:
+        if self.running_at is None:
+            cur.execute("SELECT running_at FROM log_times ORDER BY leaf_index DESC LIMIT 1")
+            row = cur.fetchone()
+            self.running_at = row[0] if row else meta.at
+        self.running_at = max(self.running_at, meta.at)
+        return meta.leaf_index, meta.at, self.running_at
 
     def finish(self, cur: Any) -> None:
         """Recomputes the scores a deferring rebuild left for the end."""

@@ -283,6 +283,35 @@ class Follower:
             self._wake.clear()
 
 
+def decode_stored(app: Any, aggregate_id: str, last_leaf: int) -> list[tuple[Meta, Any]]:
+    """One aggregate's events up to leaf `last_leaf`, decoded as the follower decodes
+    them (projections/as_of.py rebuilds a unit from these)."""
+    from uuid import UUID
+
+    aid = UUID(aggregate_id)
+    leaves = {r.originator_version: r for r in app.tlog.aggregate_leaves(aid, last_leaf)}
+    if not leaves:
+        return []
+    out = []
+    for stored in app.recorder.select_events(aid, lte=max(leaves)):
+        leaf = leaves.get(stored.originator_version)
+        if leaf is None or stored.topic not in HANDLERS:
+            continue
+        event = app.mapper.to_domain_event(stored)
+        signed = getattr(event, "signed", None)
+        meta = Meta(
+            leaf.notification_id or 0,
+            stored.topic,
+            str(aid),
+            stored.originator_version,
+            leaf.leaf_index,
+            utc_text(event.timestamp),
+            signed if isinstance(signed, dict) else None,
+        )
+        out.append((meta, event))
+    return out
+
+
 def __getattr__(name: str) -> Any:
     """`rebuild`, `compare` and `digest` live in projections.rebuilder; importable here too."""
     if name in ("rebuild", "compare", "digest", "open_current"):

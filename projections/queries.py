@@ -143,6 +143,7 @@ from datetime import datetime
 from typing import Any
 
 from projections import queries_leaf as leafq
+from projections import queries_notes as notesq
 from projections import queries_oversight as overq
 from projections import queries_oversight_sums as sumq
 from projections import queries_ranking as rankq
@@ -260,7 +261,8 @@ class Queries:
         return out
 
     # -- scores ----------------------------------------------------------------
-    def unit_scores(self, cycle: str, unit: str) -> dict | None:
+    def unit_scores(self, cycle: str, unit: str, now: datetime | None = None) -> dict | None:
+        """`now`: the time the unit's stage is judged at (the server's clock if None)."""
         with self.rm.read() as cur:
             cur.execute("SELECT * FROM unit_totals WHERE cycle = ? AND unit = ?", (cycle, unit))
             t = cur.fetchone()
@@ -284,7 +286,7 @@ class Queries:
                 (cycle, unit),
             )
             found = cur.fetchone()
-            status = status_q.unit_status(cur, cycle, unit)
+            status = status_q.unit_status(cur, cycle, unit, now)
         keys = (
             "max_total",
             "applicable_max",
@@ -397,25 +399,33 @@ class Queries:
             return status_q.unit_status(cur, cycle, unit, now)
 
     # -- leaves and evidence -----------------------------------------------------
-    def rankings(self, cycle: str, *, public: bool = False) -> dict | None:
+    def rankings(self, cycle: str, *, public: bool = False, upto: int | None = None) -> dict | None:
         with self.rm.read() as cur:
-            return rankq.rankings(cur, cycle, public=public)
+            return rankq.rankings(cur, cycle, public=public, upto=upto)
 
-    def ranking_version(self, cycle: str, version: int, *, public: bool = False) -> dict | None:
+    def ranking_version(
+        self, cycle: str, version: int, *, public: bool = False, upto: int | None = None
+    ) -> dict | None:
         with self.rm.read() as cur:
-            return rankq.ranking_version(cur, cycle, version, public=public)
+            return rankq.ranking_version(cur, cycle, version, public=public, upto=upto)
 
     def published_sheet(self, cycle: str, version: int, unit: str) -> dict | None:
         with self.rm.read() as cur:
             return rankq.published_sheet(cur, cycle, version, unit)
 
-    def leaf_history(self, cycle: str, unit: str, leaf: str) -> dict | None:
+    def leaf_history(
+        self, cycle: str, unit: str, leaf: str, upto: int | None = None
+    ) -> dict | None:
         with self.rm.read() as cur:
-            return leafq.leaf_history(cur, cycle, unit, leaf)
+            return leafq.leaf_history(cur, cycle, unit, leaf, upto)
 
     def why(self, cycle: str, unit: str, leaf: str) -> dict | None:
         with self.rm.read() as cur:
             return leafq.why(cur, cycle, unit, leaf)
+
+    def unit_notes(self, cycle: str, unit: str, upto: int | None = None) -> dict | None:
+        with self.rm.read() as cur:
+            return notesq.unit_notes(cur, cycle, unit, upto)
 
     def evidence_list(self, cycle: str, unit: str) -> dict | None:
         with self.rm.read() as cur:

@@ -10,6 +10,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from application.signing.jcs import COMMAND_CONTEXT
+from projections.queries_notes import leaf_notes
 from projections.rows import jload, shown
 
 # The events a leaf's values come from (an explanation answer only when it
@@ -69,15 +70,19 @@ def _entry(r: Any) -> dict:
     }
 
 
-def leaf_history(cur: Any, cycle: str, unit: str, leaf: str) -> dict | None:
+def leaf_history(
+    cur: Any, cycle: str, unit: str, leaf: str, upto: int | None = None
+) -> dict | None:
+    """The leaf's events, oldest first; with `upto`, those up to that log index
+    (history rows are only ever appended: the history as it stood then)."""
     node = _leaf(cur, cycle, unit, leaf)
     if node is None:
         return None
     cur.execute(
         "SELECT h.*, k.public_key AS signer_public_key FROM history h "
         "LEFT JOIN keys k ON k.key_id = h.actor_key_id "
-        "WHERE h.cycle = ? AND h.unit = ? AND h.leaf = ? ORDER BY h.seq",
-        (cycle, unit, leaf),
+        "WHERE h.cycle = ? AND h.unit = ? AND h.leaf = ? AND h.leaf_index <= ? ORDER BY h.seq",
+        (cycle, unit, leaf, 2**62 if upto is None else upto),
     )
     entries = []
     for r in cur.fetchall():
@@ -86,7 +91,11 @@ def leaf_history(cur: Any, cycle: str, unit: str, leaf: str) -> dict | None:
             r["signer_public_key"], entry["command"], entry["signature"]
         )
         entries.append(entry)
-    return dict(_head(cycle, unit, node), entries=entries)
+    indices = [e["leaf_index"] for e in entries]
+    on_leaf, by_change = leaf_notes(cur, cycle, unit, leaf, indices, upto)
+    for entry in entries:
+        entry["notes"] = by_change.get(entry["leaf_index"], [])
+    return dict(_head(cycle, unit, node), entries=entries, notes=on_leaf)
 
 
 def signature_status(public_key: str | None, command: str | None, signature: str | None) -> str:
@@ -178,7 +187,11 @@ def why(cur: Any, cycle: str, unit: str, leaf: str) -> dict | None:
             "evidence_ids": jload(state["flag_evidence_ids"]) or [],
         }
     )
+    on_leaf, by_change = leaf_notes(cur, cycle, unit, leaf, [s["leaf_index"] for s in steps])
+    for step in steps:
+        step["notes"] = by_change.get(step["leaf_index"], [])
     out["chain"] = steps
+    out["notes"] = on_leaf
     out["evidence"] = [
         e for e in items.values() if e["status"] == "attached" and leaf in (e["leaves"] or [])
     ]

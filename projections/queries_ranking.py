@@ -50,16 +50,43 @@ def _cycle_exists(cur: Any, cycle: str) -> bool:
     return cur.fetchone() is not None
 
 
-def rankings(cur: Any, cycle: str, *, public: bool) -> dict | None:
+def _stood(rows: list[Any], upto: int | None) -> list[dict]:
+    """Version rows as they stood after leaf `upto` (as they stand when None): only
+    versions proposed by then; an approval or publication after it not yet made;
+    a version a later proposal had replaced by then, superseded."""
+    rows = [dict(zip(r.keys(), tuple(r), strict=True)) for r in rows]
+    if upto is None:
+        return rows
+    rows = [r for r in rows if r["proposed_leaf"] is not None and r["proposed_leaf"] <= upto]
+    for r in rows:
+        for act in ("approved", "published"):
+            if r[f"{act}_leaf"] is not None and r[f"{act}_leaf"] > upto:
+                r[f"{act}_at"] = r[f"{act}_by"] = r[f"{act}_leaf"] = None
+                if act == "approved":
+                    r["decision_number"] = r["decision_date"] = None
+        later = any(o["version"] > r["version"] for o in rows)
+        if r["published_leaf"] is not None:
+            r["state"] = "published"
+        elif later:
+            r["state"] = "superseded"
+        else:
+            r["state"] = "approved" if r["approved_leaf"] is not None else "proposed"
+    return rows
+
+
+def rankings(cur: Any, cycle: str, *, public: bool, upto: int | None = None) -> dict | None:
+    """Every version of the cycle's ranking (published ones only when `public`), as
+    it stood after leaf `upto` when given."""
     if not _cycle_exists(cur, cycle):
         return None
     cur.execute("SELECT at, actor_key_id, leaf_index FROM cycle_closes WHERE cycle = ?", (cycle,))
     closed = cur.fetchone()
-    where = " AND state = 'published'" if public else ""
+    if closed is not None and upto is not None and closed["leaf_index"] > upto:
+        closed = None
     cur.execute(
-        f"SELECT {_VERSION_COLUMNS} FROM rankings WHERE cycle = ?{where} ORDER BY version",
-        (cycle,),
+        f"SELECT {_VERSION_COLUMNS} FROM rankings WHERE cycle = ? ORDER BY version", (cycle,)
     )
+    rows = [r for r in _stood(cur.fetchall(), upto) if r["state"] == "published" or not public]
     return {
         "cycle": cycle,
         "closed": None
@@ -69,7 +96,7 @@ def rankings(cur: Any, cycle: str, *, public: bool) -> dict | None:
             "key_id": closed["actor_key_id"],
             "leaf_index": closed["leaf_index"],
         },
-        "versions": [_version(r) for r in cur.fetchall()],
+        "versions": [_version(r) for r in rows],
     }
 
 
@@ -93,12 +120,15 @@ def _line(r: Any) -> dict:
     return out
 
 
-def ranking_version(cur: Any, cycle: str, version: int, *, public: bool) -> dict | None:
+def ranking_version(
+    cur: Any, cycle: str, version: int, *, public: bool, upto: int | None = None
+) -> dict | None:
+    """One version with its lines (the lines never change), its state as it stood
+    after leaf `upto` when given."""
     cur.execute(
-        f"SELECT {_VERSION_COLUMNS} FROM rankings WHERE cycle = ? AND version = ?",
-        (cycle, version),
+        f"SELECT {_VERSION_COLUMNS} FROM rankings WHERE cycle = ? ORDER BY version", (cycle,)
     )
-    row = cur.fetchone()
+    row = next((r for r in _stood(cur.fetchall(), upto) if r["version"] == version), None)
     if row is None or (public and row["state"] != "published"):
         return None
     cur.execute(

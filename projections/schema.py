@@ -451,6 +451,38 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
         },
         ("cycle", "dim", "key"),
     ),
+    # When each event was stored (projections/as_of.py): `running_at` is the latest
+    # time of any event up to this one, so it never decreases along the log and a
+    # time maps to the longest prefix of the log stored at or before it.
+    "log_times": (
+        {"leaf_index": int, "at": str, "running_at": str},
+        ("leaf_index",),
+    ),
+    # projections/notes.py: an observer's note and the council's answer
+    "oversight_notes": (
+        {
+            "cycle": str,
+            "unit": str,
+            "note_id": str,
+            "leaf": str,  # the leaf it is about, or null
+            "change": int,  # the log index of the change it is about, or null
+            "text": str,
+            "actor_key_id": str,
+            "actor_name": str,
+            "actor_role": str,
+            "at": str,
+            "leaf_index": int,
+            "command": str,
+            "signature": str,
+            "answer": str,
+            "answer_key_id": str,
+            "answer_name": str,
+            "answer_at": str,
+            "answer_leaf_index": int,
+            "answer_command": str,
+        },
+        ("cycle", "unit", "note_id"),
+    ),
 }
 
 INDEXES: tuple[tuple[str, tuple[str | DescIndex, ...], bool], ...] = (
@@ -482,6 +514,10 @@ INDEXES: tuple[tuple[str, tuple[str | DescIndex, ...], bool], ...] = (
     ("oversight_sums", ("cycle", "dim", DescIndex("added_key"), "key"), False),
     ("oversight_sums", ("dim", "key"), False),
     ("units", ("unit",), False),  # a unit's name in any cycle (oversight across cycles)
+    ("oversight_notes", ("change",), False),
+    ("log_times", ("running_at", "leaf_index"), False),
+    ("history", ("cycle", "unit", "leaf_index"), False),
+    ("oversight_notes", ("cycle", "unit", "leaf"), False),
 )
 
 TRACKING_TABLE = "tracking"
@@ -493,7 +529,7 @@ ANCHOR_TABLE = "log_anchor"
 
 # Bump when a table or column changes: a file of another version is rebuilt
 # (projections.rebuilder.open_current), never migrated; it is disposable.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 8
 
 
 def columns(table: str) -> tuple[str, ...]:

@@ -30,6 +30,7 @@ from application.audit.store_health import (
 from application.audit.verify import Source
 from application.evidence import EvidenceStore
 from application.store.damage import STORE_ERRORS
+from application.transparency.cosignature_store import CosignatureStore
 from application.transparency.log_store import LogStore, StoredCheckpoint
 
 BUNDLE_KIND = "parindex-audit-bundle/v1"
@@ -90,6 +91,7 @@ def export_bundle(log: LogStore, out: str | Path, *, log_key: str, origin: str) 
                 )
             )
             counts["events"] += 1
+        cosignatures = CosignatureStore(log)
         for cp in cps:
             f.write(
                 _line(
@@ -97,7 +99,8 @@ def export_bundle(log: LogStore, out: str | Path, *, log_key: str, origin: str) 
                         "kind": "checkpoint",
                         "size": cp.size,
                         "issued_at": cp.issued_at,
-                        "note": cp.note,
+                        # The log's signature line, then every witness's (FORMATS 6.5).
+                        "note": cosignatures.cosigned_note(cp),
                     }
                 )
             )

@@ -471,6 +471,10 @@ class World:
     def get(self, aggregate_id: UUID, *, for_update: bool = True) -> Any:
         return self.aggregates.get(aggregate_id)
 
+    def logged_change(self, index: int) -> tuple | None:
+        """No unit's change is known in pass 1 (notes are unit commands: shard.py)."""
+        return None
+
     def find_key(self, key_id: str, *, for_update: bool = True) -> Any:
         from domain.keys import key_aggregate_id
 

@@ -15,6 +15,7 @@ timestamp (POSIX seconds) | None, deployment_topic)`.
 from __future__ import annotations
 
 import sqlite3
+import sys
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -40,6 +41,7 @@ from application.store.damage import as_bytes
 from application.transparency.leaf import event_leaf_hash
 from domain.assessment import Assessment, assessment_aggregate_id
 from domain.cycle import cycle_aggregate_id
+from domain.oversight_note import notable_topic
 from domain.ranking import claim_problem
 
 Record = tuple[int, bytes | None, str, int, str | None, bytes | None]
@@ -60,6 +62,13 @@ class UnitWorld(World):
         super().__init__()
         self.view = view
         self.position = 0
+        # log index -> (aggregate id hex, topic) of the changes an oversight note
+        # may name, as this worker replayed them (only its own units': a note names
+        # a change of its own unit, which the same worker owns).
+        self.changes: dict[int, tuple[str, str]] = {}
+
+    def logged_change(self, index: int) -> tuple | None:
+        return self.changes.get(index)
 
     def get(self, aggregate_id: UUID, *, for_update: bool = True) -> Any:
         if aggregate_id in self.view.cycles:
@@ -182,6 +191,8 @@ class Shard:
             return
         ident = identity(parsed)  # before replay hands the parsed command to handlers
         found = [] if dep else self._replay(parsed)
+        if not dep and notable_topic(topic):
+            self.world.changes[index] = (oid, sys.intern(topic))
         findings.extend(found)
         # An event stamped outside its own window is reported here and must not
         # move the log's clock (Runs in verify.py), or honest events after it

@@ -160,6 +160,15 @@ class LogStore:
         )
         return self._leaf(rows[0]) if rows else None
 
+    def aggregate_leaves(self, originator_id: UUID, last_leaf: int) -> list[LeafRow]:
+        """The leaves of one aggregate's events up to leaf `last_leaf`, by version."""
+        rows = self._rows(
+            f"SELECT * FROM {self.t.leaves} WHERE originator_id = ? AND leaf_index <= ? "
+            "ORDER BY originator_version",
+            (originator_id.hex, last_leaf),
+        )
+        return [self._leaf(r) for r in rows]
+
     @staticmethod
     def _leaf(r: Any) -> LeafRow:
         # A damaged row (values of the wrong type) is passed on, not raised: the

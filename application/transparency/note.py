@@ -38,6 +38,7 @@ from application.signing.keys import b64, note_key_hash, private_raw, public_raw
 
 __all__ = [
     "MAX_SIGNATURES",
+    "BadSignatureError",
     "Checkpoint",
     "NoteError",
     "NoteSignature",
@@ -70,6 +71,10 @@ _SPACES = frozenset(
 
 class NoteError(ValueError):
     """A note, key or checkpoint is malformed, or its signatures do not check out."""
+
+
+class BadSignatureError(NoteError):
+    """A signature line names a known key (name and key hash) but does not verify."""
 
 
 class UnverifiedNoteError(NoteError):
@@ -258,7 +263,10 @@ def open_note(note: str | bytes, verifiers: Iterable[Verifier | str]) -> OpenedN
     ``MAX_SIGNATURES`` signature lines, carries a signature from a known key
     that fails, or names two different known keys with the same name and hash;
     ``UnverifiedNoteError`` (a ``NoteError``) if no known key signed it.
-    Signatures by unknown keys are returned as ``unverified``.
+    Signatures by unknown keys are returned as ``unverified``. A known key's
+    failing signature raises ``BadSignatureError``. A verifier is anything with
+    ``name``, ``key_hash``, ``public_key`` and ``verify(message, signature)``:
+    a ``Verifier`` here, or a witness's ``CosignatureVerifier`` (cosignature.py).
     """
     if isinstance(note, (bytes, bytearray, memoryview)):
         try:
@@ -304,7 +312,7 @@ def open_note(note: str | bytes, verifiers: Iterable[Verifier | str]) -> OpenedN
         if len(candidates) > 1:
             raise NoteError(f"ambiguous key {name}+{key_hash:08x}")
         if not candidates[0].verify(message, blob[4:]):
-            raise NoteError(f"invalid signature for key {name}+{key_hash:08x}")
+            raise BadSignatureError(f"invalid signature for key {name}+{key_hash:08x}")
         if (name, key_hash) not in seen_keys:
             seen_keys.add((name, key_hash))
             opened.verified.append(entry)

@@ -38,6 +38,15 @@ def covering_checkpoint(app: ParIndex, index: int = -1) -> StoredCheckpoint:
     return cp
 
 
+def first_covering(app: ParIndex, index: int) -> StoredCheckpoint:
+    """The earliest checkpoint issued that covers leaf `index` (a new one for the
+    head if none does yet): what a read as of that leaf is proven against."""
+    covering = [c for c in app.tlog.checkpoints() if c.size > index]
+    if covering:
+        return min(covering, key=lambda c: (c.size, c.id))
+    return covering_checkpoint(app, index)
+
+
 def inclusion(app: ParIndex, index: int, size: int | None = None) -> dict:
     head = app.tlog.size()
     if index >= head:

@@ -189,13 +189,56 @@ def _step(e: dict) -> str:
     return text + (f" — {status}" if status else "")
 
 
+def note_lines(notes: list | None, indent: str = "    ") -> list[str]:
+    """An oversight note and the council's answer, as read (each names its log
+    position, where `parindex log prove` can check it)."""
+    out = []
+    for n in notes or []:
+        head = f"{indent}↳ Ghi chú giám sát {n.get('note_id')} — {_actor(n.get('by'))}, "
+        where = f"[vị trí nhật ký {_v(n.get('leaf_index'))}]"
+        out.append(f"{head}{local_time(n.get('at'))}: {n.get('text')} {where}")
+        a = n.get("answer")
+        if a:
+            out.append(
+                f"{indent}  Hội đồng trả lời — {_actor(a.get('by'))}, {local_time(a.get('at'))}: "
+                f"{a.get('text')} [vị trí nhật ký {_v(a.get('leaf_index'))}]"
+            )
+        else:
+            out.append(f"{indent}  (Hội đồng chưa trả lời)")
+    return out
+
+
 def history_text(doc: dict) -> str:
     lines = [
         f"Lịch sử tiêu chí {doc['leaf']} ({_v(doc.get('title'))}) — {doc['unit']}, "
         f"kỳ {doc['cycle']}, tối đa {_v(doc.get('max_points'))} điểm"
     ]
     entries = doc.get("entries") or []
-    lines += [_step(e) for e in entries] or ["(chưa có sự kiện nào)"]
+    for e in entries:
+        lines.append(_step(e))
+        lines += note_lines(e.get("notes"))
+    if not entries:
+        lines.append("(chưa có sự kiện nào)")
+    if doc.get("notes"):
+        lines.append("Ghi chú giám sát về tiêu chí này:")
+        lines += note_lines(doc["notes"])
+    return "\n".join(lines)
+
+
+def notes_text(doc: dict) -> str:
+    notes = doc.get("notes") or []
+    lines = [
+        f"Ghi chú giám sát — {doc['unit']}, kỳ {doc['cycle']}: {len(notes)} ghi chú, "
+        f"{_v(doc.get('open'))} chưa được trả lời"
+    ]
+    for n in notes:
+        about = {
+            "unit": "về đơn vị",
+            "leaf": f"về tiêu chí {n.get('leaf')}",
+            "change": f"về thay đổi ở vị trí nhật ký {n.get('change')}",
+        }.get(n.get("about"), "")
+        lines.append(f"  {n.get('note_id')} ({about})")
+        lines += note_lines([n])
     return "\n".join(lines)
 
 
@@ -248,8 +291,12 @@ def why_text(doc: dict, lang: str = "vi") -> str:
         produces = e.get("produces") or []
         tag = f" (tạo ra giá trị {'/'.join(produces)})" if produces else ""
         lines.append(f"{_step(e)}{tag} — {ok}")
+        lines += note_lines(e.get("notes"))
     if not doc.get("chain"):
         lines.append("(chưa có sự kiện chấm điểm nào)")
+    if doc.get("notes"):
+        lines.append("Ghi chú giám sát về tiêu chí này:")
+        lines += note_lines(doc["notes"])
     lines.append("")
     lines.append(
         f"Mọi bằng chứng dẫn tới điểm kiểm tra đã ký: kích thước {_v(cp.get('size'))}, "

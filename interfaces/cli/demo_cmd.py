@@ -68,7 +68,9 @@ def season_text(info: dict) -> str:
         f"  - Hội đồng kết thúc thẩm định; xếp hạng phiên bản 1 ({len(v1['ranked'])} xã xếp hạng, "
         f"{len(v1['unranked'])} không) được phê duyệt và công bố.\n"
         f"  - Thanh tra phát hiện sai sót: điểm {CORRECTED[1]} của {CORRECTED[0]} được điều chỉnh; "
-        f"phiên bản 2 được phê duyệt và công bố, phiên bản 1 vẫn đọc được."
+        f"phiên bản 2 được phê duyệt và công bố, phiên bản 1 vẫn đọc được.\n"
+        f"  - Ủy ban MTTQ ghi chú giám sát về lần đính chính đó (vị trí nhật ký "
+        f"{info['note']['change']}); Chủ tịch Hội đồng đã trả lời."
     )
 
 
@@ -113,6 +115,8 @@ Thử tiếp / What to try next
   parindex oversight list {c} --after-publication {mttq}
   parindex oversight summary {c} --by actor --order deducted {mttq}
   parindex oversight list {c} --xlsx giam-sat.xlsx {mttq}
+  # Ghi chú giám sát của MTTQ về lần đính chính và trả lời của Hội đồng:
+  parindex note list {c} --unit {unit} {mttq}
   # Vì sao có điểm này (kèm bằng chứng Merkle, kiểm tra tại máy):
   parindex why {c} --unit {unit} --leaf {leaf} {mttq}
   # Kiểm toán độc lập, không cần máy chủ:

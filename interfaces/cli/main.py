@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         oversight_cmd,
         season_cmd,
         serve_cmd,
+        witness_cmd,
     )
 
     parser = argparse.ArgumentParser(
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         cycle_cmd,
         oversight_cmd,
         demo_cmd,
+        witness_cmd,
     ):
         module.register(sub)
     return parser

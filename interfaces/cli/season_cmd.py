@@ -15,7 +15,7 @@ import argparse
 import uuid
 
 from domain.errors import DomainError
-from interfaces.cli import appraisal_cmd
+from interfaces.cli import appraisal_cmd, note_cmd, watch_cmd
 from interfaces.cli import ranking_views as views
 from interfaces.cli.client_cmd import _client, _command, _receipt, _text
 from interfaces.cli.main import emit
@@ -45,6 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "confirm every leaf still needing a review (listed before signing)",
     )
     appraisal_cmd.register(sub)
+    note_cmd.register(sub)
+    watch_cmd.register(sub)
 
 
 def ranking_actions(p: argparse.ArgumentParser) -> None:

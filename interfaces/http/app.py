@@ -18,9 +18,11 @@ from interfaces.http.views import (
     frameworks,
     health,
     log,
+    notes,
     oversight,
     rankings,
     reviews,
+    unit_events,
 )
 
 READ_MODEL_FILE = "readmodel.sqlite"
@@ -31,6 +33,8 @@ BLUEPRINTS = (
     frameworks.blp,
     cycles.blp,
     reviews.blp,
+    notes.blp,
+    unit_events.blp,
     rankings.blp,
     rankings.public,
     oversight.blp,

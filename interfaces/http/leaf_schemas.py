@@ -16,7 +16,7 @@ from interfaces.http.read_schemas import (
     Review,
     Str,
 )
-from interfaces.http.schemas import Checkpoint
+from interfaces.http.schemas import Checkpoint, PointInTime
 
 
 # -- evidence --------------------------------------------------------------------------
@@ -95,6 +95,27 @@ class Step(Schema):
     version = NInt()
 
 
+class NoteAnswer(Schema):
+    text = Str()
+    by = Nested(Actor)
+    at = NStr()
+    leaf_index = NInt()
+
+
+class OversightNote(Schema):
+    note_id = Str(required=True)
+    about = Str(metadata={"description": "unit | leaf | change"})
+    leaf = NStr()
+    change = NInt(metadata={"description": "the log index of the change it is about"})
+    text = Str()
+    by = Nested(Actor)
+    at = NStr()
+    leaf_index = NInt()
+    answer = Nested(
+        NoteAnswer, allow_none=True, metadata={"description": "the council's answer, or null"}
+    )
+
+
 class Entry(Step):
     command = NStr(metadata={"description": "the exact signed JCS text"})
     signature = NStr(metadata={"description": "base64 Ed25519"})
@@ -104,10 +125,13 @@ class Entry(Step):
             "signature re-checked against the actor's key on read"
         }
     )
+    notes = List(Nested(OversightNote), metadata={"description": "notes on this change"})
 
 
 class LeafHistory(LeafHead):
+    point_in_time = Nested(PointInTime, metadata={"description": "with ?as_of= only"})
     entries = List(Nested(Entry), required=True)
+    notes = List(Nested(OversightNote), metadata={"description": "oversight notes on the leaf"})
 
 
 class Proof(Schema):
@@ -128,6 +152,7 @@ class LoggedEvent(Schema):
 
 class WhyStep(Step):
     evidence = List(Nested(EvidenceItem))
+    notes = List(Nested(OversightNote))
     produces = List(Str())
     proof = Nested(Proof, allow_none=True)
     logged = Nested(LoggedEvent, allow_none=True)
@@ -170,6 +195,7 @@ class Why(LeafHead):
     appraised = Nested(AppraisedValue)
     flag = Nested(Flag, allow_none=True)
     chain = List(Nested(WhyStep), required=True)
+    notes = List(Nested(OversightNote), metadata={"description": "oversight notes on the leaf"})
     evidence = List(Nested(EvidenceItem))
     grounds = List(
         Nested(Ground),

@@ -15,6 +15,7 @@ from interfaces.http.read_schemas import (
     NStr,
     Str,
 )
+from interfaces.http.schemas import PointInTime
 
 
 class Act(Schema):
@@ -44,6 +45,7 @@ class RankingVersionSummary(Schema):
 
 
 class Rankings(Schema):
+    point_in_time = Nested(PointInTime, metadata={"description": "with ?as_of= only"})
     cycle = Str(required=True)
     closed = Nested(Act, allow_none=True)
     versions = List(Nested(RankingVersionSummary), required=True)
@@ -63,6 +65,7 @@ class RankingLine(Schema):
 
 
 class RankingVersion(RankingVersionSummary):
+    point_in_time = Nested(PointInTime, metadata={"description": "with ?as_of= only"})
     cycle = Str(required=True)
     framework = Str()
     bands = List(

@@ -11,6 +11,8 @@ from functools import partial
 
 from marshmallow import Schema, fields
 
+from interfaces.http.schemas import PointInTime
+
 Str = fields.String
 NStr = partial(fields.String, allow_none=True)
 NInt = partial(fields.Integer, allow_none=True)
@@ -335,6 +337,7 @@ class SubmissionState(Schema):
 
 
 class UnitScores(Schema):
+    point_in_time = fields.Nested(PointInTime, metadata={"description": "with ?as_of= only"})
     cycle = Str(required=True)
     unit = Str(required=True)
     unit_name = NStr()

@@ -182,6 +182,14 @@ class Checkpoint(Schema):
     issued_at = Str(required=True)
 
 
+class PointInTime(Schema):
+    """Where a read `as_of` a moment stands (docs/API.md, "As of a moment")."""
+
+    log_index = Int(required=True, metadata={"description": "the last event included (-1: none)"})
+    at = fields.String(allow_none=True, metadata={"description": "that event's time"})
+    checkpoint = fields.Nested(Checkpoint, allow_none=True)
+
+
 class CheckpointList(Schema):
     checkpoints = fields.List(fields.Nested(Checkpoint), required=True)
     total = Int(required=True)

@@ -65,6 +65,8 @@ ALLOWED = {
     "answer_explanation": {"commune_officer", "commune_chair"},
     "submit_explanations": {"commune_chair"},
     "correct_score": {"appraiser"},
+    "record_oversight_note": {"observer"},
+    "answer_oversight_note": {"council_chair"},
 }
 
 _counter = itertools.count(1)
@@ -380,6 +382,20 @@ def _merge_units(world: World, actor: Key) -> dict:
     }
 
 
+def _note(world: World, actor: Key) -> dict:
+    cycle = _cycle_for(world, "notes")
+    return {"cycle": cycle, "unit": UNITS[0], "note_id": f"gs-{_unique()}", "text": "Làm rõ"}
+
+
+def _answer_note(world: World, actor: Key) -> dict:
+    """A note nobody has answered yet, written first by an observer."""
+    fields = _note(world, actor)
+    observer = world.key("observer", "*")
+    world.env.send(command(observer, "record_oversight_note", **fields), observer)
+    del fields["text"]
+    return {**fields, "answer": "Hội đồng đã rà soát"}
+
+
 BUILDERS: dict[str, Callable[[World, Key], dict]] = {
     "register_key": _register,
     "revoke_key": _revoke,
@@ -405,6 +421,8 @@ BUILDERS: dict[str, Callable[[World, Key], dict]] = {
     "answer_explanation": _answer,
     "submit_explanations": _submit_explanations,
     "correct_score": _correct,
+    "record_oversight_note": _note,
+    "answer_oversight_note": _answer_note,
 }
 
 

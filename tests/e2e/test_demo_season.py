@@ -36,6 +36,17 @@ def test_the_demo_runs_a_whole_season_with_a_late_refusal_explanations_and_a_cor
             a = app.get(Assessment.create_id(CYCLE, code), for_update=False)
             assert a.explanations_submitted and a.closed
             assert {a.reviewed[x]["round"] for x in info["flagged"][code]} == {2}
+        noted = app.get(Assessment.create_id(CYCLE, unit), for_update=False)
+        assert noted.notes == {
+            info["note"]["note_id"]: {
+                "leaf": None,
+                "change": info["note"]["change"],
+                "answered": True,
+            }
+        }
+        corrected_at = app.tlog.leaf(info["note"]["change"])
+        assert corrected_at.originator_id == noted.id
+        assert "MTTQ ghi chú giám sát" in text
         withdrawn = app.get(Assessment.create_id(CYCLE, WITHDRAWS), for_update=False)
         assert withdrawn.submitted and "ev-van-lang-bs-01" in withdrawn.evidence
         late = app.get(Assessment.create_id(CYCLE, LATE), for_update=False)

@@ -505,6 +505,46 @@ FIELDS.update(
         "publish_ranking": ({"cycle", "version"}, {"cycle": _pattern(CODE), "version": _version}),
     }
 )
+
+
+# -- oversight notes (FORMATS.md 3.6, docs/SEASON.md "Oversight notes") ---------------
+NOTE_ID = r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}"
+
+
+def _change(v):
+    """The log index of a change: an integer >= 0 (JSON integers are bounded, 3.3)."""
+    if v is not None and (not is_int(v) or not 0 <= v <= MAX_INT):
+        raise Refused("invalid_field")
+
+
+FIELDS.update(
+    {
+        "record_oversight_note": (
+            {"cycle", "unit", "note_id", "text"},
+            {
+                **WHERE,
+                # the document gives the pattern but no code for a malformed id
+                "note_id": _pattern(NOTE_ID, "invalid_note_id"),
+                "text": _required_text(4000, "note_required"),
+                "leaf": lambda v: v is None or _pattern(LEAF, "invalid_leaf")(v),
+                "change": _change,
+            },
+        ),
+        "answer_oversight_note": (
+            {"cycle", "unit", "note_id", "answer"},
+            {
+                **WHERE,
+                # the document names no pattern here ("a note of this assessment");
+                # an id no note can have is note_not_found either way
+                "note_id": _pattern(NOTE_ID, "note_not_found"),
+                # "at most 4,000 characters"; the row does not say whether line
+                # breaks are allowed (the note's `text` says so): read as a
+                # multi-line field like answer_explanation's `answer` (section 1)
+                "answer": _required_text(4000, "answer_required"),
+            },
+        ),
+    }
+)
 COMMON = {"type", "id", "issued_at", "actor", "expected_version"}
 
 

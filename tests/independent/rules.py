@@ -59,6 +59,8 @@ PERMISSIONS = {
     "approve_ranking": {"approver"},
     "publish_ranking": {"approver", "admin"},
     "correct_score": {"appraiser"},
+    "record_oversight_note": {"observer"},
+    "answer_oversight_note": {"council_chair"},
 }
 # commands on the whole deployment (only scope * covers them)
 DEPLOYMENT_TYPES = {
@@ -672,6 +674,7 @@ def apply(cmd: dict, yields: list[Yield], world: World, leaves: list[int]) -> No
     by what the log stores). `leaves` are the run's leaf indices."""
     for y in yields:
         world.versions[y.aggregate] = y.version
+    notes.record_changes(yields, world, leaves)
     t = cmd["type"]
     m = yields[-1].members
     if t in ("init_deployment", "register_key", "rotate_key"):
@@ -728,8 +731,8 @@ def signed_time(text: str) -> datetime:
 
 
 # The season's commands, each in its module (they use the helpers above).
-from tests.independent import appraisal, calendar, ranking  # noqa: E402
+from tests.independent import appraisal, calendar, notes, ranking  # noqa: E402
 
-for _module in (calendar, appraisal, ranking):
+for _module in (calendar, appraisal, ranking, notes):
     DERIVE.update(_module.DERIVE)
     APPLY.update(_module.APPLY)

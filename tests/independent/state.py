@@ -105,6 +105,12 @@ class World:
     self_inputs: dict[uuid.UUID, dict[str, dict]] = field(default_factory=dict)
     submitted: set[uuid.UUID] = field(default_factory=set)
     units: dict[uuid.UUID, UnitState] = field(default_factory=dict)
+    # assessment -> leaf index -> topic, for each replayed event a note may name
+    # (FORMATS.md 3.6 `record_oversight_note`: "a verifier looks at the events of
+    # the unit it has replayed before this one")
+    changes: dict[uuid.UUID, dict[int, str]] = field(default_factory=dict)
+    # assessment -> note id -> answered (3.6 `answer_oversight_note`)
+    notes: dict[uuid.UUID, dict[str, bool]] = field(default_factory=dict)
     skew: int = 600
 
     def unit_state(self, agg: uuid.UUID) -> UnitState:

@@ -89,7 +89,7 @@ def test_every_vector_file_is_listed_with_its_source_and_every_listed_file_is_th
     readme = (VECTORS_DIR / "README.md").read_text("utf-8")
     listed = set(re.findall(r"^\| `([^`]+\.json)` \|", readme, re.M))
     present = {p.name for p in VECTORS_DIR.glob("*.json")}
-    assert listed == present and len(present) == 7
+    assert listed == present and len(present) == 9
     for row in re.findall(r"^\| `[^`]+\.json` \|.*$", readme, re.M):
         cells = [c.strip() for c in row.strip("|").split("|")]
         assert "http" in cells[2] and cells[3], row  # an upstream address and a licence

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from application import submissions
 from application.transparency import proofs
-from interfaces.http import reads
+from interfaces.http import as_of, reads
 from interfaces.http.auth import readable_cycle, readable_unit
 from interfaces.http.leaf_schemas import LeafHistory, Why
 from interfaces.http.read_schemas import (
@@ -20,6 +20,7 @@ from interfaces.http.read_schemas import (
 )
 from interfaces.http.schemas import PageArgs, PositionArgs
 from interfaces.http.services import services
+from projections import as_of as as_of_q
 
 blp = Blueprint(
     "cycles",
@@ -116,32 +117,39 @@ def unit_submission(args: dict, cycle: str, unit: str):
 
 
 @blp.route(f"{UNIT}/scores")
-@blp.arguments(PositionArgs, location="query")
+@blp.arguments(as_of.AsOfArgs, location="query")
 @blp.response(200, UnitScores)
 @blp.doc(security=SIGNED)
 def unit_scores(args: dict, cycle: str, unit: str):
-    """Điểm của một đơn vị theo từng tiêu chí / a unit's scores, node by node"""
+    """Điểm của một đơn vị theo từng tiêu chí (as_of: như tại một thời điểm) / a unit's
+    scores, node by node (as_of: as they stood at a moment)"""
     key = reads.begin(args)
     readable_unit(key, cycle, unit)
-    return reads.found(
-        reads.q().unit_scores(cycle, unit), f"đơn vị {unit}", f"unit {unit}", "unit_not_found"
-    )
+    found = as_of.moment(args)
+    missing = (f"đơn vị {unit}", f"unit {unit}", "unit_not_found")
+    if found is None:
+        return reads.found(reads.q().unit_scores(cycle, unit), *missing)
+    s = services()
+    doc = reads.found(as_of_q.unit_scores(s.app, s.read_model, cycle, unit, found), *missing)
+    return {**doc, "point_in_time": as_of.point_in_time(found)}
 
 
 @blp.route(f"{UNIT}/leaves/<leaf>/history")
-@blp.arguments(PositionArgs, location="query")
+@blp.arguments(as_of.AsOfArgs, location="query")
 @blp.response(200, LeafHistory)
 @blp.doc(security=SIGNED)
 def leaf_history(args: dict, cycle: str, unit: str, leaf: str):
-    """Lịch sử một tiêu chí thành phần / a leaf's history"""
+    """Lịch sử một tiêu chí thành phần (as_of: tới một thời điểm) / a leaf's history"""
     key = reads.begin(args)
     readable_unit(key, cycle, unit)
-    return reads.found(
-        reads.q().leaf_history(cycle, unit, leaf),
+    found = as_of.moment(args)
+    doc = reads.found(
+        reads.q().leaf_history(cycle, unit, leaf, None if found is None else found.log_index),
         f"tiêu chí {leaf}",
         f"leaf {leaf}",
         "leaf_not_found",
     )
+    return doc if found is None else {**doc, "point_in_time": as_of.point_in_time(found)}
 
 
 @blp.route(f"{UNIT}/leaves/<leaf>/why")

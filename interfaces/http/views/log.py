@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 
 from application.deployment import log_verifier_key
 from application.transparency import proofs
+from application.transparency.cosignature_store import CosignatureStore
 from interfaces.http.schemas import (
     Checkpoint,
     CheckpointList,
@@ -40,8 +41,10 @@ def log_key(_args: dict):
 @blp.arguments(PositionArgs, location="query")
 @blp.response(200, Checkpoint)
 def checkpoint(_args: dict):
-    """Điểm kiểm tra mới nhất (ký mới nếu nhật ký đã dài thêm) / latest checkpoint"""
-    return proofs.checkpoint_doc(proofs.covering_checkpoint(services().app))
+    """Điểm kiểm tra mới nhất (ký mới nếu nhật ký đã dài thêm), kèm chữ ký đồng của nhân
+    chứng / latest checkpoint, with the witnesses' cosignature lines"""
+    app = services().app
+    return _cosigned(app, proofs.covering_checkpoint(app))
 
 
 @blp.route("/checkpoints")
@@ -51,7 +54,13 @@ def checkpoints(args: dict):
     """Mọi điểm kiểm tra đã ký, cũ trước / every checkpoint issued, oldest first"""
     every = services().app.tlog.checkpoints()
     page = every[args["offset"] : args["offset"] + args["limit"]]
-    return {"checkpoints": [proofs.checkpoint_doc(c) for c in page], "total": len(every)}
+    app = services().app
+    return {"checkpoints": [_cosigned(app, c) for c in page], "total": len(every)}
+
+
+def _cosigned(app, cp) -> dict:
+    # One signed note: the log's line, then each witness's (FORMATS 6.5).
+    return {**proofs.checkpoint_doc(cp), "note": CosignatureStore(app.tlog).cosigned_note(cp)}
 
 
 @blp.route("/proof/inclusion")

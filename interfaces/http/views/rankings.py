@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from application import rankings as drafts
 from application.errors import NotFound
-from interfaces.http import reads
+from interfaces.http import as_of, reads
 from interfaces.http.auth import readable_cycle
 from interfaces.http.consistency import await_position
 from interfaces.http.ranking_schemas import (
@@ -62,53 +62,67 @@ def ranking_draft(args: dict, cycle: str):
 
 
 @blp.route("/<cycle>/rankings")
-@blp.arguments(PositionArgs, location="query")
+@blp.arguments(as_of.AsOfArgs, location="query")
 @blp.response(200, Rankings)
 @blp.doc(security=SIGNED)
 def ranking_versions(args: dict, cycle: str):
-    """Các phiên bản xếp hạng / every version: proposed, approved, published"""
+    """Các phiên bản xếp hạng (as_of: như tại một thời điểm) / every version: proposed,
+    approved, published (as_of: as they stood at a moment)"""
     key = reads.begin(args)
     readable_cycle(key, cycle)
-    return reads.found(reads.q().rankings(cycle), *_cycle_missing(cycle))
+    found = as_of.moment(args)
+    doc = reads.found(reads.q().rankings(cycle, upto=_upto(found)), *_cycle_missing(cycle))
+    return _at(doc, found)
 
 
 @blp.route("/<cycle>/rankings/<int:version>")
-@blp.arguments(PositionArgs, location="query")
+@blp.arguments(as_of.AsOfArgs, location="query")
 @blp.response(200, RankingVersion)
 @blp.doc(security=SIGNED)
 def ranking_version(args: dict, cycle: str, version: int):
     """Một phiên bản xếp hạng / one version with every unit's line"""
     key = reads.begin(args)
     readable_cycle(key, cycle)
-    return reads.found(
-        reads.q().ranking_version(cycle, _known(version)),
-        f"phiên bản xếp hạng {version} của {cycle}",
-        f"ranking version {version} of {cycle}",
-        "version_not_found",
+    found = as_of.moment(args)
+    return _at(
+        reads.found(
+            reads.q().ranking_version(cycle, _known(version), upto=_upto(found)),
+            f"phiên bản xếp hạng {version} của {cycle}",
+            f"ranking version {version} of {cycle}",
+            "version_not_found",
+        ),
+        found,
     )
 
 
 @public.route("/cycles/<cycle>/rankings")
-@public.arguments(PositionArgs, location="query")
+@public.arguments(as_of.AsOfArgs, location="query")
 @public.response(200, Rankings)
 def public_rankings(args: dict, cycle: str):
-    """Các phiên bản đã công bố / the published versions (no key needed)"""
+    """Các phiên bản đã công bố (as_of: tại một thời điểm) / the published versions (no
+    key needed; as_of: those published by a moment)"""
     await_position(args.get("position"))
-    return reads.found(reads.q().rankings(cycle, public=True), *_cycle_missing(cycle))
+    found = as_of.moment(args)
+    doc = reads.found(
+        reads.q().rankings(cycle, public=True, upto=_upto(found)), *_cycle_missing(cycle)
+    )
+    return _at(doc, found)
 
 
 @public.route("/cycles/<cycle>/rankings/<int:version>")
-@public.arguments(PositionArgs, location="query")
+@public.arguments(as_of.AsOfArgs, location="query")
 @public.response(200, RankingVersion)
 def public_ranking(args: dict, cycle: str, version: int):
     """Bảng xếp hạng đã công bố / a published ranking (no key needed)"""
     await_position(args.get("position"))
-    return reads.found(
-        reads.q().ranking_version(cycle, _known(version), public=True),
+    found = as_of.moment(args)
+    doc = reads.found(
+        reads.q().ranking_version(cycle, _known(version), public=True, upto=_upto(found)),
         f"bảng xếp hạng đã công bố {version} của {cycle}",
         f"published ranking {version} of {cycle}",
         "version_not_found",
     )
+    return _at(doc, found)
 
 
 @public.route("/cycles/<cycle>/rankings/<int:version>/units/<unit>")
@@ -123,3 +137,12 @@ def public_sheet(args: dict, cycle: str, version: int, unit: str):
         f"the published sheet of {unit} (version {version})",
         "sheet_not_found",
     )
+
+
+def _upto(found) -> int | None:
+    return None if found is None else found.log_index
+
+
+def _at(doc: dict, found) -> dict:
+    """The document, with where it stands when it was asked as of a moment."""
+    return doc if found is None else {**doc, "point_in_time": as_of.point_in_time(found)}

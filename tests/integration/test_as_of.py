@@ -1,0 +1,142 @@
+"""Reads as of a moment (docs/API.md, "As of a moment"): for every log position P
+of a whole season, the scores, a leaf's history, the notes and the ranking
+versions read `as_of` P equal the same reads on a read model rebuilt from events
+0..P; a time maps to the longest prefix of the log stored by then."""
+
+from __future__ import annotations
+
+import pytest
+
+from projections import as_of as as_of_q
+from projections.as_of import BadMoment, Moment, resolve
+from projections.follower import Follower
+from projections.queries import Queries
+from projections.store import PrivateModel
+from tests.season_unit import OTHER, U, Unit, deadline_text, whole_seconds_from_now
+from tests.support import Env, command
+
+LEAVES = ("1.1.1", "1.1.2", "1.2.1")
+
+
+def season(env: Env) -> Unit:
+    """A cycle of two units through two rounds, an extension, notes, a close,
+    a published ranking, a correction and a second version."""
+    due = deadline_text(whole_seconds_from_now(3600))
+    unit = Unit.open(env, rounds=2, deadlines={"self_assessment_due": due})
+    unit.score("1.1.1", "1")
+    unit.score("1.1.2", "0.5")
+    unit.score("1.1.1", "0.75")
+    env.send(
+        command(
+            env.admin,
+            "extend_deadline",
+            cycle=unit.cycle,
+            deadline="self_assessment_due",
+            until=deadline_text(whole_seconds_from_now(7200)),
+            unit=U,
+            reason="Bão lũ",
+        )
+    )
+    unit.submit()
+    other_officer = env.register("commune_officer", f"commune:{OTHER}")[0]
+    other_chair = env.submit_unit(OTHER, other_officer, cycle=unit.cycle)
+    other = Unit(env, other_officer, other_chair, unit.appraiser, unit.council, unit=OTHER)
+    adjusted = unit.adjust("1.1.1", "0.25")["log_index"]
+    unit.confirm("1.1.2")
+    unit.flag("1.2.1")
+    observer = env.register("observer", "authority:dong-hy")[0]
+    note = {"note_id": "gs-1", "change": adjusted, "text": "Làm rõ"}
+    unit.send(observer, "record_oversight_note", **note)
+    unit.answer("1.2.1", points="0.5")
+    unit.submit_explanations()
+    unit.adjust("1.2.1", "0")
+    unit.send(unit.council, "answer_oversight_note", note_id="gs-1", answer="Đã rõ")
+    unit.close(confirm=unit.unreviewed())
+    other.close(confirm=other.unreviewed())
+    approver = env.register("approver", "province:thai-nguyen")[0]
+    env.season_end(unit.cycle, unit.council, approver)
+    evidence = {"evidence_id": "kl-1", "leaves": ["1.1.1"], "file": None}
+    evidence["document"] = {"number": "05/KL-TTr"}
+    unit.send(unit.appraiser, "attach_evidence", **evidence)
+    unit.send(
+        unit.appraiser,
+        "correct_score",
+        leaf="1.1.1",
+        points="0",
+        reason="Kết luận thanh tra",
+        evidence_ids=["kl-1"],
+    )
+    env.season_end(unit.cycle, unit.council, approver, close=False)
+    return unit
+
+
+def _reads(q: Queries, cycle: str, at) -> dict:
+    return {
+        "scores": q.unit_scores(cycle, U, now=at),
+        "history": {leaf: q.leaf_history(cycle, U, leaf) for leaf in LEAVES},
+        "notes": q.unit_notes(cycle, U),
+        "rankings": q.rankings(cycle),
+        "published": q.rankings(cycle, public=True),
+    }
+
+
+def _as_of(env: Env, live: PrivateModel, q: Queries, cycle: str, moment: Moment) -> dict:
+    upto = moment.log_index
+    return {
+        "scores": as_of_q.unit_scores(env.app, live, cycle, U, moment),
+        "history": {leaf: q.leaf_history(cycle, U, leaf, upto) for leaf in LEAVES},
+        "notes": q.unit_notes(cycle, U, upto),
+        "rankings": q.rankings(cycle, upto=upto),
+        "published": q.rankings(cycle, public=True, upto=upto),
+    }
+
+
+def test_every_read_as_of_p_equals_a_read_model_rebuilt_from_0_to_p(env: Env, tmp_path):
+    from datetime import datetime
+
+    unit = season(env)
+    live = PrivateModel(tmp_path / "live.sqlite")
+    Follower(env.app, live).catch_up()
+    live_q = Queries(live)
+    rebuilt = PrivateModel(tmp_path / "rebuilt.sqlite")
+    follower = Follower(env.app, rebuilt)
+    rebuilt_q = Queries(rebuilt)
+    opened = None
+    checked = 0
+    for p in range(env.app.tlog.size()):
+        leaf = env.app.tlog.leaf(p)
+        assert leaf.notification_id is not None
+        follower.catch_up(stop=leaf.notification_id)
+        with live.read() as cur:
+            moment = resolve(cur, str(p))
+        if rebuilt_q.unit_scores(unit.cycle, U) is None:
+            assert as_of_q.unit_scores(env.app, live, unit.cycle, U, moment) is None, p
+            continue
+        opened = opened if opened is not None else p
+        at = datetime.fromisoformat(moment.at.replace("Z", "+00:00"))
+        assert _as_of(env, live, live_q, unit.cycle, moment) == _reads(rebuilt_q, unit.cycle, at), p
+        checked += 1
+    assert checked > 150  # every position from the unit's opening on
+    final = _reads(live_q, unit.cycle, None)
+    assert [v["state"] for v in final["rankings"]["versions"]] == ["published", "published"]
+    assert final["notes"]["notes"][0]["answer"] is not None
+
+
+def test_a_time_maps_to_the_longest_prefix_stored_by_then(env: Env, tmp_path):
+    season(env)
+    live = PrivateModel(tmp_path / "live.sqlite")
+    Follower(env.app, live).catch_up()
+    with live.read() as cur:
+        cur.execute("SELECT leaf_index, at, running_at FROM log_times ORDER BY leaf_index")
+        rows = [tuple(r) for r in cur.fetchall()]
+        assert [r[0] for r in rows] == list(range(env.app.tlog.size()))
+        assert all(a[2] <= b[2] for a, b in zip(rows, rows[1:], strict=False))
+        index, at, _ = rows[len(rows) // 2]
+        assert resolve(cur, at).log_index >= index
+        assert resolve(cur, at).at <= at
+        assert resolve(cur, "2000-01-01T00:00:00Z") == Moment(-1, None)
+        assert resolve(cur, "2999-01-01T00:00:00Z").log_index == rows[-1][0]
+        assert resolve(cur, at[:19] + "Z").log_index <= index
+        for bad in ("-1", "abc", "2025-12-20", "2025-12-20T00:00:00+07:00", str(10**6)):
+            with pytest.raises(BadMoment):
+                resolve(cur, bad)
