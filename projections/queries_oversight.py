@@ -9,7 +9,8 @@ Change = {log_index, notification_id, part, cycle, unit, unit_name, leaf, area,
     kind, round, actor: {key_id, name, role}, at (signed issued_at), logged_at,
     old_value, new_value, old_points, new_points, delta, max_points, reason,
     evidence_ids, deadline: null | {kind, due}, flags: {after_submission,
-    after_deadline, after_approval, after_publication, large_deduction}}
+    after_deadline, after_approval, after_publication, large_deduction},
+    notes: [Note] (projections/queries_notes.py: the observers' notes on it)}
 Changes = {cycle, total, limit, offset, after, large_share, changes: [Change]}
 Sum = {key, name, role (actor), title (leaf, area), changes, score_changes,
     points_deducted, points_added, net, kinds: {kind: n}, flags: {flag: n},
@@ -30,6 +31,7 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from projections.oversight_sums import ALL_CYCLES, DEFAULT_SHARE
+from projections.queries_notes import note
 from projections.rows import dec_text, jload
 from projections.schema import OVERSIGHT_KINDS
 
@@ -188,6 +190,8 @@ def changes(
         [*params, take, skip],
     )
     large = max(_ppm(f.large_share), 1)
+    page = [_change(r, large) for r in dicts(cur)]
+    _with_notes(cur, page)
     return {
         "cycle": cycles if isinstance(cycles, str) else None,
         "total": total,
@@ -195,8 +199,25 @@ def changes(
         "offset": offset,
         "after": after,
         "large_share": dec_text(f.large_share),
-        "changes": [_change(r, large) for r in dicts(cur)],
+        "changes": page,
     }
+
+
+def _with_notes(cur: Any, page: list[dict]) -> None:
+    """The observers' notes on each change (projections/notes.py), beside it: a
+    note names its change by the change's log index."""
+    by_change: dict[int, list[dict]] = {}
+    wanted = sorted({c["log_index"] for c in page if c["log_index"] is not None})
+    if wanted:
+        cur.execute(
+            f"SELECT * FROM oversight_notes WHERE change IN ({', '.join('?' * len(wanted))}) "
+            "ORDER BY leaf_index",
+            wanted,
+        )
+        for r in cur.fetchall():
+            by_change.setdefault(r["change"], []).append(note(r))
+    for c in page:
+        c["notes"] = by_change.get(c["log_index"], [])
 
 
 def dicts(cur: Any) -> list[dict]:

@@ -48,6 +48,7 @@ CHANGE_HEADER = (
     "sau_phe_duyet",
     "sau_cong_bo",
     "tru_lon",
+    "ghi_chu",
 )
 CHANGE_NUMBERS = frozenset({"diem_truoc", "diem_sau", "chenh_lech", "diem_toi_da"})
 
@@ -60,6 +61,15 @@ def _cell(value: object) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return str(value)
+
+
+def _notes(notes: list[dict]) -> str:
+    """Each note on the change on its own line: id, text, and the council's answer."""
+    lines = []
+    for n in notes:
+        answer = (n.get("answer") or {}).get("text")
+        lines.append(f"{n.get('note_id')}: {n.get('text')}" + (f" → {answer}" if answer else ""))
+    return "\n".join(lines)
 
 
 def change_rows(changes: list[dict]) -> list[list[str]]:
@@ -95,6 +105,7 @@ def change_rows(changes: list[dict]) -> list[list[str]]:
             flags.get("after_approval"),
             flags.get("after_publication"),
             flags.get("large_deduction"),
+            _notes(c.get("notes") or []),
         )
         out.append([_cell(v) for v in values])
     return out

@@ -70,6 +70,10 @@ def flags_text(change: dict) -> str:
     named = [text for name, text in FLAGS.items() if flags.get(name)]
     if not flags.get("after_submission", True):
         named.insert(0, "chưa nộp")
+    notes = change.get("notes") or []
+    if notes:
+        waiting = sum(1 for n in notes if not n.get("answer"))
+        named.append(f"{len(notes)} ghi chú" + (f" ({waiting} chờ trả lời)" if waiting else ""))
     return ", ".join(named)
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from interfaces.http.leaf_schemas import OversightNote
 from interfaces.http.read_schemas import Signer
 from interfaces.http.schemas import PageArgs, QueryInt
 from projections.queries_oversight import FLAG_NAMES
@@ -128,6 +129,10 @@ class OversightChange(Schema):
     evidence_ids = fields.List(Str(), allow_none=True)
     deadline = fields.Nested(Deadline, allow_none=True)
     flags = fields.Nested(ChangeFlags, required=True)
+    notes = fields.List(
+        fields.Nested(OversightNote),
+        metadata={"description": "ghi chú giám sát về thay đổi này / notes on this change"},
+    )
 
 
 class OversightChanges(Schema):

@@ -232,3 +232,29 @@ def test_a_change_is_judged_on_the_deadline_as_it_stood_with_its_extension(env: 
     assert adjusted["deadline"] == {"kind": "appraisal_due", "due": extended}
     assert not adjusted["flags"]["after_deadline"]
     assert adjusted["at"] == at(start + timedelta(seconds=200))
+
+
+def test_an_observers_note_on_a_change_is_shown_beside_it(season: Played, tmp_path):
+    unit, env = season.unit, season.unit.env
+    model = ReadModel(tmp_path / "notes.sqlite")
+    follower = Follower(env.app, model)
+    follower.catch_up()
+    q = Queries(model)
+    correction = rows(q, kind="correction")[0]
+    assert correction["notes"] == []
+    observer = env.register("observer", "authority:dong-hy", name="Mặt trận Tổ quốc")[0]
+    unit.send(
+        observer,
+        "record_oversight_note",
+        note_id="gs-1",
+        text="Đề nghị làm rõ kết luận thanh tra.",
+        change=correction["log_index"],
+    )
+    unit.send(unit.council, "answer_oversight_note", note_id="gs-1", answer="Kết luận số 02.")
+    follower.catch_up()
+    noted = rows(q, kind="correction")[0]["notes"]
+    assert [(n["note_id"], n["text"], n["answer"]["text"]) for n in noted] == [
+        ("gs-1", "Đề nghị làm rõ kết luận thanh tra.", "Kết luận số 02.")
+    ]
+    assert noted[0]["by"]["role"] == "observer"
+    assert all(r["notes"] == [] for r in rows(q) if r["kind"] != "correction")
