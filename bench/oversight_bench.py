@@ -269,7 +269,15 @@ class Season:
             )
 
 
-SUM_DIMS = {"cycle": "''", "actor": "actor_key_id", "unit": "unit", "leaf": "leaf", "area": "area"}
+SUM_DIMS = {  # dim: (key, which rows), as projections/oversight_sums.py keys them
+    "cycle": ("''", "1 = 1"),
+    "actor": ("actor_key_id", "actor_key_id IS NOT NULL"),
+    "unit": ("unit", "unit IS NOT NULL"),
+    "leaf": ("leaf", "leaf IS NOT NULL"),
+    "area": ("area", "area IS NOT NULL"),
+    "size": ("printf('%020d', size_key)", "size_key > 0"),
+    "loss": ("printf('%010d', loss_ppm)", "loss_ppm > 0"),
+}
 
 
 def build(path: Path, units: int, seed: int = 7) -> int:
@@ -349,7 +357,7 @@ def build(path: Path, units: int, seed: int = 7) -> int:
                 )
                 total += len(season.rows)
             kinds = ", ".join(f"SUM(kind = '{k}')" for k in OVERSIGHT_KINDS)
-            for (dim, expr), whole in itertools.product(SUM_DIMS.items(), (False, True)):
+            for (dim, (expr, rows)), whole in itertools.product(SUM_DIMS.items(), (False, True)):
                 cycle, group = ("'*'", expr) if whole else ("cycle", f"cycle, {expr}")
                 cur.execute(
                     f"INSERT INTO oversight_sums SELECT {cycle}, '{dim}', {expr}, COUNT(*), "
@@ -359,7 +367,7 @@ def build(path: Path, units: int, seed: int = 7) -> int:
                     f"{kinds}, SUM(after_submission), SUM(after_deadline), "
                     "SUM(after_approval), SUM(after_publication), SUM(loss_ppm >= 500000) "
                     "FROM oversight "
-                    f"WHERE {expr} IS NOT NULL GROUP BY {group}"
+                    f"WHERE {rows} GROUP BY {group}"
                 )
     finally:
         model.close()

@@ -7,7 +7,10 @@ its rows and its sums per (cycle, dim, key) in memory (`Pending`) and writes
 them when it ends (`flush`, called by apply.Batch.flush): a key's sums take one
 upsert per batch, however many changes the batch brings. Every row counts in
 its cycle's sums and in those of ALL_CYCLES ("*", no cycle code is "*"), so a
-read across every cycle reads one row per key.
+read across every cycle reads one row per key. Besides the dimensions a summary
+reads (actor, unit, leaf, area), `size` and `loss` count the changes by their
+exact |delta| and share of the maximum, zero-padded so that a `min_change` or a
+`large_share` is a range of keys: its total reads a few rows, not every change.
 """
 
 from __future__ import annotations
@@ -61,6 +64,15 @@ def flush(b: Batch) -> None:
     b.cur.executemany(SUMS_SQL, [(*key, *values) for key, values in pending.sums.items()])
 
 
+def size_text(size_key: int) -> str:
+    """|delta| x 10^4 as a key that sorts as the number does."""
+    return f"{size_key:020d}"
+
+
+def loss_text(loss_ppm: int) -> str:
+    return f"{loss_ppm:010d}"
+
+
 def write(b: Batch, values: dict) -> None:
     """One row, and its counts added to the sums of each dimension it belongs to."""
     old, new = values.get("old_points"), values.get("new_points")
@@ -84,6 +96,10 @@ def write(b: Batch, values: dict) -> None:
     measures = [counts[m] for m in MEASURES]
     dims = [("cycle", ""), ("actor", values.get("actor_key_id") or "")]
     dims += [(d, values[d]) for d in ("unit", "leaf", "area") if values.get(d) is not None]
+    if key:  # counts by size and by share of the max: a size filter's total is a range of keys
+        dims.append(("size", size_text(abs(key))))
+    if loss:
+        dims.append(("loss", loss_text(loss)))
     for cycle in (values["cycle"], ALL_CYCLES):
         for dim, name in dims:
             found = pending.sums.get((cycle, dim, name))

@@ -20,8 +20,8 @@ Summary = {cycle, by, order, total, limit, offset, rows: [Sum]}
 Every equality filter is a column of an index that starts with the cycle (or,
 across cycles, with the unit or the actor), so a page walks an index in log
 order and skips `offset` entries on the index alone; a total with no filter
-but one kind, one flag or the default large deductions is read from the sums;
-other totals count an index (the size filters: a range of their own index).
+but one kind, one flag, a minimum size or a large-deduction share is read from
+the sums; other totals count an index.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from dataclasses import dataclass, fields
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from projections.oversight_sums import ALL_CYCLES, DEFAULT_SHARE
+from projections.oversight_sums import ALL_CYCLES, DEFAULT_SHARE, loss_text, size_text
 from projections.queries_notes import note
 from projections.rows import dec_text, jload
 from projections.schema import OVERSIGHT_KINDS
@@ -128,6 +128,7 @@ def keyed_cycles(cur: Any, cycles: str | list[str] | None) -> str | list[str] | 
 def _total_from_sums(cur: Any, cycles: str | list[str], f: Filters) -> int | None:
     """The count of rows with at most one kind or one flag (set), from the sums."""
     given = f.given()
+    dim, key = "cycle", ""
     if given == set():
         column = "changes"
     elif given == {"kind"} and f.kind in OVERSIGHT_KINDS:
@@ -136,13 +137,17 @@ def _total_from_sums(cur: Any, cycles: str | list[str], f: Filters) -> int | Non
         column = next(iter(given))
     elif given == {"large"} and f.large and f.large_share == DEFAULT_SHARE:
         column = "large_deductions"
+    elif given == {"min_change"} and f.min_change is not None and f.min_change > 0:
+        column, dim, key = "changes", "size", size_text(_ceil(f.min_change, 4))
+    elif given == {"large"} and f.large:
+        column, dim, key = "changes", "loss", loss_text(max(_ppm(f.large_share), 1))
     else:
         return None
     clause, params = cycles_clause([cycles] if isinstance(cycles, str) else cycles)
     cur.execute(
         f"SELECT SUM({column}) AS n FROM oversight_sums o "
-        f"WHERE {clause} AND o.dim = 'cycle' AND o.key = ''",
-        params,
+        f"WHERE {clause} AND o.dim = ? AND o.key {'>=' if dim != 'cycle' else '='} ?",
+        [*params, dim, key],
     )
     row = cur.fetchone()
     return 0 if row is None or row["n"] is None else int(row["n"])

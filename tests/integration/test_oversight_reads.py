@@ -136,6 +136,22 @@ def test_filters_combine_and_pages_carry_the_total(season: Played, q: Queries):
         "adjustment"
     ]
     assert rows(q, unit="khong-co") == []
+    totals = {  # read from the sums (by size, by share of the max) or counted: the same
+        "min_change": q.oversight(C, Filters(min_change=Decimal("0.5")))["total"],
+        "min_change 0.0001": q.oversight(C, Filters(min_change=Decimal("0.0001")))["total"],
+        "large": q.oversight(C, Filters(large=True))["total"],
+        "large 0.25": q.oversight(C, Filters(large=True, large_share=Decimal("0.25")))["total"],
+        "large 0.26": q.oversight(C, Filters(large=True, large_share=Decimal("0.26")))["total"],
+        "large and unit": q.oversight(C, Filters(large=True, unit=U))["total"],
+    }
+    assert totals == {
+        "min_change": 2,
+        "min_change 0.0001": 4,
+        "large": 2,
+        "large 0.25": 3,
+        "large 0.26": 2,
+        "large and unit": 2,
+    }
 
     first = q.oversight(C, Filters(), limit=4, offset=0)
     second = q.oversight(C, Filters(), limit=4, offset=4)
