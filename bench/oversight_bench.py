@@ -25,7 +25,9 @@ on one connection as a server worker:
   after_publication, large deductions, min_change=0.5, an appraiser's round 2,
   and across both cycles (no filter, one unit);
 - summaries: per actor, per unit (ordered by points deducted, a random page),
-  per leaf, per area, and per actor and per unit across both cycles.
+  per leaf, per area, and per actor and per unit across both cycles;
+
+each round in a new random order, as a server gets them.
 
 It prints p50, p99 and max in milliseconds of wall time (the target is p99 <=
 20 ms), and the p50 and p99 of the reading thread's CPU time, which a busy
@@ -439,13 +441,23 @@ def measure(path: Path, units: int, reads: int, seed: int = 11) -> dict:
             None, "unit", "key", offset=rng.randrange(0, units, 100)
         ),
     }
+    collections: list[int] = []
+    gc.callbacks.append(
+        lambda phase, info: phase == "start" and collections.append(info["generation"])
+    )
     samples: dict[str, list[float]] = {name: [] for name in reads_of}
     cpu: dict[str, list[float]] = {name: [] for name in reads_of}
     try:
         for fn in reads_of.values():
             fn()  # warm the connection and the page cache, as a serving worker
+        names = list(reads_of)
         for _ in range(reads):
-            for name, fn in reads_of.items():
+            # in a new order each round, as a server gets them: the process's own
+            # pauses (a full garbage collection, about 17 ms) fall on any read, not
+            # always on the one that happens to follow the same allocations
+            rng.shuffle(names)
+            for name in names:
+                fn = reads_of[name]
                 started, thread = time.perf_counter(), time.thread_time()
                 doc = fn()
                 samples[name].append(time.perf_counter() - started)
@@ -455,6 +467,7 @@ def measure(path: Path, units: int, reads: int, seed: int = 11) -> dict:
         model.close()
     return {
         "rows_in_cycle": every,
+        "full_collections": collections.count(2),
         "reads": {k: _ms(v) for k, v in samples.items()},
         "cpu_time": {k: _ms(v) for k, v in cpu.items()},
     }
@@ -492,7 +505,10 @@ def main(argv: list[str] | None = None) -> int:
         f"({results['rows_in_cycle']:,} in one cycle), {size / 1e6:.0f} MB, built in "
         f"{built:.0f} s ({report['cpu']})"
     )
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
+        f"{results['full_collections']} full garbage collections while reading"
+    )
     print(f"{'read':<38} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}   {'CPU p50':>8} {'CPU p99':>8}")
     for name, r in results["reads"].items():
         c = results["cpu_time"][name]
