@@ -374,10 +374,10 @@ class Client:
             )
         return doc
 
-    def rankings(self, cycle: str, *, public: bool = False) -> Any:
+    def rankings(self, cycle: str, *, public: bool = False, as_of: str | None = None) -> Any:
         if public:
-            return self._get(f"/api/v1/public/cycles/{cycle}/rankings", signed=False)
-        return self._get(f"/api/v1/cycles/{cycle}/rankings")
+            return self._get(f"/api/v1/public/cycles/{cycle}/rankings", signed=False, as_of=as_of)
+        return self._get(f"/api/v1/cycles/{cycle}/rankings", as_of=as_of)
 
     def ranking_version(self, cycle: str, version: int, *, public: bool = False) -> Any:
         """One version, its manifest rebuilt from the lines and checked against the
@@ -418,11 +418,13 @@ class Client:
             )
         return doc
 
-    def scores(self, cycle: str, unit: str) -> Any:
-        return self._get(f"/api/v1/cycles/{cycle}/units/{unit}/scores")
+    def scores(self, cycle: str, unit: str, as_of: str | None = None) -> Any:
+        """The unit's scores; `as_of` (a log index or an RFC 3339 UTC time): as they
+        stood then (docs/API.md, "As of a moment")."""
+        return self._get(f"/api/v1/cycles/{cycle}/units/{unit}/scores", as_of=as_of)
 
-    def history(self, cycle: str, unit: str, leaf: str) -> Any:
-        return self._get(f"/api/v1/cycles/{cycle}/units/{unit}/leaves/{leaf}/history")
+    def history(self, cycle: str, unit: str, leaf: str, as_of: str | None = None) -> Any:
+        return self._get(f"/api/v1/cycles/{cycle}/units/{unit}/leaves/{leaf}/history", as_of=as_of)
 
     def evidence_list(self, cycle: str, unit: str) -> Any:
         return self._get(f"/api/v1/cycles/{cycle}/units/{unit}/evidence")
@@ -565,13 +567,13 @@ class Client:
             _season("answer_oversight_note", cycle, unit, note_id=note_id, answer=answer)
         )
 
-    def notes(self, cycle: str, unit: str) -> Any:
+    def notes(self, cycle: str, unit: str, as_of: str | None = None) -> Any:
         """{cycle, unit, open, notes}: the unit's oversight notes and answers."""
         from domain.ids import CODE, check_id
 
         check_id(cycle, "cycle", CODE)
         check_id(unit, "unit", CODE)
-        return self._get(f"/api/v1/cycles/{cycle}/units/{unit}/notes")
+        return self._get(f"/api/v1/cycles/{cycle}/units/{unit}/notes", as_of=as_of)
 
     def unit_events(self, cycle: str, unit: str, after: int = 0, limit: int = 200) -> Any:
         """{cycle, unit, aggregate_id, events, signers}: the unit's events after

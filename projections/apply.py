@@ -58,7 +58,9 @@ class ProjectionError(Exception):
 
 
 class Projector:
-    def __init__(self, *, keep_units: bool = False, defer_scores: bool = False):
+    def __init__(
+        self, *, keep_units: bool = False, defer_scores: bool = False, timelines: bool = True
+    ):
         self.frameworks = FrameworkCache()
         self.unit_of: dict[str, tuple[str, str]] = {}  # assessment aggregate id -> key
         self.actors: dict[str, tuple[str | None, str | None]] = {}  # key_id -> name, role
@@ -67,6 +69,7 @@ class Projector:
         self.kept: dict[tuple[str, str], UnitWork] = {}
         self.deferred: set[tuple[str, str]] = set()
         self.running_at: str | None = None  # log_times: the latest event time so far
+        self.timelines = timelines  # off for a scratch model (projections/as_of.py)
 
     def apply(self, cur: Any, events: Iterable[tuple[Meta, Any]]) -> int:
         """Applies events in order inside the caller's transaction; returns how many."""
@@ -81,6 +84,8 @@ class Projector:
             if handler is not None:
                 try:
                     handler(batch, event, meta)
+                    if self.timelines:
+                        batch.log_event(meta)
                 except Exception as exc:
                     raise ProjectionError(meta.notification_id, meta.topic, exc) from exc
             count += 1
@@ -117,6 +122,11 @@ class Batch:
         self.units: dict[tuple[str, str], UnitWork] = projector.kept if projector.keep_units else {}
         self.dirty: set[tuple[str, str]] = set()
         self.history: list[tuple] = []
+        # the units the current event looked at and changed, and the timeline rows
+        self.touched: set[tuple[str, str]] = set()
+        self.changed_now: set[tuple[str, str]] = set()
+        self.status_log: list[tuple] = []
+        self.totals_log: list[tuple] = []
 
     # -- lookups ---------------------------------------------------------------
     def unit_of(self, assessment_id: str) -> UnitWork | None:
@@ -133,7 +143,9 @@ class Batch:
 
     def unit(self, key: tuple[str, str]) -> UnitWork | None:
         work = self.units.get(key)
-        if work is None:
+        if work is not None:
+            self.touched.add(key)
+        else:
             self.cur.execute(
                 "SELECT u.name, u.position, c.framework FROM units u "
                 "JOIN cycles c ON c.cycle = u.cycle WHERE u.cycle = ? AND u.unit = ?",
@@ -148,6 +160,11 @@ class Batch:
             work = self.units[key] = UnitWork.load(
                 self.cur, key[0], key[1], row["name"], row["position"], row["framework"], framework
             )
+            # As stored: a unit already in the read model has its last status row
+            # logged; one just opened has none yet.
+            work.logged_status = None if work.status_changed else work.status_row()
+            work.totals_submitted = work.submitted_at is not None
+            self.touched.add(key)
         return work
 
     def actor(self, key_id: str | None) -> tuple[str | None, str | None]:
@@ -164,6 +181,39 @@ class Batch:
 
     def changed(self, work: UnitWork) -> None:
         self.dirty.add((work.cycle, work.unit))
+        self.changed_now.add((work.cycle, work.unit))
+
+    def log_event(self, m: Meta) -> None:
+        """The timeline rows of the units this event changed (projections/as_of.py):
+        the status row when it differs from the last one logged; the totals row at
+        the unit's opening, and while it stands submitted or has just been withdrawn
+        (what the live ranking reads), when it differs."""
+        touched, changed = self.touched, self.changed_now
+        self.touched, self.changed_now = set(), set()
+        if m.leaf_index is None:
+            return
+        for key in touched:
+            work = self.units.get(key)
+            if work is None:
+                continue
+            status = work.status_row()
+            if status != work.logged_status:
+                self.status_log.append((*status[:2], m.leaf_index, *status[2:]))
+                work.logged_status = status
+            if key not in changed:
+                continue
+            opened = m.topic == "domain.assessment:Assessment.Opened"
+            was = work.logged_totals is not None and work.logged_totals[-1] == 1
+            if (
+                opened
+                or was
+                or work.submitted_at is not None
+                or (work.logged_totals is None and m.topic.endswith(".SubmissionWithdrawn"))
+            ):
+                _rows, totals = recompute(work)
+                if totals != work.logged_totals:
+                    self.totals_log.append((*totals[:2], m.leaf_index, *totals[2:]))
+                    work.logged_totals = totals
 
     # -- writing ---------------------------------------------------------------
     def flush(self) -> None:
@@ -198,6 +248,11 @@ class Batch:
         if self.history:
             cur.executemany(HISTORY_INSERT, self.history)
         oversight_sums.flush(self)
+        if self.status_log:
+            cur.executemany(upsert_sql("unit_status_log"), self.status_log)
+        if self.totals_log:
+            cur.executemany(upsert_sql("unit_totals_log"), self.totals_log)
+        self.status_log, self.totals_log = [], []
         if node_rows:
             cur.executemany(upsert_sql("node_scores"), node_rows)
         if total_rows:

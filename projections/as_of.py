@@ -19,6 +19,7 @@ import contextlib
 import json
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,8 @@ from typing import Any
 
 import sqlite_utils
 
+from projections.frameworks import FrameworkCache
+from projections.rows import jdump
 from projections.schema import columns, create_tables
 
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
@@ -70,13 +73,25 @@ def _normal(value: str) -> str:
 
 
 # -- a unit rebuilt as of a moment ----------------------------------------------------
+_FRAMEWORKS = FrameworkCache()
+_TEMPLATE: sqlite3.Connection | None = None
+_TEMPLATE_LOCK = threading.Lock()
+
+
 class ScratchModel:
-    """An in-memory read model with the `read()` of ReadModel, for Queries."""
+    """An in-memory read model with the `read()` of ReadModel, for Queries: a copy
+    of an empty model made once (copying its pages is cheaper than creating its
+    tables and indexes each time)."""
 
     def __init__(self) -> None:
-        self.conn = sqlite3.connect(":memory:", check_same_thread=False)
+        global _TEMPLATE
+        with _TEMPLATE_LOCK:
+            if _TEMPLATE is None:
+                _TEMPLATE = sqlite3.connect(":memory:", check_same_thread=False)
+                create_tables(sqlite_utils.Database(_TEMPLATE))
+            self.conn = sqlite3.connect(":memory:", check_same_thread=False)
+            _TEMPLATE.backup(self.conn)
         self.conn.row_factory = sqlite3.Row
-        create_tables(sqlite_utils.Database(self.conn))
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sqlite3.Cursor]:
@@ -132,7 +147,9 @@ def unit_model(app: Any, cur: Any, cycle: str, unit: str, moment: Moment) -> Scr
     for start in range(0, len(signers), 500):
         part = signers[start : start + 500]
         _copy(cur, dst, "keys", f"key_id IN ({','.join('?' * len(part))})", tuple(part))
-    Projector().apply(dst, items)
+    projector = Projector(timelines=False)
+    projector.frameworks = _FRAMEWORKS  # parsed once: a published framework never changes
+    projector.apply(dst, items)
     # The unit's place in the cycle's list is counted from the units opened before
     # it, which the scratch model does not hold: set it as the live model has it.
     for table in ("units", "unit_totals", "unit_status"):
@@ -159,16 +176,16 @@ def unit_scores(app: Any, read_model: Any, cycle: str, unit: str, moment: Moment
         model = unit_model(app, cur, cycle, unit, moment)
     if model is None:
         return None
-    at = None if moment.at is None else datetime.fromisoformat(moment.at.replace("Z", "+00:00"))
     try:
-        return Queries(model).unit_scores(cycle, unit, now=at)  # the stage as judged then
+        return Queries(model).unit_scores(cycle, unit, now=_now(moment))  # stage as judged then
     finally:
         model.close()
 
 
-def _cycle_as_of(src: Any, dst: sqlite3.Cursor, cycle: str, moment: Moment) -> None:
-    """The cycle's deadlines and changes as they stood at `moment`: every deadline
-    extension after it is undone (each change keeps the deadline it replaced)."""
+def _cycle_as_of(src: Any, dst: Any, cycle: str, moment: Moment, table: str = "cycles") -> None:
+    """The cycle's row in `dst`.`table` as it stood at `moment`: every change after it
+    is undone, newest first (an extension restores the deadline it replaced, an
+    addition or a merge its unit count)."""
     src.execute(
         "SELECT * FROM cycle_changes WHERE cycle = ? AND leaf_index > ? ORDER BY seq DESC",
         (cycle, moment.log_index),
@@ -176,28 +193,168 @@ def _cycle_as_of(src: Any, dst: sqlite3.Cursor, cycle: str, moment: Moment) -> N
     later = src.fetchall()
     if not later:
         return
-    dst.execute("SELECT deadlines, unit_deadlines FROM cycles WHERE cycle = ?", (cycle,))
+    dst.execute(f"SELECT deadlines, unit_deadlines FROM {table} WHERE cycle = ?", (cycle,))
     row = dst.fetchone()
     deadlines = json.loads(row[0] or "{}")
     per_unit = json.loads(row[1] or "{}")
+    units = 0
     for change in later:  # newest first: each undo restores what the one before set
-        if change["kind"] != "deadline_extended":
-            continue
-        kind, previous = change["deadline"], change["previous"]
-        if change["unit"]:
-            held = per_unit.setdefault(change["unit"], {})
-            if previous is None:
-                held.pop(kind, None)
-            else:
-                held[kind] = previous
-            if not held:
-                per_unit.pop(change["unit"])
-        elif previous is not None:
-            deadlines[kind] = previous
+        if change["kind"] == "units_added":
+            units -= len(json.loads(change["units"] or "[]"))
+        elif change["kind"] == "units_merged":
+            units -= 1 - len(json.loads(change["units"] or "[]"))
+        elif change["kind"] == "deadline_extended":
+            kind, previous = change["deadline"], change["previous"]
+            if change["unit"]:
+                previous = change["own_previous"]
+                held = per_unit.setdefault(change["unit"], {})
+                if previous is None:
+                    held.pop(kind, None)
+                else:
+                    held[kind] = previous
+                if not held:
+                    per_unit.pop(change["unit"])
+            elif previous is not None:
+                deadlines[kind] = previous
     dst.execute(
-        "UPDATE cycles SET deadlines = ?, unit_deadlines = ? WHERE cycle = ?",
-        (json.dumps(deadlines), json.dumps(per_unit), cycle),
+        f"UPDATE {table} SET deadlines = ?, unit_deadlines = ?, unit_count = unit_count + ? "
+        "WHERE cycle = ?",
+        (jdump(deadlines), jdump(per_unit), units, cycle),
     )
-    dst.execute(
-        "DELETE FROM cycle_changes WHERE cycle = ? AND leaf_index > ?", (cycle, moment.log_index)
-    )
+
+
+# -- the cycle-wide reads: the live tables shadowed by their state at a moment -------
+SHADOWED = (
+    "cycles",
+    "cycle_units",
+    "units",
+    "unit_totals",
+    "unit_status",
+    "cycle_closes",
+    "rankings",
+)
+
+
+@contextlib.contextmanager
+def shadowed(
+    cur: Any,
+    cycle: str,
+    moment: Moment,
+    timelines: tuple[str, ...] = ("unit_status", "unit_totals"),
+    unit: str | None = None,
+) -> Iterator[Any]:
+    """Inside the read transaction `cur`: TEMP tables named as the live ones (SQLite
+    looks names up in `temp` first) holding the cycle's rows as they stood at
+    `moment`, so the ordinary queries answer as of then; dropped on the way out.
+    `timelines`: which of unit_status and unit_totals the read needs; `unit`: only
+    that unit's rows (a read of one unit)."""
+    p = moment.log_index
+    one = "" if unit is None else " AND u.unit = ?"
+    only = () if unit is None else (unit,)
+    _drop(cur)
+    try:
+        cur.execute(
+            "CREATE TEMP TABLE cycles AS SELECT * FROM main.cycles WHERE cycle = ?", (cycle,)
+        )
+        _cycle_as_of(cur, cur, cycle, moment, "temp.cycles")
+        cur.execute(
+            "CREATE TEMP TABLE cycle_units AS SELECT * FROM main.cycle_units "
+            "WHERE cycle = ? AND added_leaf <= ?",
+            (cycle, p),
+        )
+        cur.execute(
+            "UPDATE temp.cycle_units SET merged_into = NULL, merged_leaf = NULL "
+            "WHERE merged_leaf > ?",
+            (p,),
+        )
+        for table in ("unit_status", "unit_totals"):
+            log = f"{table}_log"
+            if table not in timelines:
+                cur.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM main.{table} WHERE 0")
+                continue
+            cols = ", ".join(f'l."{c}"' for c in columns(table))
+            # CROSS JOIN keeps the units outside: one index seek per unit for its
+            # latest row at or before the moment (not a scan of the whole log).
+            cur.execute(
+                f"CREATE TEMP TABLE {table} AS SELECT {cols} FROM main.units u "
+                f"CROSS JOIN main.{log} l WHERE u.cycle = ?{one} AND l.cycle = u.cycle "
+                "AND l.unit = u.unit AND l.leaf_index = "
+                f"(SELECT MAX(m.leaf_index) FROM main.{log} m WHERE m.cycle = u.cycle "
+                "AND m.unit = u.unit AND m.leaf_index <= ?)",
+                (cycle, *only, p),
+            )
+        # The units opened by the moment: those with a status row by then.
+        cur.execute(
+            "CREATE TEMP TABLE units AS SELECT u.* FROM main.units u "
+            f"WHERE u.cycle = ?{one} AND EXISTS (SELECT 1 FROM main.unit_status_log l "
+            "WHERE l.cycle = u.cycle AND l.unit = u.unit AND l.leaf_index <= ?)",
+            (cycle, *only, p),
+        )
+        cur.execute(
+            "CREATE TEMP TABLE cycle_closes AS SELECT * FROM main.cycle_closes "
+            "WHERE cycle = ? AND leaf_index <= ?",
+            (cycle, p),
+        )
+        _rankings_as_of(cur, cycle, p)
+        yield cur
+    finally:
+        _drop(cur)
+
+
+def _drop(cur: Any) -> None:
+    for table in SHADOWED:
+        cur.execute(f"DROP TABLE IF EXISTS temp.{table}")
+
+
+def _rankings_as_of(cur: Any, cycle: str, p: int) -> None:
+    from projections.queries_ranking import stood
+
+    cols = columns("rankings")
+    cur.execute("CREATE TEMP TABLE rankings AS SELECT * FROM main.rankings WHERE 0")
+    cur.execute("SELECT * FROM main.rankings WHERE cycle = ? ORDER BY version", (cycle,))
+    rows = stood(cur.fetchall(), p)
+    if rows:
+        names = ", ".join(f'"{c}"' for c in cols)
+        cur.executemany(
+            f"INSERT INTO temp.rankings ({names}) VALUES ({', '.join('?' * len(cols))})",
+            [tuple(r[c] for c in cols) for r in rows],
+        )
+
+
+class Bound:
+    """A read model whose `read()` is one cursor already open (for Queries)."""
+
+    def __init__(self, cur: Any):
+        self.cur = cur
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Any]:
+        yield self.cur
+
+
+def _now(moment: Moment) -> datetime | None:
+    return None if moment.at is None else datetime.fromisoformat(moment.at.replace("Z", "+00:00"))
+
+
+def ranking(read_model: Any, cycle: str, moment: Moment, limit: int, offset: int) -> dict | None:
+    """The live ranking as the log gave it at `moment`."""
+    from projections.queries import Queries
+
+    with read_model.read() as cur, shadowed(cur, cycle, moment, ("unit_totals",)):
+        return Queries(Bound(cur)).ranking(cycle, limit, offset)
+
+
+def cycle_status(
+    read_model: Any, cycle: str, moment: Moment, limit: int, offset: int
+) -> dict | None:
+    from projections import status
+
+    with read_model.read() as cur, shadowed(cur, cycle, moment, ("unit_status",)):
+        return status.cycle_status(cur, cycle, limit, offset, _now(moment))
+
+
+def unit_status(read_model: Any, cycle: str, unit: str, moment: Moment) -> dict | None:
+    from projections import status
+
+    with read_model.read() as cur, shadowed(cur, cycle, moment, ("unit_status",), unit):
+        return status.unit_status(cur, cycle, unit, _now(moment))

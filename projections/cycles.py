@@ -36,6 +36,7 @@ def _change(b: Batch, cycle: str, m: Meta, kind: str, reason: str, **values: Any
             values.get("unit"),
             values.get("until"),
             values.get("previous"),
+            values.get("own_previous"),
             jdump(values["units"]) if "units" in values else None,
             values.get("into"),
             reason,
@@ -69,12 +70,13 @@ def deadline_extended(b: Batch, e: Any, m: Meta) -> None:
         return
     deadlines = jload(row["deadlines"]) or {}
     unit_deadlines = jload(row["unit_deadlines"]) or {}
+    own_previous = None
     if e.unit is None:
         previous = deadlines.get(e.deadline)
         deadlines = {**deadlines, e.deadline: e.until}
     else:
         own = unit_deadlines.get(e.unit, {})
-        previous = own.get(e.deadline)
+        previous = own_previous = own.get(e.deadline)
         cycle_due = deadlines.get(e.deadline)
         if previous is None or (cycle_due is not None and cycle_due > previous):
             previous = cycle_due  # the unit's deadline was the cycle's (domain.cycle)
@@ -93,6 +95,7 @@ def deadline_extended(b: Batch, e: Any, m: Meta) -> None:
         unit=e.unit,
         until=e.until,
         previous=previous,
+        own_previous=own_previous,
     )
 
 

@@ -50,7 +50,7 @@ def _cycle_exists(cur: Any, cycle: str) -> bool:
     return cur.fetchone() is not None
 
 
-def _stood(rows: list[Any], upto: int | None) -> list[dict]:
+def stood(rows: list[Any], upto: int | None) -> list[dict]:
     """Version rows as they stood after leaf `upto` (as they stand when None): only
     versions proposed by then; an approval or publication after it not yet made;
     a version a later proposal had replaced by then, superseded."""
@@ -86,7 +86,7 @@ def rankings(cur: Any, cycle: str, *, public: bool, upto: int | None = None) -> 
     cur.execute(
         f"SELECT {_VERSION_COLUMNS} FROM rankings WHERE cycle = ? ORDER BY version", (cycle,)
     )
-    rows = [r for r in _stood(cur.fetchall(), upto) if r["state"] == "published" or not public]
+    rows = [r for r in stood(cur.fetchall(), upto) if r["state"] == "published" or not public]
     return {
         "cycle": cycle,
         "closed": None
@@ -128,7 +128,7 @@ def ranking_version(
     cur.execute(
         f"SELECT {_VERSION_COLUMNS} FROM rankings WHERE cycle = ? ORDER BY version", (cycle,)
     )
-    row = next((r for r in _stood(cur.fetchall(), upto) if r["version"] == version), None)
+    row = next((r for r in stood(cur.fetchall(), upto) if r["version"] == version), None)
     if row is None or (public and row["state"] != "published"):
         return None
     cur.execute(

@@ -25,6 +25,47 @@ OVERSIGHT_KINDS = (
     "submission_withdrawn",
     "deadline_extended",
 )
+_TOTALS: dict[str, type] = {
+    "cycle": str,
+    "unit": str,
+    "unit_name": str,
+    "position": int,
+    "framework": str,
+    "max_total": str,
+    "self_total": str,
+    "self_applicable_max": str,
+    "self_index": str,
+    "self_band_code": str,
+    "appraised_total": str,
+    "applicable_max": str,
+    "index": str,
+    "band_code": str,
+    "band_vi": str,
+    "band_en": str,
+    "points_lost": str,
+    "evidence_count": int,
+    "self_total_key": int,
+    "total_key": int,
+    "index_key": int,
+    "submitted": int,  # 1 while the unit's self-assessment stands submitted
+}
+_STATUS: dict[str, type] = {
+    "cycle": str,
+    "unit": str,
+    "name": str,
+    "position": int,
+    "stage": str,  # not_submitted | round_1 | explanation | round_2 | closed
+    "leaves_scored": int,
+    "evidence_count": int,
+    "flags_open": int,
+    "flags_answered": int,
+    "reviewed": int,
+    "submitted_at": str,
+    "submitted_leaf": int,
+    "explanations_submitted_at": str,
+    "closed_at": str,
+    "closed_leaf": int,
+}
 
 # name -> (columns in order, primary key). Column order is the INSERT order.
 TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
@@ -141,6 +182,7 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
             "unit": str,
             "until": str,
             "previous": str,  # the deadline it replaced, for that unit or the cycle
+            "own_previous": str,  # a unit's own deadline before (null: it had none)
             "units": str,  # JSON list of codes (added or merged)
             "into": str,
             "reason": str,
@@ -208,53 +250,14 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
         ("cycle", "unit", "code"),
     ),
     "unit_totals": (
-        {
-            "cycle": str,
-            "unit": str,
-            "unit_name": str,
-            "position": int,
-            "framework": str,
-            "max_total": str,
-            "self_total": str,
-            "self_applicable_max": str,
-            "self_index": str,
-            "self_band_code": str,
-            "appraised_total": str,
-            "applicable_max": str,
-            "index": str,
-            "band_code": str,
-            "band_vi": str,
-            "band_en": str,
-            "points_lost": str,
-            "evidence_count": int,
-            "self_total_key": int,
-            "total_key": int,
-            "index_key": int,
-            "submitted": int,  # 1 while the unit's self-assessment stands submitted
-        },
+        _TOTALS,
         ("cycle", "unit"),
     ),
     # Where each unit stands in the season (docs/SEASON.md, "One unit's states"):
     # `stage` as the log alone says it; a read turns "explanation" into round_2
     # once the unit's explanation_due has passed (projections/status.py).
     "unit_status": (
-        {
-            "cycle": str,
-            "unit": str,
-            "name": str,
-            "position": int,
-            "stage": str,  # not_submitted | round_1 | explanation | round_2 | closed
-            "leaves_scored": int,
-            "evidence_count": int,
-            "flags_open": int,
-            "flags_answered": int,
-            "reviewed": int,
-            "submitted_at": str,
-            "submitted_leaf": int,
-            "explanations_submitted_at": str,
-            "closed_at": str,
-            "closed_leaf": int,
-        },
+        _STATUS,
         ("cycle", "unit"),
     ),
     "evidence": (
@@ -458,6 +461,20 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
         {"leaf_index": int, "at": str, "running_at": str},
         ("leaf_index",),
     ),
+    # Each unit's timeline (projections/as_of.py): its unit_status row after every
+    # event that changed it, and its unit_totals row at its opening and after every
+    # event while it stands submitted (and at its withdrawal): the rows the live
+    # ranking and status reads need as of any log index.
+    "unit_status_log": (
+        {"cycle": str, "unit": str, "leaf_index": int}
+        | {k: v for k, v in _STATUS.items() if k not in ("cycle", "unit")},
+        ("cycle", "unit", "leaf_index"),
+    ),
+    "unit_totals_log": (
+        {"cycle": str, "unit": str, "leaf_index": int}
+        | {k: v for k, v in _TOTALS.items() if k not in ("cycle", "unit")},
+        ("cycle", "unit", "leaf_index"),
+    ),
     # projections/notes.py: an observer's note and the council's answer
     "oversight_notes": (
         {
@@ -529,7 +546,7 @@ ANCHOR_TABLE = "log_anchor"
 
 # Bump when a table or column changes: a file of another version is rebuilt
 # (projections.rebuilder.open_current), never migrated; it is disposable.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 def columns(table: str) -> tuple[str, ...]:

@@ -63,6 +63,11 @@ class UnitWork:
     closed_at: str | None = None
     closed_leaf: int | None = None
     status_changed: bool = False
+    # What the unit's timeline (unit_status_log, unit_totals_log) last holds, so an
+    # event appends a row only when it changed something (projections/as_of.py).
+    logged_status: tuple | None = None
+    logged_totals: tuple | None = None
+    totals_submitted: bool = False  # submitted when its totals were last logged
 
     @classmethod
     def load(

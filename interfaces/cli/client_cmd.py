@@ -89,6 +89,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = _command(sub, "scores", "điểm của một đơn vị / a unit's scores", cmd_scores)
     _unit(p)
+    as_of_flag(p)
     p = _command(
         sub,
         "ranking",
@@ -104,6 +105,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     season_cmd.ranking_actions(p)
     p = _command(sub, "history", "lịch sử một tiêu chí / a leaf's history", cmd_history)
     _leaf(p)
+    as_of_flag(p)
     p = _command(
         sub, "why", "vì sao có điểm này, có bằng chứng nhật ký / why, with proofs", cmd_why
     )
@@ -360,9 +362,30 @@ def cmd_evidence_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def as_of_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--as-of",
+        default=None,
+        help="như tại một thời điểm: vị trí nhật ký hoặc thời gian UTC, vd. "
+        "2025-12-20T17:00:00Z / as of a log index or a UTC time",
+    )
+
+
+def as_of_line(doc: dict) -> str:
+    """What a read as of a moment says first: where it stands, and its checkpoint."""
+    pit = doc.get("point_in_time")
+    if not pit:
+        return ""
+    cp = pit.get("checkpoint") or {}
+    return (
+        f"Như tại vị trí nhật ký {pit['log_index']} ({views.local_time(pit.get('at'))}); "
+        f"điểm kiểm tra bao hàm: {cp.get('size', '-')} sự kiện\n"
+    )
+
+
 def cmd_scores(args: argparse.Namespace) -> int:
-    doc = _client(args, reading=True).scores(args.cycle, args.unit)
-    emit(args, doc, views.scores_text(doc))
+    doc = _client(args, reading=True).scores(args.cycle, args.unit, args.as_of)
+    emit(args, doc, as_of_line(doc) + views.scores_text(doc))
     return 0
 
 
@@ -380,8 +403,8 @@ def cmd_ranking(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    doc = _client(args, reading=True).history(args.cycle, args.unit, args.leaf)
-    emit(args, doc, views.history_text(doc))
+    doc = _client(args, reading=True).history(args.cycle, args.unit, args.leaf, args.as_of)
+    emit(args, doc, as_of_line(doc) + views.history_text(doc))
     return 0
 
 

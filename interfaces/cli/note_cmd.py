@@ -14,7 +14,7 @@ import secrets
 from domain.errors import ValidationFailed
 from domain.ids import NOTE_ID, id_problem
 from interfaces.cli.appraisal_cmd import checked
-from interfaces.cli.client_cmd import _client, _command, _receipt
+from interfaces.cli.client_cmd import _client, _command, _receipt, as_of_flag, as_of_line
 from interfaces.cli.client_views import notes_text
 from interfaces.cli.main import emit
 
@@ -54,6 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         cmd_list,
     )
     _unit(p)
+    as_of_flag(p)
 
 
 def _unit(p: argparse.ArgumentParser) -> None:
@@ -88,6 +89,6 @@ def cmd_answer(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     checked(args)
-    doc = _client(args, reading=True).notes(args.cycle, args.unit)
-    emit(args, doc, notes_text(doc))
+    doc = _client(args, reading=True).notes(args.cycle, args.unit, args.as_of)
+    emit(args, doc, as_of_line(doc) + notes_text(doc))
     return 0

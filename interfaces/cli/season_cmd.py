@@ -15,7 +15,7 @@ import argparse
 import uuid
 
 from domain.errors import DomainError
-from interfaces.cli import appraisal_cmd, note_cmd, watch_cmd
+from interfaces.cli import appraisal_cmd, client_cmd, note_cmd, watch_cmd
 from interfaces.cli import ranking_views as views
 from interfaces.cli.client_cmd import _client, _command, _receipt, _text
 from interfaces.cli.main import emit
@@ -74,6 +74,7 @@ def ranking_actions(p: argparse.ArgumentParser) -> None:
     q = _command(actions, "versions", "các phiên bản xếp hạng / the versions", cmd_versions)
     _cycle(q)
     _public(q)
+    client_cmd.as_of_flag(q)
     q = _command(actions, "show", "một phiên bản xếp hạng / one version", cmd_show)
     _cycle(q)
     _version(q)
@@ -204,8 +205,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_versions(args: argparse.Namespace) -> int:
-    doc = _client(args, reading=True).rankings(args.cycle, public=args.public)
-    emit(args, doc, views.versions_text(doc))
+    doc = _client(args, reading=True).rankings(args.cycle, public=args.public, as_of=args.as_of)
+    emit(args, doc, client_cmd.as_of_line(doc) + views.versions_text(doc))
     return 0
 
 

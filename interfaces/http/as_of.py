@@ -8,19 +8,25 @@ from marshmallow import fields, validate
 
 from application.transparency import proofs
 from domain.errors import DomainError
-from interfaces.http.schemas import PositionArgs
+from interfaces.http.schemas import PageArgs, PositionArgs
 from interfaces.http.services import services
 from projections.as_of import BadMoment, Moment, resolve
 
+_AS_OF = {
+    "validate": validate.Length(min=1, max=40),
+    "metadata": {
+        "description": "Trả lời như tại thời điểm này: vị trí nhật ký (số) hoặc thời gian "
+        "UTC RFC 3339. As of this moment: a log index, or an RFC 3339 UTC time"
+    },
+}
+
 
 class AsOfArgs(PositionArgs):
-    as_of = fields.String(
-        validate=validate.Length(min=1, max=40),
-        metadata={
-            "description": "Trả lời như tại thời điểm này: vị trí nhật ký (số) hoặc thời gian "
-            "UTC RFC 3339. As of this moment: a log index, or an RFC 3339 UTC time"
-        },
-    )
+    as_of = fields.String(**_AS_OF)
+
+
+class AsOfPageArgs(PageArgs):
+    as_of = fields.String(**_AS_OF)
 
 
 def moment(args: dict) -> Moment | None:
@@ -50,3 +56,8 @@ def point_in_time(found: Moment) -> dict:
         "at": found.at,
         "checkpoint": None if cp is None else proofs.checkpoint_doc(cp),
     }
+
+
+def stamped(doc: dict, found: Moment | None) -> dict:
+    """The document, with where it stands when it was read as of a moment."""
+    return doc if found is None else {**doc, "point_in_time": point_in_time(found)}

@@ -191,6 +191,7 @@ class NotRanked(Schema):
 
 
 class Ranking(Schema):
+    point_in_time = fields.Nested(PointInTime, metadata={"description": "with ?as_of= only"})
     cycle = Str(required=True)
     framework = NStr()
     total = Int()  # units ranked (submitted, not merged)
@@ -270,6 +271,7 @@ class StageTotals(Schema):
 
 
 class CycleStatus(SeasonHead):
+    point_in_time = fields.Nested(PointInTime, metadata={"description": "with ?as_of= only"})
     unit_count = Int()
     totals = Nested(StageTotals)
     limit = Int()
@@ -278,6 +280,7 @@ class CycleStatus(SeasonHead):
 
 
 class UnitStatus(UnitProgress):
+    point_in_time = fields.Nested(PointInTime, metadata={"description": "with ?as_of= only"})
     cycle = Str(required=True)
     season = Nested(SeasonHead)
 

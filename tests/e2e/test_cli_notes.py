@@ -125,3 +125,25 @@ def test_hostile_note_input_is_refused_before_anything_is_signed(site, capsys):
             assert code_ is None and e.code == 2
             continue
         assert code == 1 and f"[{code_}]" in err, (extra, err)
+
+
+def test_scores_history_and_notes_as_of_a_moment_from_the_command_line(site, capsys):
+    adjust = ["appraise", *WHERE, "--leaf", "1.1.2", "--points", "0", "--reason", "Thiếu"]
+    code, out, err = cli(capsys, site, "appraiser", *adjust, "--json")
+    assert code == 0, err
+    at = json.loads(out)["log_index"]
+    leaf = lambda doc: next(n for n in doc["nodes"] if n["code"] == "1.1.2")  # noqa: E731
+    code, out, err = cli(capsys, site, "observer", "scores", *WHERE, "--json")
+    assert code == 0 and leaf(json.loads(out))["review"]["how"] == "adjusted", err
+    code, out, err = cli(capsys, site, "observer", "scores", *WHERE, "--as-of", str(at - 1))
+    assert code == 0, err
+    assert out.startswith(f"Như tại vị trí nhật ký {at - 1}")
+    code, out, err = cli(
+        capsys, site, "observer", "scores", *WHERE, "--as-of", str(at - 1), "--json"
+    )
+    assert leaf(json.loads(out))["review"] is None
+    history = ["history", *WHERE, "--leaf", "1.1.2", "--json"]
+    code, out, err = cli(capsys, site, "observer", *history, "--as-of", str(at - 1))
+    assert [e["kind"] for e in json.loads(out)["entries"]] == ["self_score"]
+    code, _out, err = cli(capsys, site, "observer", "scores", *WHERE, "--as-of", "hôm qua")
+    assert code == 1 and "[invalid_as_of]" in err

@@ -103,3 +103,19 @@ def test_a_bad_moment_is_a_clear_422(world, http, bad):
     resp = http.get(f"{UNIT}/scores?as_of={bad}", world["world"].officer)
     body = assert_problem(resp, 422, resp.get_json()["code"])
     assert body["code"] in ("invalid_as_of", "validation_failed"), body
+
+
+def test_the_live_ranking_and_the_progress_as_of_before_the_appraisal(world, http):
+    w: World = world["world"]
+    before = world["before"]
+    ranking = get(http, w, f"/api/v1/cycles/{CYCLE}/ranking?as_of={before}")
+    [row] = ranking["rows"]
+    assert row["unit"] == UNITS[0] and ranking["point_in_time"]["log_index"] == before
+    now = get(http, w, f"/api/v1/cycles/{CYCLE}/ranking")["rows"][0]
+    assert row["appraised_total"] != now["appraised_total"]  # the adjustment came after
+    status = get(http, w, f"{UNIT}/status?as_of={before}")
+    assert status["stage"] == "round_1" and status["reviewed"] == 0
+    assert get(http, w, f"{UNIT}/status")["stage"] == "closed"
+    page = get(http, w, f"/api/v1/cycles/{CYCLE}/status?as_of={before}&limit=2")
+    assert page["totals"]["round_1"] == 1 and page["closed"] is None
+    assert page["rankings"]["count"] == 0 and page["rankings"]["latest"] is None

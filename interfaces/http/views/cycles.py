@@ -18,7 +18,7 @@ from interfaces.http.read_schemas import (
     UnitScores,
     UnitStatus,
 )
-from interfaces.http.schemas import PageArgs, PositionArgs
+from interfaces.http.schemas import PositionArgs
 from interfaces.http.services import services
 from projections import as_of as as_of_q
 
@@ -58,23 +58,29 @@ def cycle(args: dict, cycle: str):
 
 
 @blp.route("/<cycle>/ranking")
-@blp.arguments(PageArgs, location="query")
+@blp.arguments(as_of.AsOfPageArgs, location="query")
 @blp.response(200, Ranking)
 @blp.doc(security=SIGNED)
 def ranking(args: dict, cycle: str):
-    """Xếp hạng các đơn vị / the ranking of the cycle's units"""
+    """Xếp hạng các đơn vị (as_of: như tại một thời điểm) / the ranking of the cycle's
+    units (as_of: as the log gave it at a moment)"""
     key = reads.begin(args)
     readable_cycle(key, cycle)
-    return reads.found(
-        reads.q().ranking(cycle, limit=args["limit"], offset=args["offset"]),
+    found = as_of.moment(args)
+    page = (args["limit"], args["offset"])
+    doc = reads.found(
+        reads.q().ranking(cycle, *page)
+        if found is None
+        else as_of_q.ranking(services().read_model, cycle, found, *page),
         f"kỳ đánh giá {cycle}",
         f"cycle {cycle}",
         "cycle_not_found",
     )
+    return as_of.stamped(doc, found)
 
 
 @blp.route("/<cycle>/status")
-@blp.arguments(PageArgs, location="query")
+@blp.arguments(as_of.AsOfPageArgs, location="query")
 @blp.response(200, CycleStatus)
 @blp.doc(security=SIGNED)
 def cycle_status(args: dict, cycle: str):
@@ -83,25 +89,37 @@ def cycle_status(args: dict, cycle: str):
     stand (the server's clock, for display only)"""
     key = reads.begin(args)
     readable_cycle(key, cycle)
-    return reads.found(
-        reads.q().cycle_status(cycle, limit=args["limit"], offset=args["offset"]),
+    found = as_of.moment(args)
+    page = (args["limit"], args["offset"])
+    doc = reads.found(
+        reads.q().cycle_status(cycle, *page)
+        if found is None
+        else as_of_q.cycle_status(services().read_model, cycle, found, *page),
         f"kỳ đánh giá {cycle}",
         f"cycle {cycle}",
         "cycle_not_found",
     )
+    return as_of.stamped(doc, found)
 
 
 @blp.route(f"{UNIT}/status")
-@blp.arguments(PositionArgs, location="query")
+@blp.arguments(as_of.AsOfArgs, location="query")
 @blp.response(200, UnitStatus)
 @blp.doc(security=SIGNED)
 def unit_status(args: dict, cycle: str, unit: str):
-    """Tiến độ một đơn vị / where one unit stands in the season"""
+    """Tiến độ một đơn vị (as_of: như tại một thời điểm) / where one unit stands"""
     key = reads.begin(args)
     readable_unit(key, cycle, unit)
-    return reads.found(
-        reads.q().unit_status(cycle, unit), f"đơn vị {unit}", f"unit {unit}", "unit_not_found"
+    found = as_of.moment(args)
+    doc = reads.found(
+        reads.q().unit_status(cycle, unit)
+        if found is None
+        else as_of_q.unit_status(services().read_model, cycle, unit, found),
+        f"đơn vị {unit}",
+        f"unit {unit}",
+        "unit_not_found",
     )
+    return as_of.stamped(doc, found)
 
 
 @blp.route(f"{UNIT}/submission")
@@ -131,7 +149,7 @@ def unit_scores(args: dict, cycle: str, unit: str):
         return reads.found(reads.q().unit_scores(cycle, unit), *missing)
     s = services()
     doc = reads.found(as_of_q.unit_scores(s.app, s.read_model, cycle, unit, found), *missing)
-    return {**doc, "point_in_time": as_of.point_in_time(found)}
+    return as_of.stamped(doc, found)
 
 
 @blp.route(f"{UNIT}/leaves/<leaf>/history")
@@ -149,7 +167,7 @@ def leaf_history(args: dict, cycle: str, unit: str, leaf: str):
         f"leaf {leaf}",
         "leaf_not_found",
     )
-    return doc if found is None else {**doc, "point_in_time": as_of.point_in_time(found)}
+    return as_of.stamped(doc, found)
 
 
 @blp.route(f"{UNIT}/leaves/<leaf>/why")

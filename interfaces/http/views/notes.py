@@ -45,4 +45,4 @@ def unit_notes(args: dict, cycle: str, unit: str):
         f"unit {unit}",
         "unit_not_found",
     )
-    return doc if found is None else {**doc, "point_in_time": as_of.point_in_time(found)}
+    return as_of.stamped(doc, found)

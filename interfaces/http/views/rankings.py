@@ -72,7 +72,7 @@ def ranking_versions(args: dict, cycle: str):
     readable_cycle(key, cycle)
     found = as_of.moment(args)
     doc = reads.found(reads.q().rankings(cycle, upto=_upto(found)), *_cycle_missing(cycle))
-    return _at(doc, found)
+    return as_of.stamped(doc, found)
 
 
 @blp.route("/<cycle>/rankings/<int:version>")
@@ -84,7 +84,7 @@ def ranking_version(args: dict, cycle: str, version: int):
     key = reads.begin(args)
     readable_cycle(key, cycle)
     found = as_of.moment(args)
-    return _at(
+    return as_of.stamped(
         reads.found(
             reads.q().ranking_version(cycle, _known(version), upto=_upto(found)),
             f"phiên bản xếp hạng {version} của {cycle}",
@@ -106,7 +106,7 @@ def public_rankings(args: dict, cycle: str):
     doc = reads.found(
         reads.q().rankings(cycle, public=True, upto=_upto(found)), *_cycle_missing(cycle)
     )
-    return _at(doc, found)
+    return as_of.stamped(doc, found)
 
 
 @public.route("/cycles/<cycle>/rankings/<int:version>")
@@ -122,7 +122,7 @@ def public_ranking(args: dict, cycle: str, version: int):
         f"published ranking {version} of {cycle}",
         "version_not_found",
     )
-    return _at(doc, found)
+    return as_of.stamped(doc, found)
 
 
 @public.route("/cycles/<cycle>/rankings/<int:version>/units/<unit>")
@@ -141,8 +141,3 @@ def public_sheet(args: dict, cycle: str, version: int, unit: str):
 
 def _upto(found) -> int | None:
     return None if found is None else found.log_index
-
-
-def _at(doc: dict, found) -> dict:
-    """The document, with where it stands when it was asked as of a moment."""
-    return doc if found is None else {**doc, "point_in_time": as_of.point_in_time(found)}
