@@ -69,6 +69,13 @@ class ProofInvalid(DomainError):
         )
 
 
+def _query_value(value: Any) -> Any:
+    """true/false for booleans (what the server reads), text for the rest."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
 def _b64(text: str) -> bytes:
     return base64.b64decode(text, validate=True)
 
@@ -116,7 +123,7 @@ class Client:
     ) -> tuple[int, dict, bytes]:
         """One HTTP exchange; ApiError for any 4xx/5xx (parsed from problem+json)."""
         query = {k: v for k, v in (query or {}).items() if v is not None}
-        qs = urlencode(query)
+        qs = urlencode(query, doseq=True)  # a list is the parameter repeated
         target = self.base_path + path + (f"?{qs}" if qs else "")
         url = self.base_url + quote(path) + (f"?{qs}" if qs else "")
         h = {"Accept-Language": self.lang, **(headers or {})}
@@ -288,6 +295,60 @@ class Client:
     def unit_status(self, cycle: str, unit: str) -> Any:
         return self._get(
             f"/api/v1/cycles/{quote(cycle, safe='')}/units/{quote(unit, safe='')}/status"
+        )
+
+    # -- oversight (docs/API.md, "Oversight") -------------------------------------------
+    def oversight(
+        self,
+        cycle: str | list[str] | None = None,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        after: int | None = None,
+        **filters: Any,
+    ) -> Any:
+        """One page of the changes of `cycle` (or of the cycles listed, or of every
+        cycle the key reaches): filters by their query names (unit, leaf, actor,
+        round, kind, min_change, after_submission, after_deadline, after_approval,
+        after_publication, large, large_share); decimals as text ("0.5")."""
+        query = {k: _query_value(v) for k, v in filters.items() if v is not None}
+        if isinstance(cycle, str):
+            path = f"/api/v1/cycles/{quote(cycle, safe='')}/oversight"
+        else:
+            path, query["cycle"] = "/api/v1/oversight", list(cycle or [])
+        return self._get(path, limit=limit, offset=offset, after=after, **query)
+
+    def oversight_rows(self, cycle: str | list[str] | None = None, **filters: Any) -> list[dict]:
+        """Every change the filters select, page by page (1,000 a page, each
+        after the last row of the one before)."""
+        out: list[dict] = []
+        while True:
+            after = out[-1]["notification_id"] if out else None
+            page = self.oversight(cycle, limit=1000, after=after, **filters)
+            out.extend(page["changes"])
+            if not page["changes"] or len(out) >= page["total"]:
+                return out
+
+    def oversight_summary(
+        self,
+        cycle: str | list[str] | None = None,
+        by: str = "actor",
+        *,
+        order: str = "key",
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Any:
+        """Sums per actor, unit, leaf or area: changes, points deducted and added."""
+        if isinstance(cycle, str):
+            path = f"/api/v1/cycles/{quote(cycle, safe='')}/oversight/summary"
+            return self._get(path, by=by, order=order, limit=limit, offset=offset)
+        return self._get(
+            "/api/v1/oversight/summary",
+            by=by,
+            order=order,
+            limit=limit,
+            offset=offset,
+            cycle=list(cycle or []),
         )
 
     # -- the ranking (docs/SEASON.md) ---------------------------------------------------

@@ -14,19 +14,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
-from projections import assessments, notes, rankings, registry
+from projections import assessments, notes, oversight, oversight_sums, rankings, registry
 from projections.frameworks import FrameworkCache
 from projections.schema import upsert_sql
 from projections.scores import recompute
 from projections.scores import totals as unit_totals
 from projections.unitwork import UnitWork
 
-HANDLERS: dict[str, Callable[[Batch, Any, Meta], None]] = {
-    **registry.HANDLERS,
-    **assessments.HANDLERS,
-    **rankings.HANDLERS,
-    **notes.HANDLERS,
-}
+# Each event's oversight row follows its own handler (projections/oversight.py).
+HANDLERS: dict[str, Callable[[Batch, Any, Meta], None]] = oversight.chained(
+    {
+        **registry.HANDLERS,
+        **assessments.HANDLERS,
+        **rankings.HANDLERS,
+        **notes.HANDLERS,
+    }
+)
 HISTORY_INSERT = upsert_sql("history").replace("INSERT OR REPLACE", "INSERT")
 
 
@@ -259,6 +262,7 @@ class Batch:
             cur.executemany(upsert_sql("unit_status"), status_rows)
         if self.history:
             cur.executemany(HISTORY_INSERT, self.history)
+        oversight_sums.flush(self)
         if self.status_log:
             cur.executemany(upsert_sql("unit_status_log"), self.status_log)
         if self.totals_log:

@@ -35,6 +35,9 @@ q.rankings(cycle, public=False) -> Rankings | None   (public: published only)
 q.ranking_version(cycle, version, public=False) -> RankingVersion | None
 q.published_sheet(cycle, version, unit) -> PublishedSheet | None  (published only)
     (projections/queries_ranking.py; shapes in docs/API.md, "Rankings")
+q.oversight(cycles, filters, limit, offset, after) -> Changes | None
+q.oversight_summary(cycles, by, order, limit, offset) -> Summary | None
+    (projections/queries_oversight.py; cycles: one code, a list, or None for all)
 
 FrameworkSummary = {id, slug, version, name, jurisdiction, level, year, source,
     supersedes, digest, max_total, node_count, leaf_count, leaf_index,
@@ -141,6 +144,8 @@ from typing import Any
 
 from projections import queries_leaf as leafq
 from projections import queries_notes as notesq
+from projections import queries_oversight as overq
+from projections import queries_oversight_sums as sumq
 from projections import queries_ranking as rankq
 from projections import status as status_q
 from projections.rows import jload, shown
@@ -429,6 +434,24 @@ class Queries:
     def evidence_item(self, cycle: str, unit: str, evidence_id: str) -> dict | None:
         with self.rm.read() as cur:
             return leafq.evidence_item(cur, cycle, unit, evidence_id)
+
+    # -- oversight (projections/queries_oversight.py) -------------------------------
+    def oversight(
+        self,
+        cycles: Any,
+        filters: Any = None,
+        limit: int = 100,
+        offset: int = 0,
+        after: int | None = None,
+    ) -> dict | None:
+        with self.rm.read() as cur:
+            return overq.changes(cur, cycles, filters or overq.Filters(), limit, offset, after)
+
+    def oversight_summary(
+        self, cycles: Any, by: str, order: str = "key", limit: int = 100, offset: int = 0
+    ) -> dict | None:
+        with self.rm.read() as cur:
+            return sumq.summary(cur, cycles, by, order, limit, offset)
 
     # -- keys --------------------------------------------------------------------
     def keys(self) -> list[dict]:

@@ -14,6 +14,17 @@ from __future__ import annotations
 import sqlite_utils
 from sqlite_utils.db import DescIndex
 
+# The kinds of row of the oversight view, in the order its sums list them.
+OVERSIGHT_KINDS = (
+    "adjustment",
+    "confirmation",
+    "explanation_request",
+    "explanation_answer",
+    "unit_closed",
+    "correction",
+    "submission_withdrawn",
+    "deadline_extended",
+)
 _TOTALS: dict[str, type] = {
     "cycle": str,
     "unit": str,
@@ -384,6 +395,65 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
         },
         ("cycle", "unit", "leaf", "seq"),
     ),
+    # The oversight view (projections/oversight.py): one row per appraisal change,
+    # confirmation, explanation, unit close, correction, withdrawal or deadline
+    # extension. A future oversight note joins on `leaf_index` (one change).
+    "oversight": (
+        {
+            "notification_id": int,
+            "part": int,
+            "cycle": str,
+            "unit": str,
+            "leaf": str,
+            "area": str,  # the leaf's top-level criterion (I..VIII: "1".."8")
+            "kind": str,
+            "round": int,
+            "actor_key_id": str,
+            "actor_name": str,
+            "actor_role": str,
+            "at": str,  # the signed issued_at
+            "logged_at": str,  # the event's own (server) timestamp
+            "old_value": str,
+            "new_value": str,
+            "old_points": str,
+            "new_points": str,
+            "delta": str,  # new - old points, exact
+            "delta_key": int,  # delta x 10^4
+            "size_key": int,  # |delta| x 10^4
+            "loss_ppm": int,  # a deduction's share of the leaf's max, floor(x 10^6); else 0
+            "max_points": str,
+            "reason": str,
+            "evidence_ids": str,
+            "deadline": str,  # the kind of deadline the change is judged against
+            "due": str,  # that deadline as it stood (the unit's, extensions included)
+            "after_submission": int,
+            "after_deadline": int,
+            "after_approval": int,
+            "after_publication": int,
+            "leaf_index": int,
+        },
+        ("notification_id", "part"),
+    ),
+    # Its sums per cycle and (dim, key): dim cycle (key ""), actor, unit, leaf, area;
+    # cycle "*" holds the same over every cycle.
+    "oversight_sums": (
+        {
+            "cycle": str,
+            "dim": str,
+            "key": str,
+            "changes": int,
+            "score_changes": int,
+            "deducted_key": int,  # points deducted x 10^4
+            "added_key": int,
+            **{f"n_{kind}": int for kind in OVERSIGHT_KINDS},
+            "after_submission": int,
+            "after_deadline": int,
+            "after_approval": int,
+            "after_publication": int,
+            "large_deductions": int,  # at the default share (oversight.DEFAULT_SHARE)
+        },
+        ("cycle", "dim", "key"),
+    ),
     # When each event was stored (projections/as_of.py): `running_at` is the latest
     # time of any event up to this one, so it never decreases along the log and a
     # time maps to the longest prefix of the log stored at or before it.
@@ -442,6 +512,25 @@ INDEXES: tuple[tuple[str, tuple[str | DescIndex, ...], bool], ...] = (
     ("unit_status", ("cycle", "stage"), False),
     ("cycle_units", ("cycle", "merged_into"), False),
     ("ranking_lines", ("cycle", "version", "position"), True),
+    # oversight: each filter walks its own index in log order (queries_oversight.py)
+    ("oversight", ("cycle", "notification_id"), False),
+    ("oversight", ("cycle", "unit", "notification_id"), False),
+    ("oversight", ("cycle", "actor_key_id", "notification_id"), False),
+    ("oversight", ("cycle", "kind", "notification_id"), False),
+    ("oversight", ("cycle", "leaf", "notification_id"), False),
+    ("oversight", ("cycle", "after_deadline", "notification_id"), False),
+    ("oversight", ("cycle", "after_approval", "notification_id"), False),
+    ("oversight", ("cycle", "after_publication", "notification_id"), False),
+    ("oversight", ("cycle", "after_submission", "notification_id"), False),
+    ("oversight", ("cycle", "size_key"), False),
+    ("oversight", ("unit", "notification_id"), False),  # across cycles
+    ("oversight", ("actor_key_id", "notification_id"), False),
+    ("oversight", ("cycle", "loss_ppm"), False),
+    ("oversight_sums", ("cycle", "dim", DescIndex("changes"), "key"), False),
+    ("oversight_sums", ("cycle", "dim", DescIndex("deducted_key"), "key"), False),
+    ("oversight_sums", ("cycle", "dim", DescIndex("added_key"), "key"), False),
+    ("oversight_sums", ("dim", "key"), False),
+    ("units", ("unit",), False),  # a unit's name in any cycle (oversight across cycles)
     ("oversight_notes", ("change",), False),
     ("log_times", ("running_at", "leaf_index"), False),
     ("history", ("cycle", "unit", "leaf_index"), False),
@@ -457,7 +546,7 @@ ANCHOR_TABLE = "log_anchor"
 
 # Bump when a table or column changes: a file of another version is rebuilt
 # (projections.rebuilder.open_current), never migrated; it is disposable.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 def columns(table: str) -> tuple[str, ...]:

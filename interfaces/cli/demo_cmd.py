@@ -108,6 +108,13 @@ Thử tiếp / What to try next
   parindex scores {c} --unit {WITHDRAWS} {mttq}
   parindex scores {c} --unit {LATE} {mttq}
   parindex submit {c} --unit {LATE} --key {k}/chair-{LATE}.key    # bị từ chối
+  # Giám sát (MTTQ): mọi thay đổi khi thẩm định trong một lệnh, ai, khi nào, vì sao;
+  # trừ điểm lớn, sau công bố; tổng hợp theo thẩm định viên; xuất Excel:
+  parindex oversight list {c} {mttq}
+  parindex oversight list {c} --large {mttq}
+  parindex oversight list {c} --after-publication {mttq}
+  parindex oversight summary {c} --by actor --order deducted {mttq}
+  parindex oversight list {c} --xlsx giam-sat.xlsx {mttq}
   # Ghi chú giám sát của MTTQ về lần đính chính và trả lời của Hội đồng:
   parindex note list {c} --unit {unit} {mttq}
   # Vì sao có điểm này (kèm bằng chứng Merkle, kiểm tra tại máy):

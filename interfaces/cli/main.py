@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         deploy_cmd,
         framework_cmd,
         log_cmd,
+        oversight_cmd,
         season_cmd,
         serve_cmd,
         witness_cmd,
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         client_cmd,
         season_cmd,
         cycle_cmd,
+        oversight_cmd,
         demo_cmd,
         witness_cmd,
     ):

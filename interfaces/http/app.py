@@ -19,6 +19,7 @@ from interfaces.http.views import (
     health,
     log,
     notes,
+    oversight,
     rankings,
     reviews,
     unit_events,
@@ -36,6 +37,7 @@ BLUEPRINTS = (
     unit_events.blp,
     rankings.blp,
     rankings.public,
+    oversight.blp,
     health.blp,
 )
 
