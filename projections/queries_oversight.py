@@ -52,6 +52,7 @@ class Filters:
     after_publication: bool | None = None
     large: bool | None = None  # a deduction of at least large_share x the leaf's max
     large_share: Decimal = DEFAULT_SHARE
+    upto: int | None = None  # as of a moment: the changes up to this log index
 
     def given(self) -> set[str]:
         return {
@@ -110,6 +111,9 @@ def _where(
     if f.large is not None:
         parts.append(f"{plus}o.loss_ppm {'>=' if f.large else '<'} ?")
         params.append(max(_ppm(f.large_share), 1))
+    if f.upto is not None:
+        parts.append("o.leaf_index <= ?")
+        params.append(f.upto)
     return " AND ".join(parts), params
 
 
@@ -196,7 +200,7 @@ def changes(
     )
     large = max(_ppm(f.large_share), 1)
     page = [_change(r, large) for r in dicts(cur)]
-    _with_notes(cur, page)
+    _with_notes(cur, page, f.upto)
     return {
         "cycle": cycles if isinstance(cycles, str) else None,
         "total": total,
@@ -208,7 +212,7 @@ def changes(
     }
 
 
-def _with_notes(cur: Any, page: list[dict]) -> None:
+def _with_notes(cur: Any, page: list[dict], upto: int | None = None) -> None:
     """The observers' notes on each change (projections/notes.py), beside it: a
     note names its change by the change's log index."""
     by_change: dict[int, list[dict]] = {}
@@ -216,11 +220,11 @@ def _with_notes(cur: Any, page: list[dict]) -> None:
     if wanted:
         cur.execute(
             f"SELECT * FROM oversight_notes WHERE change IN ({', '.join('?' * len(wanted))}) "
-            "ORDER BY leaf_index",
-            wanted,
+            "AND leaf_index <= ? ORDER BY leaf_index",
+            [*wanted, 2**62 if upto is None else upto],
         )
         for r in cur.fetchall():
-            by_change.setdefault(r["change"], []).append(note(r))
+            by_change.setdefault(r["change"], []).append(note(r, upto))
     for c in page:
         c["notes"] = by_change.get(c["log_index"], [])
 

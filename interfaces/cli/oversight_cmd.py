@@ -16,6 +16,7 @@ import argparse
 import re
 
 from domain.errors import DomainError
+from interfaces.cli import client_cmd
 from interfaces.cli import oversight_export as export
 from interfaces.cli import oversight_views as views
 from interfaces.cli.client_cmd import _client, _command
@@ -59,6 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--round", type=int, choices=(1, 2), default=None, help="vòng thẩm định")
     p.add_argument("--kind", choices=KINDS, default=None, help="loại thay đổi / kind")
     p.add_argument("--min-change", default=None, help="thay đổi ít nhất, vd. 0.5 (điểm)")
+    client_cmd.as_of_flag(p)
     for flag, help_ in FLAGS.items():
         p.add_argument(f"--{flag.replace('_', '-')}", action="store_true", default=None, help=help_)
     p.add_argument(
@@ -119,6 +121,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         "kind": args.kind,
         "min_change": _decimal(args.min_change, "min-change"),
         "large_share": _decimal(args.large_share, "large-share"),
+        "as_of": args.as_of,
         **{flag: getattr(args, flag) for flag in FLAGS},
     }
     client = _client(args, reading=True)
@@ -131,7 +134,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         emit(args, {"file": str(path), "rows": len(changes)}, _written(path, len(changes)))
         return 0
     doc = client.oversight(_cycles(args), limit=args.limit, offset=args.offset, **filters)
-    emit(args, doc, views.changes_text(doc))
+    emit(args, doc, client_cmd.as_of_line(doc) + views.changes_text(doc))
     return 0
 
 

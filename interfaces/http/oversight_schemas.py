@@ -13,7 +13,8 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from interfaces.http.leaf_schemas import OversightNote
 from interfaces.http.read_schemas import Signer
-from interfaces.http.schemas import PageArgs, QueryInt
+from interfaces.http.schemas import PageArgs, PointInTime, QueryInt
+from projections.as_of import AS_OF_PATTERN
 from projections.queries_oversight import FLAG_NAMES
 from projections.queries_oversight_sums import DIMS, ORDERS
 from projections.schema import OVERSIGHT_KINDS
@@ -43,6 +44,13 @@ class QueryDecimal(fields.String):
 
 
 class OversightFilters(PageArgs):
+    as_of = Str(
+        validate=validate.Regexp(AS_OF_PATTERN),
+        metadata={
+            "description": "như tại một thời điểm: vị trí nhật ký hoặc thời gian UTC / the "
+            "changes up to a log index or an RFC 3339 UTC time"
+        },
+    )
     after = QueryInt(
         validate=validate.Range(min=0, max=2**62),
         metadata={
@@ -136,6 +144,7 @@ class OversightChange(Schema):
 
 
 class OversightChanges(Schema):
+    point_in_time = fields.Nested(PointInTime, metadata={"description": "with ?as_of= only"})
     cycle = Str(allow_none=True)
     total = Int(required=True)
     limit = Int(required=True)

@@ -133,3 +133,18 @@ def test_a_bad_filter_is_a_422_naming_its_field(site, query, field):
 def test_other_bad_reads_are_clear_4xx(site, path, status, code):
     world, _played, http = site
     assert_problem(http.get(path, world.key("observer", "*"), lang="en"), status, code)
+
+
+def test_the_oversight_view_as_of_a_moment_lists_the_changes_made_by_then(site):
+    world, _played, _http = site
+    observer = world.key("observer", "*")
+    every = get(site, PATH, observer)["changes"]
+    middle = every[4]["log_index"]
+    then = get(site, f"{PATH}?as_of={middle}", observer)
+    assert [c["log_index"] for c in then["changes"]] == [c["log_index"] for c in every[:5]]
+    assert then["total"] == 5 and then["point_in_time"]["log_index"] == middle
+    assert then["point_in_time"]["checkpoint"]["size"] > middle
+    across = get(site, f"/api/v1/oversight?as_of={middle}", observer)
+    assert across["total"] == 5 and "point_in_time" in across
+    resp = site[2].get(f"{PATH}?as_of=yesterday", observer)
+    assert_problem(resp, 422, resp.get_json()["code"])

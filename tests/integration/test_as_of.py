@@ -12,6 +12,7 @@ from projections import rebuilder
 from projections.as_of import BadMoment, Moment, resolve
 from projections.follower import Follower
 from projections.queries import Queries
+from projections.queries_oversight import Filters
 from projections.store import PrivateModel
 from tests.season_unit import OTHER, U, Unit, deadline_text, whole_seconds_from_now
 from tests.support import Env, command
@@ -77,6 +78,7 @@ def season(env: Env) -> Unit:
 def _reads(q: Queries, cycle: str, at) -> dict:
     return {
         "ranking": q.ranking(cycle),
+        "oversight": q.oversight(cycle, Filters(), 1000),
         "cycle_status": q.cycle_status(cycle, now=at),
         "unit_status": q.unit_status(cycle, U, now=at),
         "scores": q.unit_scores(cycle, U, now=at),
@@ -91,6 +93,7 @@ def _as_of(env: Env, live: PrivateModel, q: Queries, cycle: str, moment: Moment)
     upto = moment.log_index
     return {
         "ranking": as_of_q.ranking(live, cycle, moment, 100, 0),
+        "oversight": q.oversight(cycle, Filters(upto=upto), 1000),
         "cycle_status": as_of_q.cycle_status(live, cycle, moment, 100, 0),
         "unit_status": as_of_q.unit_status(live, cycle, U, moment),
         "scores": as_of_q.unit_scores(env.app, live, cycle, U, moment),

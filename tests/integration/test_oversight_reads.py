@@ -215,11 +215,9 @@ def test_the_rebuilt_read_model_equals_the_followed_one(season: Played, tmp_path
     _position, tables = followed.digests_at()
     assert rebuilt["tables"]["oversight"] == tables["oversight"]
     assert rebuilt["tables"]["oversight_sums"] == tables["oversight_sums"]
-    # Every other table too, but unit_totals_log (reads as of a moment, from main):
-    # followed 3 events a batch it holds two more rows for xa-a than rebuilt from 0,
-    # with or without the oversight view; left to that table's owner.
+    # Every other table too (the units' timelines included: tests/integration/test_as_of.py).
     differ = sorted(t for t in rebuilt["tables"] if rebuilt["tables"][t] != tables.get(t))
-    assert differ in ([], ["unit_totals_log"])
+    assert differ == []
     followed.close()
 
 

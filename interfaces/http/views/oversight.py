@@ -10,12 +10,14 @@ commune of the cycle).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask_smorest import Blueprint
 
 from application.errors import NotFound
 from domain.actors import Target
 from domain.keys import ActorKey
-from interfaces.http import reads
+from interfaces.http import as_of, reads
 from interfaces.http.auth import readable_cycle
 from interfaces.http.oversight_schemas import (
     FILTER_NAMES,
@@ -94,11 +96,15 @@ def cycle_changes(args: dict, cycle: str):
     appraisal change of a cycle in log order: who, when (signed), before and after,
     why, round, log index, and flags"""
     key = reads.begin(args)
+    found = as_of.moment(args)
     filters = _filters(key, args, _commune(key, cycle))
-    return reads.found(
+    if found is not None:
+        filters = replace(filters, upto=found.log_index)
+    doc = reads.found(
         reads.q().oversight(cycle, filters, args["limit"], args["offset"], args.get("after")),
         *_missing(cycle),
     )
+    return as_of.stamped(doc, found)
 
 
 @blp.route("/cycles/<cycle>/oversight/summary")
@@ -127,9 +133,13 @@ def changes_across(args: dict):
     """Mọi thay đổi của mọi kỳ trong phạm vi của khóa / every change of every cycle
     the key reaches (or of the cycles named)"""
     key = reads.begin(args)
+    found = as_of.moment(args)
     cycles, commune = _reach(key, args.get("cycle"))
     filters = _filters(key, args, commune)
-    return reads.q().oversight(cycles, filters, args["limit"], args["offset"], args.get("after"))
+    if found is not None:
+        filters = replace(filters, upto=found.log_index)
+    doc = reads.q().oversight(cycles, filters, args["limit"], args["offset"], args.get("after"))
+    return as_of.stamped(doc, found)
 
 
 @blp.route("/oversight/summary")
