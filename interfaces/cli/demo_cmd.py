@@ -47,7 +47,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         for f in report.findings[:20]:
             print("  " + f.text())
         return EXIT_FINDINGS
-    print(next_steps(data_dir, args.host, args.port, info.get("flagged") or {}))
+    corrected_at = (info.get("note") or {}).get("change")
+    print(next_steps(data_dir, args.host, args.port, info.get("flagged") or {}, corrected_at))
     if args.no_serve:
         return 0
     from interfaces.http.server import serve
@@ -74,13 +75,16 @@ def season_text(info: dict) -> str:
     )
 
 
-def next_steps(data_dir: Path, host: str, port: int, flagged: dict) -> str:
+def next_steps(
+    data_dir: Path, host: str, port: int, flagged: dict, corrected_at: int | None = None
+) -> str:
     url = f"http://{host}:{port}"
     k = data_dir / "keys"
     unit, leaf = CORRECTED
     explained, leaves = next(iter(flagged.items()), ("nam-hoa", ["1.1.1"]))
     c = f"--cycle {CYCLE}"
     mttq = f"--key {k}/observer-mttq.key"
+    before = (corrected_at - 1) if corrected_at else 0
     return f"""
 Thử tiếp / What to try next
   API (OpenAPI):       {url}/openapi.json
@@ -117,6 +121,12 @@ Thử tiếp / What to try next
   parindex oversight list {c} --xlsx giam-sat.xlsx {mttq}
   # Ghi chú giám sát của MTTQ về lần đính chính và trả lời của Hội đồng:
   parindex note list {c} --unit {unit} {mttq}
+  # Như tại một thời điểm: điểm của {unit} ngay trước lần đính chính (vị trí nhật ký
+  # {before}), xếp hạng khi đó (phiên bản 1 mới công bố):
+  parindex scores {c} --unit {unit} --as-of {before} {mttq}
+  parindex ranking versions {c} --as-of {before} {mttq}
+  # Xã tự theo dõi: mọi thay đổi của xã, tự kiểm chứng từng sự kiện trong nhật ký:
+  parindex watch {c} --unit {unit} --all --once --key {k}/officer-{unit}.key
   # Vì sao có điểm này (kèm bằng chứng Merkle, kiểm tra tại máy):
   parindex why {c} --unit {unit} --leaf {leaf} {mttq}
   # Kiểm toán độc lập, không cần máy chủ:
