@@ -32,7 +32,6 @@ Target: p99 <= 50 ms for every read. Results go to
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import random
 import sys
@@ -41,7 +40,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchlib import cpu_model  # bench/ is the script's own directory
+from benchlib import cpu_model, latency_line, save_results  # bench/: the script's own dir
 from status_bench import CYCLE, LEAVES, _ms, build
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -239,19 +238,14 @@ def main(argv: list[str] | None = None) -> int:
     names = (*cycle, "unit_scores")
     for name in names:
         r = report[name]
-        print(
-            f"{name:<24} p50 {r['p50_ms']:>7.2f} ms  p99 {r['p99_ms']:>7.2f} ms  "
-            f"max {r['max_ms']:>7.2f} ms  ({r['reads']} reads)"
-        )
+        print(latency_line(name, r))
     worst = max(report[n]["p99_ms"] for n in names)
     print(f"worst p99 / target 50 ms = {worst / 50:.2f}")
     print(
         f"(unit_scores: a unit of {scores['unit_events']} events in a log of "
         f"{scores['log_size']}: its cost is the unit's events, not the cycle's size)"
     )
-    RESULTS_DIR.mkdir(exist_ok=True)
-    out = RESULTS_DIR / f"as_of-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
+    out = save_results(RESULTS_DIR, "as_of", report)
     print(f"results: {out.relative_to(REPO)}")
     return 0
 

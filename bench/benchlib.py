@@ -13,3 +13,22 @@ def cpu_model() -> str:
     except OSError:
         pass
     return "?"
+
+
+def latency_line(name: str, r: dict) -> str:
+    """One read's row of a latency table (`r` as status_bench._ms makes it)."""
+    return (
+        f"{name:<24} p50 {r['p50_ms']:>7.2f} ms  p99 {r['p99_ms']:>7.2f} ms  "
+        f"max {r['max_ms']:>7.2f} ms  ({r['reads']} reads)"
+    )
+
+
+def save_results(results_dir: Path, prefix: str, report: dict) -> Path:
+    """`report` as JSON in `results_dir`/<prefix>-<UTC stamp>.json (git-ignored)."""
+    import json
+    from datetime import UTC, datetime
+
+    results_dir.mkdir(exist_ok=True)
+    out = results_dir / f"{prefix}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    return out

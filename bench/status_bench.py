@@ -32,7 +32,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchlib import cpu_model  # bench/ is the script's own directory
+from benchlib import cpu_model, latency_line, save_results  # bench/: the script's own dir
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -213,13 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     for name in ("unit_status", "cycle_status_page_100", "live_ranking_page_100"):
         r = results[name]
-        print(
-            f"{name:<24} p50 {r['p50_ms']:>7.2f} ms  p99 {r['p99_ms']:>7.2f} ms  "
-            f"max {r['max_ms']:>7.2f} ms  ({r['reads']} reads)"
-        )
-    RESULTS_DIR.mkdir(exist_ok=True)
-    out = RESULTS_DIR / f"status-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
+        print(latency_line(name, r))
+    out = save_results(RESULTS_DIR, "status", report)
     print(f"results: {out.relative_to(REPO)}")
     return 0
 

@@ -13,7 +13,7 @@ import secrets
 
 from domain.errors import ValidationFailed
 from domain.ids import NOTE_ID, id_problem
-from interfaces.cli.appraisal_cmd import checked
+from interfaces.cli.appraisal_cmd import _unit, checked
 from interfaces.cli.client_cmd import _client, _command, _receipt, as_of_flag, as_of_line
 from interfaces.cli.client_views import notes_text
 from interfaces.cli.main import emit
@@ -55,11 +55,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     _unit(p)
     as_of_flag(p)
-
-
-def _unit(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--cycle", required=True, help="mã kỳ đánh giá / cycle code")
-    p.add_argument("--unit", required=True, help="mã đơn vị (xã) / unit code")
 
 
 def _note_id(value: str | None) -> str:
