@@ -357,7 +357,9 @@ class StoreSource(Source):
             yield self._record(e)
 
     def checkpoints(self) -> list[str]:
-        return [c.note for c in self._snap()[0]]
+        # With the cosignatures kept for each, as the bundle carries them (section 7).
+        cosigs = CosignatureStore(self.log)
+        return [self._guard(lambda c=c: cosigs.cosigned_note(c), c.note) for c in self._snap()[0]]
 
     def range_spec(self) -> tuple[tuple[str, str, str], int] | None:
         if self.log.t.dialect != "sqlite" or self._probe():
