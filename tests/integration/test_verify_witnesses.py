@@ -5,8 +5,6 @@ on SQLite (the store file restored from an older copy) and PostgreSQL (the tail 
 from __future__ import annotations
 
 import json
-import shutil
-import sqlite3
 
 from application.config import Settings
 from application.transparency.cosignature_store import CosignatureStore
@@ -14,7 +12,8 @@ from application.transparency.witness_client import ask_for_latest
 from application.transparency.witness_home import init_witness, open_witness
 from interfaces.cli.main import main as cli
 from interfaces.witness.app import create_witness_app
-from tests.support import Env, sql, truncate_log
+from tests.support import Env, sql
+from tests.witness_support import Older
 
 URL = "http://witness.test"
 NAME = "mttq.example.vn/witness"
@@ -51,37 +50,6 @@ def _verify(env: Env, capsys, *args: str) -> tuple[int, dict]:
 
 def _kinds(out: dict) -> list[tuple[str, dict]]:
     return [(f["kind"], f["position"]) for f in out["findings"]]
-
-
-class Older:
-    """What an operator restores: a copy of the SQLite file, or (PostgreSQL) the tail cut
-    back to a size, the checkpoints, cosignatures and command ids above it deleted too."""
-
-    def __init__(self, env: Env):
-        self.env = env
-        self.size = env.app.tlog.size()
-        if env.database_url is None:
-            self.copy = env.data_dir.parent / "events.older.sqlite"
-            src = sqlite3.connect(Settings.load(env.data_dir).sqlite_path)
-            dst = sqlite3.connect(self.copy)
-            src.backup(dst)
-            dst.close()
-            src.close()
-
-    def restore(self) -> None:
-        env = self.env
-        if env.database_url is None:
-            env.app.close()
-            shutil.copy(self.copy, Settings.load(env.data_dir).sqlite_path)
-            env.reopen()
-            return
-        truncate_log(env.app, self.size)
-        table = CosignatureStore(env.app.tlog).table
-        sql(env.app, f"DELETE FROM {table} WHERE size > ?", (self.size,))
-        t = env.app.tlog.t
-        sql(env.app, f"DELETE FROM {t.checkpoints} WHERE size > ?", (self.size,))
-        sql(env.app, f"DELETE FROM {t.commands} WHERE first_leaf >= ?", (self.size,))
-        env.reopen()
 
 
 def test_the_newest_checkpoint_cosigned_by_the_witness_verifies(env: Env, tmp_path, capsys):
