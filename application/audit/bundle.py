@@ -91,7 +91,7 @@ def export_bundle(log: LogStore, out: str | Path, *, log_key: str, origin: str) 
                 )
             )
             counts["events"] += 1
-        cosignatures = CosignatureStore(log)
+        cosigned = CosignatureStore(log).lines_by_checkpoint()
         for cp in cps:
             f.write(
                 _line(
@@ -100,7 +100,7 @@ def export_bundle(log: LogStore, out: str | Path, *, log_key: str, origin: str) 
                         "size": cp.size,
                         "issued_at": cp.issued_at,
                         # The log's signature line, then every witness's (FORMATS 6.5).
-                        "note": cosignatures.cosigned_note(cp),
+                        "note": cp.note + "".join(cosigned.get(cp.id, ())),
                     }
                 )
             )
@@ -358,8 +358,8 @@ class StoreSource(Source):
 
     def checkpoints(self) -> list[str]:
         # With the cosignatures kept for each, as the bundle carries them (section 7).
-        cosigs = CosignatureStore(self.log)
-        return [self._guard(lambda c=c: cosigs.cosigned_note(c), c.note) for c in self._snap()[0]]
+        cosigned = self._guard(CosignatureStore(self.log).lines_by_checkpoint, {})
+        return [c.note + "".join(cosigned.get(c.id, ())) for c in self._snap()[0]]
 
     def range_spec(self) -> tuple[tuple[str, str, str], int] | None:
         if self.log.t.dialect != "sqlite" or self._probe():

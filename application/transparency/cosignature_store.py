@@ -71,6 +71,14 @@ class CosignatureStore:
         latest = {r["witness"]: r["line"] for r in rows}
         return list(latest.values())
 
+    def lines_by_checkpoint(self) -> dict[int, list[str]]:
+        """Every checkpoint's kept lines (as ``lines``), read in one statement."""
+        rows = self._rows(f"SELECT checkpoint_id, witness, line FROM {self.table} ORDER BY id")
+        latest: dict[int, dict[str, str]] = {}
+        for r in rows:
+            latest.setdefault(int(r["checkpoint_id"]), {})[r["witness"]] = r["line"]
+        return {cid: list(by.values()) for cid, by in latest.items()}
+
     def last_size(self, witness_vkey: str) -> int:
         """The largest size this witness cosigned for us (0 if none): its ``old``."""
         rows = self._rows(
