@@ -91,7 +91,7 @@ def export_bundle(log: LogStore, out: str | Path, *, log_key: str, origin: str) 
                 )
             )
             counts["events"] += 1
-        cosigned = CosignatureStore(log).lines_by_checkpoint()
+        cosigned = CosignatureStore(log).lines_by_note()
         for cp in cps:
             f.write(
                 _line(
@@ -100,7 +100,7 @@ def export_bundle(log: LogStore, out: str | Path, *, log_key: str, origin: str) 
                         "size": cp.size,
                         "issued_at": cp.issued_at,
                         # The log's signature line, then every witness's (FORMATS 6.5).
-                        "note": cp.note + "".join(cosigned.get(cp.id, ())),
+                        "note": cp.note + "".join(cosigned.get(cp.note, ())),
                     }
                 )
             )
@@ -358,8 +358,9 @@ class StoreSource(Source):
 
     def checkpoints(self) -> list[str]:
         # With the cosignatures kept for each, as the bundle carries them (section 7).
-        cosigned = self._guard(CosignatureStore(self.log).lines_by_checkpoint, {})
-        return [c.note + "".join(cosigned.get(c.id, ())) for c in self._snap()[0]]
+        cps = self._snap()[0]
+        cosigned = self._guard(CosignatureStore(self.log).lines_by_note, {}) if cps else {}
+        return [c.note + "".join(cosigned.get(c.note, ())) for c in cps]
 
     def range_spec(self) -> tuple[tuple[str, str, str], int] | None:
         if self.log.t.dialect != "sqlite" or self._probe():

@@ -126,3 +126,17 @@ def test_witness_use_checks_and_records_the_witness(env: Env, tmp_path, capsys):
     assert cli(["witness", "use", "--data-dir", d, "--url", URL, "--vkey", vkey]) == 0
     assert cli(["witness", "use", "--data-dir", d, "--url", URL + "/2", "--vkey", vkey]) == 0
     assert Settings.load(env.data_dir).witnesses == [{"url": URL + "/2", "vkey": vkey}]
+
+
+def test_a_cosignature_is_served_on_each_copy_of_its_checkpoint(env: Env, tmp_path):
+    """Two workers may sign the same tree head at once: two rows, one note (Ed25519 is
+    deterministic). A witness's line kept for one is served with the other too."""
+    witness, post = _witness(env, tmp_path)
+    wkey = witness.cosigner.verifier().vkey
+    env.register()
+    checkpoint, _ = ask_for_latest(env.app, post)
+    twin = env.app.tlog.add_checkpoint(checkpoint.size, checkpoint.root, checkpoint.note)
+    latest = env.app.tlog.latest_checkpoint()
+    assert latest.id == twin.id != checkpoint.id
+    note = CosignatureStore(env.app.tlog).cosigned_note(latest)
+    assert open_cosigned(note, [env.log_key], [wkey]).cosignatures
