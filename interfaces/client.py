@@ -27,6 +27,7 @@ import json
 import mimetypes
 import os
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib import error, request
@@ -40,6 +41,7 @@ from application.transparency.leaf import event_leaf_hash
 from domain.errors import DomainError, Problem
 from interfaces import why_check
 from interfaces.http.signing import authorization
+from interfaces.witness_quorum import Quorum, WitnessMissing
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 
@@ -89,12 +91,17 @@ class Client:
         log_key: str | None = None,
         lang: str = "vi",
         timeout: float = 30.0,
+        witnesses: Iterable[str] = (),
+        min_witnesses: int | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         self.base_path = urlsplit(self.base_url).path
         self.lang = lang
         self.timeout = timeout
         self.pinned_log_key = log_key or os.environ.get("PARINDEX_LOG_KEY") or None
+        # Checkpoints accepted only with K cosignatures of these witnesses (or
+        # PARINDEX_WITNESSES / PARINDEX_MIN_WITNESSES): interfaces/witness_quorum.py.
+        self.quorum = Quorum.of(witnesses, min_witnesses)
         self.last_position: int | None = None
         self.key_id: str | None = None
         self._private = None
@@ -244,10 +251,24 @@ class Client:
         return self.pinned_log_key
 
     def checkpoint(self) -> dict:
-        """The latest checkpoint, its signature checked with the log key."""
+        """The latest checkpoint, its signature checked with the log key. With a quorum
+        of witnesses, the newest served checkpoint that carries it: the latest, else the
+        newest of the last page of checkpoints (the tail not yet witnessed waits);
+        WitnessMissing (`witness_missing`) if none does."""
         cp = self._get("/api/v1/log/checkpoint", signed=False)
-        self._open_checkpoint(cp["note"])
-        return cp
+        try:
+            self._open_checkpoint(cp["note"])
+            return cp
+        except WitnessMissing:
+            total = int(self.checkpoints(limit=1)["total"])
+            page = self.checkpoints(limit=100, offset=max(0, total - 100))["checkpoints"]
+            for older in sorted(page, key=lambda c: -int(c["size"])):
+                try:
+                    self._open_checkpoint(older["note"])
+                    return older
+                except WitnessMissing:
+                    continue
+            raise
 
     def checkpoints(self, limit: int = 100, offset: int = 0) -> dict:
         return self._get("/api/v1/log/checkpoints", signed=False, limit=limit, offset=offset)
@@ -605,7 +626,10 @@ class Client:
     def _open_checkpoint(self, text: str) -> note.Checkpoint:
         try:
             opened = note.open_note(text, [self.log_key()])
-            return note.parse_checkpoint(opened.text)
+            cp = note.parse_checkpoint(opened.text)
+            if self.quorum.minimum:
+                self.quorum.check(text, self.log_key(), cp.size)
+            return cp
         except ValueError as e:
             raise ProofInvalid(f"điểm kiểm tra: {e}", f"checkpoint: {e}") from None
 

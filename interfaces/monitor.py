@@ -13,7 +13,9 @@ reports, and stops at, anything that does not hold:
 - `event_hidden`: the unit's next event is not the next version (the server
   skipped one it stored);
 - `proof_invalid`: an event whose bytes do not hash to a leaf of the
-  checkpoint, or whose signature is not its signer's.
+  checkpoint, or whose signature is not its signer's;
+- `witness_missing`: witnesses were given (`--witness`, kept in the state) and
+  no checkpoint the server shows carries K of their cosignatures.
 
 Nothing on the server is trusted but the log key: names and roles of signers
 come from the server's key registry and are shown as such; the signature of
@@ -40,6 +42,7 @@ from application.signing.keys import actor_key_id
 from application.transparency import merkle, note
 from application.transparency.leaf import event_leaf_hash
 from domain.assessment import Assessment
+from interfaces.witness_quorum import WitnessMissing
 
 STATE_FORMAT = "parindex-watch/v1"
 PAGE = 200
@@ -65,6 +68,8 @@ class State:
     note: str = ""
     version: int = 0  # the last event of the unit's assessment seen
     leaves: dict[str, dict] = field(default_factory=dict)  # leaf -> {self, appraised}
+    witnesses: list[str] = field(default_factory=list)  # their vkeys, kept like the log key
+    min_witnesses: int = 0
 
     @classmethod
     def load(cls, path: Path) -> State | None:
@@ -123,7 +128,10 @@ def one_round(client: Any, state: State, emit: Callable[[Change], None]) -> int:
     """Verifies the newest checkpoint and the unit's new events, calls `emit` for
     each, and updates `state` (the caller saves it). Returns how many events were
     verified. Raises Alert on a rollback, fork, hidden event or bad proof."""
-    cp_doc = client.checkpoint()  # its signature checked with the pinned log key
+    try:
+        cp_doc = client.checkpoint()  # signed by the pinned log key, cosigned by K witnesses
+    except WitnessMissing as e:
+        raise Alert("witness_missing", e.message("vi"), e.message("en")) from None
     cp = note.parse_checkpoint(note.open_note(cp_doc["note"], [state.log_key]).text)
     _check_extends(client, state, cp)
     aid = Assessment.create_id(state.cycle, state.unit)

@@ -1,14 +1,20 @@
-"""A small log for witness tests: leaves, signed checkpoints, consistency proofs, forks."""
+"""A small log for witness tests: leaves, signed checkpoints, consistency proofs, forks;
+and `Older`, a deployment's store put back to an older state on either backend."""
 
 from __future__ import annotations
 
 import hashlib
+import shutil
+import sqlite3
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from application.config import Settings
 from application.signing.keys import b64
 from application.transparency import merkle
+from application.transparency.cosignature_store import CosignatureStore
 from application.transparency.note import Checkpoint, Signer, sign_note
+from tests.support import Env, sql, truncate_log
 
 ORIGIN = "parindex.test/witnessed-log"
 
@@ -73,3 +79,34 @@ class TestLog:
         proof = self.proof(old, size) if proof is None else proof
         head = f"old {old}\n" + "".join(b64(h) + "\n" for h in proof)
         return (head + "\n" + self.checkpoint(size)).encode("utf-8")
+
+
+class Older:
+    """What an operator restores: a copy of the SQLite file, or (PostgreSQL) the tail cut
+    back to a size, the checkpoints, cosignatures and command ids above it deleted too."""
+
+    def __init__(self, env: Env):
+        self.env = env
+        self.size = env.app.tlog.size()
+        if env.database_url is None:
+            self.copy = env.data_dir.parent / "events.older.sqlite"
+            src = sqlite3.connect(Settings.load(env.data_dir).sqlite_path)
+            dst = sqlite3.connect(self.copy)
+            src.backup(dst)
+            dst.close()
+            src.close()
+
+    def restore(self) -> None:
+        env = self.env
+        if env.database_url is None:
+            env.app.close()
+            shutil.copy(self.copy, Settings.load(env.data_dir).sqlite_path)
+            env.reopen()
+            return
+        truncate_log(env.app, self.size)
+        table = CosignatureStore(env.app.tlog).table
+        sql(env.app, f"DELETE FROM {table} WHERE size > ?", (self.size,))
+        t = env.app.tlog.t
+        sql(env.app, f"DELETE FROM {t.checkpoints} WHERE size > ?", (self.size,))
+        sql(env.app, f"DELETE FROM {t.commands} WHERE first_leaf >= ?", (self.size,))
+        env.reopen()

@@ -91,7 +91,7 @@ def export_bundle(log: LogStore, out: str | Path, *, log_key: str, origin: str) 
                 )
             )
             counts["events"] += 1
-        cosignatures = CosignatureStore(log)
+        cosigned = CosignatureStore(log).lines_by_note()
         for cp in cps:
             f.write(
                 _line(
@@ -100,7 +100,7 @@ def export_bundle(log: LogStore, out: str | Path, *, log_key: str, origin: str) 
                         "size": cp.size,
                         "issued_at": cp.issued_at,
                         # The log's signature line, then every witness's (FORMATS 6.5).
-                        "note": cosignatures.cosigned_note(cp),
+                        "note": cp.note + "".join(cosigned.get(cp.note, ())),
                     }
                 )
             )
@@ -357,7 +357,10 @@ class StoreSource(Source):
             yield self._record(e)
 
     def checkpoints(self) -> list[str]:
-        return [c.note for c in self._snap()[0]]
+        # With the cosignatures kept for each, as the bundle carries them (section 7).
+        cps = self._snap()[0]
+        cosigned = self._guard(CosignatureStore(self.log).lines_by_note, {}) if cps else {}
+        return [c.note + "".join(cosigned.get(c.note, ())) for c in cps]
 
     def range_spec(self) -> tuple[tuple[str, str, str], int] | None:
         if self.log.t.dialect != "sqlite" or self._probe():

@@ -87,6 +87,21 @@ KINDS: dict[str, tuple[str, str]] = {
         "Dữ liệu đọc được dựng từ một nhật ký khác: kho sự kiện đã bị thay thế",
         "The read model was built from another log: the event store was replaced",
     ),
+    # verify --witness (witness_check.py)
+    "witness_missing": (
+        "Điểm kiểm tra mới nhất không có đủ chữ ký đồng xác nhận của nhân chứng",
+        "The newest checkpoint lacks the required witness cosignatures",
+    ),
+    "witness_bad_signature": (
+        "Chữ ký đồng xác nhận của nhân chứng không hợp lệ",
+        "A witness cosignature does not verify",
+    ),
+    "witness_conflict": (
+        "Nhân chứng đã xác nhận một điểm kiểm tra mà nhật ký không còn khớp: "
+        "nhật ký đã bị lùi lại hoặc rẽ nhánh sau khi nhân chứng thấy nó",
+        "A witness cosigned a checkpoint the log no longer matches: "
+        "the log was rolled back or forked after the witness saw it",
+    ),
     # A broken store (verify --data-dir): tables the server serves from.
     "log_table_missing": (
         "Một bảng của nhật ký bị mất hoặc không đọc được",

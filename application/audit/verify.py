@@ -18,7 +18,7 @@ import multiprocessing
 import os
 import queue
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -28,7 +28,10 @@ from application.audit.deployment_pass import View, deployment_pass
 from application.audit.findings import Finding
 from application.audit.replay import COMMIT_GRACE
 from application.audit.shard import Shard, owner, read_range
+from application.audit.witness_check import WitnessedCheckpoint as _Cp
+from application.audit.witness_check import check_witnesses
 from application.transparency import merkle, note
+from application.transparency.cosignature import CosignatureVerifier
 
 CHUNK = 2000
 INLINE_BELOW = 4000
@@ -45,6 +48,7 @@ class Report:
     root: str = ""
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    witnesses: dict | None = None  # with --witness: the cosignatures counted (witness_check)
 
     @property
     def ok(self) -> bool:
@@ -64,7 +68,7 @@ class Report:
             "log_key_pinned": self.log_key_pinned,
             "findings": [f.as_dict(lang) for f in self.findings],
             "notes": self.notes,
-        }
+        } | ({"witnesses": self.witnesses} if self.witnesses is not None else {})
 
 
 class Source:
@@ -97,9 +101,12 @@ def verify(
     log_key: str | None = None,
     workers: int | None = None,
     extra_checkpoints: Iterable[str] = (),
+    witnesses: Sequence[CosignatureVerifier] = (),
+    min_witnesses: int = 0,
 ) -> Report:
     """Replays the log (docs/FORMATS.md section 8) and reports every finding.
-    `log_key` pins the log's verifier key (vkey)."""
+    `log_key` pins the log's verifier key (vkey); `witnesses` (their keys) and
+    `min_witnesses` add the witness checks of witness_check.py."""
     report = Report()
     view, dep_findings = deployment_pass(source.key_records())
     for kind, pos, detail in dep_findings:
@@ -174,6 +181,10 @@ def verify(
     report.root = frontier.root().hex()
     _classify_altered(report, altered)
     _check_checkpoints(report, checkpoints, roots, broken_at, source.consistency_proofs())
+    if witnesses or min_witnesses:
+        report.witnesses = check_witnesses(
+            report, checkpoints, roots, broken_at, witnesses, min_witnesses
+        )
     report.findings.extend(source.extra_findings())
     report.findings = _dedupe(report.findings)
     report.findings.sort(key=_order)
@@ -271,13 +282,6 @@ def _classify_altered(report: Report, altered: dict[int, tuple[bytes | None, byt
             )
     for i in sorted(set(altered) - paired):
         report.add("event_altered", {"leaf_index": i})
-
-
-@dataclass(frozen=True)
-class _Cp:
-    size: int
-    root: bytes
-    text: str
 
 
 def _open_checkpoints(report: Report, notes: list[str]) -> list[_Cp]:

@@ -63,13 +63,30 @@ class CosignatureStore:
         )
 
     def lines(self, checkpoint: StoredCheckpoint) -> list[str]:
-        """The kept cosignature lines of ``checkpoint``, one per witness (its latest)."""
+        """The kept cosignature lines of ``checkpoint``, one per witness (its latest).
+
+        Kept for any stored checkpoint with the same note: two workers signing one
+        tree head at once store two rows of one note (Ed25519 is deterministic), and
+        a line verified over that note's body holds for both."""
         rows = self._rows(
-            f"SELECT witness, line FROM {self.table} WHERE checkpoint_id = ? ORDER BY id",
-            (checkpoint.id,),
+            f"SELECT c.witness, c.line FROM {self.table} c "
+            f"JOIN {self.tlog.t.checkpoints} k ON k.id = c.checkpoint_id "
+            "WHERE c.size = ? AND k.note = ? ORDER BY c.id",
+            (checkpoint.size, checkpoint.note),
         )
         latest = {r["witness"]: r["line"] for r in rows}
         return list(latest.values())
+
+    def lines_by_note(self) -> dict[str, list[str]]:
+        """Every checkpoint note's kept lines (as ``lines``), read in one statement."""
+        rows = self._rows(
+            f"SELECT k.note, c.witness, c.line FROM {self.table} c "
+            f"JOIN {self.tlog.t.checkpoints} k ON k.id = c.checkpoint_id ORDER BY c.id"
+        )
+        latest: dict[str, dict[str, str]] = {}
+        for r in rows:
+            latest.setdefault(r["note"], {})[r["witness"]] = r["line"]
+        return {text: list(by.values()) for text, by in latest.items()}
 
     def last_size(self, witness_vkey: str) -> int:
         """The largest size this witness cosigned for us (0 if none): its ``old``."""

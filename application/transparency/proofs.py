@@ -11,6 +11,7 @@ import base64
 
 from application.app import ParIndex
 from application.deployment import issue_checkpoint
+from application.transparency.cosignature_store import CosignatureStore
 from application.transparency.grounds import ground_leaves
 from application.transparency.log_store import LogIncomplete, StoredCheckpoint
 from domain.errors import DomainError
@@ -145,7 +146,9 @@ def with_proofs(
         proven = _proven(app, i, cp.size)
         if proven is not None:
             extra.append({"leaf_index": i, **proven})
-    return checkpoint_doc(cp), out, extra
+    # The note with the witnesses' lines kept for it, so a client can require them.
+    cosigned = {**checkpoint_doc(cp), "note": CosignatureStore(app.tlog).cosigned_note(cp)}
+    return cosigned, out, extra
 
 
 def prove_why(app: ParIndex, doc: dict) -> dict:

@@ -13,6 +13,8 @@ from application.audit.verify import verify
 from application.config import CONFIG_FILE
 from application.deployment import log_verifier_key, open_app
 from application.store.damage import STORE_ERRORS
+from application.transparency.cosignature import parse_cosignature_vkey
+from application.transparency.note import NoteError
 from interfaces.cli.main import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, add_json, default_data_dir
 from interfaces.http.app import READ_MODEL_FILE
 from projections.rebuilder import compare
@@ -36,6 +38,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         help="tệp điểm kiểm tra đã lưu trước đây / a checkpoint you kept",
+    )
+    p.add_argument(
+        "--witness",
+        action="append",
+        default=[],
+        metavar="VKEY",
+        help="khóa nhân chứng tin cậy (lặp lại được) / a witness key you trust (repeatable)",
+    )
+    p.add_argument(
+        "--min-witnesses",
+        type=int,
+        default=None,
+        metavar="K",
+        help="số nhân chứng tối thiểu trên điểm kiểm tra mới nhất / witnesses required "
+        "on the newest checkpoint (default: 1 with --witness)",
     )
     p.add_argument("--workers", type=int, default=None)
     add_json(p)
@@ -62,6 +79,20 @@ def cmd_verify(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    try:
+        witnesses = [parse_cosignature_vkey(v) for v in args.witness]
+    except NoteError as e:
+        print(f"Khóa nhân chứng không hợp lệ / bad witness key: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    minimum = args.min_witnesses if args.min_witnesses is not None else min(1, len(witnesses))
+    if minimum < 0 or minimum > len(witnesses):
+        print(
+            "--min-witnesses phải từ 0 đến số --witness / must be between 0 and the number "
+            "of --witness keys",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    quorum = {"witnesses": witnesses, "min_witnesses": minimum}
     extra = []
     for path in args.checkpoint:
         try:
@@ -78,6 +109,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             log_key=args.log_key,
             workers=args.workers,
             extra_checkpoints=extra,
+            **quorum,
         )
     else:
         if not (Path(args.data_dir) / CONFIG_FILE).is_file():
@@ -90,6 +122,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 log_key=args.log_key,
                 workers=args.workers,
                 extra_checkpoints=extra,
+                **quorum,
             )
             read_model = Path(args.data_dir) / READ_MODEL_FILE
             if read_model.exists():
@@ -137,6 +170,14 @@ def summary(report, lang: str = "vi") -> str:
         f"Gốc Merkle: {report.root}",
         f"Khóa nhật ký: {report.log_key}" + ("" if report.log_key_pinned else " (chưa ghim)"),
     ]
+    if report.witnesses is not None:
+        w = report.witnesses
+        seen = next((c for c in w["checkpoints"] if c["size"] == w["newest"]), None)
+        names = ", ".join(seen["witnesses"]) if seen and seen["witnesses"] else "không có / none"
+        lines.append(
+            f"Nhân chứng trên điểm kiểm tra mới nhất ({w['newest']}): {names}; "
+            f"cần ít nhất {w['min']}"
+        )
     if report.ok:
         lines.append("KẾT QUẢ: mọi kiểm tra đều đạt.")
     else:

@@ -135,6 +135,7 @@ def _command(
         default=os.environ.get("PARINDEX_LOG_KEY"),
         help="khóa xác minh nhật ký đã biết / pinned log verifier key",
     )
+    witness_flags(p)
     p.add_argument(
         "--position",
         type=int,
@@ -145,6 +146,25 @@ def _command(
     add_json(p)
     p.set_defaults(func=_guarded(func))
     return p
+
+
+def witness_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--witness",
+        action="append",
+        default=[],
+        metavar="VKEY",
+        help="khóa nhân chứng tin cậy, lặp lại được (env PARINDEX_WITNESSES) / a witness key "
+        "you trust, repeatable",
+    )
+    p.add_argument(
+        "--min-witnesses",
+        type=int,
+        default=None,
+        metavar="K",
+        help="chỉ chấp nhận điểm kiểm tra có ít nhất K chữ ký nhân chứng (mặc định 1 khi có "
+        "--witness) / accept a checkpoint only with K witness cosignatures",
+    )
 
 
 def _unit(p: argparse.ArgumentParser) -> None:
@@ -197,7 +217,14 @@ def _client(args: argparse.Namespace, *, reading: bool = False) -> Client:
     """A client; for a read, one that waits for every write made before it started
     (the command before it in a script, even from another key), unless --position."""
     lang = "en" if os.environ.get("PARINDEX_LANG", "vi") == "en" else "vi"
-    client = Client(args.url, args.key, log_key=args.log_key, lang=lang)
+    client = Client(
+        args.url,
+        args.key,
+        log_key=args.log_key,
+        lang=lang,
+        witnesses=args.witness,
+        min_witnesses=args.min_witnesses,
+    )
     client.last_position = args.position
     if reading and args.position is None:
         client.catch_up()

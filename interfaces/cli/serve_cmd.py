@@ -18,6 +18,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--threads", type=int, default=None, help="luồng mỗi tiến trình / threads per worker (16)"
     )
     p.add_argument("--timeout", type=int, default=60, help="giây / worker timeout, seconds")
+    p.add_argument(
+        "--witness-interval",
+        type=float,
+        default=300.0,
+        help="giây giữa hai lần hỏi nhân chứng, 0 = không hỏi định kỳ / seconds between "
+        "scheduled asks of the witnesses, 0 = none (docs/API.md)",
+    )
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser(
         "rebuild-read-model",
@@ -38,6 +45,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         timeout=args.timeout,
+        witness_interval=max(0.0, args.witness_interval),
         **({"threads": args.threads} if args.threads else {}),
     )
     return 0

@@ -18,6 +18,7 @@ from interfaces.cli.appraisal_cmd import checked
 from interfaces.cli.client_cmd import _client, _command
 from interfaces.cli.client_views import _value, local_time
 from interfaces.monitor import Alert, Change, State, one_round
+from interfaces.witness_quorum import Quorum
 
 ALERT_EXIT = 3
 
@@ -88,6 +89,10 @@ def cmd_watch(args: argparse.Namespace) -> int:
         print("Lỗi [log_key_changed]: khóa nhật ký khác khóa đã ghi nhớ", file=sys.stderr)
         return 1
     client.pinned_log_key = state.log_key
+    if client.quorum.witnesses:  # given now: kept from here on
+        state.witnesses, state.min_witnesses = client.quorum.vkeys, client.quorum.minimum
+    elif state.witnesses:  # given on an earlier run: never forgotten by omitting the flag
+        client.quorum = Quorum.of(state.witnesses, state.min_witnesses)
     quiet = first and not args.all
     while True:
         try:

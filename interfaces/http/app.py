@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from application.deployment import open_app
-from interfaces.http import bodies, limits, problems
+from interfaces.http import bodies, limits, problems, witness_asking
 from interfaces.http.api import ParindexApi
 from interfaces.http.schemas import COMMAND_VALUE_SCHEMA
 from interfaces.http.services import EXTENSION, Services
@@ -57,6 +57,7 @@ def create_app(
     read_wait: float = 5.0,
     read_model_path: str | Path | None = None,
     rollback_check_interval: float = 1.0,
+    witness_interval: float | None = None,
 ) -> Flask:
     """The WSGI app on an initialised data directory.
 
@@ -64,7 +65,9 @@ def create_app(
     following the log; without, each read catches up inline first (tests, tools).
     Every request but the log's and /healthz is refused (503) while the read model
     is ahead of the log (projections.rollback; checked at most once per
-    `rollback_check_interval` seconds).
+    `rollback_check_interval` seconds). With `follow` and witnesses configured, a
+    background thread asks them to cosign (witness_asking.py; every
+    `witness_interval` seconds, 0 never, default 300).
     """
     from projections.follower import Follower
     from projections.queries import Queries
@@ -91,8 +94,18 @@ def create_app(
         # A backstop only: interfaces/http/bodies.py bounds each body by its route.
         MAX_CONTENT_LENGTH=max(app.settings.max_evidence_bytes, app.settings.max_request_bytes),
     )
+    queries = Queries(read_model)
+    asker = None
+    if follow and app.settings.witnesses:
+        asker = witness_asking.WitnessAsker(
+            app,
+            data_dir,
+            lambda: witness_asking.deadlines_of(queries),
+            300.0 if witness_interval is None else witness_interval,
+        )
+        asker.start(leader_lock=read_model.path + ".witness.lock")
     flask.extensions[EXTENSION] = Services(
-        app, read_model, Queries(read_model), follower, follow, read_wait, guard
+        app, read_model, queries, follower, follow, read_wait, guard, asker
     )
     flask.before_request(_refuse_when_rolled_back)
     api = ParindexApi(

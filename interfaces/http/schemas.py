@@ -225,6 +225,14 @@ class Health(Schema):
         allow_none=True,
         metadata={"description": "position, log_position, size, log_size khi status không phải ok"},
     )
+    witnesses = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "lần hỏi nhân chứng gần nhất / the last ask of the witnesses: "
+            "{at, size, answers: [{url, witness, status, size, witness_size, detail}], error}; "
+            "null khi không cấu hình nhân chứng / when none is configured"
+        },
+    )
     log_size = Int(required=True)
     position = Int(
         required=True,

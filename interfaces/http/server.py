@@ -13,9 +13,12 @@ from gunicorn.app.base import BaseApplication
 
 
 class Server(BaseApplication):
-    def __init__(self, data_dir: str, options: dict[str, Any]):
+    def __init__(
+        self, data_dir: str, options: dict[str, Any], witness_interval: float | None = None
+    ):
         self.data_dir = data_dir
         self.options = options
+        self.witness_interval = witness_interval
         super().__init__()
 
     def load_config(self) -> None:
@@ -27,7 +30,7 @@ class Server(BaseApplication):
         # Runs in each worker after the fork: its own store connections and follower.
         from interfaces.http.app import create_app
 
-        return create_app(self.data_dir, follow=True)
+        return create_app(self.data_dir, follow=True, witness_interval=self.witness_interval)
 
 
 def _worker_exit(_server: Any, worker: Any) -> None:
@@ -121,6 +124,7 @@ def serve(
     workers: int = 2,
     timeout: int = 60,
     threads: int = THREADS,
+    witness_interval: float | None = None,
 ) -> None:
     prepare_read_model(data_dir)
     Server(
@@ -137,4 +141,5 @@ def serve(
             "worker_exit": _worker_exit,
             "proc_name": "parindex",
         },
+        witness_interval,
     ).run()

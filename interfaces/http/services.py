@@ -21,8 +21,11 @@ class Services:
     follow: bool  # a background thread follows the log; else reads catch up inline
     read_wait: float  # seconds a read waits for ?position=N
     guard: Any  # projections.rollback.Guard: is the read model ahead of the log?
+    asker: Any = None  # witness_asking.WitnessAsker, when witnesses are configured
 
     def close(self) -> None:
+        if self.asker is not None:
+            self.asker.stop()
         if self.follow:
             self.follower.stop()
         closer = getattr(self.read_model, "close", None)

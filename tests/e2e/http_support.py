@@ -283,7 +283,7 @@ def free_port() -> int:
 class Served:
     """`parindex serve` in a subprocess on 127.0.0.1 and a free port."""
 
-    def __init__(self, data_dir: Path, workers: int = 2):
+    def __init__(self, data_dir: Path, workers: int = 2, extra: tuple[str, ...] = ()):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # The server's log goes to a file: a pipe nobody reads would fill up and
@@ -303,6 +303,7 @@ class Served:
                 str(self.port),
                 "--workers",
                 str(workers),
+                *extra,
             ],
             stdout=subprocess.DEVNULL,
             stderr=self._log,

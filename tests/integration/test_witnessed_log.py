@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import shutil
-
-import pytest
 
 from application.config import Settings
 from application.transparency.cosignature import open_cosigned
@@ -17,6 +14,7 @@ from application.transparency.witness_home import init_witness, open_witness
 from interfaces.cli.main import main as cli
 from interfaces.witness.app import create_witness_app
 from tests.support import Env
+from tests.witness_support import Older
 
 URL = "http://witness.test"
 
@@ -79,24 +77,17 @@ def test_a_witness_that_restarted_empty_is_caught_up_by_the_409_size(env: Env, t
 def test_a_data_directory_rolled_back_to_an_older_copy_is_caught_by_the_witness(
     env: Env, tmp_path, monkeypatch, capsys
 ):
-    if env.database_url:
-        pytest.skip("the older copy here is the SQLite file; PostgreSQL is a next step")
     witness, post = _witness(env, tmp_path)
     env.register()
     ask_for_latest(env.app, post)
-    env.app.close()
-    backup = tmp_path / "events-backup.sqlite"
-    shutil.copy(env.data_dir / "events.sqlite", backup)
-    env.reopen()
+    older = Older(env)  # SQLite: a copy of the store file; PostgreSQL: the size to cut to
     env.register()
     env.register()
     checkpoint, answers = ask_for_latest(env.app, post)
     grown = checkpoint.size
     assert answers[0].status == "cosigned"
     # The operator restores the older copy: the log is shorter than what the witness saw.
-    env.app.close()
-    shutil.copy(backup, env.data_dir / "events.sqlite")
-    env.reopen()
+    older.restore()
     checkpoint, answers = ask_for_latest(env.app, post)
     assert checkpoint.size < grown
     assert [(a.status, a.witness_size) for a in answers] == [("witness_ahead", grown)]
@@ -109,23 +100,16 @@ def test_a_data_directory_rolled_back_to_an_older_copy_is_caught_by_the_witness(
 
 
 def test_a_fork_is_refused_by_the_witness(env: Env, tmp_path):
-    if env.database_url:
-        pytest.skip("the older copy here is the SQLite file; PostgreSQL is a next step")
     witness, post = _witness(env, tmp_path)
     env.register()
     ask_for_latest(env.app, post)
-    env.app.close()
-    backup = tmp_path / "events-backup.sqlite"
-    shutil.copy(env.data_dir / "events.sqlite", backup)
-    env.reopen()
+    older = Older(env)
     env.register(name="Nhánh A")
     _, answers = ask_for_latest(env.app, post)
     assert answers[0].status == "cosigned"
     seen = witness.state.load()[env.app.settings.origin].size
     # Another history of the same length from the older copy: a fork.
-    env.app.close()
-    shutil.copy(backup, env.data_dir / "events.sqlite")
-    env.reopen()
+    older.restore()
     env.register(name="Nhánh B")
     checkpoint, answers = ask_for_latest(env.app, post)
     assert checkpoint.size == seen
@@ -142,3 +126,17 @@ def test_witness_use_checks_and_records_the_witness(env: Env, tmp_path, capsys):
     assert cli(["witness", "use", "--data-dir", d, "--url", URL, "--vkey", vkey]) == 0
     assert cli(["witness", "use", "--data-dir", d, "--url", URL + "/2", "--vkey", vkey]) == 0
     assert Settings.load(env.data_dir).witnesses == [{"url": URL + "/2", "vkey": vkey}]
+
+
+def test_a_cosignature_is_served_on_each_copy_of_its_checkpoint(env: Env, tmp_path):
+    """Two workers may sign the same tree head at once: two rows, one note (Ed25519 is
+    deterministic). A witness's line kept for one is served with the other too."""
+    witness, post = _witness(env, tmp_path)
+    wkey = witness.cosigner.verifier().vkey
+    env.register()
+    checkpoint, _ = ask_for_latest(env.app, post)
+    twin = env.app.tlog.add_checkpoint(checkpoint.size, checkpoint.root, checkpoint.note)
+    latest = env.app.tlog.latest_checkpoint()
+    assert latest.id == twin.id != checkpoint.id
+    note = CosignatureStore(env.app.tlog).cosigned_note(latest)
+    assert open_cosigned(note, [env.log_key], [wkey]).cosignatures

@@ -23,5 +23,8 @@ blp = Blueprint(
 )
 def post_command(envelope: dict):
     """Gửi một lệnh đã ký / submit a signed command"""
-    receipt = services().app.handle(envelope)
+    s = services()
+    receipt = s.app.handle(envelope)
+    if s.asker is not None and not receipt["replayed"]:
+        s.asker.after_command(envelope["command"]["type"])  # wakes a thread; never blocks
     return receipt, 200 if receipt["replayed"] else 201

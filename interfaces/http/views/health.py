@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
+from interfaces.http import witness_asking
 from interfaces.http.schemas import Health
 from interfaces.http.services import services
 
@@ -22,4 +23,10 @@ def healthz():
         "position": s.follower.position(),
         "log_position": s.app.position(),
         "rollback": rollback.as_dict() if rollback else None,
+        # The last ask of the witnesses, by any worker (None: none configured).
+        "witnesses": (
+            witness_asking.read_status(s.app.settings.data_dir) or {}
+            if s.app.settings.witnesses
+            else None
+        ),
     }
