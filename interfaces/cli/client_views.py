@@ -200,7 +200,8 @@ def note_lines(notes: list | None, indent: str = "    ") -> list[str]:
         a = n.get("answer")
         if a:
             out.append(
-                f"{indent}  Hội đồng trả lời — {_actor(a.get('by'))}, {local_time(a.get('at'))}: "
+                f"{indent}  Hội đồng trả lời — {_v((a.get('by') or {}).get('name'))}, "
+                f"{local_time(a.get('at'))}: "
                 f"{a.get('text')} [vị trí nhật ký {_v(a.get('leaf_index'))}]"
             )
         else:
