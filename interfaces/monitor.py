@@ -34,10 +34,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-from application.signing.jcs import COMMAND_CONTEXT
+from application.audit.replay import signature_ok
 from application.signing.keys import actor_key_id
 from application.transparency import merkle, note
 from application.transparency.leaf import event_leaf_hash
@@ -238,13 +235,9 @@ def _signed(body: dict, signers: dict) -> tuple[dict, dict]:
     public = base64.b64decode(found.get("public_key") or "", validate=True)
     if len(public) != 32 or actor_key_id(public) != key_id:
         raise ValueError(f"no public key for {key_id}")
-    try:
-        Ed25519PublicKey.from_public_bytes(public).verify(
-            base64.b64decode(signed["signature"], validate=True),
-            COMMAND_CONTEXT + text.encode("utf-8"),
-        )
-    except InvalidSignature:
-        raise ValueError(f"the signature is not {key_id}'s") from None
+    signature = base64.b64decode(signed["signature"], validate=True)
+    if not signature_ok(public, text.encode("utf-8"), signature):  # as verify checks it
+        raise ValueError(f"the signature is not {key_id}'s")
     command = json.loads(text)
     if command.get("actor") != key_id:
         raise ValueError("signed by another key than its actor")
