@@ -42,6 +42,7 @@ from application.transparency.note import (
     UnverifiedNoteError,
     Verifier,
     is_valid_name,
+    named_public_key,
     open_note,
     parse_verifier_key,
 )
@@ -110,18 +111,8 @@ class CosignatureVerifier:
     """A witness's public key: checks cosignature/v1 signatures of checkpoint bodies."""
 
     def __init__(self, name: str, public_key: bytes | Ed25519PublicKey) -> None:
-        if not is_valid_name(name):
-            raise NoteError(f"invalid key name {name!r}")
-        raw = public_key if isinstance(public_key, bytes) else public_raw(public_key)
-        if len(raw) != 32:
-            raise NoteError("an Ed25519 public key is 32 bytes")
-        try:
-            self._key = Ed25519PublicKey.from_public_bytes(raw)
-        except ValueError as exc:
-            raise NoteError("invalid Ed25519 public key") from exc
-        self.name = name
-        self.public_key = raw
-        self.key_hash = cosignature_key_hash(name, raw)
+        self.name, self.public_key, self._key = named_public_key(name, public_key)
+        self.key_hash = cosignature_key_hash(name, self.public_key)
 
     @property
     def vkey(self) -> str:

@@ -112,22 +112,28 @@ def is_valid_name(name: str) -> bool:
     return _is_unicode(name)
 
 
+def named_public_key(
+    name: str, public_key: bytes | Ed25519PublicKey
+) -> tuple[str, bytes, Ed25519PublicKey]:
+    """(name, 32 raw bytes, key) of a valid key name and Ed25519 public key;
+    NoteError otherwise. What a note verifier and a cosignature verifier share."""
+    if not is_valid_name(name):
+        raise NoteError(f"invalid key name {name!r}")
+    raw = public_key if isinstance(public_key, bytes) else public_raw(public_key)
+    if len(raw) != 32:
+        raise NoteError("an Ed25519 public key is 32 bytes")
+    try:
+        return name, raw, Ed25519PublicKey.from_public_bytes(raw)
+    except ValueError as exc:
+        raise NoteError("invalid Ed25519 public key") from exc
+
+
 class Verifier:
     """An Ed25519 public key under a key name, able to check note signatures."""
 
     def __init__(self, name: str, public_key: bytes | Ed25519PublicKey) -> None:
-        if not is_valid_name(name):
-            raise NoteError(f"invalid key name {name!r}")
-        raw = public_key if isinstance(public_key, bytes) else public_raw(public_key)
-        if len(raw) != 32:
-            raise NoteError("an Ed25519 public key is 32 bytes")
-        try:
-            self._key = Ed25519PublicKey.from_public_bytes(raw)
-        except ValueError as exc:
-            raise NoteError("invalid Ed25519 public key") from exc
-        self.name = name
-        self.public_key = raw
-        self.key_hash = note_key_hash(name, raw)
+        self.name, self.public_key, self._key = named_public_key(name, public_key)
+        self.key_hash = note_key_hash(name, self.public_key)
 
     @property
     def vkey(self) -> str:
