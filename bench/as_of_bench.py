@@ -40,8 +40,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchlib import cpu_model, latency_line, save_results  # bench/: the script's own dir
-from status_bench import CYCLE, LEAVES, _ms, build
+from benchlib import cpu_model, latencies, latency_line, save_results  # bench/ dir
+from status_bench import CYCLE, LEAVES, build
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -163,7 +163,7 @@ def measure_cycle(path: Path, units: int, size: int, reads: int, seed: int = 11)
             out["time_to_log_index"].append(time.perf_counter() - started)
     finally:
         model.close()
-    return {name: _ms(samples) for name, samples in out.items()}
+    return {name: latencies(samples) for name, samples in out.items()}
 
 
 def measure_scores(reads: int, seed: int = 13) -> dict:
@@ -201,7 +201,7 @@ def measure_scores(reads: int, seed: int = 13) -> dict:
             events = len(env.app.tlog.aggregate_leaves(unit.assessment.id, size))
         finally:
             env.app.close()
-    return {"unit_scores": _ms(samples), "unit_events": events, "log_size": size}
+    return {"unit_scores": latencies(samples), "unit_events": events, "log_size": size}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,3 +32,16 @@ def save_results(results_dir: Path, prefix: str, report: dict) -> Path:
     out = results_dir / f"{prefix}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     return out
+
+
+def latencies(samples: list[float]) -> dict:
+    """p50, p99 and max in milliseconds of timed reads (seconds), and how many."""
+    import statistics
+
+    ordered = sorted(samples)
+    return {
+        "p50_ms": round(statistics.median(ordered) * 1000, 3),
+        "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 3),
+        "max_ms": round(ordered[-1] * 1000, 3),
+        "reads": len(ordered),
+    }

@@ -44,7 +44,6 @@ import json
 import os
 import platform
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -52,7 +51,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from benchlib import cpu_model  # bench/ is the script's own directory
+from benchlib import cpu_model, latencies  # bench/ is the script's own directory
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -376,16 +375,6 @@ def build(path: Path, units: int, seed: int = 7) -> int:
     return total
 
 
-def _ms(samples: list[float]) -> dict:
-    ordered = sorted(samples)
-    return {
-        "p50_ms": round(statistics.median(ordered) * 1000, 3),
-        "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 3),
-        "max_ms": round(ordered[-1] * 1000, 3),
-        "reads": len(ordered),
-    }
-
-
 def measure(path: Path, units: int, reads: int, seed: int = 11) -> dict:
     from projections.queries import Queries
     from projections.queries_oversight import Filters
@@ -468,8 +457,8 @@ def measure(path: Path, units: int, reads: int, seed: int = 11) -> dict:
     return {
         "rows_in_cycle": every,
         "full_collections": collections.count(2),
-        "reads": {k: _ms(v) for k, v in samples.items()},
-        "cpu_time": {k: _ms(v) for k, v in cpu.items()},
+        "reads": {k: latencies(v) for k, v in samples.items()},
+        "cpu_time": {k: latencies(v) for k, v in cpu.items()},
     }
 
 

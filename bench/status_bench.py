@@ -25,14 +25,13 @@ import argparse
 import json
 import platform
 import random
-import statistics
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchlib import cpu_model, latency_line, save_results  # bench/: the script's own dir
+from benchlib import cpu_model, latencies, latency_line, save_results  # bench/ dir
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -140,16 +139,6 @@ def build(path: Path, units: int, seed: int = 7) -> None:
         model.close()
 
 
-def _ms(samples: list[float]) -> dict:
-    ordered = sorted(samples)
-    return {
-        "p50_ms": round(statistics.median(ordered) * 1000, 3),
-        "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 3),
-        "max_ms": round(ordered[-1] * 1000, 3),
-        "reads": len(ordered),
-    }
-
-
 def measure(path: Path, units: int, reads: int, seed: int = 11) -> dict:
     from projections.queries import Queries
     from projections.store import ReadModel
@@ -178,9 +167,9 @@ def measure(path: Path, units: int, reads: int, seed: int = 11) -> dict:
     finally:
         model.close()
     return {
-        "unit_status": _ms(one),
-        "cycle_status_page_100": _ms(page),
-        "live_ranking_page_100": _ms(ranking),
+        "unit_status": latencies(one),
+        "cycle_status_page_100": latencies(page),
+        "live_ranking_page_100": latencies(ranking),
     }
 
 
