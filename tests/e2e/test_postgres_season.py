@@ -173,8 +173,13 @@ def play(cluster: Cluster) -> None:
     # Proposal through A, approval through B, publication through A.
     approver_a, approver_b = people.client("approver", a), people.client("approver", b)
     draft = council_a.ranking_draft(CYCLE)
-    council_a.send({"type": "propose_ranking", "cycle": CYCLE, "manifest": draft["manifest"]})
-    proposal = approver_b.ranking_version(CYCLE, 1)  # waits for A's write, checks the digest
+    proposed = council_a.send(
+        {"type": "propose_ranking", "cycle": CYCLE, "manifest": draft["manifest"]}
+    )
+    # B's read model follows the log on its own: the approver reads at A's position
+    # (the server waits for it) and checks the digest.
+    approver_b.last_position = proposed["position"]
+    proposal = approver_b.ranking_version(CYCLE, 1)
     decision = {"decision_number": "12/QĐ-UBND", "decision_date": "2025-12-20"}
     approver_b.send(
         {
@@ -205,7 +210,7 @@ def play(cluster: Cluster) -> None:
             "description": None,
         }
     )
-    appraiser_a.send(
+    corrected = appraiser_a.send(
         {
             "type": "correct_score",
             **where,
@@ -215,6 +220,7 @@ def play(cluster: Cluster) -> None:
             "evidence_ids": ["kl-01"],
         }
     )
+    council_b.last_position = corrected["position"]
     draft = council_b.ranking_draft(CYCLE)
     assert draft["version"] == 2
     council_b.send({"type": "propose_ranking", "cycle": CYCLE, "manifest": draft["manifest"]})
