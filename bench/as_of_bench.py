@@ -52,6 +52,7 @@ EVENTS_PER_UNIT = 130
 
 def add_timelines(path: Path, units: int, seed: int = 5) -> int:
     """The as-of tables for the read model `build` made; returns the log size."""
+    from projections import standing
     from projections.schema import columns, upsert_sql
     from projections.store import ReadModel
 
@@ -78,7 +79,7 @@ def add_timelines(path: Path, units: int, seed: int = 5) -> int:
             cur.execute("SELECT * FROM unit_totals WHERE cycle = ?", (CYCLE,))
             totals = {r["unit"]: tuple(r) for r in cur.fetchall()}
             seen = [0] * units
-            status_log, totals_log, history, times = [], [], [], []
+            status_log, totals_log, history, times, stood = [], [], [], [], []
             blank_history = dict.fromkeys(columns("history"))
             for index, u in enumerate(order):
                 code = codes[u]
@@ -87,6 +88,8 @@ def add_timelines(path: Path, units: int, seed: int = 5) -> int:
                 times.append((index, at, at))
                 s = status[code]
                 status_log.append((*s[:2], index, *s[2:]))
+                if seen[u] == 1:
+                    stood.append((CYCLE, index, code, *standing.of(s, totals[code])))
                 if 1 < seen[u] <= LEAVES + 1:
                     n = seen[u] - 2
                     row = dict(blank_history)
@@ -104,20 +107,25 @@ def add_timelines(path: Path, units: int, seed: int = 5) -> int:
                 elif totals[code][-1] == 1:  # submitted: its totals after every event
                     t = totals[code]
                     totals_log.append((*t[:2], index, *t[2:]))
+                    # a standing row each time (as if every event moved its total)
+                    stood.append((CYCLE, index, code, *standing.of(s, t)))
                 if len(status_log) >= 200_000:
-                    _flush(cur, upsert_sql, status_log, totals_log, history, times)
-            _flush(cur, upsert_sql, status_log, totals_log, history, times)
+                    _flush(cur, upsert_sql, status_log, totals_log, history, times, stood)
+            _flush(cur, upsert_sql, status_log, totals_log, history, times, stood)
     finally:
         model.close()
     return len(order)
 
 
-def _flush(cur, upsert_sql, status_log, totals_log, history, times) -> None:
+def _flush(cur, upsert_sql, status_log, totals_log, history, times, stood) -> None:
+    from projections import standing
+
+    standing.record(cur, stood)
     cur.executemany(upsert_sql("unit_status_log"), status_log)
     cur.executemany(upsert_sql("unit_totals_log"), totals_log)
     cur.executemany(upsert_sql("history"), history)
     cur.executemany(upsert_sql("log_times"), times)
-    for rows in (status_log, totals_log, history, times):
+    for rows in (status_log, totals_log, history, times, stood):
         rows.clear()
 
 

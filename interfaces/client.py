@@ -358,11 +358,13 @@ class Client:
         order: str = "key",
         limit: int = 100,
         offset: int = 0,
+        as_of: str | None = None,
     ) -> Any:
-        """Sums per actor, unit, leaf or area: changes, points deducted and added."""
+        """Sums per actor, unit, leaf or area: changes, points deducted and added
+        (`as_of`: of the changes up to a log index or a UTC time)."""
         if isinstance(cycle, str):
             path = f"/api/v1/cycles/{quote(cycle, safe='')}/oversight/summary"
-            return self._get(path, by=by, order=order, limit=limit, offset=offset)
+            return self._get(path, by=by, order=order, limit=limit, offset=offset, as_of=as_of)
         return self._get(
             "/api/v1/oversight/summary",
             by=by,
@@ -370,6 +372,7 @@ class Client:
             limit=limit,
             offset=offset,
             cycle=list(cycle or []),
+            as_of=as_of,
         )
 
     # -- the ranking (docs/SEASON.md) ---------------------------------------------------

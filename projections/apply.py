@@ -14,7 +14,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
-from projections import assessments, notes, oversight, oversight_sums, rankings, registry
+from projections import (
+    assessments,
+    notes,
+    oversight,
+    oversight_sums,
+    rankings,
+    registry,
+    standing,
+)
 from projections.frameworks import FrameworkCache
 from projections.schema import upsert_sql
 from projections.scores import recompute
@@ -128,6 +136,7 @@ class Batch:
         self.changed_now: set[tuple[str, str]] = set()
         self.status_log: list[tuple] = []
         self.totals_log: list[tuple] = []
+        self.standing_log: list[tuple] = []
 
     # -- lookups ---------------------------------------------------------------
     def unit_of(self, assessment_id: str) -> UnitWork | None:
@@ -199,10 +208,9 @@ class Batch:
         self.changed_now.add((work.cycle, work.unit))
 
     def log_event(self, m: Meta) -> None:
-        """The timeline rows of the units this event changed (projections/as_of.py):
-        the status row when it differs from the last one logged; the totals row at
-        the unit's opening, and while it stands submitted or has just been withdrawn
-        (what the live ranking reads), when it differs."""
+        """The timeline rows of the units this event changed (projections/as_of.py),
+        and their standing row when their stage, submitted flag or total changed
+        (projections/standing.py)."""
         touched, changed = self.touched, self.changed_now
         self.touched, self.changed_now = set(), set()
         if m.leaf_index is None:
@@ -211,24 +219,34 @@ class Batch:
             work = self.units.get(key)
             if work is None:
                 continue
-            status = work.status_row()
-            if status != work.logged_status:
-                self.status_log.append((*status[:2], m.leaf_index, *status[2:]))
-                work.logged_status = status
-            if key not in changed:
-                continue
-            opened = m.topic == "domain.assessment:Assessment.Opened"
-            was = work.logged_totals is not None and work.logged_totals[-1] == 1
-            if (
-                opened
-                or was
-                or work.submitted_at is not None
-                or (work.logged_totals is None and m.topic.endswith(".SubmissionWithdrawn"))
-            ):
-                row = unit_totals(work)
-                if row != work.logged_totals:
-                    self.totals_log.append((*row[:2], m.leaf_index, *row[2:]))
-                    work.logged_totals = row
+            before = standing.of(work.logged_status, work.logged_totals)
+            self._log_timelines(work, m, key in changed)
+            now = standing.of(work.logged_status, work.logged_totals)
+            if now != before:
+                self.standing_log.append((key[0], m.leaf_index, key[1], *now))
+
+    def _log_timelines(self, work: UnitWork, m: Meta, changed: bool) -> None:
+        """The status row when it differs from the last one logged; the totals row at
+        the unit's opening, and while it stands submitted or has just been withdrawn
+        (what the live ranking reads), when it differs."""
+        status = work.status_row()
+        if status != work.logged_status:
+            self.status_log.append((*status[:2], m.leaf_index, *status[2:]))
+            work.logged_status = status
+        if not changed:
+            return
+        opened = m.topic == "domain.assessment:Assessment.Opened"
+        was = work.logged_totals is not None and work.logged_totals[-1] == 1
+        if (
+            opened
+            or was
+            or work.submitted_at is not None
+            or (work.logged_totals is None and m.topic.endswith(".SubmissionWithdrawn"))
+        ):
+            row = unit_totals(work)
+            if row != work.logged_totals:
+                self.totals_log.append((*row[:2], m.leaf_index, *row[2:]))
+                work.logged_totals = row
 
     # -- writing ---------------------------------------------------------------
     def flush(self) -> None:
@@ -267,7 +285,8 @@ class Batch:
             cur.executemany(upsert_sql("unit_status_log"), self.status_log)
         if self.totals_log:
             cur.executemany(upsert_sql("unit_totals_log"), self.totals_log)
-        self.status_log, self.totals_log = [], []
+        standing.record(cur, self.standing_log)
+        self.status_log, self.totals_log, self.standing_log = [], [], []
         if node_rows:
             cur.executemany(upsert_sql("node_scores"), node_rows)
         if total_rows:

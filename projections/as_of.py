@@ -28,6 +28,8 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.db import DescIndex
 
+from domain.schedule import DEFAULT_ROUNDS
+from projections import standing
 from projections.frameworks import FrameworkCache
 from projections.rows import jdump
 from projections.schema import columns, create_tables
@@ -195,6 +197,17 @@ def _cycle_as_of(src: Any, dst: Any, cycle: str, moment: Moment, table: str = "c
     """The cycle's row in `dst`.`table` as it stood at `moment`: every change after it
     is undone, newest first (an extension restores the deadline it replaced, an
     addition or a merge its unit count)."""
+    _changes_undone(src, dst, cycle, moment, table)
+    # The schedule is the open_cycle command's second event: a moment between the
+    # two sees the cycle as Cycle.Opened left it (every change came later still).
+    dst.execute(
+        f"UPDATE {table} SET level = NULL, rounds = ?, deadlines = ?, unit_deadlines = ? "
+        "WHERE cycle = ? AND scheduled_leaf > ?",
+        (DEFAULT_ROUNDS, jdump({}), jdump({}), cycle, moment.log_index),
+    )
+
+
+def _changes_undone(src: Any, dst: Any, cycle: str, moment: Moment, table: str) -> None:
     src.execute(
         "SELECT * FROM cycle_changes WHERE cycle = ? AND leaf_index > ? ORDER BY seq DESC",
         (cycle, moment.log_index),
@@ -250,16 +263,16 @@ def shadowed(
     cycle: str,
     moment: Moment,
     timelines: tuple[str, ...] = ("unit_status", "unit_totals"),
-    unit: str | None = None,
+    units: list[str] | None = None,
 ) -> Iterator[Any]:
     """Inside the read transaction `cur`: TEMP tables named as the live ones (SQLite
     looks names up in `temp` first) holding the cycle's rows as they stood at
     `moment`, so the ordinary queries answer as of then; dropped on the way out.
-    `timelines`: which of unit_status and unit_totals the read needs; `unit`: only
-    that unit's rows (a read of one unit)."""
+    `timelines`: which of unit_status and unit_totals the read needs; `units`: only
+    those units' rows (the few a read looks at one by one)."""
     p = moment.log_index
-    one = "" if unit is None else " AND u.unit = ?"
-    only = () if unit is None else (unit,)
+    one = "" if units is None else f" AND u.unit IN ({', '.join('?' * len(units))})"
+    only = () if units is None else tuple(units)
     _drop(cur)
     try:
         cur.execute(
@@ -374,24 +387,113 @@ def _now(moment: Moment) -> datetime | None:
 
 
 def ranking(read_model: Any, cycle: str, moment: Moment, limit: int, offset: int) -> dict | None:
-    """The live ranking as the log gave it at `moment`."""
-    from projections.queries import Queries
+    """The live ranking as the log gave it at `moment`: ordered and ranked on every
+    unit's standing then (projections/standing.py), the page's lines read from the
+    units' timelines."""
+    from projections.queries import not_ranked_rows, page_ranks, ranked_row, ranking_doc
 
-    with read_model.read() as cur, shadowed(cur, cycle, moment, ("unit_totals",)):
-        return Queries(Bound(cur)).ranking(cycle, limit, offset)
+    p = moment.log_index
+    limit, offset = max(0, int(limit)), max(0, int(offset))
+    with read_model.read() as cur:
+        cur.execute("SELECT framework FROM cycles WHERE cycle = ?", (cycle,))
+        row = cur.fetchone()
+        if row is None:
+            return None
+        cur.execute(
+            "SELECT k.unit, u.name, k.merged_into FROM cycle_units k JOIN units u "
+            "ON u.cycle = k.cycle AND u.unit = k.unit WHERE k.cycle = ? AND k.merged_leaf <= ?",
+            (cycle, p),
+        )
+        merged = {r[0]: (r[1], r[2]) for r in cur.fetchall()}
+        with standing.materialized(cur, cycle, p) as stood:
+            # a merged unit is listed apart, never ranked
+            cur.execute(
+                f"UPDATE {stood} SET submitted = 0 WHERE unit IN ({', '.join('?' * len(merged))})",
+                tuple(merged),
+            )
+            cur.execute(f"SELECT COUNT(*) FROM {stood} WHERE submitted = 1")
+            total = cur.fetchone()[0]
+            # Highest total first, then by code; a rank is 1 + the ranked units above.
+            cur.execute(
+                f"SELECT unit, total_key FROM {stood} WHERE submitted = 1 "
+                "ORDER BY total_key DESC, unit LIMIT ? OFFSET ?",
+                (limit, offset),
+            )
+            page = cur.fetchall()
+
+            def above(key: int) -> int:
+                cur.execute(
+                    f"SELECT COUNT(*) FROM {stood} WHERE submitted = 1 AND total_key > ?", (key,)
+                )
+                return cur.fetchone()[0]
+
+            ranks = page_ranks([r[1] for r in page], offset, above)
+            lines = [
+                ranked_row(_logged(cur, "unit_totals_log", cycle, r[0], p), rank)
+                for r, rank in zip(page, ranks, strict=True)
+            ]
+            unsubmitted = standing.rows(
+                cur,
+                "SELECT unit, name FROM units WHERE cycle = ? AND unit IN "
+                f"(SELECT unit FROM {stood} WHERE submitted != 1)",
+                (cycle,),
+            )
+            apart = {r[0]: (r[1], None) for r in unsubmitted}
+            apart.update(merged)
+            others = not_ranked_rows(apart)
+    return ranking_doc(cycle, row["framework"], total, limit, offset, lines, others)
 
 
 def cycle_status(
     read_model: Any, cycle: str, moment: Moment, limit: int, offset: int
 ) -> dict | None:
+    """The cycle's progress at `moment`: its units counted per stage from their
+    standing then (projections/standing.py); the rows of the page, of the merged
+    units and of those with deadlines of their own read from their timelines."""
     from projections import status
 
-    with read_model.read() as cur, shadowed(cur, cycle, moment, ("unit_status",)):
-        return status.cycle_status(cur, cycle, limit, offset, _now(moment))
+    p = moment.log_index
+    limit, offset = max(0, int(limit)), max(0, int(offset))
+    with read_model.read() as cur:
+        with standing.materialized(cur, cycle, p) as stood:
+            cur.execute(f"SELECT stage, COUNT(*) FROM {stood} GROUP BY stage")
+            logged = {r[0]: r[1] for r in cur.fetchall()}
+            # the (cycle, position) index walked, each unit looked up in the standing
+            cur.execute(
+                f"SELECT s.unit FROM main.unit_status s WHERE s.cycle = ? AND s.unit IN "
+                f"(SELECT unit FROM {stood}) ORDER BY s.position LIMIT ? OFFSET ?",
+                (cycle, limit, offset),
+            )
+            page = [r[0] for r in cur.fetchall()]
+            cur.execute(
+                "SELECT unit FROM cycle_units WHERE cycle = ? AND merged_leaf <= ?", (cycle, p)
+            )
+            merged = [r[0] for r in cur.fetchall()]
+            cur.execute("SELECT unit_deadlines FROM cycles WHERE cycle = ?", (cycle,))
+            found = cur.fetchone()
+            own = list(json.loads(found[0] or "{}")) if found else []
+            cur.execute(
+                f"SELECT unit FROM {stood} WHERE unit IN ({', '.join('?' * len(own))})", own
+            )
+            own = [r[0] for r in cur.fetchall()]
+        with shadowed(cur, cycle, moment, ("unit_status",), sorted({*page, *merged, *own})):
+            return status.cycle_status(
+                cur, cycle, limit, offset, _now(moment), logged=logged, page=page
+            )
 
 
 def unit_status(read_model: Any, cycle: str, unit: str, moment: Moment) -> dict | None:
     from projections import status
 
-    with read_model.read() as cur, shadowed(cur, cycle, moment, ("unit_status",), unit):
+    with read_model.read() as cur, shadowed(cur, cycle, moment, ("unit_status",), [unit]):
         return status.unit_status(cur, cycle, unit, _now(moment))
+
+
+def _logged(cur: Any, table: str, cycle: str, unit: str, p: int) -> Any:
+    """The unit's row of a timeline as it stood at index p."""
+    cur.execute(
+        f"SELECT * FROM {table} WHERE cycle = ? AND unit = ? AND leaf_index <= ? "
+        "ORDER BY leaf_index DESC LIMIT 1",
+        (cycle, unit, p),
+    )
+    return cur.fetchone()

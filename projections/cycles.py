@@ -59,8 +59,9 @@ def scheduled(b: Batch, e: Any, m: Meta) -> None:
     if row is None:
         return
     b.cur.execute(
-        "UPDATE cycles SET level = ?, rounds = ?, deadlines = ? WHERE cycle = ?",
-        (e.level, e.rounds, jdump(e.deadlines), row["cycle"]),
+        "UPDATE cycles SET level = ?, rounds = ?, deadlines = ?, scheduled_leaf = ? "
+        "WHERE cycle = ?",
+        (e.level, e.rounds, jdump(e.deadlines), m.leaf_index, row["cycle"]),
     )
 
 

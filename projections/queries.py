@@ -139,6 +139,7 @@ Key = {key_id, display_name, role, scope, status (active | revoked | rotated),
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -343,49 +344,18 @@ class Queries:
                 (cycle, cycle, limit, offset),
             )
             page = cur.fetchall()
-            ranks: list[int] = []
-            for i, r in enumerate(page):
-                if i and r["total_key"] == page[i - 1]["total_key"]:
-                    ranks.append(ranks[-1])
-                elif i:
-                    ranks.append(offset + i + 1)
-                else:
-                    cur.execute(
-                        f"SELECT COUNT(*) AS n FROM unit_totals t WHERE {ranked} "
-                        "AND t.total_key > ?",
-                        (cycle, cycle, r["total_key"]),
-                    )
-                    ranks.append(int(cur.fetchone()["n"]) + 1)
-            rows = [
-                {
-                    "rank": rank,
-                    "unit": r["unit"],
-                    "unit_name": r["unit_name"],
-                    "self_total": r["self_total"],
-                    "appraised_total": r["appraised_total"],
-                    "applicable_max": r["applicable_max"],
-                    "self_index": r["self_index"],
-                    "index": r["index"],
-                    "band": band(r["band_code"], r["band_vi"], r["band_en"]),
-                    "display": {
-                        "self_total": shown(r["self_total"]),
-                        "appraised_total": shown(r["appraised_total"]),
-                        "index": shown(r["index"]),
-                    },
-                }
-                for r, rank in zip(page, ranks, strict=True)
-            ]
+
+            def above(key: int) -> int:
+                cur.execute(
+                    f"SELECT COUNT(*) AS n FROM unit_totals t WHERE {ranked} AND t.total_key > ?",
+                    (cycle, cycle, key),
+                )
+                return int(cur.fetchone()["n"])
+
+            ranks = page_ranks([r["total_key"] for r in page], offset, above)
+            rows = [ranked_row(r, rank) for r, rank in zip(page, ranks, strict=True)]
             others = _not_ranked(cur, cycle)
-        return {
-            "cycle": cycle,
-            "framework": row["framework"],
-            "total": total,
-            "limit": limit,
-            "offset": offset,
-            "rows": rows,
-            "not_submitted": others,
-            "not_submitted_count": len(others),
-        }
+        return ranking_doc(cycle, row["framework"], total, limit, offset, rows, others)
 
     # -- where the season stands (projections/status.py) ----------------------------
     def cycle_status(
@@ -448,16 +418,91 @@ class Queries:
             return overq.changes(cur, cycles, filters or overq.Filters(), limit, offset, after)
 
     def oversight_summary(
-        self, cycles: Any, by: str, order: str = "key", limit: int = 100, offset: int = 0
+        self,
+        cycles: Any,
+        by: str,
+        order: str = "key",
+        limit: int = 100,
+        offset: int = 0,
+        upto: int | None = None,
     ) -> dict | None:
         with self.rm.read() as cur:
-            return sumq.summary(cur, cycles, by, order, limit, offset)
+            return sumq.summary(cur, cycles, by, order, limit, offset, upto)
 
     # -- keys --------------------------------------------------------------------
     def keys(self) -> list[dict]:
         with self.rm.read() as cur:
             cur.execute("SELECT * FROM keys ORDER BY registered_leaf, key_id")
             return [{k: r[k] for k in r.keys() if k != "aggregate_id"} for r in cur.fetchall()]
+
+
+def page_ranks(keys: list[int], offset: int, above: Callable[[int], int]) -> list[int]:
+    """The ranks of a page of totals x 10^4, highest first, starting at `offset`:
+    1 + the ranked units strictly above (`above` counts them for the first line;
+    after it, a line ties with the one before or stands at its own place)."""
+    ranks: list[int] = []
+    for i, key in enumerate(keys):
+        if i and key == keys[i - 1]:
+            ranks.append(ranks[-1])
+        elif i:
+            ranks.append(offset + i + 1)
+        else:
+            ranks.append(above(key) + 1)
+    return ranks
+
+
+def ranked_row(r: Any, rank: int) -> dict:
+    """One line of the live ranking from the unit's unit_totals row."""
+    return {
+        "rank": rank,
+        "unit": r["unit"],
+        "unit_name": r["unit_name"],
+        "self_total": r["self_total"],
+        "appraised_total": r["appraised_total"],
+        "applicable_max": r["applicable_max"],
+        "self_index": r["self_index"],
+        "index": r["index"],
+        "band": band(r["band_code"], r["band_vi"], r["band_en"]),
+        "display": {
+            "self_total": shown(r["self_total"]),
+            "appraised_total": shown(r["appraised_total"]),
+            "index": shown(r["index"]),
+        },
+    }
+
+
+def ranking_doc(
+    cycle: str,
+    framework: str,
+    total: int,
+    limit: int,
+    offset: int,
+    rows: list[dict],
+    others: list[dict],
+) -> dict:
+    return {
+        "cycle": cycle,
+        "framework": framework,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "rows": rows,
+        "not_submitted": others,
+        "not_submitted_count": len(others),
+    }
+
+
+def not_ranked_rows(found: dict[str, tuple[str | None, str | None]]) -> list[dict]:
+    """unit -> (name, merged into or None), as the ranking lists them: by code."""
+    return [
+        {
+            "unit": unit,
+            "unit_name": name,
+            "status": "not_submitted" if into is None else "merged",
+            "into": into,
+        }
+        for unit, (name, into) in sorted(found.items())
+    ]
 
 
 def _not_ranked(cur: Any, cycle: str) -> list[dict]:
@@ -474,15 +519,7 @@ def _not_ranked(cur: Any, cycle: str) -> list[dict]:
         (cycle,),
     )
     found.update({r["unit"]: (r["name"], r["merged_into"]) for r in cur.fetchall()})
-    return [
-        {
-            "unit": unit,
-            "unit_name": name,
-            "status": "not_submitted" if into is None else "merged",
-            "into": into,
-        }
-        for unit, (name, into) in sorted(found.items())
-    ]
+    return not_ranked_rows(found)
 
 
 def _framework_summary(r: Any) -> dict:

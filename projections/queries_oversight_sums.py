@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from projections.oversight_sums import DEFAULT_PPM
 from projections.queries_oversight import (
     FLAG_NAMES,
     cycle_exists,
@@ -49,7 +50,9 @@ def summary(
     order: str = "key",
     limit: int = 100,
     offset: int = 0,
+    upto: int | None = None,
 ) -> dict | None:
+    """`upto`: as of a moment, the sums of the changes up to that log index."""
     if by not in DIMS or order not in ORDERS:
         raise ValueError(f"by {by!r}, order {order!r}")
     if isinstance(cycles, str) and not cycle_exists(cur, cycles):
@@ -58,7 +61,9 @@ def summary(
     keyed = keyed_cycles(cur, cycles)
     clause, params = cycles_clause(keyed)
     clause = clause.replace("o.cycle", "cycle")
-    if isinstance(keyed, str):  # one cycle, or all of them: their own sums rows
+    if upto is not None:
+        total = _summed_rows(cur, cycles, by, order, limit, offset, upto)
+    elif isinstance(keyed, str):  # one cycle, or all of them: their own sums rows
         cur.execute(
             "SELECT COUNT(*) AS n FROM oversight_sums WHERE cycle = ? AND dim = ?", (keyed, by)
         )
@@ -92,6 +97,46 @@ def summary(
         "offset": offset,
         "rows": page,
     }
+
+
+# Each change's counts, as projections/oversight_sums.write adds them up.
+_MEASURED = {
+    "changes": "COUNT(*)",
+    "score_changes": "SUM(COALESCE(delta_key, 0) != 0)",
+    "deducted_key": "SUM(CASE WHEN delta_key < 0 THEN -delta_key ELSE 0 END)",
+    "added_key": "SUM(CASE WHEN delta_key > 0 THEN delta_key ELSE 0 END)",
+    **{f"n_{k}": f"SUM(kind = '{k}')" for k in OVERSIGHT_KINDS},
+    **{f: f"SUM(COALESCE({f}, 0))" for f in FLAG_NAMES},
+    "large_deductions": f"SUM(loss_ppm >= {DEFAULT_PPM})",
+}
+_KEYS = {"actor": "COALESCE(actor_key_id, '')", "unit": "unit", "leaf": "leaf", "area": "area"}
+
+
+def _summed_rows(
+    cur: Any,
+    cycles: str | list[str] | None,
+    by: str,
+    order: str,
+    limit: int,
+    offset: int,
+    upto: int,
+) -> int:
+    """The sums of the changes up to log index `upto`, counted from the changes
+    themselves (the kept sums are of every change so far); returns the number of
+    keys, leaves the page to read from `cur`."""
+    clause, params = cycles_clause(cycles)
+    clause = clause.replace("o.cycle", "cycle")
+    key = _KEYS[by]
+    where = f"{clause} AND leaf_index <= ? AND {key} IS NOT NULL"
+    cur.execute(f"SELECT COUNT(DISTINCT {key}) AS n FROM oversight WHERE {where}", [*params, upto])
+    total = int(cur.fetchone()["n"])
+    sums = ", ".join(f"{sql} AS {name}" for name, sql in _MEASURED.items())
+    cur.execute(
+        f"SELECT {key} AS key, {sums} FROM oversight WHERE {where} "
+        f"GROUP BY {key} ORDER BY {ORDERS[order]} LIMIT ? OFFSET ?",
+        [*params, upto, limit, offset],
+    )
+    return total
 
 
 def _sum(r: Any) -> dict:

@@ -118,6 +118,7 @@ def cycle_opened(b: Batch, e: Any, m: Meta) -> None:
             jdump({}),
             jdump({}),
             m.originator_id,
+            None,
         ),
     )
     cycles.units_listed(b, e.cycle, e.units, m)

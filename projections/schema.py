@@ -157,6 +157,7 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
             "deadlines": str,  # JSON {kind: time}
             "unit_deadlines": str,  # JSON {unit: {kind: time}}
             "aggregate_id": str,
+            "scheduled_leaf": int,  # the Cycle.Scheduled event (as_of: not yet before it)
         },
         ("cycle",),
     ),
@@ -475,6 +476,34 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
         | {k: v for k, v in _TOTALS.items() if k not in ("cycle", "unit")},
         ("cycle", "unit", "leaf_index"),
     ),
+    # projections/standing.py: a unit's stage, submitted flag and appraised total
+    # each time one of them changes, and every unit's at keyframes along the log.
+    "standing_log": (
+        {
+            "cycle": str,
+            "leaf_index": int,
+            "unit": str,
+            "stage": str,
+            "submitted": int,
+            "total_key": int,
+        },
+        ("cycle", "leaf_index", "unit"),
+    ),
+    "standing_keyframes": (
+        {
+            "cycle": str,
+            "keyframe": int,  # the leaf index it stands after
+            "unit": str,
+            "stage": str,
+            "submitted": int,
+            "total_key": int,
+        },
+        ("cycle", "keyframe", "unit"),
+    ),
+    "standing_frames": (  # per cycle: its last keyframe and the rows logged since
+        {"cycle": str, "keyframe": int, "since": int},
+        ("cycle",),
+    ),
     # projections/notes.py: an observer's note and the council's answer
     "oversight_notes": (
         {
@@ -501,6 +530,10 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
         ("cycle", "unit", "note_id"),
     ),
 }
+
+# Stored in primary-key order (WITHOUT ROWID): read in long runs of that order
+# (projections/standing.py), so a run is contiguous pages, not a lookup a row.
+CLUSTERED = frozenset({"standing_log", "standing_keyframes"})
 
 INDEXES: tuple[tuple[str, tuple[str | DescIndex, ...], bool], ...] = (
     ("keys", ("aggregate_id",), True),
@@ -546,7 +579,7 @@ ANCHOR_TABLE = "log_anchor"
 
 # Bump when a table or column changes: a file of another version is rebuilt
 # (projections.rebuilder.open_current), never migrated; it is disposable.
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 
 def columns(table: str) -> tuple[str, ...]:
@@ -570,6 +603,14 @@ def create_tables(db: sqlite_utils.Database) -> int:
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     version = int(db.execute("PRAGMA user_version").fetchone()[0])
     for name, (cols, pk) in TABLES.items():
+        if name in CLUSTERED:
+            kinds = {str: "TEXT", int: "INTEGER"}
+            defs = ", ".join(f'"{c}" {kinds[t]}' for c, t in cols.items())
+            keys = ", ".join(f'"{c}"' for c in pk)
+            db.execute(
+                f'CREATE TABLE IF NOT EXISTS "{name}" ({defs}, PRIMARY KEY ({keys})) WITHOUT ROWID'
+            )
+            continue
         db[name].create(cols, pk=pk if len(pk) > 1 else pk[0], if_not_exists=True)
     for table, cols, unique in INDEXES:
         db[table].create_index(cols, unique=unique, if_not_exists=True)

@@ -143,13 +143,20 @@ def _head(cur: Any, row: Any, now: datetime) -> dict:
     }
 
 
-def _totals(cur: Any, cycle: str, cal: Calendar, now: datetime) -> dict[str, int]:
+def _totals(
+    cur: Any, cycle: str, cal: Calendar, now: datetime, logged: dict[str, int] | None
+) -> dict[str, int]:
+    """Units per stage. `logged`: the count per logged stage when the caller has it
+    (a read as of a moment, projections/standing.py); else counted here."""
     totals = dict.fromkeys(STAGES, 0)
-    cur.execute(
-        "SELECT stage, COUNT(*) AS n FROM unit_status WHERE cycle = ? GROUP BY stage", (cycle,)
-    )
-    for r in cur.fetchall():
-        totals[r["stage"]] = totals.get(r["stage"], 0) + int(r["n"])
+    if logged is None:
+        cur.execute(
+            "SELECT stage, COUNT(*) AS n FROM unit_status WHERE cycle = ? GROUP BY stage",
+            (cycle,),
+        )
+        logged = {r["stage"]: int(r["n"]) for r in cur.fetchall()}
+    for logged_stage, n in logged.items():
+        totals[logged_stage] = totals.get(logged_stage, 0) + n
     cur.execute(
         "SELECT s.stage FROM cycle_units k JOIN unit_status s ON s.cycle = k.cycle "
         "AND s.unit = k.unit WHERE k.cycle = ? AND k.merged_into IS NOT NULL",
@@ -183,20 +190,37 @@ def _totals(cur: Any, cycle: str, cal: Calendar, now: datetime) -> dict[str, int
 
 
 def cycle_status(
-    cur: Any, cycle: str, limit: int = 100, offset: int = 0, now: datetime | None = None
+    cur: Any,
+    cycle: str,
+    limit: int = 100,
+    offset: int = 0,
+    now: datetime | None = None,
+    *,
+    logged: dict[str, int] | None = None,
+    page: list[str] | None = None,
 ) -> dict | None:
+    """`logged` and `page`, given together by a read as of a moment: the count per
+    logged stage and the units of the page (unit_status then holds just the rows
+    this read looks at: the page, the merged units, those with deadlines of their own)."""
     now = now or datetime.now(UTC)
     row = _cycle_row(cur, cycle)
     if row is None:
         return None
     cal = Calendar(row)
     out = _head(cur, row, now)
-    totals = _totals(cur, cycle, cal, now)
+    totals = _totals(cur, cycle, cal, now, logged)
     limit, offset = max(0, int(limit)), max(0, int(offset))
-    cur.execute(
-        _UNIT_SELECT + "WHERE s.cycle = ? ORDER BY s.position LIMIT ? OFFSET ?",
-        (cycle, limit, offset),
-    )
+    if page is None:
+        cur.execute(
+            _UNIT_SELECT + "WHERE s.cycle = ? ORDER BY s.position LIMIT ? OFFSET ?",
+            (cycle, limit, offset),
+        )
+    else:
+        cur.execute(
+            _UNIT_SELECT + f"WHERE s.cycle = ? AND s.unit IN ({', '.join('?' * len(page))}) "
+            "ORDER BY s.position",
+            (cycle, *page),
+        )
     units = [_unit(r, cal, row["leaf_count"], now) for r in cur.fetchall()]
     out.update(
         unit_count=sum(totals.values()),

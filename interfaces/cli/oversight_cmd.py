@@ -3,7 +3,7 @@
     parindex oversight list --cycle C [--unit U] [--leaf L] [--actor KEY] [--round N]
         [--kind K] [--min-change 0.5] [--after-deadline] [--after-approval]
         [--after-publication] [--large [--large-share 0.5]] [--csv F | --xlsx F] --key K
-    parindex oversight summary --cycle C --by actor|unit|leaf|area [--order deducted]
+    parindex oversight summary --cycle C --by actor|unit|leaf|area [--order deducted] [--as-of T]
 
 Without --cycle: every cycle the key reaches (--cycle may be repeated). A table in
 Vietnamese, --json for machines, or every matching row written to a .csv or
@@ -75,6 +75,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(p)
     p.add_argument("--by", choices=("actor", "unit", "leaf", "area"), default="actor")
     p.add_argument("--order", choices=("key", "changes", "deducted", "added"), default="key")
+    client_cmd.as_of_flag(p)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -144,10 +145,13 @@ def cmd_summary(args: argparse.Namespace) -> int:
     target = _file(args)
     if target:
         rows: list[dict] = []
+        as_of = args.as_of
         while True:
             page = client.oversight_summary(
-                cycles, args.by, order=args.order, limit=1000, offset=len(rows)
+                cycles, args.by, order=args.order, limit=1000, offset=len(rows), as_of=as_of
             )
+            if page.get("point_in_time"):  # every page at the index the first resolved
+                as_of = str(page["point_in_time"]["log_index"])
             rows.extend(page["rows"])
             if not page["rows"] or len(rows) >= page["total"]:
                 break
@@ -157,9 +161,9 @@ def cmd_summary(args: argparse.Namespace) -> int:
         emit(args, {"file": str(path), "rows": len(rows)}, _written(path, len(rows)))
         return 0
     doc = client.oversight_summary(
-        cycles, args.by, order=args.order, limit=args.limit, offset=args.offset
+        cycles, args.by, order=args.order, limit=args.limit, offset=args.offset, as_of=args.as_of
     )
-    emit(args, doc, views.summary_text(doc))
+    emit(args, doc, client_cmd.as_of_line(doc) + views.summary_text(doc))
     return 0
 
 

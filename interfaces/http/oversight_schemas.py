@@ -88,6 +88,13 @@ class AcrossFilters(OversightFilters):
 
 
 class SummaryArgs(PageArgs):
+    as_of = Str(
+        validate=validate.Regexp(AS_OF_PATTERN),
+        metadata={
+            "description": "như tại một thời điểm: tổng các thay đổi đến vị trí nhật ký hoặc "
+            "thời gian UTC / the sums of the changes up to a log index or an RFC 3339 UTC time"
+        },
+    )
     by = Str(load_default="actor", validate=validate.OneOf(DIMS))
     order = Str(load_default="key", validate=validate.OneOf(list(ORDERS)))
 
@@ -177,6 +184,7 @@ class OversightSummary(Schema):
     limit = Int(required=True)
     offset = Int(required=True)
     rows = fields.List(fields.Nested(SumRow), required=True)
+    point_in_time = fields.Nested(PointInTime, metadata={"description": "with ?as_of= only"})
 
 
 FILTER_NAMES = (

@@ -59,6 +59,19 @@ def test_the_sums_per_appraiser(site, capsys):
     first = out.splitlines()[3]
     assert "(appraiser)" in first and "1.875" in first
 
+    # As of the cycle's first change: the sums of that change alone, and where they stand.
+    args = ["oversight", "list", "--cycle", C, "--json", "--limit", "1"]
+    code, out, err = cli(capsys, site, "observer", *args)
+    first_change = json.loads(out)["changes"][0]
+    moment = str(first_change["log_index"])
+    args = ["oversight", "summary", "--cycle", C, "--by", "unit", "--as-of", moment]
+    code, out, err = cli(capsys, site, "observer", *args)
+    assert code == 0, err
+    assert out.startswith(f"Như tại vị trí nhật ký {moment} ")
+    code, out, err = cli(capsys, site, "observer", *args, "--json")
+    doc = json.loads(out)
+    assert [(r["key"], r["changes"]) for r in doc["rows"]] == [(first_change["unit"], 1)]
+
 
 def test_csv_and_xlsx_exports_keep_a_hostile_reason_inert(site, capsys, tmp_path):
     target = tmp_path / "giam-sat.csv"

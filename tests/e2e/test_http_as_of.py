@@ -125,3 +125,27 @@ def test_the_live_ranking_and_the_progress_as_of_before_the_appraisal(world, htt
     page = get(http, w, f"/api/v1/cycles/{CYCLE}/status?as_of={before}&limit=2")
     assert page["totals"]["round_1"] == 1 and page["closed"] is None
     assert page["rankings"]["count"] == 0 and page["rankings"]["latest"] is None
+
+
+def test_the_oversight_sums_as_of_before_the_appraisal(world, http):
+    w: World = world["world"]
+    observer = w.key("observer", f"authority:{AUTHORITY}")
+    path = f"/api/v1/cycles/{CYCLE}/oversight/summary?by=unit"
+
+    def sums(query: str = "") -> dict:
+        resp = http.get(path + query, observer)
+        assert resp.status_code == 200, resp.get_json()
+        return resp.get_json()
+
+    now, then = sums(), sums(f"&as_of={world['before']}")
+    [unit_now] = [r for r in now["rows"] if r["key"] == UNITS[0]]
+    assert unit_now["points_deducted"] == "0.75" and unit_now["kinds"]["adjustment"] == 1
+    assert [r["key"] for r in then["rows"]] == []  # nothing appraised before it
+    assert then["total"] == 0 and then["point_in_time"]["log_index"] == world["before"]
+    adjusted = sums(f"&as_of={world['adjusted']['log_index']}")
+    [unit_then] = adjusted["rows"]
+    assert (unit_then["changes"], unit_then["points_deducted"]) == (1, "0.75")
+    across = http.get(f"/api/v1/oversight/summary?by=unit&as_of={world['before']}", observer)
+    assert across.status_code == 200 and across.get_json()["rows"] == []
+    resp = http.get(path + "&as_of=yesterday", observer)
+    assert_problem(resp, 422, resp.get_json()["code"])

@@ -8,11 +8,12 @@ from __future__ import annotations
 import pytest
 
 from projections import as_of as as_of_q
-from projections import rebuilder
+from projections import rebuilder, standing
 from projections.as_of import BadMoment, Moment, resolve
 from projections.follower import Follower
 from projections.queries import Queries
 from projections.queries_oversight import Filters
+from projections.queries_oversight_sums import DIMS
 from projections.store import PrivateModel
 from tests.season_unit import OTHER, U, Unit, deadline_text, whole_seconds_from_now
 from tests.support import Env, command
@@ -79,6 +80,8 @@ def _reads(q: Queries, cycle: str, at) -> dict:
     return {
         "ranking": q.ranking(cycle),
         "oversight": q.oversight(cycle, Filters(), 1000),
+        "sums": {by: q.oversight_summary(cycle, by, "deducted") for by in DIMS},
+        "sums_across": q.oversight_summary(None, "unit"),
         "cycle_status": q.cycle_status(cycle, now=at),
         "unit_status": q.unit_status(cycle, U, now=at),
         "scores": q.unit_scores(cycle, U, now=at),
@@ -94,6 +97,8 @@ def _as_of(env: Env, live: PrivateModel, q: Queries, cycle: str, moment: Moment)
     return {
         "ranking": as_of_q.ranking(live, cycle, moment, 100, 0),
         "oversight": q.oversight(cycle, Filters(upto=upto), 1000),
+        "sums": {by: q.oversight_summary(cycle, by, "deducted", upto=upto) for by in DIMS},
+        "sums_across": q.oversight_summary(None, "unit", upto=upto),
         "cycle_status": as_of_q.cycle_status(live, cycle, moment, 100, 0),
         "unit_status": as_of_q.unit_status(live, cycle, U, moment),
         "scores": as_of_q.unit_scores(env.app, live, cycle, U, moment),
@@ -120,7 +125,14 @@ def _differences(a, b, path="") -> list[str]:
     return [] if a == b else [f"{path}: {a!r} != {b!r}"]
 
 
-def test_every_read_as_of_p_equals_a_read_model_rebuilt_from_0_to_p(env: Env, tmp_path):
+@pytest.fixture
+def keyframes(monkeypatch):
+    """A keyframe of the units' standing every 3 rows (projections/standing.py), so
+    the reads cross many of them and the rows between."""
+    monkeypatch.setattr(standing, "KEYFRAME_EVERY", 3)
+
+
+def test_every_read_as_of_p_equals_a_read_model_rebuilt_from_0_to_p(env: Env, tmp_path, keyframes):
     from datetime import datetime
 
     unit = season(env)
@@ -152,20 +164,23 @@ def test_every_read_as_of_p_equals_a_read_model_rebuilt_from_0_to_p(env: Env, tm
     assert final["notes"]["notes"][0]["answer"] is not None
 
 
-def test_the_timelines_do_not_depend_on_how_the_log_was_cut_into_batches(env: Env, tmp_path):
+def test_the_timelines_do_not_depend_on_how_the_log_was_cut_into_batches(
+    env: Env, tmp_path, keyframes
+):
     season(env)
     small = PrivateModel(tmp_path / "small.sqlite")
     Follower(env.app, small, batch_size=3, max_batch_size=3).catch_up()
     whole = PrivateModel(tmp_path / "whole.sqlite")
     Follower(env.app, whole, batch_size=1000, max_batch_size=1000).catch_up()
-    for table in ("unit_status_log", "unit_totals_log", "log_times"):
+    timelines = ("unit_status_log", "unit_totals_log", "log_times")
+    for table in (*timelines, "standing_log", "standing_keyframes", "standing_frames"):
         rows = []
         for model in (small, whole):
             with model.read() as cur:
                 cur.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3")
                 rows.append([tuple(r) for r in cur.fetchall()])
         assert rows[0] == rows[1], table
-        assert rows[0], table
+        assert rows[0], table  # keyframes included: every 3 standing rows
     small.close()
     whole.close()
     assert rebuilder.compare(env.app, tmp_path / "small.sqlite") == []
@@ -189,3 +204,43 @@ def test_a_time_maps_to_the_longest_prefix_stored_by_then(env: Env, tmp_path):
         for bad in ("-1", "abc", "2025-12-20", "2025-12-20T00:00:00+07:00", str(10**6)):
             with pytest.raises(BadMoment):
                 resolve(cur, bad)
+
+
+def test_the_cycle_wide_reads_as_of_p_with_every_stage_a_merge_and_own_deadlines(
+    env: Env, tmp_path, keyframes
+):
+    """A cycle with a unit in each stage, deadlines of one unit's own and two
+    units merged into a new one (tests/integration/test_season_reads.py): its
+    ranking and progress as of every P equal those of a model rebuilt to P."""
+    from datetime import datetime
+
+    from tests.integration.test_season_reads import season as every_stage
+
+    every_stage(env)
+    live = PrivateModel(tmp_path / "live.sqlite")
+    Follower(env.app, live).catch_up()
+    rebuilt = PrivateModel(tmp_path / "rebuilt.sqlite")
+    follower = Follower(env.app, rebuilt)
+    rebuilt_q = Queries(rebuilt)
+    seen = set()
+    for p in range(env.app.tlog.size()):
+        follower.catch_up(stop=env.app.tlog.leaf(p).notification_id)
+        if rebuilt_q.cycle_status("s") is None:
+            continue
+        with live.read() as cur:
+            moment = resolve(cur, str(p))
+        at = datetime.fromisoformat(moment.at.replace("Z", "+00:00"))
+        for limit, offset in ((100, 0), (3, 2)):
+            got = {
+                "ranking": as_of_q.ranking(live, "s", moment, limit, offset),
+                "status": as_of_q.cycle_status(live, "s", moment, limit, offset),
+            }
+            want = {
+                "ranking": rebuilt_q.ranking("s", limit, offset),
+                "status": rebuilt_q.cycle_status("s", limit, offset, now=at),
+            }
+            assert got == want, (p, _differences(got, want))
+        seen |= {k for k, n in want["status"]["totals"].items() if n}
+        seen |= {"ranked"} if want["ranking"]["rows"] else set()
+    assert seen >= {"not_submitted", "round_1", "explanation", "round_2", "closed", "merged"}
+    assert "ranked" in seen

@@ -11,6 +11,7 @@ commune of the cycle).
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from flask_smorest import Blueprint
 
@@ -117,12 +118,14 @@ def cycle_summary(args: dict, cycle: str):
     key = reads.begin(args)
     if _commune(key, cycle) is not None:
         raise _refused(key, f"tổng hợp giám sát kỳ {cycle}", f"oversight sums of {cycle}")
-    return reads.found(
+    found = as_of.moment(args)
+    doc = reads.found(
         reads.q().oversight_summary(
-            cycle, args["by"], args["order"], args["limit"], args["offset"]
+            cycle, args["by"], args["order"], args["limit"], args["offset"], _upto(found)
         ),
         *_missing(cycle),
     )
+    return as_of.stamped(doc, found)
 
 
 @blp.route("/oversight")
@@ -152,9 +155,14 @@ def summary_across(args: dict):
     cycles, commune = _reach(key, args.get("cycle"))
     if commune is not None:
         raise _refused(key, "tổng hợp giám sát", "oversight sums")
+    found = as_of.moment(args)
     doc = reads.q().oversight_summary(
-        cycles, args["by"], args["order"], args["limit"], args["offset"]
+        cycles, args["by"], args["order"], args["limit"], args["offset"], _upto(found)
     )
     if doc is None:
         raise NotFound("kỳ đánh giá", "cycle", code="cycle_not_found")
-    return doc
+    return as_of.stamped(doc, found)
+
+
+def _upto(found: Any) -> int | None:
+    return None if found is None else found.log_index
