@@ -293,3 +293,5 @@ class Batch:
             cur.executemany(upsert_sql("unit_totals"), total_rows)
         self.history = []
         self.dirty = set()
+        for work in self.units.values():  # a batch's memo: units kept in memory stay lean
+            work.computed.clear()

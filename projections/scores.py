@@ -83,9 +83,21 @@ def _results(work: UnitWork) -> tuple:
             appraised[code] = to_input(state.appraised_input)
         elif state.self_input is not None:
             appraised[code] = self_inputs[code]
-    mine = _compute(fw, self_inputs)
-    theirs = _compute(fw, appraised) if adjusted else mine
+    mine = _computed(work, "self", self_inputs)
+    theirs = _computed(work, "appraised", appraised) if adjusted else mine
     return self_inputs, appraised, mine, theirs
+
+
+def _computed(work: UnitWork, side: str, inputs: dict[str, LeafInput]) -> Result:
+    """The side's result, computed again only when its inputs changed (inputs are
+    shared objects, to_input: equal inputs compare at once)."""
+    key = tuple(inputs.items())
+    found = work.computed.get(side)
+    if found is not None and found[0] == key:
+        return found[1]
+    result = _compute(work.framework, inputs)
+    work.computed[side] = (key, result)
+    return result
 
 
 def totals(work: UnitWork) -> tuple:

@@ -68,6 +68,9 @@ class UnitWork:
     logged_status: tuple | None = None
     logged_totals: tuple | None = None
     totals_submitted: bool = False  # submitted when its totals were last logged
+    # The last computation of each side ("self", "appraised"): (its inputs, its
+    # result), so an event that changed one side computes that side alone.
+    computed: dict[str, tuple] = field(default_factory=dict)
 
     @classmethod
     def load(
