@@ -71,6 +71,11 @@ class UnitWork:
     # The last computation of each side ("self", "appraised"): (its inputs, its
     # result), so an event that changed one side computes that side alone.
     computed: dict[str, tuple] = field(default_factory=dict)
+    # Each leaf's part of the status counts (scored, reviewed, flags open, answered),
+    # their sums, and the leaves changed since they were last counted (None: all).
+    leaf_counts: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
+    count_sums: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
+    uncounted: set[str] | None = None
 
     @classmethod
     def load(
@@ -134,19 +139,34 @@ class UnitWork:
             return "round_2" if self.explanations_submitted_at is not None else "explanation"
         return "round_1"
 
+    def _counts(self) -> list[int]:
+        """(scored, reviewed, flags open, flags answered) over the framework's leaves,
+        counted again only for the leaves changed since the last call (a timeline
+        row is made after every event: 119 leaves each time would be most of it)."""
+        codes, sums = self.framework.leaf_codes, self.count_sums
+        changed = self.leaves.keys() if self.uncounted is None else self.uncounted
+        for code in changed:
+            s = self.leaves.get(code)
+            if s is None or code not in codes:
+                now = (0, 0, 0, 0)
+            else:
+                flagged, answered = s.flag_question is not None, s.flag_answer is not None
+                now = (
+                    int(s.self_input is not None),
+                    int(s.review_how is not None),
+                    int(flagged and not answered),
+                    int(flagged and answered),
+                )
+            before = self.leaf_counts.get(code, (0, 0, 0, 0))
+            if now != before:
+                for i in range(4):
+                    sums[i] += now[i] - before[i]
+                self.leaf_counts[code] = now
+        self.uncounted = set()
+        return sums
+
     def status_row(self) -> tuple:
-        codes = self.framework.leaf_codes
-        scored = flags_open = flags_answered = reviewed = 0
-        for code, s in self.leaves.items():
-            if code not in codes:
-                continue
-            scored += s.self_input is not None
-            reviewed += s.review_how is not None
-            if s.flag_question is not None:
-                if s.flag_answer is None:
-                    flags_open += 1
-                else:
-                    flags_answered += 1
+        scored, reviewed, flags_open, flags_answered = self._counts()
         return (
             self.cycle,
             self.unit,
@@ -170,6 +190,8 @@ class UnitWork:
         if state is None:
             state = self.leaves[code] = LeafState()
         self.changed_leaves.add(code)
+        if self.uncounted is not None:
+            self.uncounted.add(code)
         self.status_changed = True
         return state
 
