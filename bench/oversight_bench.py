@@ -26,6 +26,9 @@ on one connection as a server worker:
   and across both cycles (no filter, one unit);
 - summaries: per actor, per unit (ordered by points deducted, a random page),
   per leaf, per area, and per actor and per unit across both cycles;
+- summaries as of a random moment of the log (docs/API.md, "As of a moment";
+  the target there is p99 <= 50 ms): per actor, per unit (a random page), per
+  leaf, and per unit across both cycles;
 
 each round in a new random order, as a server gets them.
 
@@ -285,6 +288,7 @@ def build(path: Path, units: int, seed: int = 7) -> int:
     """The read model; returns the number of oversight rows."""
     sys.path.insert(0, str(REPO))
     from interfaces.bundled import load_bundled
+    from projections import oversight_frames
     from projections.frameworks import node_rows
     from projections.schema import OVERSIGHT_KINDS, columns, upsert_sql
     from projections.store import ReadModel
@@ -329,6 +333,7 @@ def build(path: Path, units: int, seed: int = 7) -> int:
                 key_rows.append(tuple(row.values()))
             cur.executemany(upsert_sql("keys"), key_rows)
             start = 0
+            played: list[tuple] = []
             for year, cycle in zip((2025, 2024), CYCLES, strict=True):
                 row = dict.fromkeys(columns("cycles"))
                 row.update(
@@ -353,10 +358,14 @@ def build(path: Path, units: int, seed: int = 7) -> int:
                 season.play(admin, chairs, officers, appraiser_of, council)
                 start = season.next_id
                 order = columns("oversight")
-                cur.executemany(
-                    upsert_sql("oversight"), [tuple(r[c] for c in order) for r in season.rows]
-                )
+                rows = [tuple(r[c] for c in order) for r in season.rows]
+                cur.executemany(upsert_sql("oversight"), rows)
+                played += rows
                 total += len(season.rows)
+            # the keyframes of the sums that reads as of a moment start from
+            where = order.index("cycle"), order.index("leaf_index")
+            played.sort(key=lambda r: r[where[1]])
+            oversight_frames.record(cur, played, *where)
             kinds = ", ".join(f"SUM(kind = '{k}')" for k in OVERSIGHT_KINDS)
             for (dim, (expr, rows)), whole in itertools.product(SUM_DIMS.items(), (False, True)):
                 cycle, group = ("'*'", expr) if whole else ("cycle", f"cycle, {expr}")
@@ -399,6 +408,13 @@ def measure(path: Path, units: int, reads: int, seed: int = 11) -> dict:
     per_actor = q.oversight(cycle, Filters(actor="pk_app000"))["total"]
     first_id = head["changes"][0]["notification_id"]
     last_id = first_id + every
+    with model.read() as cur:
+        cur.execute("SELECT MIN(leaf_index), MAX(leaf_index) FROM oversight")
+        low, high = cur.fetchone()
+
+    def moment() -> int:
+        return rng.randrange(low, high + 1)
+
     reads_of = {
         "list: no filter, first page": lambda: q.oversight(cycle, Filters()),
         "list: no filter, random page": lambda: q.oversight(
@@ -428,6 +444,18 @@ def measure(path: Path, units: int, reads: int, seed: int = 11) -> dict:
         "summary: per actor, across cycles": lambda: q.oversight_summary(None, "actor", "deducted"),
         "summary: per unit, across cycles": lambda: q.oversight_summary(
             None, "unit", "key", offset=rng.randrange(0, units, 100)
+        ),
+        "summary as of: per actor": lambda: q.oversight_summary(
+            cycle, "actor", "deducted", upto=moment()
+        ),
+        "summary as of: per unit, random page": lambda: q.oversight_summary(
+            cycle, "unit", "deducted", offset=rng.randrange(0, units, 100), upto=moment()
+        ),
+        "summary as of: per leaf": lambda: q.oversight_summary(
+            cycle, "leaf", "deducted", upto=moment()
+        ),
+        "summary as of: per unit, across cycles": lambda: q.oversight_summary(
+            None, "unit", "key", offset=rng.randrange(0, units, 100), upto=moment()
         ),
     }
     collections: list[int] = []

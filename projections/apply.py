@@ -18,13 +18,14 @@ from projections import (
     assessments,
     notes,
     oversight,
+    oversight_frames,
     oversight_sums,
     rankings,
     registry,
     standing,
 )
 from projections.frameworks import FrameworkCache
-from projections.schema import upsert_sql
+from projections.schema import columns, upsert_sql
 from projections.scores import recompute
 from projections.scores import totals as unit_totals
 from projections.unitwork import UnitWork
@@ -55,6 +56,11 @@ class Meta(NamedTuple):
     @property
     def actor(self) -> str | None:
         return (self.signed or {}).get("key_id")
+
+
+# where an oversight row holds its cycle and leaf index (oversight_frames.record)
+CHANGE_CYCLE = columns("oversight").index("cycle")
+CHANGE_INDEX = columns("oversight").index("leaf_index")
 
 
 class ProjectionError(Exception):
@@ -280,7 +286,8 @@ class Batch:
             cur.executemany(upsert_sql("unit_status"), status_rows)
         if self.history:
             cur.executemany(HISTORY_INSERT, self.history)
-        oversight_sums.flush(self)
+        changes = oversight_sums.flush(self)
+        oversight_frames.record(cur, changes, CHANGE_CYCLE, CHANGE_INDEX)
         if self.status_log:
             cur.executemany(upsert_sql("unit_status_log"), self.status_log)
         if self.totals_log:

@@ -31,7 +31,7 @@ from sqlite_utils.db import DescIndex
 from domain.schedule import DEFAULT_ROUNDS
 from projections import standing
 from projections.frameworks import FrameworkCache
-from projections.rows import jdump
+from projections.rows import jdump, plain_rows
 from projections.schema import columns, create_tables
 
 _INDEX = re.compile(r"[0-9]{1,18}")
@@ -432,7 +432,7 @@ def ranking(read_model: Any, cycle: str, moment: Moment, limit: int, offset: int
                 ranked_row(_logged(cur, "unit_totals_log", cycle, r[0], p), rank)
                 for r, rank in zip(page, ranks, strict=True)
             ]
-            unsubmitted = standing.rows(
+            unsubmitted = plain_rows(
                 cur,
                 "SELECT unit, name FROM units WHERE cycle = ? AND unit IN "
                 f"(SELECT unit FROM {stood} WHERE submitted != 1)",

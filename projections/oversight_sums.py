@@ -55,13 +55,15 @@ def _pending(b: Batch) -> Pending:
     return found
 
 
-def flush(b: Batch) -> None:
-    """Writes what the batch's events added (apply.Batch.flush calls it)."""
+def flush(b: Batch) -> list[tuple]:
+    """Writes what the batch's events added (apply.Batch.flush calls it); returns
+    the rows written, in log order."""
     pending = b.__dict__.pop("oversight_pending", None)
     if pending is None:
-        return
+        return []
     b.cur.executemany(INSERT_SQL, pending.rows)
     b.cur.executemany(SUMS_SQL, [(*key, *values) for key, values in pending.sums.items()])
+    return pending.rows
 
 
 def size_text(size_key: int) -> str:

@@ -8,7 +8,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from projections.oversight_sums import DEFAULT_PPM
+from projections import oversight_frames as frames
+from projections.oversight_sums import ALL_CYCLES
 from projections.queries_oversight import (
     FLAG_NAMES,
     cycle_exists,
@@ -99,17 +100,8 @@ def summary(
     }
 
 
-# Each change's counts, as projections/oversight_sums.write adds them up.
-_MEASURED = {
-    "changes": "COUNT(*)",
-    "score_changes": "SUM(COALESCE(delta_key, 0) != 0)",
-    "deducted_key": "SUM(CASE WHEN delta_key < 0 THEN -delta_key ELSE 0 END)",
-    "added_key": "SUM(CASE WHEN delta_key > 0 THEN delta_key ELSE 0 END)",
-    **{f"n_{k}": f"SUM(kind = '{k}')" for k in OVERSIGHT_KINDS},
-    **{f: f"SUM(COALESCE({f}, 0))" for f in FLAG_NAMES},
-    "large_deductions": f"SUM(loss_ppm >= {DEFAULT_PPM})",
-}
-_KEYS = {"actor": "COALESCE(actor_key_id, '')", "unit": "unit", "leaf": "leaf", "area": "area"}
+# What a page is ordered on: the measure and the ORDER BY (ORDERS).
+_ORDERED_ON = {"key": None, "changes": "changes", "deducted": "deducted_key", "added": "added_key"}
 
 
 def _summed_rows(
@@ -121,21 +113,16 @@ def _summed_rows(
     offset: int,
     upto: int,
 ) -> int:
-    """The sums of the changes up to log index `upto`, counted from the changes
-    themselves (the kept sums are of every change so far); returns the number of
-    keys, leaves the page to read from `cur`."""
-    clause, params = cycles_clause(cycles)
-    clause = clause.replace("o.cycle", "cycle")
-    key = _KEYS[by]
-    where = f"{clause} AND leaf_index <= ? AND {key} IS NOT NULL"
-    cur.execute(f"SELECT COUNT(DISTINCT {key}) AS n FROM oversight WHERE {where}", [*params, upto])
-    total = int(cur.fetchone()["n"])
-    sums = ", ".join(f"{sql} AS {name}" for name, sql in _MEASURED.items())
-    cur.execute(
-        f"SELECT {key} AS key, {sums} FROM oversight WHERE {where} "
-        f"GROUP BY {key} ORDER BY {ORDERS[order]} LIMIT ? OFFSET ?",
-        [*params, upto, limit, offset],
+    """The sums of the changes up to log index `upto` (projections/oversight_frames.py):
+    for one cycle or every cycle, from a keyframe and the changes after it; for
+    another set of cycles, from their changes. Returns the number of keys and
+    leaves the page to read from `cur`."""
+    keyed = keyed_cycles(cur, cycles)
+    scope = ALL_CYCLES if keyed is None else keyed
+    total, sql, params = frames.page_at(
+        cur, scope, by, upto, (_ORDERED_ON[order], ORDERS[order]), limit, offset
     )
+    cur.execute(sql, params)
     return total
 
 

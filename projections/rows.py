@@ -62,3 +62,14 @@ def scaled_key(value: Decimal | None, places: int) -> int | None:
 def shown(text: str | None) -> str | None:
     """The 2-place display string of an exact decimal text (half up)."""
     return None if text is None else display(Decimal(text))
+
+
+def plain_rows(cur: Any, sql: str, params: tuple | list = ()) -> list[tuple]:
+    """All rows of one query as plain tuples, in the read transaction of `cur` (a
+    second cursor of its connection): thousands of named rows cost tens of ms."""
+    raw = getattr(cur, "sqlite_cursor", cur).connection.cursor()
+    raw.row_factory = None
+    try:
+        return raw.execute(sql, params).fetchall()
+    finally:
+        raw.close()

@@ -49,6 +49,19 @@ _TOTALS: dict[str, type] = {
     "index_key": int,
     "submitted": int,  # 1 while the unit's self-assessment stands submitted
 }
+# What a change adds to the oversight sums (projections/oversight_sums.py).
+_SUM_MEASURES: dict[str, type] = {
+    "changes": int,
+    "score_changes": int,
+    "deducted_key": int,  # points deducted x 10^4
+    "added_key": int,
+    **{f"n_{kind}": int for kind in OVERSIGHT_KINDS},
+    "after_submission": int,
+    "after_deadline": int,
+    "after_approval": int,
+    "after_publication": int,
+    "large_deductions": int,  # at the default share (oversight.DEFAULT_SHARE)
+}
 _STATUS: dict[str, type] = {
     "cycle": str,
     "unit": str,
@@ -438,22 +451,18 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
     # Its sums per cycle and (dim, key): dim cycle (key ""), actor, unit, leaf, area;
     # cycle "*" holds the same over every cycle.
     "oversight_sums": (
-        {
-            "cycle": str,
-            "dim": str,
-            "key": str,
-            "changes": int,
-            "score_changes": int,
-            "deducted_key": int,  # points deducted x 10^4
-            "added_key": int,
-            **{f"n_{kind}": int for kind in OVERSIGHT_KINDS},
-            "after_submission": int,
-            "after_deadline": int,
-            "after_approval": int,
-            "after_publication": int,
-            "large_deductions": int,  # at the default share (oversight.DEFAULT_SHARE)
-        },
+        {"cycle": str, "dim": str, "key": str} | _SUM_MEASURES,
         ("cycle", "dim", "key"),
+    ),
+    # projections/oversight_frames.py: the sums per (dim, key) after a leaf index,
+    # every so many changes of a cycle (or of every cycle, "*")
+    "oversight_keyframes": (
+        {"cycle": str, "keyframe": int, "dim": str, "key": str} | {k: int for k in _SUM_MEASURES},
+        ("cycle", "keyframe", "dim", "key"),
+    ),
+    "oversight_frames": (  # per cycle ("*": every cycle): its last keyframe, changes since
+        {"cycle": str, "keyframe": int, "since": int},
+        ("cycle",),
     ),
     # When each event was stored (projections/as_of.py): `running_at` is the latest
     # time of any event up to this one, so it never decreases along the log and a
@@ -533,7 +542,7 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
 
 # Stored in primary-key order (WITHOUT ROWID): read in long runs of that order
 # (projections/standing.py), so a run is contiguous pages, not a lookup a row.
-CLUSTERED = frozenset({"standing_log", "standing_keyframes"})
+CLUSTERED = frozenset({"standing_log", "standing_keyframes", "oversight_keyframes"})
 
 INDEXES: tuple[tuple[str, tuple[str | DescIndex, ...], bool], ...] = (
     ("keys", ("aggregate_id",), True),
@@ -559,6 +568,9 @@ INDEXES: tuple[tuple[str, tuple[str | DescIndex, ...], bool], ...] = (
     ("oversight", ("unit", "notification_id"), False),  # across cycles
     ("oversight", ("actor_key_id", "notification_id"), False),
     ("oversight", ("cycle", "loss_ppm"), False),
+    # the changes between two log indexes (projections/oversight_frames.py)
+    ("oversight", ("cycle", "leaf_index"), False),
+    ("oversight", ("leaf_index",), False),
     ("oversight_sums", ("cycle", "dim", DescIndex("changes"), "key"), False),
     ("oversight_sums", ("cycle", "dim", DescIndex("deducted_key"), "key"), False),
     ("oversight_sums", ("cycle", "dim", DescIndex("added_key"), "key"), False),

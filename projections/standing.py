@@ -23,6 +23,8 @@ import contextlib
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
+from projections import keyframes
+
 # Rows of a cycle between keyframes: a read does at most this much past one.
 KEYFRAME_EVERY = 5_000
 
@@ -58,26 +60,11 @@ def record(cur: Any, rows: Iterable[tuple]) -> None:
         [r for part in by_cycle.values() for r in part],
     )
     for cycle, part in by_cycle.items():
-        _keyframes(cur, cycle, part)
-
-
-def _keyframes(cur: Any, cycle: str, part: list[tuple]) -> None:
-    """Counts the new rows on from the cycle's last keyframe; at the end of the leaf
-    index where the count reaches KEYFRAME_EVERY, a keyframe."""
-    cur.execute("SELECT keyframe, since FROM standing_frames WHERE cycle = ?", (cycle,))
-    found = cur.fetchone()
-    last, since = (-1, 0) if found is None else (found[0], found[1])
-    for i, row in enumerate(part):
-        since += 1
-        index = row[1]
-        end_of_index = i + 1 == len(part) or part[i + 1][1] != index
-        if end_of_index and since >= KEYFRAME_EVERY:
-            _keyframe(cur, cycle, last, index)
-            last, since = index, 0
-    cur.execute(
-        "INSERT OR REPLACE INTO standing_frames (cycle, keyframe, since) VALUES (?, ?, ?)",
-        (cycle, last, since),
-    )
+        indexes = [row[1] for row in part]
+        for previous, index in keyframes.due(
+            cur, "standing_frames", cycle, indexes, KEYFRAME_EVERY
+        ):
+            _keyframe(cur, cycle, previous, index)
 
 
 def _keyframe(cur: Any, cycle: str, previous: int, index: int) -> None:
@@ -105,13 +92,7 @@ def materialized(cur: Any, cycle: str, index: int) -> Iterator[str]:
     """Inside the read transaction `cur`: a TEMP table `standing_at` (unit, stage,
     submitted, total_key) of every unit opened by log index `index`, with its
     standing then; dropped on the way out. Yields the table's name."""
-    cur.execute(
-        "SELECT keyframe FROM standing_keyframes WHERE cycle = ? AND keyframe <= ? "
-        "ORDER BY keyframe DESC LIMIT 1",
-        (cycle, index),
-    )
-    row = cur.fetchone()
-    keyframe = -1 if row is None else row[0]
+    keyframe = keyframes.last_at(cur, "standing_keyframes", cycle, index)
     cur.execute("PRAGMA temp_store")
     if cur.fetchone()[0] != 2:
         # TEMP tables in memory, not in a temporary file (set once a connection:
@@ -139,14 +120,3 @@ def materialized(cur: Any, cycle: str, index: int) -> Iterator[str]:
         yield "temp.standing_at"
     finally:
         cur.execute("DROP TABLE IF EXISTS temp.standing_at")
-
-
-def rows(cur: Any, sql: str, params: tuple = ()) -> list[tuple]:
-    """All rows of one query as plain tuples, in the read transaction of `cur` (a
-    second cursor of its connection): thousands of named rows cost tens of ms."""
-    raw = getattr(cur, "sqlite_cursor", cur).connection.cursor()
-    raw.row_factory = None
-    try:
-        return raw.execute(sql, params).fetchall()
-    finally:
-        raw.close()

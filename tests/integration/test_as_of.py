@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from projections import as_of as as_of_q
-from projections import rebuilder, standing
+from projections import oversight_frames, rebuilder, standing
 from projections.as_of import BadMoment, Moment, resolve
 from projections.follower import Follower
 from projections.queries import Queries
@@ -127,9 +127,11 @@ def _differences(a, b, path="") -> list[str]:
 
 @pytest.fixture
 def keyframes(monkeypatch):
-    """A keyframe of the units' standing every 3 rows (projections/standing.py), so
-    the reads cross many of them and the rows between."""
+    """A keyframe of the units' standing every 3 rows (projections/standing.py) and
+    of the oversight sums every 2 changes (projections/oversight_frames.py), so the
+    reads cross many of them and the rows between."""
     monkeypatch.setattr(standing, "KEYFRAME_EVERY", 3)
+    monkeypatch.setattr(oversight_frames, "KEYFRAME_EVERY", 2)
 
 
 def test_every_read_as_of_p_equals_a_read_model_rebuilt_from_0_to_p(env: Env, tmp_path, keyframes):
@@ -173,7 +175,8 @@ def test_the_timelines_do_not_depend_on_how_the_log_was_cut_into_batches(
     whole = PrivateModel(tmp_path / "whole.sqlite")
     Follower(env.app, whole, batch_size=1000, max_batch_size=1000).catch_up()
     timelines = ("unit_status_log", "unit_totals_log", "log_times")
-    for table in (*timelines, "standing_log", "standing_keyframes", "standing_frames"):
+    frames = ("standing_keyframes", "standing_frames", "oversight_keyframes", "oversight_frames")
+    for table in (*timelines, "standing_log", *frames):
         rows = []
         for model in (small, whole):
             with model.read() as cur:
@@ -219,6 +222,7 @@ def test_the_cycle_wide_reads_as_of_p_with_every_stage_a_merge_and_own_deadlines
     every_stage(env)
     live = PrivateModel(tmp_path / "live.sqlite")
     Follower(env.app, live).catch_up()
+    live_q = Queries(live)
     rebuilt = PrivateModel(tmp_path / "rebuilt.sqlite")
     follower = Follower(env.app, rebuilt)
     rebuilt_q = Queries(rebuilt)
@@ -231,16 +235,24 @@ def test_the_cycle_wide_reads_as_of_p_with_every_stage_a_merge_and_own_deadlines
             moment = resolve(cur, str(p))
         at = datetime.fromisoformat(moment.at.replace("Z", "+00:00"))
         for limit, offset in ((100, 0), (3, 2)):
+            # sums of one cycle of two, of a list of cycles, of every cycle, by each order
+            sums = (("s", "leaf", "added"), (["s"], "unit", "changes"), (None, "actor", "key"))
             got = {
                 "ranking": as_of_q.ranking(live, "s", moment, limit, offset),
                 "status": as_of_q.cycle_status(live, "s", moment, limit, offset),
+                "sums": [
+                    live_q.oversight_summary(c, by, o, limit, offset, upto=p) for c, by, o in sums
+                ],
             }
             want = {
                 "ranking": rebuilt_q.ranking("s", limit, offset),
                 "status": rebuilt_q.cycle_status("s", limit, offset, now=at),
+                "sums": [rebuilt_q.oversight_summary(c, by, o, limit, offset) for c, by, o in sums],
             }
             assert got == want, (p, _differences(got, want))
+            if offset == 0 and all(x["rows"] for x in want["sums"]):
+                seen.add("summed")
         seen |= {k for k, n in want["status"]["totals"].items() if n}
         seen |= {"ranked"} if want["ranking"]["rows"] else set()
     assert seen >= {"not_submitted", "round_1", "explanation", "round_2", "closed", "merged"}
-    assert "ranked" in seen
+    assert {"ranked", "summed"} <= seen
