@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 from projections import keyframes
+from projections.schema import columns
 
 # Rows of a cycle between keyframes: a read does at most this much past one.
 KEYFRAME_EVERY = 5_000
@@ -35,15 +36,18 @@ class Standing(NamedTuple):
     total_key: int | None
 
 
+# Where the unit_status and unit_totals rows hold the three values.
+_STAGE = columns("unit_status").index("stage")
+_SUBMITTED = columns("unit_totals").index("submitted")
+_TOTAL_KEY = columns("unit_totals").index("total_key")
+
+
 def of(status: tuple | None, totals: tuple | None) -> Standing:
     """A unit's standing from its unit_status and unit_totals rows (without leaf index)."""
-    from projections.schema import columns
-
-    stage = None if status is None else status[columns("unit_status").index("stage")]
+    stage = None if status is None else status[_STAGE]
     if totals is None:
         return Standing(stage, 0, None)
-    names = columns("unit_totals")
-    return Standing(stage, totals[names.index("submitted")] or 0, totals[names.index("total_key")])
+    return Standing(stage, totals[_SUBMITTED] or 0, totals[_TOTAL_KEY])
 
 
 def record(cur: Any, rows: Iterable[tuple]) -> None:
