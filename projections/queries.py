@@ -236,15 +236,7 @@ class Queries:
                     "position": r["position"],
                     "type": r["type"],
                     "merged_into": r["merged_into"],
-                    "self_total": r["self_total"],
-                    "appraised_total": r["appraised_total"],
-                    "index": r["index"],
-                    "band": band(r["band_code"], r["band_vi"], r["band_en"]),
-                    "display": {
-                        "self_total": shown(r["self_total"]),
-                        "appraised_total": shown(r["appraised_total"]),
-                        "index": shown(r["index"]),
-                    },
+                    **_totals_shown(r),
                 }
                 for r in cur.fetchall()
             ]
@@ -461,6 +453,15 @@ def ranked_row(r: Any, rank: int) -> dict:
         "appraised_total": r["appraised_total"],
         "applicable_max": r["applicable_max"],
         "self_index": r["self_index"],
+        **_totals_shown(r),
+    }
+
+
+def _totals_shown(r: Any) -> dict:
+    """A unit_totals row's totals, index and band, and how they are shown."""
+    return {
+        "self_total": r["self_total"],
+        "appraised_total": r["appraised_total"],
         "index": r["index"],
         "band": band(r["band_code"], r["band_vi"], r["band_en"]),
         "display": {

@@ -125,6 +125,15 @@ def _differences(a, b, path="") -> list[str]:
     return [] if a == b else [f"{path}: {a!r} != {b!r}"]
 
 
+def _followed_and_rebuilt(env: Env, tmp_path) -> tuple:
+    """A read model of the whole log (and its queries), and a follower (and the
+    queries) of a second one that the caller moves to each position in turn."""
+    live = PrivateModel(tmp_path / "live.sqlite")
+    Follower(env.app, live).catch_up()
+    rebuilt = PrivateModel(tmp_path / "rebuilt.sqlite")
+    return live, Queries(live), Follower(env.app, rebuilt), Queries(rebuilt)
+
+
 @pytest.fixture
 def keyframes(monkeypatch):
     """A keyframe of the units' standing every 3 rows (projections/standing.py) and
@@ -138,12 +147,7 @@ def test_every_read_as_of_p_equals_a_read_model_rebuilt_from_0_to_p(env: Env, tm
     from datetime import datetime
 
     unit = season(env)
-    live = PrivateModel(tmp_path / "live.sqlite")
-    Follower(env.app, live).catch_up()
-    live_q = Queries(live)
-    rebuilt = PrivateModel(tmp_path / "rebuilt.sqlite")
-    follower = Follower(env.app, rebuilt)
-    rebuilt_q = Queries(rebuilt)
+    live, live_q, follower, rebuilt_q = _followed_and_rebuilt(env, tmp_path)
     opened = None
     checked = 0
     for p in range(env.app.tlog.size()):
@@ -220,12 +224,7 @@ def test_the_cycle_wide_reads_as_of_p_with_every_stage_a_merge_and_own_deadlines
     from tests.integration.test_season_reads import season as every_stage
 
     every_stage(env)
-    live = PrivateModel(tmp_path / "live.sqlite")
-    Follower(env.app, live).catch_up()
-    live_q = Queries(live)
-    rebuilt = PrivateModel(tmp_path / "rebuilt.sqlite")
-    follower = Follower(env.app, rebuilt)
-    rebuilt_q = Queries(rebuilt)
+    live, live_q, follower, rebuilt_q = _followed_and_rebuilt(env, tmp_path)
     seen = set()
     for p in range(env.app.tlog.size()):
         follower.catch_up(stop=env.app.tlog.leaf(p).notification_id)
