@@ -295,13 +295,14 @@ def shadowed(
                 cur.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM main.{table} WHERE 0")
                 continue
             cols = ", ".join(f'l."{c}"' for c in columns(table))
-            # CROSS JOIN keeps the units outside: one index seek per unit for its
-            # latest row at or before the moment (not a scan of the whole log).
+            # CROSS JOIN keeps the units outside: per unit, one seek in the log's
+            # primary key for its latest row at or before the moment.
             cur.execute(
                 f"CREATE TEMP TABLE {table} AS SELECT {cols} FROM main.units u "
-                f"CROSS JOIN main.{log} l WHERE u.cycle = ?{one} AND l.rowid = "
-                f"(SELECT m.rowid FROM main.{log} m WHERE m.cycle = u.cycle "
-                "AND m.unit = u.unit AND m.leaf_index <= ? ORDER BY m.leaf_index DESC LIMIT 1)",
+                f"CROSS JOIN main.{log} l WHERE u.cycle = ?{one} AND l.cycle = u.cycle "
+                "AND l.unit = u.unit AND l.leaf_index = "
+                f"(SELECT MAX(m.leaf_index) FROM main.{log} m WHERE m.cycle = u.cycle "
+                "AND m.unit = u.unit AND m.leaf_index <= ?)",
                 (cycle, *only, p),
             )
         # The units opened by the moment: those with a timeline row by then (every

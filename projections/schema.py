@@ -542,7 +542,15 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
 
 # Stored in primary-key order (WITHOUT ROWID): read in long runs of that order
 # (projections/standing.py), so a run is contiguous pages, not a lookup a row.
-CLUSTERED = frozenset({"standing_log", "standing_keyframes", "oversight_keyframes"})
+CLUSTERED = frozenset(
+    {
+        "unit_status_log",
+        "unit_totals_log",
+        "standing_log",
+        "standing_keyframes",
+        "oversight_keyframes",
+    }
+)
 
 INDEXES: tuple[tuple[str, tuple[str | DescIndex, ...], bool], ...] = (
     ("keys", ("aggregate_id",), True),
