@@ -149,3 +149,26 @@ def test_the_oversight_sums_as_of_before_the_appraisal(world, http):
     assert across.status_code == 200 and across.get_json()["rows"] == []
     resp = http.get(path + "&as_of=yesterday", observer)
     assert_problem(resp, 422, resp.get_json()["code"])
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "1" * 5000,
+        "2025-12-20T00:00:00Z\r\nX-Evil: 1",
+        "../../etc/passwd",
+        '=HYPERLINK("x")',
+        "\x00",
+    ],
+)
+def test_a_hostile_moment_on_the_sums_is_a_clear_422_that_writes_nothing(world, http, hostile):
+    from urllib.parse import quote
+
+    w: World = world["world"]
+    observer = w.key("observer", f"authority:{AUTHORITY}")
+    size = w.env.app.tlog.size()
+    for path in (f"/api/v1/cycles/{CYCLE}/oversight/summary", "/api/v1/oversight/summary"):
+        resp = http.get(f"{path}?by=unit&as_of={quote(hostile)}", observer)
+        body = assert_problem(resp, 422, resp.get_json()["code"])
+        assert "as_of" in str(body) and "X-Evil" not in resp.headers
+    assert w.env.app.tlog.size() == size

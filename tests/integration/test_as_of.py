@@ -255,3 +255,47 @@ def test_the_cycle_wide_reads_as_of_p_with_every_stage_a_merge_and_own_deadlines
         seen |= {"ranked"} if want["ranking"]["rows"] else set()
     assert seen >= {"not_submitted", "round_1", "explanation", "round_2", "closed", "merged"}
     assert {"ranked", "summed"} <= seen
+
+
+def test_a_forged_keyframe_changes_the_past_and_verify_reports_its_table(
+    env: Env, tmp_path, keyframes
+):
+    """An operator who edits the keyframes (the read model's snapshots that as-of
+    reads start from) to rewrite what the progress or the oversight sums were at
+    some moment: the forged answer shows, and the comparison with a model rebuilt
+    from the signed log (what `parindex verify --data-dir` runs) names both tables."""
+    unit = season(env)
+    path = tmp_path / "live.sqlite"
+    live = PrivateModel(path)
+    Follower(env.app, live).catch_up()
+    with live.read() as cur:
+        cur.execute(
+            "SELECT keyframe FROM standing_keyframes WHERE cycle = ? AND unit = ? "
+            "AND submitted = 1 ORDER BY keyframe LIMIT 1",
+            (unit.cycle, U),
+        )
+        moment = resolve(cur, str(cur.fetchone()[0]))
+        cur.execute(
+            "SELECT keyframe FROM oversight_keyframes WHERE cycle = ? ORDER BY keyframe LIMIT 1",
+            (unit.cycle,),
+        )
+        sums_at = cur.fetchone()[0]
+    honest = as_of_q.cycle_status(live, unit.cycle, moment, 100, 0)
+    honest_sums = Queries(live).oversight_summary(unit.cycle, "unit", upto=sums_at)
+    with live.write() as cur:
+        cur.execute(
+            "UPDATE standing_keyframes SET stage = 'closed' "
+            "WHERE cycle = ? AND unit = ? AND keyframe = ?",
+            (unit.cycle, U, moment.log_index),
+        )
+        cur.execute(
+            "UPDATE oversight_keyframes SET changes = changes + 5 WHERE cycle = ? AND keyframe = ?",
+            (unit.cycle, sums_at),
+        )
+    forged = as_of_q.cycle_status(live, unit.cycle, moment, 100, 0)
+    forged_sums = Queries(live).oversight_summary(unit.cycle, "unit", upto=sums_at)
+    assert forged["totals"]["closed"] == honest["totals"]["closed"] + 1
+    assert forged_sums != honest_sums
+    live.close()
+    tables = {d["table"] for d in rebuilder.compare(env.app, path)}
+    assert {"standing_keyframes", "oversight_keyframes"} <= tables
