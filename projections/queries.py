@@ -449,8 +449,6 @@ def ranked_row(r: Any, rank: int) -> dict:
         "rank": rank,
         "unit": r["unit"],
         "unit_name": r["unit_name"],
-        "self_total": r["self_total"],
-        "appraised_total": r["appraised_total"],
         "applicable_max": r["applicable_max"],
         "self_index": r["self_index"],
         **_totals_shown(r),

@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 from projections import oversight_frames as frames
-from projections.oversight_sums import ALL_CYCLES
 from projections.queries_oversight import (
     FLAG_NAMES,
     cycle_exists,
@@ -63,7 +62,7 @@ def summary(
     clause, params = cycles_clause(keyed)
     clause = clause.replace("o.cycle", "cycle")
     if upto is not None:
-        total = _summed_rows(cur, cycles, by, order, limit, offset, upto)
+        total = _summed_rows(cur, keyed, by, order, limit, offset, upto)
     elif isinstance(keyed, str):  # one cycle, or all of them: their own sums rows
         cur.execute(
             "SELECT COUNT(*) AS n FROM oversight_sums WHERE cycle = ? AND dim = ?", (keyed, by)
@@ -106,7 +105,7 @@ _ORDERED_ON = {"key": None, "changes": "changes", "deducted": "deducted_key", "a
 
 def _summed_rows(
     cur: Any,
-    cycles: str | list[str] | None,
+    keyed: str | list[str],
     by: str,
     order: str,
     limit: int,
@@ -115,12 +114,11 @@ def _summed_rows(
 ) -> int:
     """The sums of the changes up to log index `upto` (projections/oversight_frames.py):
     for one cycle or every cycle, from a keyframe and the changes after it; for
-    another set of cycles, from their changes. Returns the number of keys and
+    another set of cycles, from their changes (`keyed`: as keyed_cycles gives
+    them, ALL_CYCLES for every cycle). Returns the number of keys and
     leaves the page to read from `cur`."""
-    keyed = keyed_cycles(cur, cycles)
-    scope = ALL_CYCLES if keyed is None else keyed
     total, sql, params = frames.page_at(
-        cur, scope, by, upto, (_ORDERED_ON[order], ORDERS[order]), limit, offset
+        cur, keyed, by, upto, (_ORDERED_ON[order], ORDERS[order]), limit, offset
     )
     cur.execute(sql, params)
     return total
