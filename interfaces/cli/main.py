@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         cycle_cmd,
         demo_cmd,
         deploy_cmd,
+        document_cmd,
         framework_cmd,
         log_cmd,
         oversight_cmd,
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         season_cmd,
         cycle_cmd,
         oversight_cmd,
+        document_cmd,
         demo_cmd,
         witness_cmd,
     ):

@@ -55,7 +55,7 @@ def check_file_size(path: Path) -> None:
         raise failed([problem("file_too_large", size=info.st_size, limit=MAX_FILE_BYTES)])
 
 
-def check_xlsx_archive(path: Path) -> None:
+def check_xlsx_archive(path: Path, max_elements: int = MAX_ELEMENTS) -> None:
     """Refuse an .xlsx whose zip directory shows a bomb or an odd member.
 
     Then inflates each XML member once, in chunks (flat in memory, at most
@@ -70,25 +70,27 @@ def check_xlsx_archive(path: Path) -> None:
             elements = 0
             for member in archive.infolist():
                 if member.filename.lower().endswith((".xml", ".rels")):
-                    elements = _count_elements(archive, member, elements)
+                    elements = _count_elements(archive, member, elements, max_elements)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise failed(
             [problem("file_unreadable", path=str(path), detail=type(exc).__name__)]
         ) from None
 
 
-def _count_elements(archive: zipfile.ZipFile, member: zipfile.ZipInfo, elements: int) -> int:
+def _count_elements(
+    archive: zipfile.ZipFile, member: zipfile.ZipInfo, elements: int, limit: int
+) -> int:
     """Add the member's start tags ('<' not followed by '/'), an upper bound on its elements."""
     with archive.open(member) as stream:
         while chunk := stream.read(_CHUNK):
             elements += chunk.count(b"<") - chunk.count(b"</")
-            if elements > MAX_ELEMENTS:
+            if elements > limit:
                 raise failed(
                     [
                         problem(
                             "xlsx_too_many_elements",
                             member=_shown(member.filename),
-                            limit=MAX_ELEMENTS,
+                            limit=limit,
                         )
                     ]
                 )

@@ -1,0 +1,108 @@
+"""A document's figures from the log at a tree size: what an export writes and
+what `verify-document` compares a file with.
+
+`StoreLog` reads an event store (a server's, or a data directory's after
+`verify` checked it); `RecordsLog` keeps the few aggregates a document needs
+from a stream of log records (an audit bundle).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from uuid import UUID
+
+from application.documents import ranking_table, scoring_sheet
+from application.documents.fold import Event, fold, from_records, from_store
+from application.documents.model import Document
+from domain.assessment import Assessment
+from domain.cycle import Cycle
+from domain.errors import DomainError
+from domain.framework import Framework, from_dict
+from domain.framework_record import framework_aggregate_id
+from domain.ranking import Ranking
+
+FRAMEWORK_TOPIC = "domain.framework_record:"
+
+
+class StoreLog:
+    def __init__(self, app, size: int):
+        self.app, self.size = app, size
+
+    def events(self, oid: UUID) -> list[Event]:
+        return from_store(self.app, oid, self.size)
+
+
+class RecordsLog:
+    """The events of one document's aggregates among verify's records
+    `(index, leaf hash, oid, version, topic, state)` below `size`."""
+
+    def __init__(self, records: Iterable[tuple], size: int, kind: str, cycle: str, subject: str):
+        wanted = {Cycle.create_id(cycle).hex, _subject_id(kind, cycle, subject).hex}
+        frameworks: list[tuple] = []
+
+        def keep(stream: Iterable[tuple]) -> Iterable[tuple]:
+            for record in stream:
+                topic = record[4]
+                if isinstance(topic, str) and topic.startswith(FRAMEWORK_TOPIC):
+                    frameworks.append(record)
+                yield record
+
+        self.by_oid = from_records(keep(records), wanted, size)
+        for index, _hash, oid, version, topic, state in frameworks:
+            if index < size and state is not None:
+                self.by_oid.setdefault(oid, []).append((index, version, topic, bytes(state)))
+
+    def events(self, oid: UUID) -> list[Event]:
+        return sorted(self.by_oid.get(oid.hex, []), key=lambda e: e[1])
+
+
+def _subject_id(kind: str, cycle: str, subject: str) -> UUID:
+    if kind == "scoring_sheet":
+        return Assessment.create_id(cycle, subject)
+    return Ranking.create_id(cycle)
+
+
+def _not_found(code: str, vi: str, en: str, name: str) -> DomainError:
+    return DomainError(code, vi, en, field=name, status=404)
+
+
+def _cycle_and_framework(log, cycle: str) -> tuple[Cycle, Framework]:
+    oid = Cycle.create_id(cycle)
+    found = fold(oid, log.events(oid))
+    if found is None:
+        raise _not_found(
+            "cycle_not_found",
+            f"Nhật ký không có kỳ '{cycle[:64]}'.",
+            f"The log has no cycle '{cycle[:64]}'.",
+            "cycle",
+        )
+    record_id = framework_aggregate_id(found.framework)
+    record = fold(record_id, log.events(record_id))
+    if record is None:
+        raise _not_found(
+            "framework_not_found",
+            f"Nhật ký không có bộ tiêu chí {found.framework}.",
+            f"The log has no framework {found.framework}.",
+            "framework",
+        )
+    return found, from_dict(record.framework)
+
+
+def recompute(log, kind: str, cycle: str, subject: str) -> Document:
+    """The document of `kind` about `subject` (a unit, or a ranking version number)."""
+    found, framework = _cycle_and_framework(log, cycle)
+    if kind == "scoring_sheet":
+        oid = Assessment.create_id(cycle, subject)
+        trace = scoring_sheet.Trace()
+        assessment = fold(oid, log.events(oid), trace.watch)
+        return scoring_sheet.build(found, framework, subject, assessment, trace)
+    if kind == "ranking_table":
+        oid = Ranking.create_id(cycle)
+        version = ranking_table.version_of(fold(oid, log.events(oid)), cycle, subject)
+        return ranking_table.build(found, framework, version)
+    raise DomainError(
+        "unknown_document",
+        f"Không có loại tài liệu '{kind[:40]}'.",
+        f"No document kind '{kind[:40]}'.",
+        field="kind",
+    )
