@@ -14,6 +14,7 @@ from interfaces.http.services import EXTENSION, Services
 from interfaces.http.views import (
     commands,
     cycles,
+    documents,
     evidence,
     frameworks,
     health,
@@ -37,6 +38,7 @@ BLUEPRINTS = (
     unit_events.blp,
     rankings.blp,
     rankings.public,
+    documents.blp,
     oversight.blp,
     health.blp,
 )
