@@ -129,6 +129,12 @@ Thử tiếp / What to try next
   parindex watch {c} --unit {unit} --all --once --key {k}/officer-{unit}.key
   # Vì sao có điểm này (kèm bằng chứng Merkle, kiểm tra tại máy):
   parindex why {c} --unit {unit} --leaf {leaf} {mttq}
+  # Biểu mẫu Excel/Word (Phụ lục I của {unit}, Phụ lục II phiên bản 2), tự kiểm chứng:
+  parindex document sheet {c} --unit {unit} --out phu-luc-1-{unit}.xlsx --data-dir {data_dir}
+  parindex document ranking {c} --version 2 --out phu-luc-2.docx --data-dir {data_dir}
+  parindex verify-document phu-luc-1-{unit}.xlsx --data-dir {data_dir}
+  #   qua API, không cần khóa:
+  #   {url}/api/v1/public/cycles/{CYCLE}/rankings/2/documents/ranking-table.xlsx
   # Kiểm toán độc lập, không cần máy chủ:
   parindex export --data-dir {data_dir} --out audit.jsonl.gz && parindex verify audit.jsonl.gz
 """

@@ -55,3 +55,27 @@ def test_the_demo_runs_a_whole_season_with_a_late_refusal_explanations_and_a_cor
         assert corrected.reviewed[leaf]["how"] == "corrected"
         report = verify(StoreSource(app.tlog, app.evidence))
     assert report.ok, [f.text() for f in report.findings[:5]]
+
+
+def test_the_demo_s_document_commands_run_as_printed(tmp_path, monkeypatch, capsys):
+    """The printout's `parindex document` and `verify-document` lines, run as a
+    user would paste them (in a folder of their own), write files that check."""
+    import shlex
+
+    from interfaces.cli.demo_cmd import next_steps
+    from interfaces.cli.main import main
+
+    data_dir = tmp_path / "demo"
+    info = seed(data_dir)
+    text = next_steps(data_dir, "127.0.0.1", 8080, info["flagged"])
+    lines = [
+        line.strip()
+        for line in text.splitlines()
+        if line.strip().startswith(("parindex document", "parindex verify-document"))
+    ]
+    assert len(lines) == 3
+    monkeypatch.chdir(tmp_path)
+    for line in lines:
+        assert main(shlex.split(line)[1:]) == 0, line
+    assert "KẾT QUẢ: tài liệu khớp với nhật ký." in capsys.readouterr().out
+    assert (tmp_path / "phu-luc-2.docx").stat().st_size > 0
