@@ -14,6 +14,7 @@ from interfaces.cli.main import add_data_dir, add_json, emit
 from interfaces.framework_io.check import check_table, format_text, report_of
 from interfaces.framework_io.exporter import export
 from interfaces.framework_io.importer import parse_table
+from interfaces.framework_io.partial import PartialReport
 from interfaces.framework_io.show import format_tree, tree_json
 
 
@@ -23,6 +24,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p = fw.add_parser("check", help="kiểm tra bảng, không nhập / check a table, import nothing")
     p.add_argument("file")
+    p.add_argument(
+        "--partial",
+        action="store_true",
+        help="bảng một phần (kế hoạch khắc phục): kiểm tra từng dòng / a partial table: "
+        "check each row, build no tree",
+    )
     add_json(p)
     p.set_defaults(func=cmd_check)
 
@@ -79,8 +86,38 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_export)
 
 
+def _mismatch(m) -> dict:
+    return m.__dict__ | {
+        "typed": str(m.typed),
+        "computed": str(m.computed),
+        "difference": str(m.difference),
+        "rounding": m.rounding,
+    }
+
+
 def cmd_check(args: argparse.Namespace) -> int:
-    report = check_table(args.file)
+    report = check_table(args.file, partial=True if args.partial else None)
+    if isinstance(report, PartialReport):
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "ok": report.ok,
+                        "partial": True,
+                        "rows": len(report.rows),
+                        "score_columns": list(report.score_columns),
+                        "mismatches": [_mismatch(m) for m in report.mismatches],
+                        "problems": [p.as_dict() for p in report.problems],
+                        "warnings": [w.as_dict() for w in report.warnings],
+                    },
+                    ensure_ascii=False,
+                    indent=2,
+                    default=str,
+                )
+            )
+        else:
+            print(format_text(report))
+        return 0 if report.ok else 1
     if args.json:
         print(
             json.dumps(
@@ -100,10 +137,8 @@ def cmd_check(args: argparse.Namespace) -> int:
                         }
                         for a in report.areas
                     ],
-                    "parent_mismatches": [
-                        m.__dict__ | {"typed": str(m.typed), "computed": str(m.computed)}
-                        for m in report.mismatches
-                    ],
+                    "places": report.places,
+                    "parent_mismatches": [_mismatch(m) for m in report.mismatches],
                     "warnings": [w.as_dict() for w in report.warnings],
                 },
                 ensure_ascii=False,

@@ -1,8 +1,18 @@
 """`parindex framework check FILE`: validate a table without importing it.
 
 Reports what the importer would refuse (as ValidationFailed), the typed parent
-values that differ from the sums of their leaves, and the totals per area and
-overall computed from the leaves.
+values that differ from the sums of their leaves (and points lost that are not
+maximum - appraised), and the totals per area and overall computed from the
+leaves, printed at the precision the table itself uses. Each disagreement
+shows the value typed, the value computed at full precision and the
+difference, and is told apart as a rounding difference (the two agree at 2
+places) or a real error.
+
+A partial table (an improvement plan lists only the criteria that lost
+points) cannot make a tree: when its only faults are the tree's (a parent
+without its children, maxima that do not add up) and it has a points-lost
+column, or when asked with `partial=True`, its rows are checked one by one
+(interfaces/framework_io/partial.py).
 """
 
 from __future__ import annotations
@@ -11,11 +21,26 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from domain.errors import Problem
-from domain.framework.decimals import canonical, display
+from domain.errors import Problem, ValidationFailed
+from domain.framework.decimals import canonical, round_half_up
 from domain.framework.meta import FrameworkMeta, Level
-from interfaces.framework_io.importer import ImportResult, Source, parse_table
+from interfaces.framework_io.columns import locate_header
+from interfaces.framework_io.importer import ImportResult, Source, parse_table, rows_of
+from interfaces.framework_io.partial import PartialReport, check_partial
 from interfaces.framework_io.results import ParentMismatch
+
+# What only a whole tree needs, and the figures out of range that a partial
+# table's row-by-row check reports itself.
+TREE_PROBLEMS = frozenset(
+    {
+        "parent_missing",
+        "parent_sum_mismatch",
+        "missing_score",
+        "empty_framework",
+        "points_above_max",
+        "negative_points",
+    }
+)
 
 _DRAFT = FrameworkMeta(
     name="(kiểm tra)", jurisdiction="(kiểm tra)", level=Level.COMMUNE, year=2000, slug="check"
@@ -43,20 +68,47 @@ class CheckReport:
     warnings: tuple[Problem, ...]
     nodes: int
     leaves: int
+    places: int = 2  # the most decimal places the table's own figures use
 
     @property
     def ok(self) -> bool:
         return not self.mismatches
 
 
-def check_table(source: Source, meta: FrameworkMeta | None = None) -> CheckReport:
-    """The check report; raises ValidationFailed exactly when an import would fail."""
-    return report_of(parse_table(source, meta or _DRAFT))
+def check_table(
+    source: Source, meta: FrameworkMeta | None = None, *, partial: bool | None = None
+) -> CheckReport | PartialReport:
+    """The check report; raises ValidationFailed exactly when an import would fail
+    (unless the table is read as a partial one)."""
+    rows = rows_of(source)
+    if partial:
+        return check_partial(rows)
+    try:
+        return report_of(parse_table(rows, meta or _DRAFT))
+    except ValidationFailed as exc:
+        header, _problems, _warnings = locate_header(rows)
+        if (
+            partial is None
+            and header.has("lost")
+            and all(p.code in TREE_PROBLEMS for p in exc.problems)
+        ):
+            return check_partial(rows)
+        raise
+
+
+def places_of(values) -> int:
+    """The most decimal places among `values` (Decimals as typed)."""
+    most = 0
+    for v in values:
+        exponent = v.as_tuple().exponent
+        if isinstance(exponent, int):
+            most = max(most, -exponent)
+    return most
 
 
 def report_of(result: ImportResult) -> CheckReport:
     framework = result.framework
-    columns = result.score_columns
+    columns = tuple(c for c in result.score_columns if c in result.computed_scores)
     areas = tuple(
         AreaTotal(
             a.code,
@@ -68,6 +120,8 @@ def report_of(result: ImportResult) -> CheckReport:
         for a in framework.areas
     )
     totals = {c: sum((a.scores[c] for a in areas), Decimal(0)) for c in columns}
+    typed = [v for values in result.typed_scores.values() for v in values.values()]
+    places = places_of([*typed, *(n.max_points for n in framework.nodes)])
     return CheckReport(
         areas,
         framework.max_total,
@@ -77,6 +131,7 @@ def report_of(result: ImportResult) -> CheckReport:
         result.warnings,
         len(framework.nodes),
         len(framework.leaves),
+        places,
     )
 
 
@@ -86,63 +141,120 @@ _TEXT = {
         "header": "Lĩnh vực",
         "max": "Tối đa",
         "total": "Tổng",
-        "mismatches": "Dòng cha có số nhập khác tổng tính từ các tiêu chí thành phần:",
-        "mismatch": "  dòng {row}, {code}, cột {column}: nhập {typed}, tính được {computed}",
+        "mismatches": "Sai thật sự: số nhập khác số tính từ các dòng khác của bảng:",
+        "roundings": "Chỉ do làm tròn (khớp khi làm tròn 2 chữ số thập phân):",
+        "mismatch": "  dòng {row}, {code}, cột {column}: nhập {typed}, tính được {computed}, "
+        "lệch {difference}",
         "none": "Mọi dòng cha khớp với tổng các tiêu chí thành phần.",
+        "partial": "Bảng một phần ({rows} dòng): kiểm tra từng dòng, không dựng cây tiêu chí.",
+        "partial_none": "Mọi dòng có điểm bị mất = điểm tối đa - điểm đạt.",
+        "problems": "Số vượt phạm vi:",
         "warnings": "Cảnh báo:",
         "total_row": "tổng cộng",
         "self_score": "Tự chấm",
         "appraised_score": "Thẩm định",
         "achieved": "Đạt được",
+        "max_points": "Tối đa",
+        "target": "Phấn đấu",
+        "lost": "Bị mất",
     },
     "en": {
         "summary": "{nodes} rows, {leaves} leaves, {areas} areas.",
         "header": "Area",
         "max": "Max",
         "total": "Total",
-        "mismatches": "Parent rows whose typed value differs from the sum of their leaves:",
-        "mismatch": "  row {row}, {code}, column {column}: typed {typed}, computed {computed}",
+        "mismatches": "Real errors: typed values that differ from what the other rows make:",
+        "roundings": "Rounding only (equal once rounded to 2 places):",
+        "mismatch": "  row {row}, {code}, column {column}: typed {typed}, computed {computed}, "
+        "off by {difference}",
         "none": "Every parent row matches the sum of its leaves.",
+        "partial": "A partial table ({rows} rows): each row checked, no tree built.",
+        "partial_none": "Every row's points lost = maximum - points achieved.",
+        "problems": "Figures out of range:",
         "warnings": "Warnings:",
         "total_row": "total",
         "self_score": "Self",
         "appraised_score": "Appraised",
         "achieved": "Achieved",
+        "max_points": "Max",
+        "target": "Target",
+        "lost": "Lost",
     },
 }
 
 
-def format_text(report: CheckReport, lang: str = "vi") -> str:
+def _shown(value: Decimal, places: int) -> str:
+    return format(round_half_up(value, places), "f")
+
+
+def _column_name(t: dict, column: str) -> str:
+    kind, _, year = column.rpartition("_")
+    if year.isdigit() and kind in t:
+        return f"{t[kind]} {year}"
+    return t.get(column, column)
+
+
+def _mismatch_lines(t: dict, mismatches) -> list[str]:
+    def line(m: ParentMismatch) -> str:
+        return t["mismatch"].format(
+            row=m.row,
+            code=m.code or t["total_row"],
+            column=_column_name(t, m.column),
+            typed=canonical(m.typed),
+            computed=canonical(m.computed),
+            difference=canonical(m.difference),
+        )
+
+    real = [m for m in mismatches if not m.rounding]
+    rounding = [m for m in mismatches if m.rounding]
+    lines = []
+    if real:
+        lines.append(t["mismatches"])
+        lines.extend(line(m) for m in real)
+    if rounding:
+        lines.append(t["roundings"])
+        lines.extend(line(m) for m in rounding)
+    return lines
+
+
+def format_text(report: CheckReport | PartialReport, lang: str = "vi") -> str:
     """The report for a terminal, Vietnamese unless lang == "en"."""
     t = _TEXT["en" if lang == "en" else "vi"]
+    if isinstance(report, PartialReport):
+        return _format_partial(report, t, lang)
+    places = report.places
     lines = [
         t["summary"].format(nodes=report.nodes, leaves=report.leaves, areas=len(report.areas)),
         "",
     ]
-    heads = [t["max"], *(t[c] for c in report.score_columns)]
-    lines.append(f"{t['header']:<52}" + "".join(f"{h:>11}" for h in heads))
+    heads = [t["max"], *(_column_name(t, c) for c in report.score_columns)]
+    width = max(11, *(len(h) + 2 for h in heads))
+    lines.append(f"{t['header']:<52}" + "".join(f"{h:>{width}}" for h in heads))
     for area in report.areas:
         name = f"{area.label} {area.title}"
         name = name if len(name) <= 50 else name[:49] + "…"
         values = [area.max_points, *(area.scores[c] for c in report.score_columns)]
-        lines.append(f"{name:<52}" + "".join(f"{display(v):>11}" for v in values))
+        lines.append(f"{name:<52}" + "".join(f"{_shown(v, places):>{width}}" for v in values))
     values = [report.max_total, *(report.totals[c] for c in report.score_columns)]
-    lines.append(f"{t['total']:<52}" + "".join(f"{display(v):>11}" for v in values))
+    lines.append(f"{t['total']:<52}" + "".join(f"{_shown(v, places):>{width}}" for v in values))
     lines.append("")
     if report.mismatches:
-        lines.append(t["mismatches"])
-        lines.extend(
-            t["mismatch"].format(
-                row=m.row,
-                code=m.code or t["total_row"],
-                column=m.column,
-                typed=canonical(m.typed),
-                computed=canonical(m.computed),
-            )
-            for m in report.mismatches
-        )
+        lines.extend(_mismatch_lines(t, report.mismatches))
     elif report.score_columns:
         lines.append(t["none"])
+    if report.warnings:
+        lines.extend(["", t["warnings"], format_problems(report.warnings, lang)])
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _format_partial(report: PartialReport, t: dict, lang: str) -> str:
+    lines = [t["partial"].format(rows=len(report.rows)), ""]
+    if report.mismatches:
+        lines.extend(_mismatch_lines(t, report.mismatches))
+    else:
+        lines.append(t["partial_none"])
+    if report.problems:
+        lines.extend(["", t["problems"], format_problems(report.problems, lang)])
     if report.warnings:
         lines.extend(["", t["warnings"], format_problems(report.warnings, lang)])
     return "\n".join(lines).rstrip() + "\n"

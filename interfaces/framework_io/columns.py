@@ -1,8 +1,17 @@
 """Column names as real tables write them, and finding the header row.
 
 Names match case-insensitively and without diacritics, so "Mã", "MÃ", "ma" and
-"code" are one column. The header is the first of the top rows that names the
-three required columns; rows above it (a table title) are skipped.
+"code" are one column; an `STT` (số thứ tự) column holds the codes when the
+table has no other. The header is the first of the top rows that names the
+three required columns; rows above it (a table title) are skipped. A header
+printed on two rows (a merged "Điểm số" above "Điểm tối đa | Điểm tự đánh
+giá | ...", as the Decision's own form) is read as one.
+
+Score columns are named by kind and, in tables that compare years, by year:
+"Điểm tự chấm" (self_score), "Điểm thẩm định" (appraised_score), "Điểm đạt
+được" (achieved), "Điểm phấn đấu" (target), "Điểm bị mất" (lost), and
+"Điểm 2021 đạt được" or "Điểm thẩm định năm 2022" (achieved_2021,
+appraised_score_2022).
 """
 
 from __future__ import annotations
@@ -18,11 +27,14 @@ from interfaces.framework_io.reader import RawRow
 
 REQUIRED = ("code", "title", "max_points")
 RULE_COLUMNS = ("rule", "step", "bands", "gated_by", "na_policy")
-SCORE_COLUMNS = ("self_score", "appraised_score", "achieved")
+SCORE_COLUMNS = ("self_score", "appraised_score", "achieved", "target", "lost")
 OPTIONAL = ("label", "note", *RULE_COLUMNS, *SCORE_COLUMNS)
+# The points a "points lost" column is checked against, first present wins.
+LOST_FROM = ("appraised_score", "achieved")
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "code": ("code", "ma", "ma so", "ma tieu chi"),
+    "stt": ("stt", "tt", "so tt", "so thu tu", "thu tu"),
     "label": ("label", "nhan", "so hieu", "ky hieu"),
     "title": (
         "title",
@@ -43,9 +55,40 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "self_score": ("self score", "tu cham", "diem tu cham", "tu danh gia", "diem tu danh gia"),
     "appraised_score": ("appraised score", "tham dinh", "diem tham dinh"),
     "achieved": ("achieved", "diem dat", "diem dat duoc", "ket qua"),
+    "target": ("target", "diem phan dau", "phan dau", "chi tieu"),
+    "lost": ("lost", "points lost", "diem bi mat", "bi mat", "diem mat", "diem bi tru"),
 }
 _FIELD_OF = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
 _SEARCH_ROWS = 20
+# "diem 2021 dat duoc", "diem dat duoc nam 2021", "diem tham dinh 2022": a kind and a year
+_YEAR = re.compile(r"\b(19|20)([0-9]{2})\b")
+_KIND_WORDS = (
+    ("tu cham", "self_score"),
+    ("tu danh gia", "self_score"),
+    ("tham dinh", "appraised_score"),
+    ("phan dau", "target"),
+    ("bi mat", "lost"),
+    ("dat duoc", "achieved"),
+    ("dat", "achieved"),
+)
+
+
+def field_of(text: str) -> str | None:
+    """The field a header cell names, or None."""
+    key = header_key(text)
+    name = _FIELD_OF.get(key)
+    if name is not None:
+        return name
+    year = _YEAR.search(key)
+    if year and key.startswith("diem"):
+        rest = f" {_YEAR.sub(' ', key)} "
+        kind = next((k for words, k in _KIND_WORDS if f" {words} " in rest), "achieved")
+        return f"{kind}_{year.group(0)}"
+    return None
+
+
+def is_score_column(name: str) -> bool:
+    return name in SCORE_COLUMNS or name.rpartition("_")[2].isdigit()
 
 
 def header_key(text: str) -> str:
@@ -86,7 +129,17 @@ def locate_header(rows: Sequence[RawRow]) -> tuple[Header, list[Problem], list[P
     candidates = [r for r in rows if any(c.strip() for c in r.cells)][:_SEARCH_ROWS]
     if not candidates:
         return Header(1, {}, {}), [problem("empty_file")], []
-    chosen = next((r for r in candidates if all(n in _fields(r) for n in REQUIRED)), candidates[0])
+    chosen = next((r for r in candidates if _complete(_fields(r))), None)
+    if chosen is None:
+        chosen = next(
+            (
+                merged
+                for upper, lower in zip(candidates, candidates[1:], strict=False)
+                if lower.number == upper.number + 1
+                and _complete(_fields(merged := merge_header(upper, lower)))
+            ),
+            candidates[0],
+        )
     index: dict[str, int] = {}
     names: dict[str, str] = {}
     problems: list[Problem] = []
@@ -94,7 +147,7 @@ def locate_header(rows: Sequence[RawRow]) -> tuple[Header, list[Problem], list[P
     for i, cell in enumerate(chosen.cells):
         if not cell.strip():
             continue
-        name = _FIELD_OF.get(header_key(cell))
+        name = field_of(cell)
         if name is None:
             warnings.append(
                 problem(
@@ -116,6 +169,10 @@ def locate_header(rows: Sequence[RawRow]) -> tuple[Header, list[Problem], list[P
             )
         else:
             index[name], names[name] = i, cell.strip()
+    if "code" not in index and "stt" in index:  # the STT column holds the codes
+        index["code"], names["code"] = index.pop("stt"), names.pop("stt")
+    index.pop("stt", None)
+    names.pop("stt", None)
     for name in REQUIRED:
         if name not in index:
             problems.append(
@@ -130,7 +187,51 @@ def locate_header(rows: Sequence[RawRow]) -> tuple[Header, list[Problem], list[P
 
 
 def _fields(row: RawRow) -> set[str]:
-    return {f for c in row.cells if (f := _FIELD_OF.get(header_key(c)))}
+    return {f for c in row.cells if (f := field_of(c))}
+
+
+def _complete(fields: set[str]) -> bool:
+    return {"title", "max_points"} <= fields and bool({"code", "stt"} & fields)
+
+
+def merge_header(upper: RawRow, lower: RawRow) -> RawRow:
+    """A header printed on two rows, read as one: each column named by the lower
+    row where it has text (the specific name), else by the upper (a merged
+    cell's text, or a name that spans both rows)."""
+    width = max(len(upper.cells), len(lower.cells))
+    cells = []
+    for i in range(width):
+        top = upper.cells[i] if i < len(upper.cells) else ""
+        bottom = lower.cells[i] if i < len(lower.cells) else ""
+        cells.append(bottom if bottom.strip() else top)
+    return RawRow(lower.number, tuple(cells))
+
+
+def is_header_like(raw: RawRow) -> bool:
+    """A row that names columns rather than holding a criterion: the header
+    repeated at a page break (either of its rows)."""
+    named = [c for c in raw.cells if c.strip() and field_of(c)]
+    figures = [c for c in raw.cells if c.strip() and _FIGURE.fullmatch(c.strip())]
+    return len(named) >= 2 and not figures
+
+
+_FIGURE = re.compile(r"-?[0-9]+([.,][0-9]+)?")
+_COLUMN_NUMBER = re.compile(r"\(?([0-9]{1,2})\)?")
+
+
+def is_column_numbers(raw: RawRow) -> bool:
+    """The row of column numbers printed under a header: "(1) (2) (3) ..." or
+    "1 2 3 ...", each column's number in order."""
+    texts = [c.strip() for c in raw.cells if c.strip()]
+    if len(texts) < 3:
+        return False
+    numbers = []
+    for text in texts:
+        m = _COLUMN_NUMBER.fullmatch(text)
+        if m is None:
+            return False
+        numbers.append(int(m.group(1)))
+    return numbers == list(range(numbers[0], numbers[0] + len(numbers)))
 
 
 def _printable(name: str) -> tuple[str, ...]:

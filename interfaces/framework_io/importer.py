@@ -28,7 +28,12 @@ from interfaces.framework_io.columns import locate_header
 from interfaces.framework_io.problems import problem
 from interfaces.framework_io.reader import RawRow, read_rows, rows_from_lists
 from interfaces.framework_io.records import Record, present_score_columns, read_records
-from interfaces.framework_io.results import ParentMismatch, score_report
+from interfaces.framework_io.results import (
+    OPTIONAL_PER_ROW,
+    ParentMismatch,
+    lost_mismatches,
+    score_report,
+)
 from interfaces.framework_io.rule_columns import parse_rule
 
 Source = str | Path | Sequence[RawRow] | Sequence[Sequence[object]]
@@ -61,7 +66,7 @@ class ImportResult:
 
 def parse_table(source: Source, meta: FrameworkMeta) -> ImportResult:
     """Import `source` (a .csv/.xlsx path, RawRows, or lists with the header first)."""
-    rows = _rows(source)
+    rows = rows_of(source)
     header, problems, warnings = locate_header(rows)
     if problems:
         raise failed(problems)
@@ -82,12 +87,16 @@ def parse_table(source: Source, meta: FrameworkMeta) -> ImportResult:
         raise failed(sorted(problems, key=lambda p: p.row or 0))
     rows_by_code = {r.code: r.number for r in records if r.code}
     computed, mismatches = score_report(framework, typed, rows_by_code, totals)
+    mismatches += lost_mismatches(
+        [(r.number, r.code, r.max_points, r.scores) for r in records], score_columns
+    )
+    mismatches.sort(key=lambda m: (m.row, m.column))
     return ImportResult(
         framework, tuple(warnings), typed, computed, tuple(mismatches), rows_by_code
     )
 
 
-def _rows(source: Source) -> list[RawRow]:
+def rows_of(source: Source) -> list[RawRow]:
     if isinstance(source, str | Path):
         return read_rows(source)
     items = list(source)
@@ -143,7 +152,9 @@ def _missing_scores(records: list[Record], score_columns: tuple[str, ...]) -> li
         for r in leaves:
             if column in r.scores:
                 out.extend(_score_range(r, column))
-            elif not r.cells.get(column):  # a cell that failed to parse is reported already
+            elif column not in OPTIONAL_PER_ROW and not r.cells.get(
+                column
+            ):  # a cell that failed to parse is reported already
                 out.append(
                     problem("missing_score", row=r.number, column=column, field=r.code, code=r.code)
                 )

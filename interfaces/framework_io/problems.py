@@ -92,6 +92,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Code {code} has no value in column {column}.",
     ),
     # warnings: the import goes ahead
+    "header_row_skipped": (
+        "Dòng {row} là tiêu đề cột lặp lại (sang trang) hoặc dòng số thứ tự cột (1), (2), ... "
+        "nên đã bỏ qua.",
+        "Row {row} repeats the header (a page break) or numbers the columns (1), (2), ...; "
+        "it was skipped.",
+    ),
     "title_continued": (
         "Chữ ở dòng {row} không có mã nên được nối vào tên của mã {code} (dòng {target}).",
         "Text on row {row} has no code, so it was joined to the title of {code} (row {target}).",

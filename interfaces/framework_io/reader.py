@@ -92,10 +92,15 @@ def _check_lines(text: str) -> None:
 
 
 def _delimiter(text: str) -> str:
-    """ "," normally; ";" or tab when the header uses them (Excel with decimal commas)."""
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    unquoted = first.split('"')[::2]
-    counts = {d: sum(part.count(d) for part in unquoted) for d in (",", ";", "\t")}
+    """ "," normally; ";" or tab when the table uses them (Excel with decimal commas).
+    Judged on the busiest of the first 20 lines: title lines above the header
+    ("PHỤ LỤC", "KẾT QUẢ ...") hold no separator, or a stray comma."""
+    counts = {d: 0 for d in (",", ";", "\t")}
+    lines = [line for line in text.splitlines()[:200] if line.strip()][:20]
+    for line in lines:
+        unquoted = line.split('"')[::2]
+        for d in counts:
+            counts[d] = max(counts[d], sum(part.count(d) for part in unquoted))
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] > counts[","] else ","
 

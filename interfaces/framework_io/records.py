@@ -7,6 +7,7 @@ a fault (figures without a code; text before any criterion).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -15,7 +16,13 @@ from domain.errors import DomainError, Problem
 from domain.framework.codes import normalise_code
 from domain.framework.decimals import parse_decimal
 from domain.framework.text import clean, fold
-from interfaces.framework_io.columns import RULE_COLUMNS, SCORE_COLUMNS, Header
+from interfaces.framework_io.columns import (
+    RULE_COLUMNS,
+    Header,
+    is_column_numbers,
+    is_header_like,
+    is_score_column,
+)
 from interfaces.framework_io.problems import problem
 from interfaces.framework_io.reader import RawRow
 from interfaces.framework_io.results import TypedTotal
@@ -38,9 +45,11 @@ class Record:
 def present_score_columns(header: Header, rows: Sequence[RawRow]) -> tuple[str, ...]:
     """Score columns that hold at least one value (an empty template column is ignored)."""
     present = []
-    for name in SCORE_COLUMNS:
-        if header.has(name) and any(
-            header.cells(r)[name].strip() for r in rows if r.number > header.row
+    for name in header.index:
+        if is_score_column(name) and any(
+            header.cells(r)[name].strip()
+            for r in rows
+            if r.number > header.row and not is_header_like(r)
         ):
             present.append(name)
     return tuple(present)
@@ -59,6 +68,10 @@ def read_records(
     for raw in body:
         cells = {k: clean(v) for k, v in header.cells(raw).items()}
         if not any(cells.values()):
+            continue
+        if is_header_like(raw) or is_column_numbers(raw):
+            # the header repeated at a page break, or the "(1) (2) (3)" row under it
+            warnings.append(problem("header_row_skipped", row=raw.number))
             continue
         code_text = cells["code"]
         figures = [c for c in ("max_points", *score_columns) if cells.get(c)]
@@ -83,7 +96,9 @@ def _record(
 ) -> Record:
     code: str | None
     try:
-        code = normalise_code(cells["code"])
+        # "2,3": a code Excel took for a number with a decimal comma
+        typed = cells["code"]
+        code = normalise_code(typed.replace(",", ".") if _COMMA_CODE.fullmatch(typed) else typed)
     except DomainError:
         problems.append(problem("invalid_code", row=number, column="code", value=cells["code"]))
         code = None
@@ -147,6 +162,9 @@ def _join(record: Record, number: int, cells: dict[str, str], warnings: list[Pro
             target=record.number,
         )
     )
+
+
+_COMMA_CODE = re.compile(r"[0-9]+(,[0-9]+)+\.?")
 
 
 def _is_total_row(title: str) -> bool:

@@ -425,7 +425,7 @@ def test_check_reports_area_totals_and_mismatches_without_importing(tmp_path):
     assert report.totals == {"self_score": D("2.5"), "appraised_score": D("2.1291")}
     text = format_text(report)
     assert "1 Chỉ đạo" in text and "2.13" in text and "Tổng" in text
-    assert "dòng 7, 2, cột appraised_score: nhập 0.9, tính được 0.8791" in text
+    assert "dòng 7, 2, cột Thẩm định: nhập 0.9, tính được 0.8791, lệch 0.0209" in text
     assert "row 9, total" in format_text(report, "en")
 
 

@@ -48,12 +48,6 @@ FILE = {
 }
 
 
-def _format(fmt: str) -> str:
-    if fmt not in MEDIA:
-        raise NotFound(f"định dạng {fmt[:10]}", f"format {fmt[:10]}", code="format_not_found")
-    return fmt
-
-
 # The last files made, by (kind, cycle, subject, format, tree size, root): a file is
 # a pure function of the log at its checkpoint, and a ranking table of
 # thousands of units costs seconds to write; anyone may ask for a published one.
@@ -104,34 +98,61 @@ def _version(cycle: str, version: int, *, published: bool) -> str:
     return str(version)
 
 
-@blp.route("/cycles/<cycle>/units/<unit>/documents/scoring-sheet.<fmt>")
-@blp.arguments(PositionArgs, location="query")
-@blp.doc(security=SIGNED, responses=FILE)
-def scoring_sheet(args: dict, cycle: str, unit: str, fmt: str):
-    """Phụ lục I: bảng điểm của đơn vị / the unit's scoring sheet (Appendix I)"""
+def _scoring_sheet(fmt: str, args: dict, cycle: str, unit: str):
     key = reads.begin(args)
     readable_unit(key, cycle, unit)
-    return _file("scoring_sheet", cycle, unit, _format(fmt), f"phu-luc-1-{cycle}-{unit}.{fmt}")
+    return _file("scoring_sheet", cycle, unit, fmt, f"phu-luc-1-{cycle}-{unit}.{fmt}")
 
 
-@blp.route("/cycles/<cycle>/rankings/<int:version>/documents/ranking-table.<fmt>")
-@blp.arguments(PositionArgs, location="query")
-@blp.doc(security=SIGNED, responses=FILE)
-def ranking_table(args: dict, cycle: str, version: int, fmt: str):
-    """Phụ lục II: bảng xếp hạng của một phiên bản / a version's ranking table"""
+def _ranking_table(fmt: str, args: dict, cycle: str, version: int):
     key = reads.begin(args)
     readable_cycle(key, cycle)
-    fmt = _format(fmt)
     subject = _version(cycle, version, published=False)
     return _file("ranking_table", cycle, subject, fmt, f"phu-luc-2-{cycle}-v{version}.{fmt}")
 
 
-@blp.route("/public/cycles/<cycle>/rankings/<int:version>/documents/ranking-table.<fmt>")
-@blp.arguments(PositionArgs, location="query")
-@blp.doc(responses=FILE)
-def public_ranking_table(args: dict, cycle: str, version: int, fmt: str):
-    """Phụ lục II đã công bố, không cần khóa / a published ranking table (no key)"""
+def _public_ranking_table(fmt: str, args: dict, cycle: str, version: int):
     await_position(args.get("position"))
-    fmt = _format(fmt)
     subject = _version(cycle, version, published=True)
     return _file("ranking_table", cycle, subject, fmt, f"phu-luc-2-{cycle}-v{version}.{fmt}")
+
+
+# One route per format: the format is part of the file's name, and OpenAPI has
+# no parameter inside a path segment.
+ROUTES = (
+    (
+        "/cycles/<cycle>/units/<unit>/documents/scoring-sheet",
+        _scoring_sheet,
+        SIGNED,
+        "Phụ lục I: bảng điểm của đơn vị / the unit's scoring sheet (Appendix I)",
+    ),
+    (
+        "/cycles/<cycle>/rankings/<int:version>/documents/ranking-table",
+        _ranking_table,
+        SIGNED,
+        "Phụ lục II: bảng xếp hạng của một phiên bản / a version's ranking table",
+    ),
+    (
+        "/public/cycles/<cycle>/rankings/<int:version>/documents/ranking-table",
+        _public_ranking_table,
+        None,
+        "Phụ lục II đã công bố, không cần khóa / a published ranking table (no key)",
+    ),
+)
+
+
+def _register(path: str, view, security, summary: str, fmt: str) -> None:
+    def endpoint(args: dict, **kwargs):
+        return view(fmt, args, **kwargs)
+
+    endpoint.__name__ = f"{view.__name__.lstrip('_')}_{fmt}"
+    endpoint.__doc__ = f"{summary} (.{fmt})"
+    doc = {"responses": FILE} | ({"security": security} if security else {})
+    blp.route(f"{path}.{fmt}", endpoint=endpoint.__name__)(
+        blp.arguments(PositionArgs, location="query")(blp.doc(**doc)(endpoint))
+    )
+
+
+for _path, _view, _security, _summary in ROUTES:
+    for _fmt in MEDIA:
+        _register(_path, _view, _security, _summary, _fmt)
