@@ -27,6 +27,8 @@ class BundledFramework:
     level: Level
     year: int
     source: str
+    version: int = 1
+    supersedes: str | None = None  # the bundled name of the version this one replaces
 
     def meta(self) -> FrameworkMeta:
         return FrameworkMeta(
@@ -35,6 +37,10 @@ class BundledFramework:
             level=self.level,
             year=self.year,
             source=self.source,
+            version=self.version,
+            supersedes=(
+                None if self.supersedes is None else str(load_bundled(self.supersedes).id)
+            ),
         )
 
 
@@ -47,7 +53,28 @@ BUNDLED: dict[str, BundledFramework] = {
         year=2021,
         source="Quyết định 4203/QĐ-UBND ngày 30/12/2021",
     ),
+    # Version 2: "(nếu có)" read as the Decision words it (docs/FRAMEWORKS.md,
+    # "The bundled framework"): 1.8.1, 1.8.2 and 8.5.1 are no longer optional.
+    "thai-nguyen-2021-commune-v2": BundledFramework(
+        file="thai-nguyen-2021-commune-v2.csv",
+        name="Bộ tiêu chí Chỉ số CCHC cấp xã tỉnh Thái Nguyên 2021 (bản 2: mục nếu có)",
+        jurisdiction="Thái Nguyên",
+        level=Level.COMMUNE,
+        year=2021,
+        source="Quyết định 4203/QĐ-UBND ngày 30/12/2021",
+        version=2,
+        supersedes="thai-nguyen-2021-commune",
+    ),
 }
+
+
+def chain(name: str) -> list[str]:
+    """The bundled names to publish for `name`, oldest first: each version it
+    supersedes, then itself."""
+    names = [name]
+    while (earlier := _bundled(names[0]).supersedes) is not None:
+        names.insert(0, earlier)
+    return names
 
 
 def _bundled(name: str) -> BundledFramework:

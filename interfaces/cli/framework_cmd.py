@@ -8,7 +8,7 @@ import json
 from domain.errors import DomainError
 from domain.framework import to_dict
 from domain.framework.meta import FrameworkMeta
-from interfaces.bundled import BUNDLED, load_bundled
+from interfaces.bundled import BUNDLED, chain, load_bundled
 from interfaces.cli.deploy_cmd import submit
 from interfaces.cli.main import add_data_dir, add_json, emit
 from interfaces.framework_io.check import check_table, format_text, report_of
@@ -196,6 +196,13 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_install(args: argparse.Namespace) -> int:
+    # A version that supersedes another needs it published first: install the chain.
+    for earlier in chain(args.name)[:-1]:
+        try:
+            _publish(args, load_bundled(earlier))
+        except DomainError as e:
+            if e.code != "framework_exists":
+                raise
     out = _publish(args, load_bundled(args.name))
     emit(
         args,

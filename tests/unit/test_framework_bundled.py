@@ -13,6 +13,7 @@ from interfaces.framework_io.exporter import export
 from interfaces.framework_io.importer import parse_table
 
 NAME = "thai-nguyen-2021-commune"
+V2 = "thai-nguyen-2021-commune-v2"
 OPTIONAL_ITEMS = {"1.8": ("1.8.1", "1.8.2"), "8.5.1": ("8.5.1",), "8.5.2": ("8.5.2",)}
 
 
@@ -43,7 +44,7 @@ def test_the_bundled_metadata_names_decision_4203(framework):
     assert meta.jurisdiction == "Thái Nguyên" and meta.level.value == "commune"
     assert meta.year == 2021 and meta.source == "Quyết định 4203/QĐ-UBND ngày 30/12/2021"
     assert meta.bands.classify(D("90")).code == "xuat_sac"
-    assert set(BUNDLED) == {NAME}
+    assert set(BUNDLED) == {NAME, V2}
 
 
 def test_the_three_items_marked_neu_co_are_optional_with_full_points(framework):
@@ -94,3 +95,48 @@ def test_an_unknown_bundled_name_is_a_not_found_error():
     with pytest.raises(DomainError) as caught:
         bundled_framework_path("ha-noi-2030-commune")
     assert caught.value.code == "unknown_bundled_framework" and caught.value.status == 404
+
+
+def test_version_2_reads_neu_co_as_the_decision_words_it(framework):
+    """1.8.1, 1.8.2 and 8.5.1: "(nếu có)" follows a noun phrase (the satisfaction
+    index; markets and slaughter points), so the leaf is always assessed; 8.5.2
+    is left open by the text and stays optional, with a note saying so."""
+    v2 = load_bundled(V2)
+    assert str(v2.id) == "thai-nguyen-2021-commune@2"
+    assert v2.meta.supersedes == str(framework.id)
+    assert {leaf.code for leaf in v2.leaves if leaf.rule.optional} == {"8.5.2"}
+    for code in ("1.8.1", "1.8.2", "8.5.1", "8.5.2"):
+        assert "bản 1" in v2.node(code).note or "Hội đồng" in v2.node(code).note
+    # The same table otherwise: codes, titles and maxima.
+    assert [(n.code, n.title, n.max_points) for n in v2.nodes] == [
+        (n.code, n.title, n.max_points) for n in framework.nodes
+    ]
+    with pytest.raises(DomainError) as e:
+        compute(
+            v2,
+            {
+                leaf.code: LeafInput(
+                    not_applicable=leaf.code == "1.8.1",
+                    points=None if leaf.code == "1.8.1" else leaf.max_points,
+                )
+                for leaf in v2.leaves
+            },
+        )
+    assert "not_applicable_not_allowed" in {p.code for p in e.value.problems}
+
+
+def test_installing_version_2_publishes_the_version_it_supersedes_first(tmp_path, capsys):
+    from application.deployment import init_deployment, open_app
+    from interfaces.cli.main import main
+
+    data = tmp_path / "data"
+    init_deployment(data, admin_key_path=tmp_path / "admin.key")
+    where = ["--data-dir", str(data), "--admin-key", str(tmp_path / "admin.key")]
+    assert main(["framework", "install", V2, *where]) == 0
+    with open_app(data) as app:
+        assert app.framework("thai-nguyen-2021-commune@1") is not None
+        assert app.framework("thai-nguyen-2021-commune@2").meta.supersedes == (
+            "thai-nguyen-2021-commune@1"
+        )
+    assert main(["framework", "install", V2, *where]) == 1  # published once, never changed
+    assert "framework_exists" in capsys.readouterr().err
