@@ -114,6 +114,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # oversight (Decision 4203, Article 11)
     "record_oversight_note": frozenset({Role.OBSERVER}),
     "answer_oversight_note": frozenset({Role.COUNCIL_CHAIR}),
+    # after publication: the commune's plan for next year
+    "record_improvement_plan": frozenset({Role.COMMUNE_CHAIR}),
 }
 
 

@@ -21,7 +21,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain import oversight_note, submission
+from domain import improvement_plan, oversight_note, submission
 from domain.actors import Role
 from domain.cycle import Cycle
 from domain.errors import DomainError, Problems
@@ -767,6 +767,39 @@ class Assessment(Aggregate):
     def _notes(self) -> dict[str, dict]:
         # An assessment restored from a snapshot taken before notes existed has none.
         return self.__dict__.setdefault("notes", {})
+
+    # -- the improvement plan (kế hoạch khắc phục), once the cycle is published ------
+    def record_improvement_plan(
+        self, framework: Framework, when: When, plan_year: object, items: object, signed: dict
+    ) -> None:
+        """The commune chair's signed plan for next year, made from this cycle's
+        published results: one row per criterion it plans for (domain/improvement_plan.py).
+        Signing again records a new version; the earlier ones stay."""
+        if not when.published:
+            raise improvement_plan.plan_needs_publication(self.cycle)
+        if not self.submitted:
+            raise improvement_plan.plan_needs_submission(self.unit)
+        year = improvement_plan.check_year(plan_year, when.cycle.year)
+        checked = improvement_plan.check_items(framework, items)
+        self._improvement_plan_recorded(plan_year=year, items=checked, signed=signed)
+
+    @event("ImprovementPlanRecorded")
+    def _improvement_plan_recorded(self, plan_year: int, items: list, signed: dict) -> None:
+        actor, at = _signer_and_time(signed["command"])
+        plans = self._plans()
+        plans.append(
+            {
+                "version": len(plans) + 1,
+                "plan_year": plan_year,
+                "items": [dict(i) for i in items],
+                "actor": actor,
+                "at": at.isoformat().replace("+00:00", "Z"),
+            }
+        )
+
+    def _plans(self) -> list[dict]:
+        # An assessment restored from a snapshot taken before plans existed has none.
+        return self.__dict__.setdefault("plans", [])
 
     def _check_evidence_ids(self, evidence_ids: object, *, required: bool) -> None:
         """Ids of evidence attached to this assessment (withdrawn or not)."""

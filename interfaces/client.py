@@ -591,6 +591,23 @@ class Client:
             _season("answer_oversight_note", cycle, unit, note_id=note_id, answer=answer)
         )
 
+    # -- improvement plans (docs/SEASON.md, "Improvement plans") ----------------------
+    def record_improvement_plan(
+        self, cycle: str, unit: str, plan_year: int, items: list[dict]
+    ) -> dict:
+        """record_improvement_plan (commune chair), once the cycle is published."""
+        return self.send(
+            _season("record_improvement_plan", cycle, unit, plan_year=plan_year, items=items)
+        )
+
+    def improvement_plan(self, cycle: str, unit: str) -> Any:
+        """{cycle, unit, year, published, submitted, draft, plans}."""
+        from domain.ids import CODE, check_id
+
+        check_id(cycle, "cycle", CODE)
+        check_id(unit, "unit", CODE)
+        return self._get(f"/api/v1/cycles/{cycle}/units/{unit}/improvement-plan")
+
     def notes(self, cycle: str, unit: str, as_of: str | None = None) -> Any:
         """{cycle, unit, open, notes}: the unit's oversight notes and answers."""
         from domain.ids import CODE, check_id

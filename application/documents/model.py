@@ -26,10 +26,14 @@ Cell = Decimal | str | None
 # return, lone surrogates, U+FFFE and U+FFFF.
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
-KINDS = ("scoring_sheet", "ranking_table")
+KINDS = ("scoring_sheet", "ranking_table", "improvement_plan")
 # The column whose text names a row (else the second column's): a leaf's STT,
 # a unit's code. A reader keys the rows it reads back the same way.
-KEY_COLUMNS = {"scoring_sheet": ("stt", "title"), "ranking_table": ("unit", "name")}
+KEY_COLUMNS = {
+    "scoring_sheet": ("stt", "title"),
+    "ranking_table": ("unit", "name"),
+    "improvement_plan": ("stt", "title"),
+}
 
 
 def cell_text(text: str | None) -> str | None:

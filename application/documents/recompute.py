@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID
 
-from application.documents import ranking_table, scoring_sheet
+from application.documents import plan_sheet, ranking_table, scoring_sheet
 from application.documents.fold import Event, fold, from_records, from_store
 from application.documents.model import Document
 from domain.assessment import Assessment
@@ -38,6 +38,7 @@ class RecordsLog:
 
     def __init__(self, records: Iterable[tuple], size: int, kind: str, cycle: str, subject: str):
         wanted = {Cycle.create_id(cycle).hex, _subject_id(kind, cycle, subject).hex}
+        wanted.add(Ranking.create_id(cycle).hex)  # a plan needs the cycle published
         frameworks: list[tuple] = []
 
         def keep(stream: Iterable[tuple]) -> Iterable[tuple]:
@@ -57,7 +58,7 @@ class RecordsLog:
 
 
 def _subject_id(kind: str, cycle: str, subject: str) -> UUID:
-    if kind == "scoring_sheet":
+    if kind in ("scoring_sheet", "improvement_plan"):
         return Assessment.create_id(cycle, subject)
     return Ranking.create_id(cycle)
 
@@ -100,6 +101,20 @@ def recompute(log, kind: str, cycle: str, subject: str) -> Document:
         oid = Ranking.create_id(cycle)
         version = ranking_table.version_of(fold(oid, log.events(oid)), cycle, subject)
         return ranking_table.build(found, framework, version)
+    if kind == "improvement_plan":
+        if subject not in found.unit_codes():
+            raise _not_found(
+                "unit_not_found",
+                f"Kỳ {cycle} không có đơn vị '{subject[:64]}'.",
+                f"Cycle {cycle} has no unit '{subject[:64]}'.",
+                "unit",
+            )
+        ranking = fold(Ranking.create_id(cycle), log.events(Ranking.create_id(cycle)))
+        assessment = fold(
+            Assessment.create_id(cycle, subject), log.events(Assessment.create_id(cycle, subject))
+        )
+        published = ranking is not None and ranking.has_published()
+        return plan_sheet.build(found, framework, subject, assessment, published)
     raise DomainError(
         "unknown_document",
         f"Không có loại tài liệu '{kind[:40]}'.",

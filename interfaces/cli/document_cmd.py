@@ -54,6 +54,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_data_dir(r)
     add_json(r)
     r.set_defaults(func=cmd_ranking)
+    k = inner.add_parser(
+        "plan",
+        help="kế hoạch khắc phục: dự thảo hoặc bản đã ký / improvement plan: draft or signed",
+    )
+    k.add_argument("--cycle", required=True)
+    k.add_argument("--unit", required=True)
+    k.add_argument("--out", required=True, help="tệp .xlsx hoặc .docx")
+    add_data_dir(k)
+    add_json(k)
+    k.set_defaults(func=cmd_plan)
 
     v = sub.add_parser(
         "verify-document",
@@ -96,6 +106,10 @@ def _write(args: argparse.Namespace, kind: str, subject: str) -> int:
 
 def cmd_sheet(args: argparse.Namespace) -> int:
     return _write(args, "scoring_sheet", args.unit)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    return _write(args, "improvement_plan", args.unit)
 
 
 def cmd_ranking(args: argparse.Namespace) -> int:

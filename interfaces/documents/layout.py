@@ -3,10 +3,14 @@ how headings read back map to the columns of a kind."""
 
 from __future__ import annotations
 
-from application.documents import ranking_table, scoring_sheet
+from application.documents import plan_sheet, ranking_table, scoring_sheet
 from application.documents.model import Column, Document
 
-SHEET_NAMES = {"scoring_sheet": "Phụ lục I", "ranking_table": "Phụ lục II"}
+SHEET_NAMES = {
+    "scoring_sheet": "Phụ lục I",
+    "ranking_table": "Phụ lục II",
+    "improvement_plan": "Kế hoạch",
+}
 PROOF_SHEET = "Chứng thực"
 # Column widths in characters (Excel), and in tenths of the text width (Word).
 WIDTHS = {
@@ -19,15 +23,23 @@ WIDTHS = {
     "explanation": 24,
     "note": 28,
     "band": 11,
+    "tasks": 30,
+    "lead": 16,
+    "partners": 16,
+    "deadline": 12,
 }
 NUMBER_WIDTH = 9
-WRAPPED = frozenset({"title", "evidence", "review", "explanation", "name", "note"})
+WRAPPED = frozenset(
+    {"title", "evidence", "review", "explanation", "name", "note", "tasks", "lead", "partners"}
+)
 HEADER_FIRSTS = {"STT": "scoring_sheet", "Số TT": "ranking_table"}
 
 
 def known_columns(kind: str) -> list[Column]:
     if kind == "scoring_sheet":
         return list(scoring_sheet.COLUMNS.values())
+    if kind == "improvement_plan":
+        return list(plan_sheet.COLUMNS)
     return list(ranking_table.COLUMNS)
 
 

@@ -67,6 +67,7 @@ ALLOWED = {
     "correct_score": {"appraiser"},
     "record_oversight_note": {"observer"},
     "answer_oversight_note": {"council_chair"},
+    "record_improvement_plan": {"commune_chair"},
 }
 
 _counter = itertools.count(1)
@@ -396,6 +397,27 @@ def _answer_note(world: World, actor: Key) -> dict:
     return {**fields, "answer": "Hội đồng đã rà soát"}
 
 
+def _plan(world: World, actor: Key) -> dict:
+    """A cycle whose ranking is published with xa-01 in it: the plan for next year."""
+
+    def prepare(code: str) -> None:
+        where = {"cycle": code, "unit": UNITS[0]}
+        council = world.key("council_chair", SCOPES["council_chair"][0])
+        world.env.send(
+            command(council, "close_appraisal", **{**where, **_close_fields(world, code)}), council
+        )
+        world.env.season_end(code, council, world.key("approver", SCOPES["approver"][0]))
+
+    cycle = _cycle_for(world, "plan", prepare=prepare)
+    item = {"leaf": "1.1.1", "target": "1", "tasks": "Ban hành kế hoạch", "lead": "Văn phòng"}
+    return {
+        "cycle": cycle,
+        "unit": UNITS[0],
+        "plan_year": 2026,
+        "items": [item | {"deadline": "Quý I"}],
+    }
+
+
 BUILDERS: dict[str, Callable[[World, Key], dict]] = {
     "register_key": _register,
     "revoke_key": _revoke,
@@ -423,6 +445,7 @@ BUILDERS: dict[str, Callable[[World, Key], dict]] = {
     "correct_score": _correct,
     "record_oversight_note": _note,
     "answer_oversight_note": _answer_note,
+    "record_improvement_plan": _plan,
 }
 
 

@@ -85,8 +85,10 @@ def _file(kind: str, cycle: str, subject: str, fmt: str, name: str) -> Response:
 
 
 def _version(cycle: str, version: int, *, published: bool) -> str:
-    ranking = services().app.get(Ranking.create_id(cycle), for_update=False)
-    versions = ranking.versions if ranking is not None else ()
+    app = services().app
+    with app._turn():  # the aggregates are shared with the writers
+        ranking = app.get(Ranking.create_id(cycle), for_update=False)
+        versions = tuple(ranking.versions) if ranking is not None else ()
     if not 1 <= version <= min(len(versions), MAX_VERSION) or (
         published and versions[version - 1]["state"] != "published"
     ):
@@ -102,6 +104,12 @@ def _scoring_sheet(fmt: str, args: dict, cycle: str, unit: str):
     key = reads.begin(args)
     readable_unit(key, cycle, unit)
     return _file("scoring_sheet", cycle, unit, fmt, f"phu-luc-1-{cycle}-{unit}.{fmt}")
+
+
+def _improvement_plan(fmt: str, args: dict, cycle: str, unit: str):
+    key = reads.begin(args)
+    readable_unit(key, cycle, unit)
+    return _file("improvement_plan", cycle, unit, fmt, f"ke-hoach-{cycle}-{unit}.{fmt}")
 
 
 def _ranking_table(fmt: str, args: dict, cycle: str, version: int):
@@ -125,6 +133,12 @@ ROUTES = (
         _scoring_sheet,
         SIGNED,
         "Phụ lục I: bảng điểm của đơn vị / the unit's scoring sheet (Appendix I)",
+    ),
+    (
+        "/cycles/<cycle>/units/<unit>/documents/improvement-plan",
+        _improvement_plan,
+        SIGNED,
+        "Kế hoạch khắc phục (dự thảo hoặc bản đã ký) / the improvement plan (draft or signed)",
     ),
     (
         "/cycles/<cycle>/rankings/<int:version>/documents/ranking-table",
