@@ -31,6 +31,8 @@ from interfaces.http.signing import authorization  # noqa: E402
 from tests.e2e.http_support import CYCLE, UNITS, Served, World, make_world  # noqa: E402
 
 RANKED = "tn-ranked"  # a cycle whose ranking is published
+PLANNED = "tn-planned"  # published, with xa-01 submitted: its improvement plan
+from domain.assessment import Assessment  # noqa: E402
 from tests.support import Key, command  # noqa: E402
 
 EXAMPLES = 25
@@ -113,6 +115,16 @@ def served(tmp_path_factory) -> Iterator[tuple[World, Served]]:
         world.officer,
     )
     world.cycle_up_to(RANKED)  # a published ranking for the ranking reads
+    world.cycle_up_to(PLANNED, "open")
+    chair = world.key("commune_chair", f"commune:{UNITS[0]}")
+    world.env.submit_unit(UNITS[0], world.officer, chair, cycle=PLANNED)
+    council = world.key("council_chair", "*")
+    unit = world.app.get(Assessment.create_id(PLANNED, UNITS[0]), for_update=False)
+    confirm = unit.needs_review(world.app.framework(world.framework_id))
+    world.env.send(
+        command(council, "close_appraisal", cycle=PLANNED, unit=UNITS[0], confirm=confirm), council
+    )
+    world.env.season_end(PLANNED, council, world.key("approver", "*"))
     server = Served(world.env.data_dir, workers=2)
     try:
         yield world, server
@@ -170,6 +182,8 @@ def real_case(operation, world: World):
     }
     if "/ranking" in operation.path:
         names.update(cycle=RANKED, version=1)
+    if "improvement-plan" in operation.path:
+        names.update(cycle=PLANNED)
     path = {k: v for k, v in names.items() if "{" + k + "}" in operation.path}
     query = {
         "/api/v1/log/proof/inclusion": {"index": 0},
