@@ -29,6 +29,7 @@ from application.documents import export
 from application.documents.model import Difference, differences
 from application.documents.recompute import RecordsLog, StoreLog, recompute
 from application.transparency import note
+from application.transparency.cosignature import open_cosigned, parse_cosignature_vkey
 from domain.errors import DomainError
 from domain.ranking import Ranking
 from interfaces.cli.main import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, add_data_dir, add_json, emit
@@ -73,6 +74,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.add_argument("bundle", nargs="?", help="gói kiểm toán / audit bundle")
     v.add_argument("--data-dir", default=None)
     v.add_argument("--log-key", default=None, help="khóa xác minh nhật ký (vkey) / pin the log key")
+    v.add_argument(
+        "--witness",
+        action="append",
+        default=[],
+        metavar="VKEY",
+        help="khóa nhân chứng tin cậy (lặp lại được): phải đồng ký điểm kiểm tra của tài liệu / "
+        "a witness you trust (repeatable): must have cosigned the document's checkpoint",
+    )
+    v.add_argument(
+        "--min-witnesses",
+        type=int,
+        default=None,
+        metavar="K",
+        help="số nhân chứng tối thiểu (mặc định 1 khi có --witness) / witnesses required",
+    )
     v.add_argument("--workers", type=int, default=None)
     add_json(v)
     v.set_defaults(func=cmd_verify_document)
@@ -138,6 +154,19 @@ def cmd_verify_document(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    try:
+        witnesses = [parse_cosignature_vkey(v) for v in args.witness]
+    except note.NoteError as e:
+        print(f"Khóa nhân chứng không hợp lệ / bad witness key: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    minimum = args.min_witnesses if args.min_witnesses is not None else min(1, len(witnesses))
+    if minimum < 0 or minimum > len(witnesses):
+        print(
+            "--min-witnesses phải từ 0 đến số --witness / must be between 0 and the number "
+            "of --witness keys",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     path = Path(args.file)
     if not path.is_file():
         print(f"Không có tệp {args.file} / no such file", file=sys.stderr)
@@ -178,7 +207,15 @@ def cmd_verify_document(args: argparse.Namespace) -> int:
             )
             expected = _recompute(StoreLog(app, min(proof.size, report.size)), proof)
     found = differences(doc, expected) if not isinstance(expected, DomainError) else []
-    ok = report.ok and mismatch is None and not isinstance(expected, DomainError) and not found
+    cosigned = _cosigners(proof.note, report.log_key, witnesses)
+    short = len(cosigned) < minimum
+    ok = (
+        report.ok
+        and mismatch is None
+        and not isinstance(expected, DomainError)
+        and not found
+        and not short
+    )
     result = {
         "ok": ok,
         "file": str(path),
@@ -198,6 +235,7 @@ def cmd_verify_document(args: argparse.Namespace) -> int:
             else None
         ),
         "differences": [d.as_dict() for d in found],
+        "witnesses": {"required": minimum, "cosigned": cosigned} if witnesses else None,
         "log": report.as_dict(lang),
     }
     if args.json:
@@ -205,6 +243,19 @@ def cmd_verify_document(args: argparse.Namespace) -> int:
     else:
         print(_summary(result, report, found, lang))
     return EXIT_OK if ok else EXIT_FINDINGS
+
+
+def _cosigners(text: str, log_key: str | None, witnesses: list) -> list[str]:
+    """The names of the trusted witnesses whose cosignature on the document's own
+    checkpoint verifies (none without a log key or a valid log signature)."""
+    if not witnesses or not log_key:
+        return []
+    try:
+        opened = open_cosigned(text, [log_key], witnesses)
+    except note.NoteError:
+        return []
+    trusted = {(w.name, w.key_hash) for w in witnesses}
+    return sorted({c.name for c in opened.cosignatures if (c.name, c.key_hash) in trusted})
 
 
 def _recompute(log, proof) -> object:
@@ -246,6 +297,13 @@ def _summary(result: dict, report, found: list[Difference], lang: str) -> str:
     lines.extend("  " + f.text(lang) for f in report.findings)
     if result["proof_mismatch"]:
         lines.append(f"Chứng thực không khớp / proof mismatch: {result['proof_mismatch']}")
+    if result["witnesses"] is not None:
+        w = result["witnesses"]
+        names = ", ".join(w["cosigned"]) or "không có / none"
+        lines.append(
+            f"Nhân chứng đã đồng ký điểm kiểm tra của tài liệu: {names}; "
+            f"cần ít nhất {w['required']}"
+        )
     if result["recompute_error"]:
         err = result["recompute_error"]
         lines.append(f"Không tính lại được [{err['code']}]: {err['message']}")

@@ -391,3 +391,42 @@ def test_numbers_are_written_as_vietnamese_readers_write_them():
     assert vi(Decimal("12.5"), 2) == "12,50"
     with pytest.raises(DomainError):
         files.format_of(Path("a.pdf"))
+
+
+def test_a_document_can_require_a_witness_s_cosignature(env, season, tmp_path, capsys):
+    """With --witness, the document's own checkpoint must carry that witness's
+    cosignature: a document from a log nobody independent has seen is refused."""
+    from application.config import Settings
+    from application.transparency.witness_client import ask_for_latest
+    from application.transparency.witness_home import init_witness, open_witness
+    from interfaces.witness.app import create_witness_app
+
+    def witness(name: str):
+        home = tmp_path / name.replace("/", "_")
+        init_witness(home, name, [env.log_key])
+        return open_witness(home)
+
+    trusted, stranger = witness("mttq.example.vn/witness"), witness("other.example/witness")
+    client = create_witness_app(trusted).test_client()
+
+    def post(url: str, body: bytes) -> tuple[int, bytes]:
+        r = client.post("/add-checkpoint", data=body)
+        return r.status_code, r.get_data()
+
+    settings = Settings.load(env.data_dir)
+    settings.witnesses = [{"url": "http://w.test", "vkey": trusted.cosigner.verifier().vkey}]
+    settings.save()
+    env.reopen()
+    env.register()  # the log grows: a new checkpoint for the witness to cosign
+    _checkpoint, answers = ask_for_latest(env.app, post)
+    assert answers[0].status == "cosigned"
+    _doc, path = _written(env, tmp_path, "scoring_sheet", U, "xlsx")
+    vkey = trusted.cosigner.verifier().vkey
+    code, out = _verify(env, path, capsys, "--data-dir", str(env.data_dir), "--witness", vkey)
+    assert code == 0 and out["witnesses"] == {
+        "required": 1,
+        "cosigned": ["mttq.example.vn/witness"],
+    }
+    other = stranger.cosigner.verifier().vkey
+    code, out = _verify(env, path, capsys, "--data-dir", str(env.data_dir), "--witness", other)
+    assert code == 1 and out["witnesses"]["cosigned"] == []
