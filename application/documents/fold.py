@@ -5,14 +5,14 @@ leaves 0 .. size-1. Its figures are computed here from those events alone,
 decoded with the store's own transcoding and applied with the domain's own
 event handlers (eventsourcing's `mutate`), never read from the read model a
 server keeps (which its operator can edit). The events come from a store
-(`from_store`: an aggregate's events and their leaves, a few queries) or from
-any stream of log records (`from_records`: an audit bundle, or a store read
-whole by `verify`).
+(`from_store`: an aggregate's events and their leaves, a few queries: what an
+export reads) or from a stream of log records hashed as they are read
+(recompute.RecordsLog: what verify-document reads).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -68,20 +68,6 @@ def from_store(app: Any, oid: UUID, size: int) -> list[Event]:
         index = leaves.get(stored.originator_version)
         if index is not None:  # an event outside the log is not part of any checkpoint
             out.append((index, stored.originator_version, stored.topic, bytes(stored.state)))
-    return out
-
-
-def from_records(records: Iterable[tuple], oids: set[str], size: int) -> dict[str, list[Event]]:
-    """The events of the aggregates `oids` (32 hex digits) among verify's records
-    `(index, leaf hash, oid, version, topic, state)`, at leaves below `size`."""
-    out: dict[str, list[Event]] = {oid: [] for oid in oids}
-    for index, _hash, oid, version, topic, state in records:
-        if index >= size:
-            break
-        if oid in out and topic is not None and state is not None:
-            out[oid].append((index, version, topic, bytes(state)))
-    for events in out.values():
-        events.sort(key=lambda e: e[1])
     return out
 
 

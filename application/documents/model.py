@@ -66,10 +66,7 @@ class Proof:
     size: int
     root: str  # base64, as in the checkpoint body
     note: str  # the signed checkpoint note, signature lines included
-    made_at: str  # UTC, RFC 3339
-
-    def check_command(self, file_name: str = "TỆP") -> str:
-        return f"parindex verify-document {file_name} --data-dir <thư mục dữ liệu>"
+    made_at: str  # UTC, RFC 3339 (as the file says: not part of what is signed)
 
 
 @dataclass
@@ -113,20 +110,24 @@ def shown(value: Cell) -> str | None:
     return value
 
 
-def same(a: Cell, b: Cell, places: int | None = None) -> bool:
+def same(a: Cell, b: Cell) -> bool:
+    """Numbers equal as decimals (the file's 25.0 is the log's 25.00; 24.995 is
+    not 25.00), text equal as a cell keeps it."""
     if isinstance(a, Decimal) and isinstance(b, Decimal):
-        if places is not None:
-            q = Decimal(1).scaleb(-places)
-            return a.quantize(q) == b.quantize(q)
         return a == b
-    return cell_text(a) == cell_text(b) if isinstance(a, str) or isinstance(b, str) else a == b
+    if isinstance(a, str) or isinstance(b, str):
+        return cell_text(shown(a)) == cell_text(shown(b))
+    return a == b
 
 
 NOT_IN_LOG = "dòng không có trong nhật ký / row not in the log"
+NOT_IN_FILE = "dòng có trong nhật ký / row in the log"
 
 
 def differences(found: Document, expected: Document) -> list[Difference]:
-    """Every place where `found` (the file) differs from `expected` (the log)."""
+    """Every place where `found` (the file) differs from `expected` (the log).
+    Rows are paired in order (two rows may share a label); a row whose key
+    differs at its place is named with both keys."""
     out: list[Difference] = []
     for i in range(max(len(found.title), len(expected.title))):
         a = found.title[i] if i < len(found.title) else None
@@ -138,20 +139,22 @@ def differences(found: Document, expected: Document) -> list[Difference]:
     if headings != wanted:
         out.append(Difference(None, "tiêu đề cột", " | ".join(headings), " | ".join(wanted)))
         return out  # the cells cannot be paired column by column
-    theirs = dict(found.rows)
-    ours = dict(expected.rows)
-    for key, cells in expected.rows:
-        got = theirs.get(key)
-        if got is None:
-            out.append(Difference(key, None, None, "dòng có trong nhật ký / row in the log"))
+    for place in range(max(len(found.rows), len(expected.rows))):
+        if place >= len(expected.rows):
+            out.append(Difference(found.rows[place][0], None, NOT_IN_LOG, None))
+            continue
+        key, cells = expected.rows[place]
+        if place >= len(found.rows):
+            out.append(Difference(key, None, None, NOT_IN_FILE))
+            continue
+        their_key, got = found.rows[place]
+        if their_key != key:
+            out.append(Difference(key, f"dòng thứ {place + 1}", their_key, key))
             continue
         for column in expected.columns:
             a, b = got.get(column.id), cells.get(column.id)
-            if not same(a, b, column.places):
+            if not same(a, b):
                 out.append(Difference(key, column.heading, shown(a), shown(b)))
-    for key, _ in found.rows:
-        if key not in ours:
-            out.append(Difference(key, None, NOT_IN_LOG, None))
-    if [k for k, _ in found.rows if k in ours] != [k for k, _ in expected.rows if k in theirs]:
-        out.append(Difference(None, "thứ tự dòng / row order", None, None))
+        for extra in sorted(set(got) - {c.id for c in expected.columns}):
+            out.append(Difference(key, extra, shown(got[extra]), None))
     return out

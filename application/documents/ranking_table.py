@@ -52,7 +52,9 @@ def version_of(ranking: Any, cycle: str, number: str) -> dict:
     return ranking.versions[int(number) - 1]
 
 
-def build(cycle: Any, framework: Framework, version: dict) -> Document:
+def build(cycle: Any, framework: Framework, version: dict, later: int = 0) -> Document:
+    """The table of `version`; `later` is the newest version number the log holds
+    (a table of an earlier one says it has been replaced)."""
     manifest = version["manifest"]
     bands = {b.code: b.name_vi for b in framework.meta.bands.items}
     names = {u["code"]: u["name"] for u in cycle.units}
@@ -113,4 +115,6 @@ def build(cycle: Any, framework: Framework, version: dict) -> Document:
         f"Phiên bản xếp hạng {version['version']}: {STATES.get(version['state'], version['state'])}"
         f"; mã băm {version['digest']}",
     ]
+    if later > version["version"]:
+        title.append(f"Đã có phiên bản xếp hạng mới hơn: phiên bản {later}")
     return Document("ranking_table", title, list(COLUMNS), rows, levels=levels)

@@ -12,8 +12,10 @@ from collections.abc import Iterable
 from uuid import UUID
 
 from application.documents import plan_sheet, ranking_table, scoring_sheet
-from application.documents.fold import Event, fold, from_records, from_store
+from application.documents.fold import Event, fold, from_store
 from application.documents.model import Document
+from application.transparency import merkle
+from application.transparency.leaf import event_leaf_hash
 from domain.assessment import Assessment
 from domain.cycle import Cycle
 from domain.errors import DomainError
@@ -33,25 +35,36 @@ class StoreLog:
 
 
 class RecordsLog:
-    """The events of one document's aggregates among verify's records
-    `(index, leaf hash, oid, version, topic, state)` below `size`."""
+    """The events of one document's aggregates among log records `(index, leaf
+    hash, oid, version, topic, state)` below `size`, read in one pass that also
+    hashes every event read (section 5) into the tree of the first `size`
+    leaves: `root` is that tree's head, so a caller holding a signed root knows
+    the events computed from are exactly the ones it covers, whatever was read
+    before (an operator who swaps an event between two reads of a live store
+    cannot pass it off)."""
 
     def __init__(self, records: Iterable[tuple], size: int, kind: str, cycle: str, subject: str):
         wanted = {Cycle.create_id(cycle).hex, _subject_id(kind, cycle, subject).hex}
         wanted.add(Ranking.create_id(cycle).hex)  # a plan needs the cycle published
-        frameworks: list[tuple] = []
-
-        def keep(stream: Iterable[tuple]) -> Iterable[tuple]:
-            for record in stream:
-                topic = record[4]
-                if isinstance(topic, str) and topic.startswith(FRAMEWORK_TOPIC):
-                    frameworks.append(record)
-                yield record
-
-        self.by_oid = from_records(keep(records), wanted, size)
-        for index, _hash, oid, version, topic, state in frameworks:
-            if index < size and state is not None:
-                self.by_oid.setdefault(oid, []).append((index, version, topic, bytes(state)))
+        self.by_oid: dict[str, list[Event]] = {oid: [] for oid in wanted}
+        frontier = merkle.CompactRange()
+        self.complete = True  # every leaf below `size` read, in order, with its event
+        for index, _hash, oid, version, topic, state in records:
+            if index >= size:
+                break
+            if index != frontier.size or topic is None or state is None:
+                self.complete = False
+                break
+            state = bytes(state)
+            try:
+                frontier.append(event_leaf_hash(oid, version, topic, state))
+            except (ValueError, TypeError):
+                self.complete = False
+                break
+            if oid in self.by_oid or topic.startswith(FRAMEWORK_TOPIC):
+                self.by_oid.setdefault(oid, []).append((index, version, topic, state))
+        self.complete = self.complete and frontier.size == size
+        self.root = frontier.root()
 
     def events(self, oid: UUID) -> list[Event]:
         return sorted(self.by_oid.get(oid.hex, []), key=lambda e: e[1])
@@ -99,8 +112,9 @@ def recompute(log, kind: str, cycle: str, subject: str) -> Document:
         return scoring_sheet.build(found, framework, subject, assessment, trace)
     if kind == "ranking_table":
         oid = Ranking.create_id(cycle)
-        version = ranking_table.version_of(fold(oid, log.events(oid)), cycle, subject)
-        return ranking_table.build(found, framework, version)
+        ranking = fold(oid, log.events(oid))
+        version = ranking_table.version_of(ranking, cycle, subject)
+        return ranking_table.build(found, framework, version, len(ranking.versions))
     if kind == "improvement_plan":
         if subject not in found.unit_codes():
             raise _not_found(

@@ -120,7 +120,9 @@ def _points(framework: Framework, leaf: str, given: dict | None) -> Cell:
     return NOT_APPLICABLE if result.excluded else result.points
 
 
-def stage_text(assessment: Any) -> str:
+def stage_text(assessment: Any, merged_into: str | None = None) -> str:
+    if merged_into is not None:
+        return f"Đã sáp nhập vào đơn vị {merged_into}; không xếp hạng riêng"
     if assessment is None or not assessment.submitted:
         return "Chưa nộp bản tự đánh giá"
     if assessment.closed:
@@ -171,8 +173,8 @@ def build(cycle: Any, framework: Framework, unit: str, assessment: Any, trace: T
             "title": cell_text(node.title),
             "max": node.max_points,
         }
-        if leaf and code not in self_inputs:
-            cells["self"] = None
+        if not self_inputs or (leaf and code not in self_inputs):
+            cells["self"] = None  # nothing self-scored: no sum of nothing shown as 0
         else:
             cells["self"] = NOT_APPLICABLE if mine.excluded else mine.score
         if two_rounds and leaf:
@@ -233,6 +235,6 @@ def build(cycle: Any, framework: Framework, unit: str, assessment: Any, trace: T
         cell_text(f"Đơn vị: {unit_name} (mã {unit})"),
         cell_text(f"Kỳ đánh giá: {cycle.name} (mã {cycle.cycle}), năm {cycle.year}"),
         cell_text(f"Bộ tiêu chí: {framework.meta.name} ({framework.id})"),
-        f"Tình trạng: {stage_text(assessment)}",
+        cell_text(f"Tình trạng: {stage_text(assessment, cycle.merged.get(unit))}"),
     ]
     return Document("scoring_sheet", title, columns, rows, levels=levels)

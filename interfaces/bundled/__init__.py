@@ -38,9 +38,7 @@ class BundledFramework:
             year=self.year,
             source=self.source,
             version=self.version,
-            supersedes=(
-                None if self.supersedes is None else str(load_bundled(self.supersedes).id)
-            ),
+            supersedes=(None if self.supersedes is None else str(load_bundled(self.supersedes).id)),
         )
 
 

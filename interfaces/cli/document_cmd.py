@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import os
 import sys
@@ -27,7 +28,7 @@ from application.config import CONFIG_FILE
 from application.deployment import open_app
 from application.documents import export
 from application.documents.model import Difference, differences
-from application.documents.recompute import RecordsLog, StoreLog, recompute
+from application.documents.recompute import RecordsLog, recompute
 from application.transparency import note
 from application.transparency.cosignature import open_cosigned, parse_cosignature_vkey
 from domain.errors import DomainError
@@ -88,6 +89,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         metavar="K",
         help="số nhân chứng tối thiểu (mặc định 1 khi có --witness) / witnesses required",
+    )
+    v.add_argument(
+        "--cells-only",
+        action="store_true",
+        help="chỉ so các ô (tệp đã được lưu lại bằng Excel/Word) / compare the cells only "
+        "(a file saved again by Excel or Word): hidden content and formatting are not checked",
     )
     v.add_argument("--workers", type=int, default=None)
     add_json(v)
@@ -171,6 +178,12 @@ def cmd_verify_document(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"Không có tệp {args.file} / no such file", file=sys.stderr)
         return EXIT_USAGE
+    if args.bundle and not Path(args.bundle).is_file():
+        print(f"Không có tệp {args.bundle} / no such file", file=sys.stderr)
+        return EXIT_USAGE
+    if args.data_dir and not (Path(args.data_dir) / CONFIG_FILE).is_file():
+        print(f"Không có triển khai tại {args.data_dir} / no deployment there", file=sys.stderr)
+        return EXIT_USAGE
     doc = files.read(path)
     proof = doc.proof
     if proof is None:
@@ -183,38 +196,33 @@ def cmd_verify_document(args: argparse.Namespace) -> int:
         }
         emit(args, result, result["message"])
         return EXIT_FINDINGS
-    mismatch = _proof_mismatch(proof)
-    if args.bundle:
-        if not Path(args.bundle).is_file():
-            print(f"Không có tệp {args.bundle} / no such file", file=sys.stderr)
-            return EXIT_USAGE
-        source = BundleSource(args.bundle)
+    with _log(args) as (source, records):
         report = verify(
             source, log_key=args.log_key, workers=args.workers, extra_checkpoints=[proof.note]
         )
-        log = RecordsLog(source.records(), proof.size, proof.kind, proof.cycle, proof.subject)
-        expected = _recompute(log, proof)
-    else:
-        if not (Path(args.data_dir) / CONFIG_FILE).is_file():
-            print(f"Không có triển khai tại {args.data_dir} / no deployment there", file=sys.stderr)
-            return EXIT_USAGE
-        with open_app(args.data_dir) as app:
-            report = verify(
-                StoreSource(app.tlog, app.evidence),
-                log_key=args.log_key,
-                workers=args.workers,
-                extra_checkpoints=[proof.note],
-            )
-            expected = _recompute(StoreLog(app, min(proof.size, report.size)), proof)
-    found = differences(doc, expected) if not isinstance(expected, DomainError) else []
+        expected = _recompute(records(), proof, proof.size)
+        newer = None
+        if not isinstance(expected, DomainError) and report.size > proof.size:
+            head = _recompute(records(), proof, report.size)
+            if not isinstance(head, DomainError):
+                changed = differences(doc, head)
+                newer = {"size": report.size, "differences": [d.as_dict() for d in changed]}
+    mismatch = _proof_mismatch(proof)
+    found: list[Difference] = []
+    parts: list[str] = []
+    if not isinstance(expected, DomainError):
+        found = differences(doc, expected)
+        expected.proof = proof
+        if not args.cells_only:
+            parts = files.altered(path, expected)
     cosigned = _cosigners(proof.note, report.log_key, witnesses)
-    short = len(cosigned) < minimum
     ok = (
         report.ok
         and mismatch is None
         and not isinstance(expected, DomainError)
         and not found
-        and not short
+        and not parts
+        and len(cosigned) >= minimum
     )
     result = {
         "ok": ok,
@@ -235,7 +243,9 @@ def cmd_verify_document(args: argparse.Namespace) -> int:
             else None
         ),
         "differences": [d.as_dict() for d in found],
+        "altered_parts": None if args.cells_only else parts,
         "witnesses": {"required": minimum, "cosigned": cosigned} if witnesses else None,
+        "newer_log": newer,
         "log": report.as_dict(lang),
     }
     if args.json:
@@ -243,6 +253,17 @@ def cmd_verify_document(args: argparse.Namespace) -> int:
     else:
         print(_summary(result, report, found, lang))
     return EXIT_OK if ok else EXIT_FINDINGS
+
+
+@contextlib.contextmanager
+def _log(args: argparse.Namespace):
+    """(the source verify replays, a function giving a fresh stream of its records)."""
+    if args.bundle:
+        source = BundleSource(args.bundle)
+        yield source, source.records
+        return
+    with open_app(args.data_dir) as app:
+        yield StoreSource(app.tlog, app.evidence), lambda: StoreSource(app.tlog).records()
 
 
 def _cosigners(text: str, log_key: str | None, witnesses: list) -> list[str]:
@@ -258,7 +279,26 @@ def _cosigners(text: str, log_key: str | None, witnesses: list) -> list[str]:
     return sorted({c.name for c in opened.cosignatures if (c.name, c.key_hash) in trusted})
 
 
-def _recompute(log, proof) -> object:
+def _recompute(records, proof, size: int) -> object:
+    """The document at `size` from records hashed as they are read, or the
+    DomainError saying why not: the events read must make the tree whose root
+    the file's signed checkpoint names (at the document's own size)."""
+    log = RecordsLog(records, size, proof.kind, proof.cycle, proof.subject)
+    if size == proof.size and (
+        not log.complete or base64.b64encode(log.root).decode("ascii") != proof.root
+    ):
+        return DomainError(
+            "log_changed",
+            "Các sự kiện đọc được không tạo ra gốc Merkle mà điểm kiểm tra của tài liệu đã ký "
+            "(nhật ký thiếu hoặc vừa bị sửa); hãy chạy lại.",
+            "The events read do not make the root the document's signed checkpoint names "
+            "(the log is short, or was changed while being read); run again.",
+            status=409,
+        )
+    if not log.complete:
+        return DomainError(
+            "log_unreadable", "Nhật ký thiếu sự kiện.", "The log is missing events.", status=409
+        )
     try:
         return recompute(log, proof.kind, proof.cycle, proof.subject)
     except DomainError as e:
@@ -310,6 +350,24 @@ def _summary(result: dict, report, found: list[Difference], lang: str) -> str:
     if found:
         lines.append(f"{len(found)} ô khác với nhật ký / cells that differ from the log:")
         lines.extend(_line(d) for d in found)
+    if result["altered_parts"]:
+        lines.append(
+            "Tệp không đúng như parindex đã ghi (ẩn, định dạng, công thức hoặc nội dung thêm) ở: "
+            + ", ".join(result["altered_parts"][:10])
+            + " / the file is not as parindex wrote it"
+        )
+    elif result["altered_parts"] is None:
+        lines.append(
+            "Chỉ so các ô (--cells-only): nội dung ẩn, định dạng số và công thức không được kiểm "
+            "tra / cells only: hidden content, number formats and formulas not checked"
+        )
+    if result["newer_log"] and result["newer_log"]["differences"]:
+        n = len(result["newer_log"]["differences"])
+        lines.append(
+            f"Lưu ý: nhật ký đã dài thêm (kích thước {result['newer_log']['size']}); theo nhật ký "
+            f"hiện tại {n} ô của tài liệu đã khác (đính chính, phiên bản mới) / note: at the "
+            "log's head the document would differ"
+        )
     lines.append(
         "KẾT QUẢ: tài liệu khớp với nhật ký." if result["ok"] else "KẾT QUẢ: tài liệu KHÔNG khớp."
     )

@@ -71,7 +71,7 @@ def write(doc: Document, path: Path) -> None:
         p.add_run(proof_block.HEADING).bold = True
         block = word.add_table(rows=0, cols=2)
         block.style = "Table Grid"
-        for label, value in proof_block.lines(doc.proof, path.name):
+        for label, value in proof_block.lines(doc.proof):
             cells = block.add_row().cells
             cells[0].text = label
             cells[1].text = value

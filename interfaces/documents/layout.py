@@ -14,7 +14,7 @@ SHEET_NAMES = {
 PROOF_SHEET = "Chứng thực"
 # Column widths in characters (Excel), and in tenths of the text width (Word).
 WIDTHS = {
-    "stt": 7,
+    "stt": 10,
     "title": 34,
     "unit": 12,
     "name": 28,
@@ -26,7 +26,7 @@ WIDTHS = {
     "tasks": 30,
     "lead": 16,
     "partners": 16,
-    "deadline": 12,
+    "deadline": 14,
 }
 NUMBER_WIDTH = 9
 WRAPPED = frozenset(

@@ -26,7 +26,7 @@ FIELDS = (
 HOW = "Cách kiểm tra / how to check"
 
 
-def lines(proof: Proof, file_name: str) -> list[tuple[str, str]]:
+def lines(proof: Proof) -> list[tuple[str, str]]:
     values = {
         "kind": proof.kind,
         "cycle": proof.cycle,
@@ -41,9 +41,9 @@ def lines(proof: Proof, file_name: str) -> list[tuple[str, str]]:
     out.append(
         (
             HOW,
-            f"parindex verify-document {file_name} --data-dir <thư mục dữ liệu>, hoặc "
-            f"parindex verify-document {file_name} <gói kiểm toán .jsonl.gz>: tính lại mọi "
-            "con số từ nhật ký tại điểm kiểm tra này và chỉ ra ô nào khác.",
+            "parindex verify-document <tệp này> --data-dir <thư mục dữ liệu>, hoặc "
+            "parindex verify-document <tệp này> <gói kiểm toán .jsonl.gz>: dựng lại tệp từ "
+            "nhật ký tại điểm kiểm tra này, so từng phần của tệp và chỉ ra ô nào khác.",
         )
     )
     return out

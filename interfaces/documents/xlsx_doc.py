@@ -22,6 +22,7 @@ from interfaces.documents.numbers import from_cell
 from interfaces.framework_io.formula_guard import is_formula_like
 
 MAX_READ_ROWS = 20_000
+MAX_READ_COLUMNS = 40  # a form has at most 12; the stated dimension is never trusted
 
 
 def write(doc: Document, path: Path) -> None:
@@ -82,7 +83,7 @@ def write(doc: Document, path: Path) -> None:
         sheet.oddFooter.right.text = "Trang &P/&N"
         proof = book.create_sheet(layout.PROOF_SHEET)
         proof.cell(1, 1, proof_block.HEADING).font = Font(bold=True)
-        for i, (label, value) in enumerate(proof_block.lines(doc.proof, path.name), start=2):
+        for i, (label, value) in enumerate(proof_block.lines(doc.proof), start=2):
             proof.cell(i, 1, label).font = Font(bold=True)
             _text(proof.cell(i, 2), value)
             proof.cell(i, 2).alignment = Alignment(wrap_text=True, vertical="top")
@@ -129,14 +130,19 @@ def read(path: Path) -> Document:
     book = load_workbook(path, read_only=True, data_only=True)
     try:
         sheet = book.worksheets[0]
+        # "A1:XFD20000" would pad every row to 16,384 cells: rows end at their own
+        # last cell, and no more than MAX_READ_COLUMNS are read.
+        sheet.reset_dimensions()
         rows = []
-        for n, row in enumerate(sheet.iter_rows(values_only=True)):
+        for n, row in enumerate(sheet.iter_rows(values_only=True, max_col=MAX_READ_COLUMNS)):
             if n >= MAX_READ_ROWS:
                 break
             rows.append(list(row))
         pairs: dict[str, str] = {}
         if layout.PROOF_SHEET in book.sheetnames:
-            for n, row in enumerate(book[layout.PROOF_SHEET].iter_rows(values_only=True)):
+            proof = book[layout.PROOF_SHEET]
+            proof.reset_dimensions()
+            for n, row in enumerate(proof.iter_rows(values_only=True, max_col=2)):
                 if n >= 100:
                     break
                 if len(row) >= 2 and isinstance(row[0], str) and row[1] is not None:

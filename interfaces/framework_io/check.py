@@ -29,17 +29,14 @@ from interfaces.framework_io.importer import ImportResult, Source, parse_table, 
 from interfaces.framework_io.partial import PartialReport, check_partial
 from interfaces.framework_io.results import ParentMismatch
 
-# What only a whole tree needs, and the figures out of range that a partial
-# table's row-by-row check reports itself.
-TREE_PROBLEMS = frozenset(
-    {
-        "parent_missing",
-        "parent_sum_mismatch",
-        "missing_score",
-        "empty_framework",
-        "points_above_max",
-        "negative_points",
-    }
+# A table is read as partial on its own only when rows lack their parents (what
+# a plan listing only the criteria that lost points looks like) and it has a
+# points-lost column; besides, only what a partial table's rows may show: a
+# parent whose maximum is not its listed children's, figures out of range
+# (which the row-by-row check reports itself).
+PARTIAL_SIGN = "parent_missing"
+PARTIAL_PROBLEMS = frozenset(
+    {PARTIAL_SIGN, "parent_sum_mismatch", "points_above_max", "negative_points"}
 )
 
 _DRAFT = FrameworkMeta(
@@ -87,12 +84,10 @@ def check_table(
         return report_of(parse_table(rows, meta or _DRAFT))
     except ValidationFailed as exc:
         header, _problems, _warnings = locate_header(rows)
-        if (
-            partial is None
-            and header.has("lost")
-            and all(p.code in TREE_PROBLEMS for p in exc.problems)
-        ):
-            return check_partial(rows)
+        codes = {p.code for p in exc.problems}
+        looks_partial = PARTIAL_SIGN in codes and codes <= PARTIAL_PROBLEMS
+        if partial is None and header.has("lost") and looks_partial:
+            return check_partial(rows, whole_table_problems=tuple(exc.problems))
         raise
 
 
@@ -148,6 +143,7 @@ _TEXT = {
         "none": "Mọi dòng cha khớp với tổng các tiêu chí thành phần.",
         "partial": "Bảng một phần ({rows} dòng): kiểm tra từng dòng, không dựng cây tiêu chí.",
         "partial_none": "Mọi dòng có điểm bị mất = điểm tối đa - điểm đạt.",
+        "not_whole": "Không phải bảng đầy đủ nên không nhập được ({count} lỗi cây tiêu chí):",
         "problems": "Số vượt phạm vi:",
         "warnings": "Cảnh báo:",
         "total_row": "tổng cộng",
@@ -170,6 +166,7 @@ _TEXT = {
         "none": "Every parent row matches the sum of its leaves.",
         "partial": "A partial table ({rows} rows): each row checked, no tree built.",
         "partial_none": "Every row's points lost = maximum - points achieved.",
+        "not_whole": "Not a whole table, so it cannot be imported ({count} tree problems):",
         "problems": "Figures out of range:",
         "warnings": "Warnings:",
         "total_row": "total",
@@ -249,6 +246,14 @@ def format_text(report: CheckReport | PartialReport, lang: str = "vi") -> str:
 
 def _format_partial(report: PartialReport, t: dict, lang: str) -> str:
     lines = [t["partial"].format(rows=len(report.rows)), ""]
+    if report.whole_table_problems:
+        lines.extend(
+            [
+                t["not_whole"].format(count=len(report.whole_table_problems)),
+                format_problems(report.whole_table_problems[:20], lang),
+                "",
+            ]
+        )
     if report.mismatches:
         lines.extend(_mismatch_lines(t, report.mismatches))
     else:

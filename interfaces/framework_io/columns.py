@@ -11,7 +11,8 @@ Score columns are named by kind and, in tables that compare years, by year:
 "Điểm tự chấm" (self_score), "Điểm thẩm định" (appraised_score), "Điểm đạt
 được" (achieved), "Điểm phấn đấu" (target), "Điểm bị mất" (lost), and
 "Điểm 2021 đạt được" or "Điểm thẩm định năm 2022" (achieved_2021,
-appraised_score_2022).
+appraised_score_2022): a year column is read only with one of those kinds
+named ("Điểm tối đa năm 2021" or "Điểm trừ 2022" is not a score).
 """
 
 from __future__ import annotations
@@ -65,11 +66,11 @@ _YEAR = re.compile(r"\b(19|20)([0-9]{2})\b")
 _KIND_WORDS = (
     ("tu cham", "self_score"),
     ("tu danh gia", "self_score"),
+    ("tdg", "self_score"),
     ("tham dinh", "appraised_score"),
     ("phan dau", "target"),
     ("bi mat", "lost"),
     ("dat duoc", "achieved"),
-    ("dat", "achieved"),
 )
 
 
@@ -82,8 +83,9 @@ def field_of(text: str) -> str | None:
     year = _YEAR.search(key)
     if year and key.startswith("diem"):
         rest = f" {_YEAR.sub(' ', key)} "
-        kind = next((k for words, k in _KIND_WORDS if f" {words} " in rest), "achieved")
-        return f"{kind}_{year.group(0)}"
+        kind = next((k for words, k in _KIND_WORDS if f" {words} " in rest), None)
+        if kind is not None:  # "Điểm tối đa năm 2021", "Điểm trừ 2022": not a score
+            return f"{kind}_{year.group(0)}"
     return None
 
 

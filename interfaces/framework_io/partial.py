@@ -37,13 +37,15 @@ class PartialReport:
     mismatches: tuple[ParentMismatch, ...]
     problems: tuple[Problem, ...]  # figures out of range: reported, not refused
     warnings: tuple[Problem, ...]
+    # read as partial on its own: why it is no whole table (an import refuses it)
+    whole_table_problems: tuple[Problem, ...] = ()
 
     @property
     def ok(self) -> bool:
         return not self.mismatches and not self.problems
 
 
-def check_partial(rows) -> PartialReport:
+def check_partial(rows, whole_table_problems: tuple[Problem, ...] = ()) -> PartialReport:
     """The report for raw rows (interfaces.framework_io.reader); raises
     ValidationFailed for what makes the rows unreadable (no header, a bad code
     or number)."""
@@ -87,4 +89,6 @@ def check_partial(rows) -> PartialReport:
                         **where,
                     )
                 )
-    return PartialReport(kept, columns, tuple(mismatches), tuple(found), tuple(warnings))
+    return PartialReport(
+        kept, columns, tuple(mismatches), tuple(found), tuple(warnings), whole_table_problems
+    )

@@ -31,7 +31,27 @@ DOCUMENTS = {
     "phu-luc-1-word.docx": ("scoring_sheet", U),
     "phu-luc-2.xlsx": ("ranking_table", "2"),
     "phu-luc-2-word.docx": ("ranking_table", "2"),
+    "ke-hoach.xlsx": ("improvement_plan", U),
+    "ke-hoach-word.docx": ("improvement_plan", U),
 }
+PLAN = [
+    {
+        "leaf": "1.1.1",
+        "target": "1",
+        "tasks": "Ban hành kế hoạch CCHC năm 2026 trước ngày 15/12/2025; "
+        "đôn đốc các ngành thực hiện",
+        "lead": "Văn phòng UBND xã",
+        "partners": "Các ngành chuyên môn",
+        "deadline": "Quý IV/2025",
+    },
+    {
+        "leaf": "1.2.1",
+        "target": "0.5",
+        "tasks": "Báo cáo CCHC đúng số lượng, thời gian",
+        "lead": "Văn phòng UBND xã",
+        "deadline": "Hằng quý",
+    },
+]
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +61,7 @@ def rendered(tmp_path_factory) -> Path:
     try:
         played = play(env)
         env.season_end("c", played.unit.council, played.approver, close=False)
+        played.unit.send(played.unit.chair, "record_improvement_plan", plan_year=2026, items=PLAN)
         out = root / "out"
         out.mkdir()
         for name, (kind, subject) in DOCUMENTS.items():
@@ -86,9 +107,16 @@ def test_each_document_converts_to_a_pdf_with_its_content(rendered, name):
     assert pdf.read_bytes()[:5] == b"%PDF-"
     text = _text(pdf)
     kind = DOCUMENTS[name][0]
-    assert ("PHỤ LỤC I" if kind == "scoring_sheet" else "PHỤ LỤC II") in text
+    heading = {
+        "scoring_sheet": "PHỤ LỤC I",
+        "ranking_table": "PHỤ LỤC II",
+        "improvement_plan": "KẾ HOẠCH KHẮC PHỤC",
+    }[kind]
+    assert heading in text
     assert "Xã xa-a" in text
-    if kind == "scoring_sheet":
+    if kind == "improvement_plan":
+        assert "Văn phòng" in text and "Ban hành kế hoạch" in text
+    elif kind == "scoring_sheet":
         assert "Thời điểm ban hành" in text and "9,375" in text.replace("9.375", "9,375")
     else:
         assert "2/QĐ-UBND" in text

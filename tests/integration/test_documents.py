@@ -430,3 +430,119 @@ def test_a_document_can_require_a_witness_s_cosignature(env, season, tmp_path, c
     other = stranger.cosigner.verifier().vkey
     code, out = _verify(env, path, capsys, "--data-dir", str(env.data_dir), "--witness", other)
     assert code == 1 and out["witnesses"]["cosigned"] == []
+
+
+def test_what_a_reader_skips_still_fails_the_check(env, season, tmp_path, capsys):
+    """A number format that prints 0.25 as "1", or a forged sheet shown in front
+    of the true one (hidden): the values read are the log's, but the file is not
+    what parindex wrote, and verify-document says which parts differ."""
+    from openpyxl import load_workbook
+
+    doc, path = _written(env, tmp_path, "scoring_sheet", U, "xlsx")
+    appraised = [c.id for c in doc.columns].index("appraised")
+    book = load_workbook(path)
+    row = next(r for r in book.worksheets[0].iter_rows() if r[0].value == "1.1.1")
+    row[appraised].number_format = '"1"'
+    book.save(path)
+    code, out = _verify(env, path, capsys)
+    assert code == 1 and out["differences"] == [] and out["log"]["findings"] == []
+    assert "xl/styles.xml" in out["altered_parts"]
+
+    _doc, path = _written(env, tmp_path, "scoring_sheet", U, "xlsx")
+    book = load_workbook(path)
+    true_sheet = book.worksheets[0]
+    forged = book.copy_worksheet(true_sheet)
+    next(r for r in forged.iter_rows() if r[0].value == "1.1.1")[appraised].value = 1
+    true_sheet.sheet_state = "hidden"
+    book.active = book.index(forged)
+    book.save(path)
+    code, out = _verify(env, path, capsys)
+    assert code == 1 and out["differences"] == [] and out["altered_parts"]
+
+
+def test_a_file_saved_again_is_checked_cell_by_cell_with_cells_only(env, season, tmp_path, capsys):
+    """Opened and saved again (here by openpyxl, as Excel would rewrite it), a
+    true document is no longer the file parindex wrote; --cells-only still
+    compares every cell with the log, and says what it did not check."""
+    from openpyxl import load_workbook
+
+    _doc, path = _written(env, tmp_path, "ranking_table", "2", "xlsx")
+    load_workbook(path).save(path)
+    code, out = _verify(env, path, capsys)
+    assert code == 1 and out["differences"] == [] and out["altered_parts"]
+    code, out = _verify(env, path, capsys, "--data-dir", str(env.data_dir), "--cells-only")
+    assert code == 0 and out["altered_parts"] is None
+    capsys.readouterr()
+    main(["verify-document", str(path), "--data-dir", str(env.data_dir), "--cells-only"])
+    assert "--cells-only" in capsys.readouterr().out
+
+
+def test_a_document_the_log_has_since_moved_past_is_true_and_says_so(env, season, tmp_path, capsys):
+    """Version 1's table, made before the correction was republished, stays true
+    of its checkpoint; verify-document passes it and notes that, at the log's
+    head, the cycle has a newer version."""
+    _doc, path = _written(env, tmp_path, "scoring_sheet", U, "xlsx")
+    u = season.unit
+    u.send(
+        u.appraiser,
+        "correct_score",
+        leaf="1.2.1",
+        points="0.5",
+        reason="Phúc tra",
+        evidence_ids=["ev-tt-01"],
+    )
+    code, out = _verify(env, path, capsys)
+    assert code == 0
+    newer = out["newer_log"]
+    assert newer["size"] > out["document"]["size"]
+    assert {(d["row"], d["column"]) for d in newer["differences"]} >= {("1.2.1", "Điểm thẩm định")}
+    later = export.make(env.app, "ranking_table", "c", "1")
+    assert later.title[-1] == "Đã có phiên bản xếp hạng mới hơn: phiên bản 2"
+
+
+def test_a_sheet_declares_a_merged_unit_and_sums_nothing_for_no_scores(env, tmp_path):
+    from tests.season_unit import Unit
+    from tests.support import command
+
+    Unit.open(env, cycle="m", unit="xa-a")
+    env.send(
+        command(
+            env.admin,
+            "merge_units",
+            cycle="m",
+            units=["xa-a", "xa-b"],
+            into={"code": "xa-ab", "name": "Xã AB"},
+            reason="Sáp nhập",
+        )
+    )
+    doc = export.make(env.app, "scoring_sheet", "m", "xa-a")
+    assert "Đã sáp nhập vào đơn vị xa-ab" in doc.title[-1]
+    assert all(cells.get("self") is None for _key, cells in doc.rows)
+
+
+def test_a_workbook_claiming_16384_columns_is_read_in_bounds(tmp_path):
+    """The stated dimension is never trusted: a row is read to its own last cell,
+    at most 40 cells (a crafted A1:XFD20000 once cost 2.5 GB)."""
+    import zipfile
+
+    from interfaces.documents.xlsx_doc import MAX_READ_COLUMNS
+
+    src = tmp_path / "a.xlsx"
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["STT", "x"])
+    book.active.cell(20000, 1, "1")
+    book.save(src)
+    out = tmp_path / "b.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(
+                    b'<dimension ref="A1:B20000"/>', b'<dimension ref="A1:XFD20000"/>'
+                )
+                assert b"XFD20000" in data
+            zout.writestr(item, data)
+    doc = files.read(out)
+    assert len(doc.columns) <= MAX_READ_COLUMNS and len(doc.rows) == 1

@@ -48,7 +48,7 @@ FILE = {
 }
 
 
-# The last files made, by (kind, cycle, subject, format, tree size, root): a file is
+# The files last asked for, by (kind, cycle, subject, format, tree size, root): a file is
 # a pure function of the log at its checkpoint, and a ranking table of
 # thousands of units costs seconds to write; anyone may ask for a published one.
 _MADE: OrderedDict[tuple, tuple[bytes, int]] = OrderedDict()
@@ -62,7 +62,10 @@ def _file(kind: str, cycle: str, subject: str, fmt: str, name: str) -> Response:
     cached = None
     if head is not None and head.size == app.tlog.size():
         with _MADE_LOCK:
-            cached = _MADE.get((kind, cycle, subject, fmt, head.size, head.root))
+            made = (kind, cycle, subject, fmt, head.size, head.root)
+            cached = _MADE.get(made)
+            if cached is not None:
+                _MADE.move_to_end(made)  # least recently used goes first
     if cached is None:
         doc = export.make(app, kind, cycle, subject)
         with tempfile.TemporaryDirectory(prefix="parindex-doc-") as tmp:
