@@ -174,3 +174,44 @@ def test_framework_check_cli_reads_a_partial_table_and_exits_1(tmp_path, capsys)
 
     data = json.loads(capsys.readouterr().out)
     assert data["partial"] and data["mismatches"][0]["rounding"] is False
+
+
+def test_a_whole_table_with_a_wrong_maximum_is_refused_not_read_as_partial(tmp_path):
+    """A points-lost column does not make a whole table partial: a typed area
+    maximum that is not its leaves' sum, or a blank score, is refused as an
+    import refuses it."""
+    wrong_max = (
+        "STT,Tiêu chí,Điểm tối đa,Điểm thẩm định,Điểm bị mất\n"
+        "I,Lĩnh vực,5,2,3\n"
+        "1.1,Tiêu chí,3,2,1\n"
+    )
+    with pytest.raises(ValidationFailed) as e:
+        check_table(_write(tmp_path, "a.csv", wrong_max))
+    assert "parent_sum_mismatch" in {p.code for p in e.value.problems}
+    blank = (
+        "STT,Tiêu chí,Điểm tối đa,Điểm thẩm định,Điểm bị mất\n"
+        "I,Lĩnh vực,3,1,2\n"
+        "1.1,Tiêu chí,1,1,0\n"
+        "1.2,Tiêu chí,2,,2\n"
+    )
+    with pytest.raises(ValidationFailed) as e:
+        check_table(_write(tmp_path, "b.csv", blank))
+    assert "missing_score" in {p.code for p in e.value.problems}
+
+
+def test_a_plan_read_as_partial_says_why_it_is_no_whole_table(tmp_path):
+    text = format_text(check_table(_write(tmp_path, "ke-hoach.csv", PLAN)))
+    assert "Không phải bảng đầy đủ nên không nhập được (4 lỗi" in text
+    assert "[parent_missing]" in text
+
+
+def test_a_year_heading_without_a_kind_is_not_a_score_column(tmp_path):
+    table = (
+        "STT,Tiêu chí,Điểm tối đa,Điểm tối đa năm 2021,Điểm trừ 2022,Điểm TĐG 2022\n"
+        "I,Lĩnh vực,1,1,-0.5,1\n"
+        "1.1,Tiêu chí,1,1,-0.5,1\n"
+    )
+    report = check_table(_write(tmp_path, "b.csv", table))
+    assert report.score_columns == ("self_score_2022",)
+    ignored = [w for w in report.warnings if w.code == "unknown_column_ignored"]
+    assert len(ignored) == 2
