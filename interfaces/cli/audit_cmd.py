@@ -39,6 +39,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=[],
         help="tệp điểm kiểm tra đã lưu trước đây / a checkpoint you kept",
     )
+    add_witness_args(p, "trên điểm kiểm tra mới nhất / on the newest checkpoint")
+    p.add_argument("--workers", type=int, default=None)
+    add_json(p)
+    p.set_defaults(func=cmd_verify)
+
+
+def add_witness_args(p: argparse.ArgumentParser, where: str) -> None:
     p.add_argument(
         "--witness",
         action="append",
@@ -51,12 +58,28 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=None,
         metavar="K",
-        help="số nhân chứng tối thiểu trên điểm kiểm tra mới nhất / witnesses required "
-        "on the newest checkpoint (default: 1 with --witness)",
+        help=f"số nhân chứng tối thiểu {where} (mặc định 1 khi có --witness) / witnesses "
+        "required (default: 1 with --witness)",
     )
-    p.add_argument("--workers", type=int, default=None)
-    add_json(p)
-    p.set_defaults(func=cmd_verify)
+
+
+def witness_quorum(args: argparse.Namespace) -> dict | None:
+    """{witnesses, min_witnesses} from --witness and --min-witnesses, or None after
+    printing why they are unusable (a usage error)."""
+    try:
+        witnesses = [parse_cosignature_vkey(v) for v in args.witness]
+    except NoteError as e:
+        print(f"Khóa nhân chứng không hợp lệ / bad witness key: {e}", file=sys.stderr)
+        return None
+    minimum = args.min_witnesses if args.min_witnesses is not None else min(1, len(witnesses))
+    if minimum < 0 or minimum > len(witnesses):
+        print(
+            "--min-witnesses phải từ 0 đến số --witness / must be between 0 and the number "
+            "of --witness keys",
+            file=sys.stderr,
+        )
+        return None
+    return {"witnesses": witnesses, "min_witnesses": minimum}
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -79,20 +102,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    try:
-        witnesses = [parse_cosignature_vkey(v) for v in args.witness]
-    except NoteError as e:
-        print(f"Khóa nhân chứng không hợp lệ / bad witness key: {e}", file=sys.stderr)
+    quorum = witness_quorum(args)
+    if quorum is None:
         return EXIT_USAGE
-    minimum = args.min_witnesses if args.min_witnesses is not None else min(1, len(witnesses))
-    if minimum < 0 or minimum > len(witnesses):
-        print(
-            "--min-witnesses phải từ 0 đến số --witness / must be between 0 and the number "
-            "of --witness keys",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    quorum = {"witnesses": witnesses, "min_witnesses": minimum}
     extra = []
     for path in args.checkpoint:
         try:

@@ -30,9 +30,10 @@ from application.documents import export
 from application.documents.model import Difference, differences
 from application.documents.recompute import RecordsLog, recompute
 from application.transparency import note
-from application.transparency.cosignature import open_cosigned, parse_cosignature_vkey
+from application.transparency.cosignature import open_cosigned
 from domain.errors import DomainError
 from domain.ranking import Ranking
+from interfaces.cli.audit_cmd import add_witness_args, witness_quorum
 from interfaces.cli.main import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, add_data_dir, add_json, emit
 from interfaces.documents import files
 
@@ -75,21 +76,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.add_argument("bundle", nargs="?", help="gói kiểm toán / audit bundle")
     v.add_argument("--data-dir", default=None)
     v.add_argument("--log-key", default=None, help="khóa xác minh nhật ký (vkey) / pin the log key")
-    v.add_argument(
-        "--witness",
-        action="append",
-        default=[],
-        metavar="VKEY",
-        help="khóa nhân chứng tin cậy (lặp lại được): phải đồng ký điểm kiểm tra của tài liệu / "
-        "a witness you trust (repeatable): must have cosigned the document's checkpoint",
-    )
-    v.add_argument(
-        "--min-witnesses",
-        type=int,
-        default=None,
-        metavar="K",
-        help="số nhân chứng tối thiểu (mặc định 1 khi có --witness) / witnesses required",
-    )
+    add_witness_args(v, "đã đồng ký điểm kiểm tra của tài liệu / on the document's checkpoint")
     v.add_argument(
         "--cells-only",
         action="store_true",
@@ -161,19 +148,10 @@ def cmd_verify_document(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    try:
-        witnesses = [parse_cosignature_vkey(v) for v in args.witness]
-    except note.NoteError as e:
-        print(f"Khóa nhân chứng không hợp lệ / bad witness key: {e}", file=sys.stderr)
+    quorum = witness_quorum(args)
+    if quorum is None:
         return EXIT_USAGE
-    minimum = args.min_witnesses if args.min_witnesses is not None else min(1, len(witnesses))
-    if minimum < 0 or minimum > len(witnesses):
-        print(
-            "--min-witnesses phải từ 0 đến số --witness / must be between 0 and the number "
-            "of --witness keys",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
+    witnesses, minimum = quorum["witnesses"], quorum["min_witnesses"]
     path = Path(args.file)
     if not path.is_file():
         print(f"Không có tệp {args.file} / no such file", file=sys.stderr)
