@@ -53,8 +53,13 @@ def write(doc: Document, path: Path) -> None:
         letter = get_column_letter(j)
         sheet.column_dimensions[letter].width = layout.WIDTHS.get(column.id, layout.NUMBER_WIDTH)
     sheet.row_dimensions[header].height = 48
+    # One object per style, shared by every cell (made per cell, they were most
+    # of the time a table of thousands of units took to write).
+    fonts = {True: Font(bold=True), False: Font(bold=False)}
+    wrapped = Alignment(vertical="top", wrap_text=True)
+    plain = Alignment(vertical="top", wrap_text=False)
     for i, (key, cells) in enumerate(doc.rows, start=header + 1):
-        strong = layout.bold(doc, key)
+        font = fonts[layout.bold(doc, key)]
         sheet.row_dimensions[i].height = 15 * _lines(doc, cells)
         for j, column in enumerate(doc.columns, start=1):
             cell = sheet.cell(i, j)
@@ -65,9 +70,9 @@ def write(doc: Document, path: Path) -> None:
             elif value is not None:
                 _text(cell, value)
             cell.border = box
-            cell.font = Font(bold=strong)
-            cell.alignment = Alignment(
-                vertical="top", wrap_text=column.id in layout.WRAPPED or isinstance(value, str)
+            cell.font = font
+            cell.alignment = (
+                wrapped if column.id in layout.WRAPPED or isinstance(value, str) else plain
             )
     sheet.freeze_panes = sheet.cell(header + 1, 1)
     sheet.print_title_rows = f"{header}:{header}"
