@@ -38,6 +38,7 @@ LARGE_COMMAND_BYTES = {
     "publish_framework": 1024 * 1024,
     "open_cycle": 1024 * 1024,
     "add_units": 1024 * 1024,
+    "record_improvement_plan": 1024 * 1024,
     "propose_ranking": 4 * 1024 * 1024,
 }
 

@@ -781,6 +781,20 @@ class Assessment(Aggregate):
             raise improvement_plan.plan_needs_submission(self.unit)
         year = improvement_plan.check_year(plan_year, when.cycle.year)
         checked = improvement_plan.check_items(framework, items)
+        plans = self._plans()
+        _key, at = _signer_and_time(signed["command"])
+        if plans and at < datetime.fromisoformat(plans[-1]["at"].replace("Z", "+00:00")):
+            # A plan signed before the latest one must not become the latest, and
+            # nobody who stores the events can swap two versions unnoticed.
+            raise DomainError(
+                "signed_out_of_order",
+                f"Kế hoạch phiên bản {len(plans)} đã được ký lúc {plans[-1]['at']}; một kế "
+                "hoạch ký trước đó không được ghi sau nó.",
+                f"Plan version {len(plans)} was signed at {plans[-1]['at']}; a plan signed "
+                "before it cannot be recorded after it.",
+                field="issued_at",
+                status=409,
+            )
         self._improvement_plan_recorded(plan_year=year, items=checked, signed=signed)
 
     @event("ImprovementPlanRecorded")

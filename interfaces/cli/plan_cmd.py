@@ -13,6 +13,8 @@ the table is `items[N-1]` in any error the server names.
 from __future__ import annotations
 
 import argparse
+import re
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -42,14 +44,36 @@ def register(sub: argparse._SubParsersAction) -> None:
     _unit(p)
 
 
-def items_from(path: Path) -> list[dict]:
-    doc = files.read(path)
-    if doc.kind != "improvement_plan" and doc.proof is not None:
-        raise DomainError(
-            "not_a_plan",
-            f"Tệp {path.name[:80]} không phải kế hoạch khắc phục ({doc.kind}).",
-            f"{path.name[:80]} is not an improvement plan ({doc.kind}).",
-            field="from",
+NEEDED = ("stt", "target", "tasks", "lead", "deadline")
+
+
+def _not_a_plan(path: Path, why_vi: str, why_en: str) -> DomainError:
+    return DomainError(
+        "not_a_plan",
+        f"Tệp {path.name[:80]} không phải kế hoạch khắc phục ({why_vi}).",
+        f"{path.name[:80]} is not an improvement plan ({why_en}).",
+        field="from",
+    )
+
+
+def items_from(path: Path, cycle: str | None = None, unit: str | None = None) -> list[dict]:
+    """The rows of a filled-in plan (.xlsx or .docx) as `record_improvement_plan`
+    items, in table order. The columns are read by their headings (those of
+    `parindex document plan`), whether or not the file still carries its proof."""
+    doc = files.read(path, kind="improvement_plan")
+    if doc.proof is not None and doc.proof.kind != "improvement_plan":
+        raise _not_a_plan(path, doc.proof.kind, doc.proof.kind)
+    if doc.proof is not None and (cycle, unit) != (None, None):
+        if (doc.proof.cycle, doc.proof.subject) != (cycle, unit):
+            raise _not_a_plan(
+                path,
+                f"kế hoạch của {doc.proof.subject} kỳ {doc.proof.cycle}",
+                f"the plan of {doc.proof.subject} in {doc.proof.cycle}",
+            )
+    missing = [n for n in NEEDED if n not in {c.id for c in doc.columns}]
+    if missing:
+        raise _not_a_plan(
+            path, "thiếu cột " + ", ".join(missing), "no column " + ", ".join(missing)
         )
     items = []
     for _key, cells in doc.rows:
@@ -69,11 +93,21 @@ def items_from(path: Path) -> list[dict]:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    items = items_from(Path(args.source))
-    receipt = _client(args).record_improvement_plan(args.cycle, args.unit, args.year, items)
+    items = items_from(Path(args.source), args.cycle, args.unit)
+    try:
+        receipt = _client(args).record_improvement_plan(args.cycle, args.unit, args.year, items)
+    except DomainError as e:
+        # items[i] is the (i+1)-th row of the table: name it by its STT as well
+        named = sorted({m.group(1) for p in e.problems if (m := _ITEM.match(p.field or ""))})
+        for i in named:
+            print(f"  items[{i}] = dòng STT {items[int(i)].get('leaf')}", file=sys.stderr)
+        raise
     return _receipt(
         args, receipt, f"Đã ký kế hoạch năm {args.year} của {args.unit} ({len(items)} tiêu chí)"
     )
+
+
+_ITEM = re.compile(r"items\[([0-9]+)\]")
 
 
 def cmd_show(args: argparse.Namespace) -> int:

@@ -136,8 +136,9 @@ def _shown(value: Cell, places: int | None) -> str:
     return cell_text(value) or ""
 
 
-def read(path: Path) -> Document:
-    """The document a .docx holds (the caller has checked the archive's limits)."""
+def read(path: Path, kind: str | None = None) -> Document:
+    """The document a .docx holds (the caller has checked the archive's limits);
+    `kind` reads its columns as that kind's whatever the file says."""
     from docx import Document as Word
     from docx.oxml.ns import qn
     from docx.table import Table
@@ -164,7 +165,7 @@ def read(path: Path) -> Document:
                 pairs[texts[0]] = texts[1]
     proof = proof_block.parse(pairs)
     if not tables:
-        return Document(proof.kind if proof else "scoring_sheet", title, [], [], proof)
+        return Document(kind or (proof.kind if proof else "scoring_sheet"), title, [], [], proof)
     trs = tables[0]._tbl.tr_lst
     headings = [_cell_text(tc) for tc in trs[0].tc_lst] if trs else []
     kind = (

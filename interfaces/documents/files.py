@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import tempfile
 import zipfile
+import zlib
 from decimal import DecimalException
 from pathlib import Path
 
@@ -51,12 +52,21 @@ def write(doc: Document, path: Path) -> None:
     format_of(path).write(doc, path)
 
 
-def read(path: Path) -> Document:
+def read(path: Path, kind: str | None = None) -> Document:
+    """The document in the file; `kind` reads its columns as that kind's."""
     module = format_of(path)
+    if not path.is_file():
+        raise DomainError(
+            "file_not_found",
+            f"Không có tệp {path.name[:80]}.",
+            f"No such file: {path.name[:80]}.",
+            field="file",
+            status=400,
+        )
     check_file_size(path)
     check_xlsx_archive(path, max_elements=MAX_DOCUMENT_TAGS)
     try:
-        return module.read(path)
+        return module.read(path, kind)
     except (
         KeyError,
         ValueError,
@@ -67,6 +77,7 @@ def read(path: Path) -> Document:
         SyntaxError,  # lxml's XMLSyntaxError and ElementTree's ParseError
         DecimalException,
         zipfile.BadZipFile,
+        zlib.error,
     ) as e:
         # python-docx and openpyxl raise these on a zip that is no such document
         raise DomainError(

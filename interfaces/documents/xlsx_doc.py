@@ -13,12 +13,13 @@ as text: a reason reading `=HYPERLINK(...)` stays a reason, never a formula.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
 from application.documents.model import Cell, Document, cell_text, key_of
 from interfaces.documents import layout, proof_block
-from interfaces.documents.numbers import from_cell
+from interfaces.documents.numbers import from_cell, parse_vi
 from interfaces.framework_io.formula_guard import is_formula_like
 
 MAX_READ_ROWS = 20_000
@@ -128,8 +129,9 @@ def _text(cell, text: str) -> None:
         cell.quotePrefix = True
 
 
-def read(path: Path) -> Document:
-    """The document an .xlsx holds (the caller has checked the archive's limits)."""
+def read(path: Path, kind: str | None = None) -> Document:
+    """The document an .xlsx holds (the caller has checked the archive's limits);
+    `kind` reads its columns as that kind's whatever the file says."""
     from openpyxl import load_workbook
 
     book = load_workbook(path, read_only=True, data_only=True)
@@ -154,15 +156,15 @@ def read(path: Path) -> Document:
                     pairs[row[0]] = str(row[1])
     finally:
         book.close()
-    return from_rows(rows, proof_block.parse(pairs))
+    return from_rows(rows, proof_block.parse(pairs), kind)
 
 
-def from_rows(rows: list[list[object]], proof) -> Document:
+def from_rows(rows: list[list[object]], proof, forced: str | None = None) -> Document:
     header = next((i for i, r in enumerate(rows) if r and _str(r[0]) in layout.HEADER_FIRSTS), None)
     if header is None:
-        kind = proof.kind if proof else "scoring_sheet"
+        kind = forced or (proof.kind if proof else "scoring_sheet")
         return Document(kind, [_str(r[0]) for r in rows if r and r[0] is not None], [], [], proof)
-    kind = proof.kind if proof else layout.HEADER_FIRSTS[_str(rows[header][0])]
+    kind = forced or (proof.kind if proof else layout.HEADER_FIRSTS[_str(rows[header][0])])
     headings = []
     for value in rows[header]:
         if value is None:
@@ -176,7 +178,9 @@ def from_rows(rows: list[list[object]], proof) -> Document:
         for column, value in zip(columns, r, strict=False):
             if value is None:
                 continue
-            number = from_cell(value) if column.number else None
+            number = None
+            if column.number:
+                number = from_cell(value) if not isinstance(value, str) else parse_vi(value)
             cells[column.id] = number if number is not None else cell_text(_str(value))
         if any(v is not None for v in cells.values()):
             out.append((key_of(kind, cells), cells))
@@ -184,4 +188,9 @@ def from_rows(rows: list[list[object]], proof) -> Document:
 
 
 def _str(value: object) -> str:
-    return "" if value is None else str(value)
+    """A cell as the text it shows: a date Excel made of "30/06/2026" back as typed."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime | dt.date):
+        return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
+    return str(value)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import stat
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from domain.framework.problems import failed
@@ -72,7 +73,7 @@ def check_xlsx_archive(path: Path, max_elements: int = MAX_ELEMENTS) -> None:
             elements = 0
             for member in archive.infolist():
                 elements = _count_elements(archive, member, elements, max_elements)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error) as exc:
         raise failed(
             [problem("file_unreadable", path=str(path), detail=type(exc).__name__)]
         ) from None

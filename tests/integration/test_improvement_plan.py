@@ -219,3 +219,70 @@ def test_items_from_refuses_another_kind_of_document(env, season, tmp_path):
     with pytest.raises(DomainError) as e:
         items_from(Path(path))
     assert e.value.code == "not_a_plan"
+
+
+def test_a_plan_signed_before_the_latest_is_refused(env, season):
+    """As for scores: a stale plan arriving late must not become the latest
+    version, and an operator cannot swap two versions unnoticed."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.season_unit import at
+
+    u = season.unit
+    now = datetime.now(UTC)
+    u.send(u.chair, "record_improvement_plan", plan_year=2026, items=[ITEM], issued_at=at(now))
+    stale = {**ITEM, "leaf": "1.2.1", "target": "0.5"}
+    _refused(
+        env,
+        u,
+        u.chair,
+        "signed_out_of_order",
+        plan_year=2026,
+        items=[stale],
+        issued_at=at(now - timedelta(seconds=60)),
+    )
+
+
+def test_a_plan_of_every_criterion_with_its_tasks_fits_one_command(env, season):
+    u = season.unit
+    framework = env.app.framework(u.cycle_now.framework)
+    items = [
+        {**ITEM, "leaf": leaf.code, "target": "0", "tasks": "Nhiệm vụ cụ thể " * 20}
+        for leaf in framework.leaves
+    ]
+    receipt = u.send(u.chair, "record_improvement_plan", plan_year=2026, items=items)
+    assert receipt["log_index"] > 0
+    assert len(plans.plan(env.app, "c", U)["plans"][0]["items"]) == 119
+
+
+def test_a_plan_file_is_read_by_its_headings_even_without_its_proof(env, season, tmp_path):
+    """The commune deleted the proof sheet, typed a date Excel made a date of, and
+    a target with a decimal comma: the rows still read as the plan they are."""
+    import datetime as dt
+
+    from openpyxl import load_workbook
+
+    path = tmp_path / "ke-hoach.xlsx"
+    files.write(export.make(env.app, "improvement_plan", "c", U), path)
+    book = load_workbook(path)
+    del book["Chứng thực"]
+    sheet = book.worksheets[0]
+    header = next(r for r in sheet.iter_rows() if r[0].value == "STT")
+    col = {c.value: c.column - 1 for c in header}
+    row = next(r for r in sheet.iter_rows() if r[0].value == "1.1.1")
+    row[col["Thời hạn hoàn thành"]].value = dt.datetime(2026, 6, 30)
+    row[col["Điểm phấn đấu"]].value = "0,5"
+    row[col["Nhiệm vụ, giải pháp"]].value = "Ban hành kế hoạch"
+    book.save(path)
+    items = {i["leaf"]: i for i in items_from(path, "c", U)}
+    assert items["1.1.1"]["deadline"] == "30/06/2026"
+    assert items["1.1.1"]["target"] == "0.5"
+    assert items["1.1.1"]["tasks"] == "Ban hành kế hoạch"
+
+
+def test_another_units_plan_file_is_refused(env, season, tmp_path):
+    path = tmp_path / "ke-hoach.xlsx"
+    files.write(export.make(env.app, "improvement_plan", "c", U), path)
+    with pytest.raises(DomainError) as e:
+        items_from(path, "c", OTHER)
+    assert e.value.code == "not_a_plan"
