@@ -107,7 +107,7 @@ def _lines(doc: Document, cells: dict[str, Cell]) -> int:
     for column in doc.columns:
         value = cells.get(column.id)
         if isinstance(value, str):
-            per_line = max(int(layout.WIDTHS.get(column.id, layout.NUMBER_WIDTH) * 1.25), 4)
+            per_line = max(layout.WIDTHS.get(column.id, layout.NUMBER_WIDTH), 4)
             lines = sum(-(-max(len(part), 1) // per_line) for part in value.split("\n"))
             most = max(most, lines)
     return min(most, 30)
