@@ -286,3 +286,17 @@ def test_another_units_plan_file_is_refused(env, season, tmp_path):
     with pytest.raises(DomainError) as e:
         items_from(path, "c", OTHER)
     assert e.value.code == "not_a_plan"
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "docx"])
+def test_the_draft_read_back_is_the_draft_the_api_gives(env, season, tmp_path, fmt):
+    path = tmp_path / f"ke-hoach.{fmt}"
+    files.write(export.make(env.app, "improvement_plan", "c", U), path)
+    rows = files.read(path).rows
+    api = plans.plan(env.app, "c", U)["draft"]
+    assert [key for key, _cells in rows] == [r["leaf"] for r in api]
+    for (_key, cells), r in zip(rows, api, strict=True):
+        assert (cells["max"], cells["appraised"], cells["lost"], cells["target"]) == tuple(
+            Decimal(r[k]) for k in ("max_points", "appraised", "lost", "target")
+        )
+        assert cells["title"] == r["title"]
