@@ -124,3 +124,38 @@ def test_hostile_paths_get_a_clear_404(world, played, http, path):
     resp = http.get(path, observer)
     assert resp.status_code == 404
     assert resp.mimetype == "application/problem+json"
+
+
+def test_a_burst_of_asks_for_one_file_makes_it_once(world, played, http, monkeypatch):
+    """Anyone may ask for a published table, and making one costs seconds at
+    scale: asks that arrive together wait for one making and share its file."""
+    import threading
+    import time
+
+    from application.documents import export as export_module
+    from interfaces.http.views import documents as view
+
+    made = []
+    real = export_module.make
+
+    def slow(*args, **kwargs):
+        made.append(args[1:])
+        time.sleep(0.3)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(view.export, "make", slow)
+    view._MADE.clear()
+    world.key("observer", "*", name="Khóa cho lượt mới")  # a new head: nothing kept for it
+    flask = http.client.application
+    codes: list[int] = []
+
+    def ask() -> None:
+        codes.append(flask.test_client().get(PUBLIC.format(version=2, fmt="xlsx")).status_code)
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert codes == [200] * 4
+    assert made == [("ranking_table", "c", "2")]

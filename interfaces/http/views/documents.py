@@ -19,6 +19,7 @@ from flask_smorest import Blueprint
 
 from application.documents import export
 from application.errors import NotFound
+from domain.errors import DomainError
 from domain.ranking import Ranking
 from interfaces.documents import files
 from interfaces.http import reads
@@ -54,32 +55,58 @@ FILE = {
 _MADE: OrderedDict[tuple, tuple[bytes, int]] = OrderedDict()
 _MADE_LOCK = threading.Lock()
 KEEP_FILES = 16
+_BUILDING = threading.BoundedSemaphore(1)
+BUILD_WAIT_SECONDS = 30
+
+
+def _lookup(app, kind: str, cycle: str, subject: str, fmt: str) -> tuple[bytes, int] | None:
+    """The file made for the log's current head, if one was."""
+    head = app.tlog.latest_checkpoint()
+    if head is None or head.size != app.tlog.size():
+        return None
+    made = (kind, cycle, subject, fmt, head.size, head.root)
+    with _MADE_LOCK:
+        found = _MADE.get(made)
+        if found is not None:
+            _MADE.move_to_end(made)  # least recently used goes first
+    return found
+
+
+def _build(app, kind: str, cycle: str, subject: str, fmt: str) -> tuple[bytes, int]:
+    doc = export.make(app, kind, cycle, subject)
+    with tempfile.TemporaryDirectory(prefix="parindex-doc-") as tmp:
+        path = Path(tmp) / f"document.{fmt}"
+        files.write(doc, path)
+        body = path.read_bytes()
+    assert doc.proof is not None
+    made = (kind, cycle, subject, fmt, doc.proof.size, base64.b64decode(doc.proof.root))
+    with _MADE_LOCK:
+        _MADE[made] = (body, doc.proof.size)
+        while len(_MADE) > KEEP_FILES:
+            _MADE.popitem(last=False)
+    return body, doc.proof.size
 
 
 def _file(kind: str, cycle: str, subject: str, fmt: str, name: str) -> Response:
     app = services().app
-    head = app.tlog.latest_checkpoint()
-    cached = None
-    if head is not None and head.size == app.tlog.size():
-        with _MADE_LOCK:
-            made = (kind, cycle, subject, fmt, head.size, head.root)
-            cached = _MADE.get(made)
-            if cached is not None:
-                _MADE.move_to_end(made)  # least recently used goes first
-    if cached is None:
-        doc = export.make(app, kind, cycle, subject)
-        with tempfile.TemporaryDirectory(prefix="parindex-doc-") as tmp:
-            path = Path(tmp) / f"document.{fmt}"
-            files.write(doc, path)
-            body = path.read_bytes()
-        assert doc.proof is not None
-        cached = (body, doc.proof.size)
-        made = (kind, cycle, subject, fmt, doc.proof.size, base64.b64decode(doc.proof.root))
-        with _MADE_LOCK:
-            _MADE[made] = cached
-            while len(_MADE) > KEEP_FILES:
-                _MADE.popitem(last=False)
-    body, size = cached
+    found = _lookup(app, kind, cycle, subject, fmt)
+    if found is None:
+        # One file is made at a time in a worker: a burst of asks (anyone may ask
+        # for a published table) waits here, and finds the file the first made.
+        if not _BUILDING.acquire(timeout=BUILD_WAIT_SECONDS):
+            raise DomainError(
+                "documents_busy",
+                "Máy chủ đang lập các biểu mẫu khác; hãy thử lại sau ít giây.",
+                "The server is busy making other documents; try again in a few seconds.",
+                status=503,
+            )
+        try:
+            found = _lookup(app, kind, cycle, subject, fmt) or _build(
+                app, kind, cycle, subject, fmt
+            )
+        finally:
+            _BUILDING.release()
+    body, size = found
     resp = Response(body, mimetype=MEDIA[fmt])
     resp.headers["Content-Disposition"] = content_disposition(name, f"document.{fmt}")
     resp.headers["X-Content-Type-Options"] = "nosniff"
