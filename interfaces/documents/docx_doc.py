@@ -11,10 +11,10 @@ add_row reads the whole table's grid on every call).
 
 from __future__ import annotations
 
-import copy
 import io
 from decimal import Decimal
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from application.documents.model import Cell, Document, cell_text, key_of
 from interfaces.documents import layout, proof_block
@@ -95,37 +95,38 @@ def _repeat_header(row) -> None:
     tr_pr.append(mark)
 
 
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
 def _rows(table, doc: Document, widths: list[int]) -> None:
-    """One XML row per document row: a blank row made once by python-docx, then
-    deep-copied and filled (each cell one paragraph, one run)."""
-    from docx.oxml.ns import qn
+    """The document's rows as WordprocessingML written directly and parsed once:
+    each cell one paragraph of one run (bold on a bold row, right-aligned for a
+    number), "\n" a line break, as python-docx's add_run writes them. Made
+    through python-docx cell by cell, a table of 3,321 units took seconds."""
+    from docx.oxml import parse_xml
+    from docx.shared import Length
 
-    row = table.add_row()
-    for cell, width in zip(row.cells, widths, strict=True):
-        cell.width = width
-    template = row._tr
-    table._tbl.remove(template)
+    twips = [Length(w).twips for w in widths]
+    parts = [f'<w:tbl xmlns:w="{W_NS}">']
     for key, cells in doc.rows:
-        tr = copy.deepcopy(template)
-        strong = layout.bold(doc, key)
-        for tc, column in zip(tr.iter(qn("w:tc")), doc.columns, strict=True):
-            text = _shown(cells.get(column.id), column.places)
-            p = tc.find(qn("w:p"))
+        strong = "<w:rPr><w:b/></w:rPr>" if layout.bold(doc, key) else ""
+        parts.append("<w:tr>")
+        for column, width in zip(doc.columns, twips, strict=True):
+            value = cells.get(column.id)
+            text = _shown(value, column.places)
+            parts.append(f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{width}"/></w:tcPr><w:p>')
             if text:
-                _fill(p, text, strong, right=isinstance(cells.get(column.id), Decimal))
+                if isinstance(value, Decimal):
+                    parts.append('<w:pPr><w:jc w:val="right"/></w:pPr>')
+                lines = "<w:br/>".join(
+                    f'<w:t xml:space="preserve">{escape(line)}</w:t>' for line in text.split("\n")
+                )
+                parts.append(f"<w:r>{strong}{lines}</w:r>")
+            parts.append("</w:p></w:tc>")
+        parts.append("</w:tr>")
+    parts.append("</w:tbl>")
+    for tr in list(parse_xml("".join(parts))):
         table._tbl.append(tr)
-
-
-def _fill(p, text: str, strong: bool, right: bool) -> None:
-    from docx.text.paragraph import Paragraph
-
-    paragraph = Paragraph(p, None)
-    run = paragraph.add_run(text)  # "\n" becomes a line break
-    run.bold = strong
-    if right:
-        from docx.enum.text import WD_ALIGN_PARAGRAPH
-
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
 
 
 def _shown(value: Cell, places: int | None) -> str:
