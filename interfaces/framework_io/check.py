@@ -144,6 +144,8 @@ _TEXT = {
         "partial": "Bảng một phần ({rows} dòng): kiểm tra từng dòng, không dựng cây tiêu chí.",
         "partial_none": "Mọi dòng có điểm bị mất = điểm tối đa - điểm đạt.",
         "not_whole": "Không phải bảng đầy đủ nên không nhập được ({count} lỗi khi nhập):",
+        "orphans": "  {count} dòng không có mục cha trong bảng (từ dòng {first}): "
+        "bảng chỉ liệt kê một số tiêu chí",
         "problems": "Số vượt phạm vi:",
         "warnings": "Cảnh báo:",
         "total_row": "tổng cộng",
@@ -167,6 +169,8 @@ _TEXT = {
         "partial": "A partial table ({rows} rows): each row checked, no tree built.",
         "partial_none": "Every row's points lost = maximum - points achieved.",
         "not_whole": "Not a whole table, so it cannot be imported ({count} import problems):",
+        "orphans": "  {count} rows without their parent in the table (from row {first}): "
+        "it lists some criteria only",
         "problems": "Figures out of range:",
         "warnings": "Warnings:",
         "total_row": "total",
@@ -247,13 +251,16 @@ def format_text(report: CheckReport | PartialReport, lang: str = "vi") -> str:
 def _format_partial(report: PartialReport, t: dict, lang: str) -> str:
     lines = [t["partial"].format(rows=len(report.rows)), ""]
     if report.whole_table_problems:
-        lines.extend(
-            [
-                t["not_whole"].format(count=len(report.whole_table_problems)),
-                format_problems(report.whole_table_problems[:20], lang),
-                "",
-            ]
-        )
+        # A plan's rows lack their parents by design: said once, with the first,
+        # instead of a line per row; what else keeps it from being whole, each.
+        orphans = [p for p in report.whole_table_problems if p.code == "parent_missing"]
+        others = [p for p in report.whole_table_problems if p.code != "parent_missing"]
+        lines.append(t["not_whole"].format(count=len(report.whole_table_problems)))
+        if orphans:
+            lines.append(t["orphans"].format(count=len(orphans), first=orphans[0].row))
+        if others:
+            lines.append(format_problems(others[:20], lang))
+        lines.append("")
     if report.mismatches:
         lines.extend(_mismatch_lines(t, report.mismatches))
     else:

@@ -202,7 +202,9 @@ def test_a_whole_table_with_a_wrong_maximum_is_refused_not_read_as_partial(tmp_p
 def test_a_plan_read_as_partial_says_why_it_is_no_whole_table(tmp_path):
     text = format_text(check_table(_write(tmp_path, "ke-hoach.csv", PLAN)))
     assert "Không phải bảng đầy đủ nên không nhập được (4 lỗi" in text
-    assert "[parent_missing]" in text
+    assert "3 dòng không có mục cha trong bảng (từ dòng 3)" in text
+    assert "[parent_missing]" not in text  # said once, not a line per row
+    assert "[points_above_max]" in text  # what else keeps it from being whole, each
 
 
 def test_a_year_heading_without_a_kind_is_not_a_score_column(tmp_path):
