@@ -41,32 +41,17 @@ from interfaces.documents import files
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("document", help="xuất biểu mẫu Excel/Word / write Excel or Word forms")
     inner = p.add_subparsers(dest="document_command", required=True, metavar="KIND")
-    s = inner.add_parser("sheet", help="Phụ lục I: bảng điểm một đơn vị / a unit's scoring sheet")
-    s.add_argument("--cycle", required=True)
-    s.add_argument("--unit", required=True)
-    s.add_argument("--out", required=True, help="tệp .xlsx hoặc .docx")
-    add_data_dir(s)
-    add_json(s)
-    s.set_defaults(func=cmd_sheet)
-    r = inner.add_parser("ranking", help="Phụ lục II: bảng xếp hạng / the ranking table")
-    r.add_argument("--cycle", required=True)
+    _kind(inner, "sheet", "Phụ lục I: bảng điểm một đơn vị / a unit's scoring sheet", cmd_sheet)
+    r = _kind(inner, "ranking", "Phụ lục II: bảng xếp hạng / the ranking table", cmd_ranking)
     r.add_argument(
         "--version", type=int, default=None, help="phiên bản (mặc định: mới nhất) / default latest"
     )
-    r.add_argument("--out", required=True, help="tệp .xlsx hoặc .docx")
-    add_data_dir(r)
-    add_json(r)
-    r.set_defaults(func=cmd_ranking)
-    k = inner.add_parser(
+    _kind(
+        inner,
         "plan",
-        help="kế hoạch khắc phục: dự thảo hoặc bản đã ký / improvement plan: draft or signed",
+        "kế hoạch khắc phục: dự thảo hoặc bản đã ký / improvement plan: draft or signed",
+        cmd_plan,
     )
-    k.add_argument("--cycle", required=True)
-    k.add_argument("--unit", required=True)
-    k.add_argument("--out", required=True, help="tệp .xlsx hoặc .docx")
-    add_data_dir(k)
-    add_json(k)
-    k.set_defaults(func=cmd_plan)
 
     v = sub.add_parser(
         "verify-document",
@@ -86,6 +71,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--workers", type=int, default=None)
     add_json(v)
     v.set_defaults(func=cmd_verify_document)
+
+
+def _kind(inner, name: str, help_: str, func) -> argparse.ArgumentParser:
+    """One kind of document: --cycle, --unit (but for the ranking), --out, --data-dir."""
+    p = inner.add_parser(name, help=help_)
+    p.add_argument("--cycle", required=True)
+    if name != "ranking":
+        p.add_argument("--unit", required=True)
+    p.add_argument("--out", required=True, help="tệp .xlsx hoặc .docx")
+    add_data_dir(p)
+    add_json(p)
+    p.set_defaults(func=func)
+    return p
 
 
 def _write(args: argparse.Namespace, kind: str, subject: str) -> int:

@@ -300,3 +300,16 @@ def test_the_draft_read_back_is_the_draft_the_api_gives(env, season, tmp_path, f
             Decimal(r[k]) for k in ("max_points", "appraised", "lost", "target")
         )
         assert cells["title"] == r["title"]
+
+
+def test_an_operator_who_replays_an_old_plan_is_caught(env, season):
+    """Version 1 stored again after version 2, by someone who holds the store:
+    the signed command was already used, and verify says so."""
+    u = season.unit
+    first = u.send(u.chair, "record_improvement_plan", plan_year=2026, items=[ITEM])
+    u.send(u.chair, "record_improvement_plan", plan_year=2026, items=[{**ITEM, "target": "0.5"}])
+    op = Operator(env)
+    replayed = op.append_copy(first["log_index"])
+    op.reseal()
+    env.checkpoint()
+    assert ("command_replayed", replayed) in findings(env)
