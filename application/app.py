@@ -64,7 +64,9 @@ log = logging.getLogger(__name__)
 
 # Commands on a cycle as a whole (its calendar, units, close and ranking), even
 # where they name one unit: they queue on the cycle's gate, exclusively.
-WHOLE_CYCLE_COMMANDS = frozenset({"extend_deadline", "add_units", "merge_units"})
+WHOLE_CYCLE_COMMANDS = frozenset(
+    {"extend_deadline", "add_units", "merge_units", "link_previous_cycle"}
+)
 
 
 def queue_id(signed: SignedCommand) -> UUID | None:

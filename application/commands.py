@@ -39,6 +39,8 @@ LARGE_COMMAND_BYTES = {
     "open_cycle": 1024 * 1024,
     "add_units": 1024 * 1024,
     "record_improvement_plan": 1024 * 1024,
+    "link_previous_cycle": 1024 * 1024,
+    "import_past_results": 4 * 1024 * 1024,
     "propose_ranking": 4 * 1024 * 1024,
 }
 

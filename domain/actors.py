@@ -116,6 +116,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "answer_oversight_note": frozenset({Role.COUNCIL_CHAIR}),
     # after publication: the commune's plan for next year
     "record_improvement_plan": frozenset({Role.COMMUNE_CHAIR}),
+    # year on year: a past cycle's published results, and the link to it
+    "import_past_results": frozenset({Role.ADMIN}),
+    "link_previous_cycle": frozenset({Role.ADMIN}),
 }
 
 

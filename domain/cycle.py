@@ -13,6 +13,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.actors import Target
 from domain.errors import DomainError, Problems
 from domain.ids import CODE as CODE_RULE
+from domain.ids import LEAF as LEAF_RULE
 from domain.ids import id_problem
 from domain.schedule import (
     DEADLINES,
@@ -115,6 +116,8 @@ class Cycle(Aggregate):
         self.deadlines: dict[str, str] = {}
         self.unit_deadlines: dict[str, dict[str, str]] = {}  # unit -> kind -> time
         self.merged: dict[str, str] = {}  # unit -> the unit it was merged into
+        # The cycle this one is compared with (PreviousLinked); None: not linked.
+        self.previous: dict | None = None
 
     # Event handlers replace containers, never change them in place: verify
     # keeps a shallow copy of the cycle after each of its commands and reads
@@ -281,6 +284,76 @@ class Cycle(Aggregate):
         self.units = [*self.units, into]
         self.merged = {**self.merged, **{code: into["code"] for code in units}}
 
+    # -- year on year (docs/SEASON.md "Year on year") ---------------------------------
+    def link_previous(
+        self,
+        previous: object,
+        year: int,
+        imported: bool,
+        maps: tuple[object, object],
+        allowed: tuple[frozenset[str], frozenset[str] | None, frozenset[str] | None],
+        reason: object,
+        signed: dict,
+    ) -> None:
+        """Names the cycle this one is compared with: a cycle run here, or a past
+        cycle imported from its published tables. `maps` are (code_map,
+        unit_map): this cycle's criterion or unit code -> the previous one's
+        (null: none), only where they differ; `allowed` are (this framework's
+        codes, the previous framework's codes, the previous cycle's units),
+        None where any code may be named (an imported cycle)."""
+        if previous == self.cycle:
+            raise DomainError(
+                "invalid_previous",
+                "Kỳ trước phải là một kỳ khác.",
+                "The previous cycle must be another cycle.",
+                field="previous",
+                status=422,
+            )
+        if year >= self.year:
+            raise DomainError(
+                "previous_not_earlier",
+                f"Kỳ trước (năm {year}) phải trước năm {self.year} của kỳ {self.cycle}.",
+                f"The previous cycle (year {year}) must come before {self.cycle}'s {self.year}.",
+                field="previous",
+                status=409,
+            )
+        codes, previous_codes, previous_units = allowed
+        problems = Problems()
+        code_map = _check_map(maps[0], "code_map", codes, previous_codes, LEAF_RULE, problems)
+        unit_map = _check_map(
+            maps[1], "unit_map", self.unit_codes(), previous_units, CODE_RULE, problems
+        )
+        add_text_problems(problems, reason, "reason", NOTE, empty_code="reason_required")
+        problems.raise_if_any()
+        self._previous_linked(
+            previous=previous,
+            year=year,
+            imported=imported,
+            code_map=code_map,
+            unit_map=unit_map,
+            reason=reason,
+            signed=signed,
+        )
+
+    @event("PreviousLinked")
+    def _previous_linked(
+        self,
+        previous: str,
+        year: int,
+        imported: bool,
+        code_map: dict,
+        unit_map: dict,
+        reason: str,
+        signed: dict,
+    ) -> None:
+        self.previous = {
+            "cycle": previous,
+            "year": year,
+            "imported": imported,
+            "code_map": dict(code_map),
+            "unit_map": dict(unit_map),
+        }
+
     def check_unit(self, unit: str) -> None:
         if unit not in self.unit_codes():
             raise DomainError(
@@ -329,6 +402,54 @@ class Cycle(Aggregate):
 
     def target(self, unit: str | None = None) -> Target:
         return Target(province=self.province, authority=self.authority, commune=unit)
+
+
+MAX_MAP = 5_000
+
+
+def _check_map(
+    given: object,
+    field: str,
+    keys: frozenset[str],
+    values: frozenset[str] | None,
+    rule: object,
+    problems: Problems,
+) -> dict:
+    """{this code: previous code or null}: keys among `keys`, values among
+    `values` (any code of the rule when None)."""
+    if given is None:
+        return {}
+    if not isinstance(given, dict) or len(given) > MAX_MAP:
+        problems.add(
+            "invalid_map",
+            f"{field} là bảng mã -> mã (tối đa {MAX_MAP}).",
+            f"{field} maps codes to codes (at most {MAX_MAP}).",
+            field=field,
+        )
+        return {}
+    for key, value in given.items():
+        at = f"{field}.{str(key)[:64]}"
+        if key not in keys:
+            problems.add(
+                "unknown_code",
+                f"Mã '{str(key)[:64]}' không có trong kỳ này.",
+                f"Code '{str(key)[:64]}' is not in this cycle.",
+                field=at,
+            )
+        elif value is None:
+            continue
+        elif id_problem(value, at, rule) is not None or (
+            values is not None and value not in values
+        ):
+            problems.add(
+                "unknown_previous_code",
+                f"Mã '{str(value)[:64]}' không có trong kỳ trước.",
+                f"Code '{str(value)[:64]}' is not in the previous cycle.",
+                field=at,
+            )
+        if len(problems.items) > 50:
+            break
+    return given
 
 
 def _text(at: datetime) -> str:

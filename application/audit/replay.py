@@ -41,6 +41,7 @@ DEPLOYMENT_PREFIXES = (
     "domain.framework_record:PublishedFramework.",
     "domain.cycle:Cycle.",
     "domain.ranking:Ranking.",
+    "domain.past_results:PastCycle.",
     "domain.assessment:Assessment.Opened",
 )
 DEPLOYMENT_COMMANDS = frozenset(
@@ -54,6 +55,8 @@ DEPLOYMENT_COMMANDS = frozenset(
         "extend_deadline",
         "add_units",
         "merge_units",
+        "link_previous_cycle",
+        "import_past_results",
         "propose_ranking",
         "approve_ranking",
         "publish_ranking",
@@ -65,13 +68,22 @@ def first_aggregate(signed: SignedCommand) -> UUID | None:
     """The aggregate the first event of a cycle-wide command is on, computed from
     the command's fields (docs/FORMATS.md 4.3), or None where the handler names it."""
     from domain.cycle import cycle_aggregate_id
+    from domain.past_results import past_cycle_id
     from domain.ranking import ranking_aggregate_id
 
     cycle = signed.command.get("cycle")
     if not isinstance(cycle, str):
         return None
-    if signed.type in ("open_cycle", "extend_deadline", "add_units", "merge_units"):
+    if signed.type in (
+        "open_cycle",
+        "extend_deadline",
+        "add_units",
+        "merge_units",
+        "link_previous_cycle",
+    ):
         return cycle_aggregate_id(cycle)
+    if signed.type == "import_past_results":
+        return past_cycle_id(cycle)
     if signed.type in ("propose_ranking", "approve_ranking", "publish_ranking") or (
         signed.type == "close_appraisal" and "unit" not in signed.command
     ):

@@ -6,6 +6,7 @@ from application.handlers import cycles as _cycles  # noqa: E402,F401
 from application.handlers import frameworks as _frameworks  # noqa: E402,F401
 from application.handlers import keys as _keys  # noqa: E402,F401
 from application.handlers import oversight as _oversight  # noqa: E402,F401
+from application.handlers import past as _past  # noqa: E402,F401
 from application.handlers import plans as _plans  # noqa: E402,F401
 from application.handlers import ranking as _ranking  # noqa: E402,F401
 from application.handlers.base import HANDLERS, Context, Handler, handler

@@ -10,6 +10,7 @@ from domain.assessment import Assessment
 from domain.cycle import Cycle, check_units
 from domain.errors import DomainError, Problems
 from domain.ids import CODE, FRAMEWORK_ID, check_id, id_problem
+from domain.past_results import PastCycle
 from domain.ranking import Ranking
 from domain.schedule import DEFAULT_ROUNDS, LEVELS, check_deadlines
 from domain.text import NAME, add_text_problems
@@ -82,7 +83,10 @@ def open_cycle(ctx: Context) -> list:
             f"framework {c.get('framework')}",
             code="framework_not_found",
         )
-    if ctx.app.get(Cycle.create_id(c["cycle"])) is not None:
+    if (
+        ctx.app.get(Cycle.create_id(c["cycle"])) is not None
+        or ctx.app.get(PastCycle.create_id(c["cycle"])) is not None
+    ):
         raise DomainError(
             "cycle_exists",
             f"Kỳ đánh giá '{c['cycle']}' đã có.",
