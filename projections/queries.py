@@ -147,6 +147,7 @@ from projections import queries_leaf as leafq
 from projections import queries_notes as notesq
 from projections import queries_oversight as overq
 from projections import queries_oversight_sums as sumq
+from projections import queries_previous as previous_q
 from projections import queries_ranking as rankq
 from projections import status as status_q
 from projections.rows import jload, shown
@@ -242,7 +243,9 @@ class Queries:
             ]
             cur.execute("SELECT * FROM cycle_changes WHERE cycle = ? ORDER BY seq", (cycle,))
             changes = [_change(r) for r in cur.fetchall()]
+            link = previous_q.described(previous_q.link(cur, cycle))
         out = _cycle(row)
+        out["previous"] = link
         out.update(
             framework_name=row["framework_name"],
             bands=jload(row["bands"]) or [],
@@ -251,6 +254,38 @@ class Queries:
             changes=changes,
             extensions=[c for c in changes if c["kind"] == "deadline_extended"],
         )
+        return out
+
+    # -- past cycles imported from published tables (year on year) -------------------
+    def past_cycles(self) -> list[dict]:
+        with self.rm.read() as cur:
+            cur.execute("SELECT * FROM past_cycles ORDER BY year DESC, cycle")
+            return [_past_cycle(r) for r in cur.fetchall()]
+
+    def past_cycle(self, cycle: str) -> dict | None:
+        with self.rm.read() as cur:
+            cur.execute("SELECT * FROM past_cycles WHERE cycle = ?", (cycle,))
+            row = cur.fetchone()
+            if row is None:
+                return None
+            cur.execute(
+                "SELECT * FROM past_results WHERE cycle = ? ORDER BY rank IS NULL, rank, unit",
+                (cycle,),
+            )
+            units = [
+                {
+                    "unit": r["unit"],
+                    "name": r["name"],
+                    "total": r["total"],
+                    "rank": r["rank"],
+                    "scores": jload(r["scores"]),
+                    "sources": jload(r["sources"]) or [],
+                    "leaf_index": r["leaf_index"],
+                }
+                for r in cur.fetchall()
+            ]
+        out = _past_cycle(row)
+        out["units"] = units
         return out
 
     # -- scores ----------------------------------------------------------------
@@ -280,6 +315,7 @@ class Queries:
             )
             found = cur.fetchone()
             status = status_q.unit_status(cur, cycle, unit, now)
+            previous = _previous(cur, cycle, unit, nodes)
         keys = (
             "max_total",
             "applicable_max",
@@ -306,6 +342,7 @@ class Queries:
             reviewed=status["reviewed"] if status else 0,
             flags=status["flags"] if status else {"open": 0, "answered": 0},
             display={k: shown(t[k]) for k in keys},
+            previous=previous,
             nodes=nodes,
         )
         return out
@@ -347,7 +384,13 @@ class Queries:
             ranks = page_ranks([r["total_key"] for r in page], offset, above)
             rows = [ranked_row(r, rank) for r, rank in zip(page, ranks, strict=True)]
             others = _not_ranked(cur, cycle)
-        return ranking_doc(cycle, row["framework"], total, limit, offset, rows, others)
+            link = previous_q.link(cur, cycle)
+            before = previous_q.totals(cur, link, [r["unit"] for r in rows]) if link else {}
+        for r in rows:
+            r["previous"] = before.get(r["unit"])
+        doc = ranking_doc(cycle, row["framework"], total, limit, offset, rows, others)
+        doc["previous"] = previous_q.described(link)
+        return doc
 
     # -- where the season stands (projections/status.py) ----------------------------
     def cycle_status(
@@ -608,6 +651,42 @@ def _change(r: Any) -> dict:
         "at": r["at"],
         "leaf_index": r["leaf_index"],
     }
+
+
+def _past_cycle(r: Any) -> dict:
+    return {
+        "cycle": r["cycle"],
+        "name": r["name"],
+        "year": r["year"],
+        "imported": True,
+        "unit_count": r["unit_count"],
+        "imports": jload(r["imports"]) or [],
+        "leaf_index": r["leaf_index"],
+        "at": r["at"],
+    }
+
+
+def _previous(cur: Any, cycle: str, unit: str, nodes: list[dict]) -> dict | None:
+    """The unit's figures in the previous cycle (None: not linked); each node
+    gets `previous_appraised` (None where there is no counterpart figure)."""
+    link = previous_q.link(cur, cycle)
+    figures = previous_q.unit_figures(cur, link, unit) if link else None
+    scores = figures["scores"] if figures else {}
+    for node in nodes:
+        code = previous_q.previous_code(link, node["code"]) if link else None
+        node["previous_appraised"] = scores.get(code) if code is not None else None
+    if link is None:
+        return None
+    out = previous_q.described(link)
+    out.update(
+        unit=None if figures is None else figures["unit"],
+        name=None if figures is None else figures["name"],
+        total=None if figures is None else figures["total"],
+        rank=None if figures is None else figures["rank"],
+        status=None if figures is None else figures["status"],
+        sources=[] if figures is None else figures["sources"],
+    )
+    return out
 
 
 def _node_score(r: Any) -> dict:

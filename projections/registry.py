@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from domain.schedule import DEFAULT_ROUNDS
-from projections import cycles
+from projections import cycles, previous
 from projections.frameworks import node_rows
 from projections.rows import dec_text, jdump
 from projections.schema import upsert_sql
@@ -119,6 +119,8 @@ def cycle_opened(b: Batch, e: Any, m: Meta) -> None:
             jdump({}),
             m.originator_id,
             None,
+            None,
+            None,
         ),
     )
     cycles.units_listed(b, e.cycle, e.units, m)
@@ -147,5 +149,6 @@ HANDLERS = {
     "domain.framework_record:PublishedFramework.Published": framework_published,
     "domain.cycle:Cycle.Opened": cycle_opened,
     **cycles.HANDLERS,
+    **previous.HANDLERS,
     "domain.assessment:Assessment.Opened": assessment_opened,
 }

@@ -171,6 +171,8 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
             "unit_deadlines": str,  # JSON {unit: {kind: time}}
             "aggregate_id": str,
             "scheduled_leaf": int,  # the Cycle.Scheduled event (as_of: not yet before it)
+            "previous": str,  # JSON: the cycle it is compared with (Cycle.PreviousLinked)
+            "previous_leaf": int,
         },
         ("cycle",),
     ),
@@ -191,7 +193,7 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
         {
             "cycle": str,
             "seq": int,
-            "kind": str,  # deadline_extended | units_added | units_merged
+            "kind": str,  # deadline_extended | units_added | units_merged | previous_linked
             "deadline": str,
             "unit": str,
             "until": str,
@@ -206,6 +208,32 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
             "leaf_index": int,
         },
         ("cycle", "seq"),
+    ),
+    # Past cycles scored outside parindex, imported from published tables.
+    "past_cycles": (
+        {
+            "cycle": str,
+            "name": str,
+            "year": int,
+            "unit_count": int,
+            "imports": str,  # JSON [{source, units, reason, actor, at, leaf_index}]
+            "leaf_index": int,
+            "at": str,
+        },
+        ("cycle",),
+    ),
+    "past_results": (
+        {
+            "cycle": str,
+            "unit": str,
+            "name": str,
+            "total": str,
+            "rank": int,
+            "scores": str,  # JSON {criterion code: points} as imported
+            "sources": str,  # JSON [sha256 of each file that stated figures]
+            "leaf_index": int,
+        },
+        ("cycle", "unit"),
     ),
     "units": (
         {
@@ -599,7 +627,7 @@ ANCHOR_TABLE = "log_anchor"
 
 # Bump when a table or column changes: a file of another version is rebuilt
 # (projections.rebuilder.open_current), never migrated; it is disposable.
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 
 def columns(table: str) -> tuple[str, ...]:

@@ -35,7 +35,9 @@ def deadline_text(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def open_cycle(env: Env, cycle: str = C, units=(U, OTHER), **schedule: Any) -> Framework:
+def open_cycle(
+    env: Env, cycle: str = C, units=(U, OTHER), year: int = 2025, **schedule: Any
+) -> Framework:
     """The bundled Thái Nguyên framework (published once per deployment) and
     `cycle` on it; `schedule` holds open_cycle's level, rounds, deadlines."""
     framework = load_bundled("thai-nguyen-2021-commune")
@@ -46,9 +48,9 @@ def open_cycle(env: Env, cycle: str = C, units=(U, OTHER), **schedule: Any) -> F
             env.admin,
             "open_cycle",
             cycle=cycle,
-            name="Kỳ 2025",
+            name=f"Kỳ {year}",
             framework=str(framework.id),
-            year=2025,
+            year=year,
             authority="dong-hy",
             province="thai-nguyen",
             units=[{"code": u, "name": f"Xã {u}"} for u in units],

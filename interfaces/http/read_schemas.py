@@ -121,6 +121,73 @@ class CycleList(Schema):
     cycles = List(Nested(Cycle), required=True)
 
 
+# -- year on year ---------------------------------------------------------------------
+class PreviousLink(Schema):
+    """The cycle this one is compared with (link_previous_cycle)."""
+
+    cycle = Str(required=True)
+    year = Int()
+    imported = Bool(metadata={"description": "true: a past cycle imported from its tables"})
+    version = NInt(metadata={"description": "the previous cycle's published ranking version"})
+    mapped_codes = Int()
+    mapped_units = Int()
+
+
+class PreviousFigures(PreviousLink):
+    """The unit's counterpart in the previous cycle (nulls: it has no figures)."""
+
+    unit = NStr()
+    name = NStr()
+    total = NStr()
+    rank = NInt()
+    status = NStr()  # submitted | not_submitted | merged | imported
+    sources = List(Str(), metadata={"description": "SHA-256 of each imported file"})
+
+
+class PreviousTotal(Schema):
+    unit = Str()
+    total = NStr()
+    rank = NInt()
+
+
+class PastImport(Schema):
+    source = fields.Dict(keys=Str(), values=Str())  # file_name, sha256
+    units = Int()
+    reason = NStr()
+    actor = Nested(lambda: Signer())
+    at = NStr()
+    leaf_index = NInt()
+
+
+class PastCycle(Schema):
+    cycle = Str(required=True)
+    name = NStr()
+    year = Int()
+    imported = Bool()
+    unit_count = Int()
+    imports = List(Nested(PastImport))
+    leaf_index = NInt()
+    at = NStr()
+
+
+class PastUnit(Schema):
+    unit = Str(required=True)
+    name = NStr()
+    total = NStr()
+    rank = NInt()
+    scores = fields.Dict(keys=Str(), values=Str(), allow_none=True)
+    sources = List(Str())
+    leaf_index = NInt()
+
+
+class PastCycleDetail(PastCycle):
+    units = List(Nested(PastUnit))
+
+
+class PastCycleList(Schema):
+    past_cycles = List(Nested(PastCycle), required=True)
+
+
 class Signer(Schema):
     key_id = NStr()
     name = NStr()
@@ -130,7 +197,7 @@ class CycleChange(Schema):
     """One change of the calendar or the units while the cycle runs."""
 
     seq = Int()
-    kind = Str()  # deadline_extended | units_added | units_merged
+    kind = Str()  # deadline_extended | units_added | units_merged | previous_linked
     deadline = NStr()
     unit = NStr()
     until = NStr()
@@ -166,6 +233,7 @@ class CycleDetail(Cycle):
     merged = fields.Dict(keys=Str(), values=Str())
     changes = List(Nested(CycleChange))
     extensions = List(Nested(CycleChange))
+    previous = Nested(PreviousLink, allow_none=True)
 
 
 class RankingRow(Schema):
@@ -179,6 +247,7 @@ class RankingRow(Schema):
     index = NStr()
     band = Nested(Band, allow_none=True)
     display = Nested(TotalsDisplay)
+    previous = Nested(PreviousTotal, allow_none=True)
 
 
 class NotRanked(Schema):
@@ -200,6 +269,7 @@ class Ranking(Schema):
     rows = List(Nested(RankingRow), required=True)
     not_submitted = List(Nested(NotRanked), required=True)
     not_submitted_count = Int()
+    previous = Nested(PreviousLink, allow_none=True)
 
 
 # -- where the season stands ----------------------------------------------------------------
@@ -315,6 +385,7 @@ class NodeScore(Schema):
     last_leaf_index = NInt()
     review = Nested(lambda: Review(), allow_none=True)  # null: never reviewed
     flag = Nested(lambda: Flag(), allow_none=True)
+    previous_appraised = NStr(metadata={"description": "the previous cycle's, as linked"})
 
 
 class Review(Schema):
@@ -370,6 +441,7 @@ class UnitScores(Schema):
             "index",
         )
     )
+    previous = Nested(PreviousFigures, allow_none=True)
     nodes = List(Nested(NodeScore))
 
 

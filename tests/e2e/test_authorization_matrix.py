@@ -68,6 +68,8 @@ ALLOWED = {
     "record_oversight_note": {"observer"},
     "answer_oversight_note": {"council_chair"},
     "record_improvement_plan": {"commune_chair"},
+    "import_past_results": {"admin"},
+    "link_previous_cycle": {"admin"},
 }
 
 _counter = itertools.count(1)
@@ -418,6 +420,27 @@ def _plan(world: World, actor: Key) -> dict:
     }
 
 
+def _past_fields(code: str) -> dict:
+    return {
+        "cycle": code,
+        "name": "Kết quả năm 2024",
+        "year": 2024,
+        "source": {"file_name": "PL2-2024.xlsx", "sha256": "5e" * 32},
+        "units": [{"unit": UNITS[0], "name": "Xã 01", "total": "80.5", "rank": 1}],
+    }
+
+
+def _import_past(world: World, actor: Key) -> dict:
+    return _past_fields(f"k2024-{_unique()}")
+
+
+def _link_previous(world: World, actor: Key) -> dict:
+    if (id(world), "past") not in _CYCLES:  # once: the past cycle every link names
+        world.env.send(command(world.admin, "import_past_results", **_past_fields("k2024")))
+        _CYCLES[(id(world), "past")] = "k2024"
+    return {"cycle": CYCLE, "previous": "k2024", "reason": "So sánh với năm 2024"}
+
+
 BUILDERS: dict[str, Callable[[World, Key], dict]] = {
     "register_key": _register,
     "revoke_key": _revoke,
@@ -446,6 +469,8 @@ BUILDERS: dict[str, Callable[[World, Key], dict]] = {
     "record_oversight_note": _note,
     "answer_oversight_note": _answer_note,
     "record_improvement_plan": _plan,
+    "import_past_results": _import_past,
+    "link_previous_cycle": _link_previous,
 }
 
 
