@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from application.documents.model import Cell, Column, Document, cell_text
+from application.documents.previous import Previous
 from domain.errors import DomainError
 from domain.framework import Framework
 
@@ -26,6 +27,10 @@ COLUMNS = [
     Column("rank", "Xếp hạng", number=True),
     Column("band", "Xếp loại"),
     Column("note", "Ghi chú"),
+]
+PREVIOUS_COLUMNS = [
+    Column("previous_total", "Điểm thẩm định năm trước", number=True),
+    Column("previous_rank", "Xếp hạng năm trước", number=True),
 ]
 STATES = {
     "proposed": "đề xuất, chưa phê duyệt",
@@ -52,9 +57,16 @@ def version_of(ranking: Any, cycle: str, number: str) -> dict:
     return ranking.versions[int(number) - 1]
 
 
-def build(cycle: Any, framework: Framework, version: dict, later: int = 0) -> Document:
+def build(
+    cycle: Any,
+    framework: Framework,
+    version: dict,
+    later: int = 0,
+    previous: Previous | None = None,
+) -> Document:
     """The table of `version`; `later` is the newest version number the log holds
-    (a table of an earlier one says it has been replaced)."""
+    (a table of an earlier one says it has been replaced); `previous`: last
+    year's totals and ranks beside this year's (documents/previous.py)."""
     manifest = version["manifest"]
     bands = {b.code: b.name_vi for b in framework.meta.bands.items}
     names = {u["code"]: u["name"] for u in cycle.units}
@@ -117,4 +129,14 @@ def build(cycle: Any, framework: Framework, version: dict, later: int = 0) -> Do
     ]
     if later > version["version"]:
         title.append(f"Đã có phiên bản xếp hạng mới hơn: phiên bản {later}")
-    return Document("ranking_table", title, list(COLUMNS), rows, levels=levels)
+    columns = list(COLUMNS)
+    if previous is not None:
+        columns[-1:-1] = PREVIOUS_COLUMNS
+        title.append(cell_text(previous.described()))
+        for key, cells in rows:
+            if key == UNRANKED_HEADING:
+                continue
+            total, rank = previous.total(cells["unit"])
+            cells["previous_total"] = total
+            cells["previous_rank"] = None if rank is None else Decimal(rank)
+    return Document("ranking_table", title, columns, rows, levels=levels)

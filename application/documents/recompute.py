@@ -8,10 +8,10 @@ from a stream of log records (an audit bundle).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from uuid import UUID
 
-from application.documents import plan_sheet, ranking_table, scoring_sheet
+from application.documents import plan_sheet, previous, ranking_table, scoring_sheet
 from application.documents.fold import Event, fold, from_store
 from application.documents.model import Document
 from application.transparency import merkle
@@ -33,6 +33,9 @@ class StoreLog:
     def events(self, oid: UUID) -> list[Event]:
         return from_store(self.app, oid, self.size)
 
+    def need(self, oids: Iterable[UUID]) -> None:
+        """Nothing to do: a store is read aggregate by aggregate."""
+
 
 class RecordsLog:
     """The events of one document's aggregates among log records `(index, leaf
@@ -41,30 +44,52 @@ class RecordsLog:
     leaves: `root` is that tree's head, so a caller holding a signed root knows
     the events computed from are exactly the ones it covers, whatever was read
     before (an operator who swaps an event between two reads of a live store
-    cannot pass it off)."""
+    cannot pass it off). `records` gives a fresh stream each call: a document
+    that needs more aggregates than it knew at first (the previous cycle's,
+    named by a link folded from the first pass) reads the log once more, and
+    that pass must make the same root."""
 
-    def __init__(self, records: Iterable[tuple], size: int, kind: str, cycle: str, subject: str):
+    def __init__(
+        self, records: Callable[[], Iterable[tuple]], size: int, kind: str, cycle: str, subject: str
+    ):
+        self.records, self.size = records, size
         wanted = {Cycle.create_id(cycle).hex, _subject_id(kind, cycle, subject).hex}
         wanted.add(Ranking.create_id(cycle).hex)  # a plan needs the cycle published
-        self.by_oid: dict[str, list[Event]] = {oid: [] for oid in wanted}
+        self.by_oid, self.complete, self.root = self._read(wanted)
+
+    def _read(self, wanted: set[str]) -> tuple[dict[str, list[Event]], bool, bytes]:
+        by_oid: dict[str, list[Event]] = {oid: [] for oid in wanted}
         frontier = merkle.CompactRange()
-        self.complete = True  # every leaf below `size` read, in order, with its event
-        for index, _hash, oid, version, topic, state in records:
-            if index >= size:
+        complete = True  # every leaf below `size` read, in order, with its event
+        for index, _hash, oid, version, topic, state in self.records():
+            if index >= self.size:
                 break
             if index != frontier.size or topic is None or state is None:
-                self.complete = False
+                complete = False
                 break
             state = bytes(state)
             try:
                 frontier.append(event_leaf_hash(oid, version, topic, state))
             except (ValueError, TypeError):
-                self.complete = False
+                complete = False
                 break
-            if oid in self.by_oid or topic.startswith(FRAMEWORK_TOPIC):
-                self.by_oid.setdefault(oid, []).append((index, version, topic, state))
-        self.complete = self.complete and frontier.size == size
-        self.root = frontier.root()
+            if oid in by_oid or topic.startswith(FRAMEWORK_TOPIC):
+                by_oid.setdefault(oid, []).append((index, version, topic, state))
+        return by_oid, complete and frontier.size == self.size, frontier.root()
+
+    def need(self, oids: Iterable[UUID]) -> None:
+        missing = {oid.hex for oid in oids} - set(self.by_oid)
+        if not missing:
+            return
+        by_oid, complete, root = self._read(set(self.by_oid) | missing)
+        if not complete or root != self.root:
+            raise DomainError(
+                "log_changed",
+                "Nhật ký đổi giữa hai lần đọc; hãy chạy lại.",
+                "The log changed between two reads; run again.",
+                status=409,
+            )
+        self.by_oid = by_oid
 
     def events(self, oid: UUID) -> list[Event]:
         return sorted(self.by_oid.get(oid.hex, []), key=lambda e: e[1])
@@ -109,12 +134,15 @@ def recompute(log, kind: str, cycle: str, subject: str) -> Document:
         oid = Assessment.create_id(cycle, subject)
         trace = scoring_sheet.Trace()
         assessment = fold(oid, log.events(oid), trace.watch)
-        return scoring_sheet.build(found, framework, subject, assessment, trace)
+        last = previous.find(log, found)
+        figures = (last, previous.unit_scores(log, last, subject)) if last else None
+        return scoring_sheet.build(found, framework, subject, assessment, trace, figures)
     if kind == "ranking_table":
         oid = Ranking.create_id(cycle)
         ranking = fold(oid, log.events(oid))
         version = ranking_table.version_of(ranking, cycle, subject)
-        return ranking_table.build(found, framework, version, len(ranking.versions))
+        last = previous.find(log, found)
+        return ranking_table.build(found, framework, version, len(ranking.versions), last)
     if kind == "improvement_plan":
         if subject not in found.unit_codes():
             raise _not_found(

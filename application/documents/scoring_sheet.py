@@ -15,9 +15,11 @@ every reason, the evidence's references.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from application.documents.model import Cell, Column, Document, cell_text, key_of
+from application.documents.previous import Previous
 from domain.assessment import leaf_input
 from domain.errors import DomainError
 from domain.framework import Framework, compute, score
@@ -29,6 +31,7 @@ COLUMNS = {
     "stt": Column("stt", "STT"),
     "title": Column("title", "Lĩnh vực/Tiêu chí/Tiêu chí thành phần"),
     "max": Column("max", "Điểm tối đa", number=True),
+    "previous": Column("previous", "Điểm thẩm định năm trước", number=True),
     "self": Column("self", "Điểm tự đánh giá", number=True),
     "round1": Column("round1", "Điểm thẩm định vòng 1", number=True),
     "round2": Column("round2", "Điểm thẩm định vòng 2", number=True),
@@ -120,6 +123,19 @@ def _points(framework: Framework, leaf: str, given: dict | None) -> Cell:
     return NOT_APPLICABLE if result.excluded else result.points
 
 
+def previous_line(found: Previous, unit: str) -> str:
+    """Which cycle the previous column is from, and for an imported one, the files."""
+    other = found.unit(unit)
+    line = found.described()
+    if other is None:
+        return f"{line}; đơn vị không có kết quả năm trước"
+    if other != unit:
+        line = f"{line}; đơn vị năm trước: {other}"
+    if found.imported and found.sources.get(other):
+        line = f"{line}; SHA-256 của tệp: {', '.join(found.sources[other])}"
+    return line
+
+
 def stage_text(assessment: Any, merged_into: str | None = None) -> str:
     if merged_into is not None:
         return f"Đã sáp nhập vào đơn vị {merged_into}; không xếp hạng riêng"
@@ -130,9 +146,17 @@ def stage_text(assessment: Any, merged_into: str | None = None) -> str:
     return "Đã nộp; đang thẩm định"
 
 
-def build(cycle: Any, framework: Framework, unit: str, assessment: Any, trace: Trace) -> Document:
+def build(
+    cycle: Any,
+    framework: Framework,
+    unit: str,
+    assessment: Any,
+    trace: Trace,
+    previous: tuple[Previous, dict[str, Decimal]] | None = None,
+) -> Document:
     """The sheet of `unit` as its folded `assessment` (None: never opened) and the
-    trace of its events stand."""
+    trace of its events stand; `previous`: the previous cycle (documents/previous.py)
+    and the unit's counterpart's appraised score by previous code."""
     names = {u["code"]: u["name"] for u in cycle.units}
     if unit not in names:
         raise DomainError(
@@ -155,7 +179,7 @@ def build(cycle: Any, framework: Framework, unit: str, assessment: Any, trace: T
         if submitted
         else None
     )
-    ids = ["stt", "title", "max", "self"]
+    ids = ["stt", "title", "max", *(["previous"] if previous else []), "self"]
     ids += ["round1", "round2"] if two_rounds else []
     ids += ["appraised", "percent", "lost", "evidence", "review", "explanation"]
     columns = [COLUMNS[i] for i in ids]
@@ -173,6 +197,9 @@ def build(cycle: Any, framework: Framework, unit: str, assessment: Any, trace: T
             "title": cell_text(node.title),
             "max": node.max_points,
         }
+        if previous:
+            other = previous[0].code(code)
+            cells["previous"] = None if other is None else previous[1].get(other)
         if not self_inputs or (leaf and code not in self_inputs):
             cells["self"] = None  # nothing self-scored: no sum of nothing shown as 0
         else:
@@ -218,6 +245,8 @@ def build(cycle: Any, framework: Framework, unit: str, assessment: Any, trace: T
         "max": framework.max_total,
         "self": own.total if self_inputs else None,
     }
+    if previous:
+        total["previous"] = previous[0].total(unit)[0]
     if theirs is not None:
         total["appraised"] = theirs.total
         total["percent"] = None if theirs.index is None else round_half_up(theirs.index, 2)
@@ -237,4 +266,6 @@ def build(cycle: Any, framework: Framework, unit: str, assessment: Any, trace: T
         cell_text(f"Bộ tiêu chí: {framework.meta.name} ({framework.id})"),
         cell_text(f"Tình trạng: {stage_text(assessment, cycle.merged.get(unit))}"),
     ]
+    if previous:
+        title.append(cell_text(previous_line(previous[0], unit)))
     return Document("scoring_sheet", title, columns, rows, levels=levels)

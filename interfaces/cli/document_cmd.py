@@ -176,10 +176,10 @@ def cmd_verify_document(args: argparse.Namespace) -> int:
         report = verify(
             source, log_key=args.log_key, workers=args.workers, extra_checkpoints=[proof.note]
         )
-        expected = _recompute(records(), proof, proof.size)
+        expected = _recompute(records, proof, proof.size)
         newer = None
         if not isinstance(expected, DomainError) and report.size > proof.size:
-            head = _recompute(records(), proof, report.size)
+            head = _recompute(records, proof, report.size)
             if not isinstance(head, DomainError):
                 changed = differences(doc, head)
                 newer = {"size": report.size, "differences": [d.as_dict() for d in changed]}

@@ -40,7 +40,7 @@ def known_columns(kind: str) -> list[Column]:
         return list(scoring_sheet.COLUMNS.values())
     if kind == "improvement_plan":
         return list(plan_sheet.COLUMNS)
-    return list(ranking_table.COLUMNS)
+    return [*ranking_table.COLUMNS, *ranking_table.PREVIOUS_COLUMNS]
 
 
 def columns_from_headings(kind: str, headings: list[str]) -> list[Column]:

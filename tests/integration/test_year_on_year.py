@@ -333,3 +333,104 @@ def test_an_import_replayed_is_reported(small):
     forged = op.append_copy(first)
     op.reseal()
     assert any(leaf == forged for _kind, leaf in _findings(small))
+
+
+# -- documents: the previous year's column, proven like the rest ---------------------
+def _document(y: Years, tmp: Path, kind: str, cycle: str, subject: str, fmt: str):
+    from application.documents import export
+    from interfaces.documents import files
+
+    doc = export.make(y.env.app, kind, cycle, subject)
+    path = tmp / f"{kind}-{cycle}-{subject}.{fmt}"
+    files.write(doc, path)
+    return doc, files.read(path), path
+
+
+def _verify_document(path: Path, capsys, *source: str) -> tuple[int, dict]:
+    import json
+
+    from interfaces.cli.main import main
+
+    capsys.readouterr()
+    code = main(["verify-document", str(path), *source, "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "docx"])
+def test_a_scoring_sheet_shows_last_years_score_as_the_api_does(years, tmp_path, capsys, fmt):
+    from decimal import Decimal
+
+    doc, back, path = _document(years, tmp_path, "scoring_sheet", "c2025", U, fmt)
+    assert [c.heading for c in back.columns][2:4] == ["Điểm tối đa", "Điểm thẩm định năm trước"]
+    rows = dict(back.rows)
+    api = _scores(years, "c2025", U)
+    for node in api["nodes"]:
+        shown = rows[node["label"] or node["code"]].get("previous")
+        expected = node["previous_appraised"]
+        assert shown == (None if expected is None else Decimal(expected)), node["code"]
+    assert rows["TỔNG ĐIỂM"]["previous"] == Decimal(api["previous"]["total"])
+    assert any("kỳ c2024 (năm 2024), phiên bản xếp hạng 1 đã công bố" in t for t in back.title)
+    code, result = _verify_document(path, capsys, "--data-dir", str(years.env.data_dir))
+    assert (code, result["differences"]) == (0, [])
+
+
+def test_an_imported_previous_year_names_its_files_hash_on_the_sheet(years, tmp_path):
+    from decimal import Decimal
+
+    _doc, back, _path = _document(years, tmp_path, "scoring_sheet", "c2024", U, "xlsx")
+    rows = dict(back.rows)
+    assert rows["TỔNG ĐIỂM"]["previous"] == Decimal("78.046")
+    line = next(t for t in back.title if t.startswith("Năm trước"))
+    assert "nhập từ bảng kết quả đã công bố" in line and SHA_2023 in line
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "docx"])
+def test_the_ranking_table_shows_last_years_total_and_rank(years, tmp_path, capsys, fmt):
+    from decimal import Decimal
+
+    _doc, back, path = _document(years, tmp_path, "ranking_table", "c2024", "1", fmt)
+    rows = dict(back.rows)
+    assert (rows[U]["previous_total"], rows[U]["previous_rank"]) == (Decimal("78.046"), 2)
+    # xa-b did not submit in 2024; its 2023 figures still show beside it
+    assert (rows[OTHER]["previous_total"], rows[OTHER]["previous_rank"]) == (Decimal(70), 5)
+    code, result = _verify_document(path, capsys, "--data-dir", str(years.env.data_dir))
+    assert (code, result["differences"]) == (0, [])
+
+
+def test_verify_document_from_a_bundle_reads_the_previous_cycle_too(years, tmp_path, capsys):
+    from application.audit.bundle import export_bundle
+
+    _doc, _back, path = _document(years, tmp_path, "scoring_sheet", "c2025", U, "xlsx")
+    bundle = tmp_path / "audit.jsonl"
+    app = years.env.app
+    export_bundle(app.tlog, bundle, log_key=years.env.log_key, origin=app.settings.origin)
+    code, result = _verify_document(path, capsys, str(bundle))
+    assert (code, result["differences"], result["recompute_error"]) == (0, [], None)
+
+
+def test_a_forged_previous_year_cell_is_reported(years, tmp_path, capsys):
+    import openpyxl
+
+    _doc, back, path = _document(years, tmp_path, "scoring_sheet", "c2025", U, "xlsx")
+    book = openpyxl.load_workbook(path)
+    sheet = book.worksheets[0]
+    column = next(
+        c.column for c in sheet[_header_row(sheet)] if c.value == "Điểm thẩm định năm trước"
+    )
+    row = next(r for r in sheet.iter_rows() if r[0].value == "1.1.1")
+    sheet.cell(row[0].row, column, 1)  # last year "looked" better: 1 instead of 0.5
+    book.save(path)
+    code, result = _verify_document(
+        path, capsys, "--data-dir", str(years.env.data_dir), "--cells-only"
+    )
+    assert code == 1
+    assert {
+        "row": "1.1.1",
+        "column": "Điểm thẩm định năm trước",
+        "document": "1",
+        "log": "0.5",
+    } in (result["differences"])
+
+
+def _header_row(sheet) -> int:
+    return next(r[0].row for r in sheet.iter_rows() if r[0].value == "STT")
