@@ -298,6 +298,12 @@ class Client:
     def framework(self, framework_id: str) -> Any:
         return self._get(f"/api/v1/frameworks/{framework_id}", signed=False)
 
+    def past_cycles(self) -> Any:
+        return self._get("/api/v1/past-cycles", signed=False)
+
+    def past_cycle(self, cycle: str) -> Any:
+        return self._get(f"/api/v1/past-cycles/{quote(cycle, safe='')}", signed=False)
+
     # -- signed reads -----------------------------------------------------------------
     def cycles(self) -> Any:
         return self._get("/api/v1/cycles")

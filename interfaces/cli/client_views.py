@@ -412,6 +412,19 @@ def cycle_text(c: dict) -> str:
                 kind = _UNIT_TYPES.get(u.get("type") or "", "-")
                 merged = f" — đã sáp nhập vào {u['merged_into']}" if u.get("merged_into") else ""
                 lines.append(f"    {_v(u.get('unit')):<24} {kind:<9} {_v(u.get('name'))}{merged}")
+    previous = c.get("previous")
+    if previous:
+        source = (
+            "nhập từ bảng đã công bố"
+            if previous["imported"]
+            else f"phiên bản xếp hạng {previous['version']} đã công bố"
+            if previous.get("version")
+            else "chưa công bố xếp hạng"
+        )
+        lines.append(
+            f"  So sánh với năm trước: kỳ {previous['cycle']} (năm {previous['year']}, {source}); "
+            f"{previous['mapped_codes']} mã tiêu chí, {previous['mapped_units']} mã đơn vị ánh xạ"
+        )
     merged = c.get("merged") or {}
     if merged:
         into: dict[str, list[str]] = {}

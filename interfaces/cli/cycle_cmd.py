@@ -1,4 +1,4 @@
-"""`parindex cycle open|list|show|status|extend|add-units|merge`: an assessment
+"""`parindex cycle open|list|show|status|extend|add-units|merge|link`: an assessment
 cycle, from the command line.
 
 `open` signs an `open_cycle` with the admin's key (--key) for the units listed
@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from domain.errors import DomainError
 from domain.schedule import DEADLINES, LEVELS, parse_time
 from interfaces.cli import client_views as views
+from interfaces.cli import past_cmd
 from interfaces.cli.client_cmd import _client, _command, _receipt, _text
 from interfaces.cli.main import emit
 from interfaces.cli.units_file import read_units, unit_type
@@ -108,6 +109,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--into-name", required=True, help="tên đơn vị mới / new unit's name")
     p.add_argument("--into-type", help="xã, phường, thị trấn, đặc khu")
     p.add_argument("--reason", required=True, help="lý do / reason")
+    past_cmd.register_link(actions)
 
 
 def signed_time(text: str, field: str) -> str:
