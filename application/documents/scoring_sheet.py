@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from application.documents.model import Cell, Column, Document, cell_text, key_of
+from application.documents.model import Cell, Column, Document, cell_text, key_of, shown
 from application.documents.previous import Previous
 from domain.assessment import leaf_input
 from domain.errors import DomainError
@@ -123,6 +123,16 @@ def _points(framework: Framework, leaf: str, given: dict | None) -> Cell:
     return NOT_APPLICABLE if result.excluded else result.points
 
 
+def _component_note(node: Any) -> str:
+    """What a bonus or penalty area adds or takes off, said on its row."""
+    if node.component is None:
+        return ""
+    cap = shown(node.cap if node.cap is not None else node.max_points)
+    if node.component == "bonus":
+        return f" (điểm thưởng: cộng tối đa {cap} điểm)"
+    return f" (điểm trừ: trừ tối đa {cap} điểm)"
+
+
 def previous_line(found: Previous, unit: str) -> str:
     """Which cycle the previous column is from, and for an imported one, the files."""
     other = found.unit(unit)
@@ -194,7 +204,7 @@ def build(
         mine, appraised = own.node(code), theirs.node(code) if theirs else None
         cells: dict[str, Cell] = {
             "stt": node.label or code,
-            "title": cell_text(node.title),
+            "title": cell_text(node.title + _component_note(node)),
             "max": node.max_points,
         }
         if previous:

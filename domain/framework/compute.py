@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from domain.errors import Problem, ValidationFailed
 from domain.framework.bands import Band
@@ -127,6 +128,21 @@ def rollup(framework: Framework, leaf_points: Mapping[str, Decimal]) -> dict[str
     return sums
 
 
+@exact
+def total_of(framework: Framework, sums: Mapping[str, Decimal]) -> Decimal:
+    """The total that areas' points `sums` make: the scored areas, plus each
+    bonus area and minus each penalty area at most its cap, never below 0."""
+    total = ZERO
+    for area in framework.areas:
+        points = sums.get(area.code, ZERO)
+        if area.component is None:
+            total += points
+            continue
+        points = min(points, area.cap) if area.cap is not None else points
+        total += points if area.component == "bonus" else -points
+    return max(total, ZERO)
+
+
 def _missing(kind: str) -> LeafResult:
     return LeafResult(
         ZERO,
@@ -179,12 +195,15 @@ def _roll_up(framework: Framework, leaves: dict[str, LeafResult]) -> Result:
     nodes = {}
     for node in framework.nodes:
         excluded = all(leaves[x.code].excluded for x in framework.leaves_under(node.code))
-        nodes[node.code] = _node_score(
-            node.code, node.max_points, applicable[node.code], score_sum[node.code], excluded
-        )
+        if framework.component_of(node.code) is None:
+            nodes[node.code] = _node_score(
+                node.code, node.max_points, applicable[node.code], score_sum[node.code], excluded
+            )
+        else:
+            nodes[node.code] = _adjustment_score(node, applicable[node.code], score_sum, excluded)
     areas = tuple(nodes[a.code] for a in framework.areas)
-    total = sum((a.score for a in areas), ZERO)
-    applicable_max = sum((a.applicable_max for a in areas), ZERO)
+    applicable_max = sum((nodes[a.code].applicable_max for a in framework.counted_areas), ZERO)
+    total = total_of(framework, score_sum)
     index = divide(total * 100, applicable_max) if applicable_max else None
     band = framework.meta.bands.classify(index) if index is not None else None
     explanations = {code: result.explanation for code, result in leaves.items()}
@@ -197,8 +216,20 @@ def _roll_up(framework: Framework, leaves: dict[str, LeafResult]) -> Result:
         applicable_max,
         index,
         band,
-        applicable_max - total,
+        max(applicable_max - total, ZERO),
     )
+
+
+def _adjustment_score(
+    node: Any, applicable_max: Decimal, sums: dict[str, Decimal], excluded: bool
+) -> NodeScore:
+    """A node of a bonus or penalty area: its points (an area's at most its cap,
+    the points it adds or takes off); nothing is "lost" there."""
+    points = sums[node.code]
+    if node.cap is not None:
+        points = min(points, node.cap)
+    percentage = divide(points * 100, applicable_max) if applicable_max else None
+    return NodeScore(node.code, node.max_points, applicable_max, points, ZERO, percentage, excluded)
 
 
 def _node_score(

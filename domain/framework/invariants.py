@@ -65,6 +65,7 @@ def tree_problems(nodes: Sequence[Node], rows: Sequence[int | None]) -> list[Pro
     unique_rows = {nodes[i].code: rows[i] for i in first.values()}
     out.extend(_sum_problems(unique, unique_rows))
     out.extend(_rule_problems(unique, unique_rows))
+    out.extend(_component_problems(unique, unique_rows))
     return sorted(out, key=lambda p: (p.row or 0,))
 
 
@@ -136,6 +137,39 @@ def _rule_problems(nodes: list[Node], rows: dict[str, int | None]) -> list[Probl
                     )
                 )
     out.extend(_cycle_problems(nodes, rows))
+    return out
+
+
+def _component_problems(nodes: list[Node], rows: dict[str, int | None]) -> list[Problem]:
+    """Bonus and penalty: on areas only, each with a cap within its maximum."""
+    from domain.framework.model import COMPONENTS
+
+    out: list[Problem] = []
+    for node in nodes:
+        where = {"row": rows[node.code], "field": node.code, "code": node.code}
+        if node.component is not None and (
+            node.component not in COMPONENTS or parent_code(node.code) is not None
+        ):
+            out.append(problem("invalid_component", column="component", **where))
+            continue
+        if node.cap is None:
+            continue
+        if node.component is None:
+            out.append(problem("cap_without_component", column="cap", **where))
+        elif (
+            not node.cap.is_finite()
+            or places(node.cap) > MAX_PLACES
+            or not 0 < node.cap <= node.max_points
+        ):
+            out.append(
+                problem(
+                    "invalid_cap",
+                    column="cap",
+                    value=canonical(node.cap) if node.cap.is_finite() else str(node.cap),
+                    maximum=canonical(node.max_points),
+                    **where,
+                )
+            )
     return out
 
 

@@ -21,12 +21,19 @@ from domain.framework.problems import error, failed
 from domain.framework.rules import Rule
 from domain.framework.text import clean
 
+# What an area adds to the total (docs/FRAMEWORKS.md, "Variations"): None, the
+# criteria scored against the maximum; "bonus" (điểm thưởng) adds its points,
+# at most `cap`; "penalty" (điểm trừ) takes its points off, at most `cap`.
+# Bonus and penalty areas are outside the maximum (100 stays 100).
+COMPONENTS = ("bonus", "penalty")
+
 
 @dataclass(frozen=True)
 class Node:
     """One row of the table. `label` is the code as printed ("I", "1.1").
 
     `rule` is None for parents; a leaf without one is scored manually.
+    `component` and `cap` are set on bonus and penalty areas only.
     """
 
     code: str
@@ -35,6 +42,8 @@ class Node:
     label: str = ""
     note: str | None = None
     rule: Rule | None = None
+    component: str | None = None
+    cap: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -131,10 +140,25 @@ class Framework:
         return tuple(out)
 
     @property
+    def counted_areas(self) -> tuple[Node, ...]:
+        """The areas scored against the maximum (not bonus or penalty)."""
+        return tuple(a for a in self.areas if a.component is None)
+
+    def component_of(self, code: str) -> str | None:
+        """The component of the area `code` is in (None: a scored criterion)."""
+        area = self._by_code.get(code.split(".", 1)[0])
+        return None if area is None else area.component
+
+    @property
+    def has_variations(self) -> bool:
+        return any(a.component is not None for a in self.areas)
+
+    @property
     def max_total(self) -> Decimal:
-        """The sum of the areas' maxima (100 for Thái Nguyên 2021)."""
+        """The sum of the scored areas' maxima (100 for Thái Nguyên 2021); bonus
+        and penalty areas are outside it."""
         with localcontext(ARITHMETIC):
-            return sum((a.max_points for a in self.areas), Decimal(0))
+            return sum((a.max_points for a in self.counted_areas), Decimal(0))
 
     def as_version(self, version: int, supersedes: str | None) -> Framework:
         """The same table as another version (a revision names what it supersedes)."""

@@ -54,6 +54,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Điểm tối đa của {code} là {typed} nhưng tổng điểm tối đa các mục con là {computed}.",
         "The maximum of {code} is {typed} but its children's maxima sum to {computed}.",
     ),
+    "invalid_component": (
+        "Mục {code}: chỉ một lĩnh vực (cấp cao nhất) được là điểm thưởng (bonus) hoặc "
+        "điểm trừ (penalty).",
+        "Row {code}: only an area (top level) may be a bonus or a penalty area.",
+    ),
+    "cap_without_component": (
+        "Mục {code}: mức tối đa được cộng/trừ chỉ dùng cho lĩnh vực điểm thưởng hoặc điểm trừ.",
+        "Row {code}: a cap applies to a bonus or penalty area only.",
+    ),
+    "invalid_cap": (
+        "Mục {code}: mức tối đa được cộng/trừ {value} phải lớn hơn 0 và không quá {maximum}.",
+        "Row {code}: the cap {value} must be above 0 and at most {maximum}.",
+    ),
     "negative_max": (
         "Điểm tối đa của {code} không được âm ({value}).",
         "The maximum of {code} must not be negative ({value}).",

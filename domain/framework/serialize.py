@@ -32,13 +32,18 @@ from domain.framework.problems import failed, problem
 from domain.framework.rules import NaPolicy, RatioBand, Rule, RuleKind
 
 FORMAT = "parindex.framework/1"
+# A framework with bonus or penalty areas: /1 and two more node members,
+# `component` and `cap`, present on those areas only (so a /1 framework
+# serializes, and digests, as it always did).
+FORMAT_2 = "parindex.framework/2"
+FORMATS = (FORMAT, FORMAT_2)
 
 
 def to_dict(framework: Framework) -> dict[str, Any]:
     """The framework as JSON-able data (no floats, no Decimals)."""
     meta = framework.meta
     return {
-        "format": FORMAT,
+        "format": FORMAT_2 if framework.has_variations else FORMAT,
         "id": str(meta.id),
         "slug": meta.slug,
         "version": meta.version,
@@ -63,6 +68,14 @@ def to_dict(framework: Framework) -> dict[str, Any]:
 
 def _node_dict(node: Node) -> dict[str, Any]:
     rule = node.rule
+    out = _plain_node_dict(node, rule)
+    if node.component is not None:
+        out["component"] = node.component
+        out["cap"] = None if node.cap is None else canonical(node.cap)
+    return out
+
+
+def _plain_node_dict(node: Node, rule: Any) -> dict[str, Any]:
     return {
         "code": node.code,
         "label": node.label,
@@ -87,8 +100,8 @@ def _node_dict(node: Node) -> dict[str, Any]:
 def from_dict(data: Any) -> Framework:
     """The framework back from `to_dict` data; ValidationFailed if malformed or invalid."""
     try:
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise _Malformed(f"format must be {FORMAT}")
+        if not isinstance(data, dict) or data.get("format") not in FORMATS:
+            raise _Malformed(f"format must be {FORMAT} or {FORMAT_2}")
         bands = Bands(
             tuple(
                 Band(_str(b, "code"), _dec(b, "minimum"), _str(b, "name_vi"), _str(b, "name_en"))
@@ -154,6 +167,8 @@ def _node(data: Any) -> Node:
         label=_str(data, "label"),
         note=_opt(data, "note"),
         rule=rule,
+        component=_opt(data, "component"),
+        cap=None if data.get("cap") is None else _dec(data, "cap"),
     )
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from domain.errors import Problem, ValidationFailed
+from domain.framework.compute import total_of
 from domain.framework.decimals import canonical, round_half_up
 from domain.framework.meta import FrameworkMeta, Level
 from interfaces.framework_io.columns import locate_header
@@ -114,7 +115,7 @@ def report_of(result: ImportResult) -> CheckReport:
         )
         for a in framework.areas
     )
-    totals = {c: sum((a.scores[c] for a in areas), Decimal(0)) for c in columns}
+    totals = {c: total_of(framework, result.computed_scores[c]) for c in columns}
     typed = [v for values in result.typed_scores.values() for v in values.values()]
     places = places_of([*typed, *(n.max_points for n in framework.nodes)])
     return CheckReport(

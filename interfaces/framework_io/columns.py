@@ -29,7 +29,9 @@ from interfaces.framework_io.reader import RawRow
 REQUIRED = ("code", "title", "max_points")
 RULE_COLUMNS = ("rule", "step", "bands", "gated_by", "na_policy")
 SCORE_COLUMNS = ("self_score", "appraised_score", "achieved", "target", "lost")
-OPTIONAL = ("label", "note", *RULE_COLUMNS, *SCORE_COLUMNS)
+# Bonus and penalty areas (docs/FRAMEWORKS.md, "Variations"), set on area rows.
+VARIATION_COLUMNS = ("component", "cap")
+OPTIONAL = ("label", "note", *RULE_COLUMNS, *VARIATION_COLUMNS, *SCORE_COLUMNS)
 # The points a "points lost" column is checked against, first present wins.
 LOST_FROM = ("appraised_score", "achieved")
 
@@ -58,6 +60,17 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "achieved": ("achieved", "diem dat", "diem dat duoc", "ket qua"),
     "target": ("target", "diem phan dau", "phan dau", "chi tieu"),
     "lost": ("lost", "points lost", "diem bi mat", "bi mat", "diem mat", "diem bi tru"),
+    "component": ("component", "thanh phan", "loai diem"),
+    "cap": ("cap", "gioi han", "muc toi da cong tru", "toi da duoc cong tru"),
+}
+# What a component cell may say (folded): the component it names.
+COMPONENT_VALUES = {
+    "bonus": "bonus",
+    "diem thuong": "bonus",
+    "thuong": "bonus",
+    "penalty": "penalty",
+    "diem tru": "penalty",
+    "tru": "penalty",
 }
 _FIELD_OF = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
 _SEARCH_ROWS = 20

@@ -34,9 +34,15 @@ COLUMNS = (
 )
 
 
+def columns_of(framework: Framework) -> tuple[str, ...]:
+    """COLUMNS, and `component` and `cap` for a framework with bonus or penalty areas."""
+    return (*COLUMNS, "component", "cap") if framework.has_variations else COLUMNS
+
+
 def table_rows(framework: Framework) -> list[list[str]]:
     """The header and one row per node, every cell as text."""
-    out = [list(COLUMNS)]
+    columns = columns_of(framework)
+    out = [list(columns)]
     for node in framework.nodes:
         cells = {
             "code": node.code,
@@ -45,8 +51,10 @@ def table_rows(framework: Framework) -> list[list[str]]:
             "max_points": canonical(node.max_points),
             "note": node.note or "",
             **rule_cells(node.rule),
+            "component": node.component or "",
+            "cap": "" if node.cap is None else canonical(node.cap),
         }
-        out.append([cells[c] for c in COLUMNS])
+        out.append([cells[c] for c in columns])
     return out
 
 
@@ -85,7 +93,8 @@ def export_xlsx(framework: Framework, path: Path) -> None:
         _append_inert(sheet, row)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for column, width in zip("ABCDEFGHIJ", (10, 8, 80, 11, 30, 18, 8, 18, 14, 12), strict=True):
+    widths = (10, 8, 80, 11, 30, 18, 8, 18, 14, 12, 12, 8)
+    for column, width in zip("ABCDEFGHIJKL", widths[: len(columns_of(framework))], strict=False):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A2"
     meta = framework.meta

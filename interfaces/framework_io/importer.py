@@ -20,11 +20,11 @@ from pathlib import Path
 
 from domain.errors import DomainError, Problem
 from domain.framework.codes import parent_code
-from domain.framework.decimals import canonical
+from domain.framework.decimals import canonical, parse_decimal
 from domain.framework.meta import FrameworkMeta
 from domain.framework.model import Framework, Node
 from domain.framework.problems import failed
-from interfaces.framework_io.columns import locate_header
+from interfaces.framework_io.columns import COMPONENT_VALUES, header_key, locate_header
 from interfaces.framework_io.problems import problem
 from interfaces.framework_io.reader import RawRow, read_rows, rows_from_lists
 from interfaces.framework_io.records import Record, present_score_columns, read_records
@@ -118,6 +118,7 @@ def _nodes(
             continue
         rule, rule_problems = parse_rule(r.cells, r.max_points, r.code, r.number)
         problems.extend(rule_problems)
+        component, cap = _variation(r, problems)
         nodes.append(
             Node(
                 r.code,
@@ -126,10 +127,41 @@ def _nodes(
                 r.label,
                 r.note or None,
                 None if rule_problems else rule,
+                component,
+                cap,
             )
         )
         rows.append(r.number)
     return nodes, rows, broken
+
+
+def _variation(r: Record, problems: list[Problem]) -> tuple[str | None, Decimal | None]:
+    """A bonus or penalty area's component and cap, as its row says them."""
+    typed = r.cells.get("component", "")
+    component = None
+    if typed:
+        component = COMPONENT_VALUES.get(header_key(typed))
+        if component is None:
+            problems.append(
+                problem("invalid_component", row=r.number, column="component", code=r.code)
+            )
+            return None, None  # its cap is judged once the component is read
+    cap = None
+    if r.cells.get("cap"):
+        try:
+            cap = parse_decimal(r.cells["cap"])
+        except DomainError:
+            problems.append(
+                problem(
+                    "invalid_cap",
+                    row=r.number,
+                    column="cap",
+                    code=r.code,
+                    value=r.cells["cap"][:40],
+                    maximum=r.cells.get("max_points", ""),
+                )
+            )
+    return component, cap
 
 
 def _cascade(p: Problem, broken: set[str], had_rows: bool) -> bool:

@@ -26,6 +26,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from domain.errors import Problem, ValidationFailed
+from domain.framework.compute import total_of
 from domain.framework.decimals import canonical
 from domain.framework.meta import FrameworkMeta, Level
 from domain.framework.text import fold
@@ -88,7 +89,7 @@ def read_sheet(path: str | Path, year: int, column: str | None = None) -> SheetF
         )
     sums = result.computed_scores[column]
     framework = result.framework
-    total = sum((sums[a.code] for a in framework.areas), Decimal(0))
+    total = total_of(framework, sums)
     scores = {node.code: canonical(sums[node.code]) for node in framework.nodes}
     mismatches = tuple(m for m in result.parent_mismatches if m.column == column)
     return SheetFigures(column, scores, canonical(total), mismatches)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from domain.framework.compute import rollup
+from domain.framework.compute import rollup, total_of
 from domain.framework.decimals import exact, round_half_up
 from domain.framework.model import Framework
 from interfaces.framework_io.columns import LOST_FROM
@@ -122,7 +122,7 @@ def score_report(
             expected = (
                 framework.max_total
                 if column == "max_points"
-                else sum((computed[column][a.code] for a in framework.areas), Decimal(0))
+                else total_of(framework, computed[column])
             )
             if value != expected:
                 mismatches.append(ParentMismatch(total.row, None, column, value, expected))
