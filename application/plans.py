@@ -17,7 +17,7 @@ def plan(app, cycle: str, unit: str) -> dict:
         found = app.get(Cycle.create_id(cycle), for_update=False)
         assessment = app.get(Assessment.create_id(cycle, unit), for_update=False)
         ranking = app.get(Ranking.create_id(cycle), for_update=False)
-        framework = app.framework(found.framework)
+        framework = found.framework_for(app.framework(found.framework), unit)
         published = ranking is not None and ranking.has_published()
         submitted = bool(assessment is not None and assessment.submitted)
         draft = []

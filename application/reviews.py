@@ -20,7 +20,9 @@ def review(app, cycle: str, unit: str, at: datetime | None = None) -> dict:
         found = app.get(Cycle.create_id(cycle), for_update=False)
         assessment = app.get(Assessment.create_id(cycle, unit), for_update=False)
         stage = assessment.stage(found, at)
-        needs_review = assessment.needs_review(app.framework(found.framework))
+        needs_review = assessment.needs_review(
+            found.framework_for(app.framework(found.framework), unit)
+        )
         flags = [
             {
                 "leaf": leaf,

@@ -16,7 +16,7 @@ def preview(app, cycle: str, unit: str) -> dict:
     with app._turn():  # the aggregates are shared with the writers: read them whole
         found = app.get(Cycle.create_id(cycle), for_update=False)
         assessment = app.get(Assessment.create_id(cycle, unit), for_update=False)
-        covered = assessment.submission(app.framework(found.framework))
+        covered = assessment.submission(found.framework_for(app.framework(found.framework), unit))
         submitted = assessment.submitted
     return {
         "cycle": cycle,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -395,10 +396,21 @@ class Cycle(Aggregate):
             )
 
     def unit_type(self, unit: str) -> str | None:
-        for u in self.units:
-            if u["code"] == unit:
-                return u.get("type")
-        return None
+        memo = self.__dict__.get("_unit_types")
+        if memo is None or memo[0] is not self.units:
+            memo = self.__dict__["_unit_types"] = (
+                self.units,
+                {u["code"]: u.get("type") for u in self.units},
+            )
+        return memo[1].get(unit)
+
+    def framework_for(self, framework: Any, unit: str) -> Any:
+        """The table `unit` is scored against: the framework's view for its type
+        (docs/FRAMEWORKS.md, "Maxima by unit type"), the framework itself when
+        no maximum depends on the type."""
+        if framework is None or not framework.typed:
+            return framework
+        return framework.for_type(self.unit_type(unit))
 
     def target(self, unit: str | None = None) -> Target:
         return Target(province=self.province, authority=self.authority, commune=unit)

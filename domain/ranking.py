@@ -67,7 +67,8 @@ def unit_entry(cycle: Any, unit: dict, assessment: Any, framework: Framework) ->
         return {**line, "status": "merged", "into": into}
     if assessment is None or not assessment.submitted:
         return {**line, "status": "not_submitted"}
-    return {**line, "status": "submitted", **unit_totals(assessment, framework)}
+    scored_against = framework.for_type(unit.get("type")) if framework.typed else framework
+    return {**line, "status": "submitted", **unit_totals(assessment, scored_against)}
 
 
 def rank_key(appraised_total: str) -> Decimal:

@@ -163,8 +163,9 @@ class Batch:
             self.touched.add(key)
         else:
             self.cur.execute(
-                "SELECT u.name, u.position, c.framework FROM units u "
-                "JOIN cycles c ON c.cycle = u.cycle WHERE u.cycle = ? AND u.unit = ?",
+                "SELECT u.name, u.position, c.framework, k.type FROM units u "
+                "JOIN cycles c ON c.cycle = u.cycle LEFT JOIN cycle_units k "
+                "ON k.cycle = u.cycle AND k.unit = u.unit WHERE u.cycle = ? AND u.unit = ?",
                 key,
             )
             row = self.cur.fetchone()
@@ -173,6 +174,7 @@ class Batch:
             framework = self.p.frameworks.get(row["framework"], self.cur)
             if framework is None:
                 return None
+            framework = framework.for_type(row["type"])  # the table its type is scored on
             work = self.units[key] = UnitWork.load(
                 self.cur, key[0], key[1], row["name"], row["position"], row["framework"], framework
             )

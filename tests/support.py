@@ -213,7 +213,8 @@ class Env:
         def assessment() -> Assessment:
             return self.app.get(Assessment.create_id(cycle, unit), for_update=False)
 
-        framework = self.app.framework(self.app.get(Cycle.create_id(cycle)).framework)
+        found = self.app.get(Cycle.create_id(cycle))
+        framework = found.framework_for(self.app.framework(found.framework), unit)
         for leaf in framework.leaves:
             if leaf.code not in assessment().self_inputs:
                 where = {"cycle": cycle, "unit": unit, "leaf": leaf.code}

@@ -113,8 +113,11 @@ def unit_scores(log: Any, found: Previous, unit: str) -> dict[str, Decimal]:
     assessment = fold(oid, events)
     if assessment is None:
         return {}
-    record_id = framework_aggregate_id(_framework_of(log, found.cycle))
-    framework = from_dict(fold(record_id, log.events(record_id)).framework)
+    cycle = _cycle(log, found.cycle)
+    record_id = framework_aggregate_id(cycle.framework)
+    framework = cycle.framework_for(
+        from_dict(fold(record_id, log.events(record_id)).framework), other
+    )
     result = compute(
         framework,
         {k: leaf_input(v) for k, v in assessment.appraised_view().items()},
@@ -123,9 +126,9 @@ def unit_scores(log: Any, found: Previous, unit: str) -> dict[str, Decimal]:
     return {node.code: result.node(node.code).score for node in framework.nodes}
 
 
-def _framework_of(log: Any, cycle: str) -> str:
+def _cycle(log: Any, cycle: str) -> Any:
     from domain.cycle import Cycle
 
     oid = Cycle.create_id(cycle)
     log.need([oid])
-    return fold(oid, log.events(oid)).framework
+    return fold(oid, log.events(oid))

@@ -136,6 +136,7 @@ def recompute(log, kind: str, cycle: str, subject: str) -> Document:
         assessment = fold(oid, log.events(oid), trace.watch)
         last = previous.find(log, found)
         figures = (last, previous.unit_scores(log, last, subject)) if last else None
+        framework = found.framework_for(framework, subject)
         return scoring_sheet.build(found, framework, subject, assessment, trace, figures)
     if kind == "ranking_table":
         oid = Ranking.create_id(cycle)
@@ -156,6 +157,7 @@ def recompute(log, kind: str, cycle: str, subject: str) -> Document:
             Assessment.create_id(cycle, subject), log.events(Assessment.create_id(cycle, subject))
         )
         published = ranking is not None and ranking.has_published()
+        framework = found.framework_for(framework, subject)
         return plan_sheet.build(found, framework, subject, assessment, published)
     raise DomainError(
         "unknown_document",

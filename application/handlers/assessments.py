@@ -52,7 +52,8 @@ def _load(ctx: Context):
     cycle = cycle_of(ctx)
     assessment = ctx.app.get(Assessment.create_id(cycle.cycle, ctx.command["unit"]))
     assert assessment is not None, "an assessment is opened with its cycle"
-    return _when(ctx), assessment, ctx.app.framework(cycle.framework)
+    framework = cycle.framework_for(ctx.app.framework(cycle.framework), ctx.command["unit"])
+    return _when(ctx), assessment, framework
 
 
 def _given(ctx: Context) -> dict:

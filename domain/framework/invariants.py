@@ -66,6 +66,7 @@ def tree_problems(nodes: Sequence[Node], rows: Sequence[int | None]) -> list[Pro
     out.extend(_sum_problems(unique, unique_rows))
     out.extend(_rule_problems(unique, unique_rows))
     out.extend(_component_problems(unique, unique_rows))
+    out.extend(_type_problems(unique, unique_rows))
     return sorted(out, key=lambda p: (p.row or 0,))
 
 
@@ -170,6 +171,43 @@ def _component_problems(nodes: list[Node], rows: dict[str, int | None]) -> list[
                     **where,
                 )
             )
+    return out
+
+
+def _type_problems(nodes: list[Node], rows: dict[str, int | None]) -> list[Problem]:
+    """Maxima by unit type: on leaves only, for known types, each >= 0."""
+    from domain.schedule import UNIT_TYPES
+
+    parents = {parent_code(n.code) for n in nodes}
+    out: list[Problem] = []
+    for node in nodes:
+        if not node.max_by_type:
+            continue
+        where = {"row": rows[node.code], "field": node.code, "code": node.code}
+        if node.code in parents:
+            out.append(problem("max_by_type_on_parent", column="max_by_type", **where))
+            continue
+        for unit_type, maximum in node.max_by_type:
+            if unit_type not in UNIT_TYPES:
+                out.append(
+                    problem(
+                        "unknown_unit_type",
+                        column="max_by_type",
+                        value=str(unit_type)[:40],
+                        types=", ".join(UNIT_TYPES),
+                        **where,
+                    )
+                )
+            elif not maximum.is_finite() or maximum < 0 or places(maximum) > MAX_PLACES:
+                out.append(
+                    problem(
+                        "invalid_type_max",
+                        column="max_by_type",
+                        value=str(maximum)[:40],
+                        unit_type=unit_type,
+                        **where,
+                    )
+                )
     return out
 
 

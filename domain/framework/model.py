@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 
 from domain.framework.codes import code_key, default_label, parent_code
-from domain.framework.decimals import ARITHMETIC
+from domain.framework.decimals import ARITHMETIC, canonical
 from domain.framework.invariants import tree_problems
 from domain.framework.meta import FrameworkId, FrameworkMeta
 from domain.framework.problems import error, failed
@@ -44,6 +44,9 @@ class Node:
     rule: Rule | None = None
     component: str | None = None
     cap: Decimal | None = None
+    # A leaf's maximum for a type of unit where it differs ((("phuong", 2),)):
+    # 0 means the criterion is not assessed for that type (docs/FRAMEWORKS.md).
+    max_by_type: tuple[tuple[str, Decimal], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class Framework:
         object.__setattr__(self, "_leaves", leaves)
         object.__setattr__(self, "_leaves_under", {})
         object.__setattr__(self, "scored", {})  # compute's memo of leaf results
+        object.__setattr__(self, "_views", {})  # unit type -> the framework for it
 
     @classmethod
     def build(
@@ -89,7 +93,31 @@ class Framework:
             dataclasses.replace(n, rule=n.rule or Rule()) if n.code not in parents else n
             for n in given
         ]
-        return cls(meta, tuple(sorted(completed, key=lambda n: code_key(n.code))))
+        built = cls(meta, tuple(sorted(completed, key=lambda n: code_key(n.code))))
+        rows_by_code = dict(zip((n.code for n in given), row_of, strict=True))
+        problems = []
+        for unit_type in built.unit_types:
+            view = built._view(unit_type)
+            if view.max_total != built.max_total:
+                problems.append(
+                    error(
+                        "type_total_differs",
+                        unit_type=unit_type,
+                        typed=canonical(view.max_total),
+                        total=canonical(built.max_total),
+                    ).problems[0]
+                )
+            for p in tree_problems(view.nodes, [rows_by_code.get(n.code) for n in view.nodes]):
+                problems.append(
+                    dataclasses.replace(
+                        p,
+                        message_vi=f"{p.message_vi} (với loại đơn vị {unit_type})",
+                        message_en=f"{p.message_en} (for unit type {unit_type})",
+                    )
+                )
+        if problems:
+            raise failed(problems)
+        return built
 
     @property
     def id(self) -> FrameworkId:
@@ -151,7 +179,59 @@ class Framework:
 
     @property
     def has_variations(self) -> bool:
-        return any(a.component is not None for a in self.areas)
+        return self.typed or any(a.component is not None for a in self.areas)
+
+    @property
+    def typed(self) -> bool:
+        """True when some leaf's maximum depends on the unit's type."""
+        return any(leaf.max_by_type for leaf in self.leaves)
+
+    @property
+    def unit_types(self) -> tuple[str, ...]:
+        return tuple(sorted({t for leaf in self.leaves for t, _m in leaf.max_by_type}))
+
+    def for_type(self, unit_type: str | None) -> Framework:
+        """The table a unit of that type is scored against: each leaf at its
+        maximum for the type, a leaf whose maximum for it is 0 left out (with
+        the parents left empty, and any gate on it), parents summed again.
+        The framework itself for a type it does not name, or no type."""
+        if unit_type is None or unit_type not in self.unit_types:
+            return self
+        views = self._views  # type: ignore[attr-defined]
+        found = views.get(unit_type)
+        if found is None:
+            found = views[unit_type] = self._view(unit_type)
+        return found
+
+    def _view(self, unit_type: str) -> Framework:
+        maxima = {
+            leaf.code: dict(leaf.max_by_type).get(unit_type, leaf.max_points)
+            for leaf in self.leaves
+        }
+        dropped = {
+            code
+            for code, m in maxima.items()
+            if m == 0 and any(t == unit_type for t, _m in self.node(code).max_by_type)
+        }
+        sums: dict[str, Decimal] = {}
+        with localcontext(ARITHMETIC):
+            for code, m in maxima.items():
+                if code in dropped:
+                    continue
+                for up in (code, *self.ancestors(code)):
+                    sums[up] = sums.get(up, Decimal(0)) + m
+        nodes = []
+        for node in self.nodes:
+            if node.code not in sums:
+                continue  # a dropped leaf, or a parent with none of its leaves left
+            changes: dict = {"max_points": sums[node.code], "max_by_type": ()}
+            if node.rule is not None and set(node.rule.gated_by) & dropped:
+                gates = tuple(g for g in node.rule.gated_by if g not in dropped)
+                changes["rule"] = dataclasses.replace(node.rule, gated_by=gates)
+            if node.cap is not None and node.cap > sums[node.code]:
+                changes["cap"] = sums[node.code]
+            nodes.append(dataclasses.replace(node, **changes))
+        return type(self)(self.meta, tuple(nodes))
 
     @property
     def max_total(self) -> Decimal:

@@ -67,6 +67,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Mục {code}: mức tối đa được cộng/trừ {value} phải lớn hơn 0 và không quá {maximum}.",
         "Row {code}: the cap {value} must be above 0 and at most {maximum}.",
     ),
+    "max_by_type_on_parent": (
+        "Mục {code}: điểm tối đa theo loại đơn vị chỉ đặt ở tiêu chí thành phần.",
+        "Row {code}: maxima by unit type are set on leaves only.",
+    ),
+    "unknown_unit_type": (
+        "Mục {code}: loại đơn vị '{value}' không có (một trong: {types}).",
+        "Row {code}: no unit type '{value}' (one of: {types}).",
+    ),
+    "invalid_type_max": (
+        "Mục {code}: điểm tối đa '{value}' cho loại {unit_type} phải là số không âm, tối đa 4 "
+        "chữ số thập phân.",
+        "Row {code}: the maximum '{value}' for type {unit_type} must be a number >= 0 with at "
+        "most 4 decimal places.",
+    ),
+    "type_total_differs": (
+        "Điểm tối đa của bảng cho loại {unit_type} cộng lại là {typed}, phải bằng {total} như "
+        "bảng chung (các đơn vị được xếp hạng theo tổng điểm).",
+        "The table for type {unit_type} sums to {typed}; it must sum to {total} as the table "
+        "does (units are ranked by their totals).",
+    ),
     "negative_max": (
         "Điểm tối đa của {code} không được âm ({value}).",
         "The maximum of {code} must not be negative ({value}).",

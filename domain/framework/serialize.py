@@ -32,8 +32,9 @@ from domain.framework.problems import failed, problem
 from domain.framework.rules import NaPolicy, RatioBand, Rule, RuleKind
 
 FORMAT = "parindex.framework/1"
-# A framework with bonus or penalty areas: /1 and two more node members,
-# `component` and `cap`, present on those areas only (so a /1 framework
+# A framework with variations: /1 and three more node members, `component`
+# and `cap` on bonus and penalty areas, `max_by_type` on leaves whose maximum
+# depends on the unit's type, each present only where set (so a /1 framework
 # serializes, and digests, as it always did).
 FORMAT_2 = "parindex.framework/2"
 FORMATS = (FORMAT, FORMAT_2)
@@ -72,6 +73,8 @@ def _node_dict(node: Node) -> dict[str, Any]:
     if node.component is not None:
         out["component"] = node.component
         out["cap"] = None if node.cap is None else canonical(node.cap)
+    if node.max_by_type:
+        out["max_by_type"] = {t: canonical(m) for t, m in sorted(node.max_by_type)}
     return out
 
 
@@ -169,7 +172,16 @@ def _node(data: Any) -> Node:
         rule=rule,
         component=_opt(data, "component"),
         cap=None if data.get("cap") is None else _dec(data, "cap"),
+        max_by_type=_by_type(data.get("max_by_type")),
     )
+
+
+def _by_type(data: Any) -> tuple[tuple[str, Decimal], ...]:
+    if data is None:
+        return ()
+    if not isinstance(data, dict) or not data:
+        raise _Malformed("max_by_type must be an object of unit type -> decimal string")
+    return tuple(sorted((str(t), _dec(data, t)) for t in data))
 
 
 _KINDS = {k.value for k in RuleKind}

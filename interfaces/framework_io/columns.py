@@ -30,7 +30,7 @@ REQUIRED = ("code", "title", "max_points")
 RULE_COLUMNS = ("rule", "step", "bands", "gated_by", "na_policy")
 SCORE_COLUMNS = ("self_score", "appraised_score", "achieved", "target", "lost")
 # Bonus and penalty areas (docs/FRAMEWORKS.md, "Variations"), set on area rows.
-VARIATION_COLUMNS = ("component", "cap")
+VARIATION_COLUMNS = ("component", "cap", "max_by_type")
 OPTIONAL = ("label", "note", *RULE_COLUMNS, *VARIATION_COLUMNS, *SCORE_COLUMNS)
 # The points a "points lost" column is checked against, first present wins.
 LOST_FROM = ("appraised_score", "achieved")
@@ -62,6 +62,21 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "lost": ("lost", "points lost", "diem bi mat", "bi mat", "diem mat", "diem bi tru"),
     "component": ("component", "thanh phan", "loai diem"),
     "cap": ("cap", "gioi han", "muc toi da cong tru", "toi da duoc cong tru"),
+    "max_by_type": (
+        "max by type",
+        "diem toi da theo loai",
+        "diem toi da theo loai don vi",
+        "toi da theo loai don vi",
+    ),
+}
+# A unit type as a table writes it (folded): its code.
+UNIT_TYPE_VALUES = {
+    "xa": "xa",
+    "phuong": "phuong",
+    "thi tran": "thi_tran",
+    "thi_tran": "thi_tran",
+    "dac khu": "dac_khu",
+    "dac_khu": "dac_khu",
 }
 # What a component cell may say (folded): the component it names.
 COMPONENT_VALUES = {

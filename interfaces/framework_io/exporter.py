@@ -36,7 +36,7 @@ COLUMNS = (
 
 def columns_of(framework: Framework) -> tuple[str, ...]:
     """COLUMNS, and `component` and `cap` for a framework with bonus or penalty areas."""
-    return (*COLUMNS, "component", "cap") if framework.has_variations else COLUMNS
+    return (*COLUMNS, "component", "cap", "max_by_type") if framework.has_variations else COLUMNS
 
 
 def table_rows(framework: Framework) -> list[list[str]]:
@@ -53,6 +53,7 @@ def table_rows(framework: Framework) -> list[list[str]]:
             **rule_cells(node.rule),
             "component": node.component or "",
             "cap": "" if node.cap is None else canonical(node.cap),
+            "max_by_type": "; ".join(f"{t}={canonical(m)}" for t, m in node.max_by_type),
         }
         out.append([cells[c] for c in columns])
     return out
@@ -93,8 +94,8 @@ def export_xlsx(framework: Framework, path: Path) -> None:
         _append_inert(sheet, row)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    widths = (10, 8, 80, 11, 30, 18, 8, 18, 14, 12, 12, 8)
-    for column, width in zip("ABCDEFGHIJKL", widths[: len(columns_of(framework))], strict=False):
+    widths = (10, 8, 80, 11, 30, 18, 8, 18, 14, 12, 12, 8, 18)
+    for column, width in zip("ABCDEFGHIJKLM", widths[: len(columns_of(framework))], strict=False):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A2"
     meta = framework.meta

@@ -24,7 +24,13 @@ from domain.framework.decimals import canonical, parse_decimal
 from domain.framework.meta import FrameworkMeta
 from domain.framework.model import Framework, Node
 from domain.framework.problems import failed
-from interfaces.framework_io.columns import COMPONENT_VALUES, header_key, locate_header
+from domain.framework.text import fold
+from interfaces.framework_io.columns import (
+    COMPONENT_VALUES,
+    UNIT_TYPE_VALUES,
+    header_key,
+    locate_header,
+)
 from interfaces.framework_io.problems import problem
 from interfaces.framework_io.reader import RawRow, read_rows, rows_from_lists
 from interfaces.framework_io.records import Record, present_score_columns, read_records
@@ -119,6 +125,7 @@ def _nodes(
         rule, rule_problems = parse_rule(r.cells, r.max_points, r.code, r.number)
         problems.extend(rule_problems)
         component, cap = _variation(r, problems)
+        by_type = _by_type(r, problems)
         nodes.append(
             Node(
                 r.code,
@@ -129,6 +136,7 @@ def _nodes(
                 None if rule_problems else rule,
                 component,
                 cap,
+                by_type,
             )
         )
         rows.append(r.number)
@@ -162,6 +170,34 @@ def _variation(r: Record, problems: list[Problem]) -> tuple[str | None, Decimal 
                 )
             )
     return component, cap
+
+
+def _by_type(r: Record, problems: list[Problem]) -> tuple[tuple[str, Decimal], ...]:
+    """ "phường=2; thị trấn=2,5": a leaf's maximum for each type named."""
+    typed = r.cells.get("max_by_type", "")
+    out = []
+    for part in (p.strip() for p in typed.replace("\n", ";").split(";")):
+        if not part:
+            continue
+        name, sep, value = part.partition("=")
+        unit_type = UNIT_TYPE_VALUES.get(fold(name).strip().replace("  ", " "))
+        try:
+            maximum = parse_decimal(value.strip()) if sep else None
+        except DomainError:
+            maximum = None
+        if unit_type is None or maximum is None:
+            problems.append(
+                problem(
+                    "invalid_max_by_type",
+                    row=r.number,
+                    column="max_by_type",
+                    code=r.code,
+                    value=part[:40],
+                )
+            )
+            continue
+        out.append((unit_type, maximum))
+    return tuple(sorted(out))
 
 
 def _cascade(p: Problem, broken: set[str], had_rows: bool) -> bool:

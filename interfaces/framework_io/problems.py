@@ -87,6 +87,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Dòng chỉ có chữ, không có mã, và không có tiêu chí nào phía trên để nối vào.",
         "The row holds only text, no code, and there is no criterion above to join it to.",
     ),
+    "invalid_max_by_type": (
+        "Mã {code}: '{value}' không đọc được như loại đơn vị = điểm tối đa "
+        "(ví dụ: phường=2; thị trấn=2,5).",
+        "Code {code}: '{value}' does not read as unit type = maximum "
+        "(for example: phường=2; thị trấn=2.5).",
+    ),
     "missing_score": (
         "Mã {code} chưa có giá trị ở cột {column}.",
         "Code {code} has no value in column {column}.",

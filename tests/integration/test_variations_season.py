@@ -84,8 +84,8 @@ def _open(env: Env, unit: str) -> list[str]:
     from domain.cycle import Cycle
 
     assessment = env.app.get(Assessment.create_id(CYCLE, unit), for_update=False)
-    framework = env.app.framework(env.app.get(Cycle.create_id(CYCLE), for_update=False).framework)
-    return assessment.needs_review(framework)
+    cycle = env.app.get(Cycle.create_id(CYCLE), for_update=False)
+    return assessment.needs_review(cycle.framework_for(env.app.framework(cycle.framework), unit))
 
 
 def test_the_ranking_lists_the_capped_totals(env, season):
@@ -131,5 +131,80 @@ def test_appendix_i_and_ii_print_the_capped_figures_and_verify(env, season, tmp_
 
 
 def test_verify_re_derives_the_season(env, season):
+    env.checkpoint()
+    assert verify(StoreSource(env.app.tlog), workers=1).findings == []
+
+
+# -- a ward and a commune on one table with maxima by type --------------------------------
+def test_a_ward_is_scored_on_its_types_table_everywhere(env, tmp_path, capsys):
+    from domain.errors import DomainError
+    from tests.unit.test_framework_variations import _typed
+
+    framework = _typed(tmp_path)
+    env.send(command(env.admin, "publish_framework", framework=to_dict(framework)))
+    units = [
+        {"code": A, "name": "Xã A", "type": "xa"},
+        {"code": "ph-b", "name": "Phường B", "type": "phuong"},
+    ]
+    env.send(
+        command(
+            env.admin,
+            "open_cycle",
+            cycle=CYCLE,
+            name="Kỳ xã và phường",
+            framework=str(framework.id),
+            year=2025,
+            authority="dong-hy",
+            province="thai-nguyen",
+            units=units,
+        )
+    )
+    ward = env.register("commune_officer", "commune:ph-b")[0]
+    where = {"cycle": CYCLE, "unit": "ph-b"}
+    # 1.2 is not assessed for a ward: refused, nothing written
+    with pytest.raises(DomainError) as e:
+        env.send(command(ward, "record_self_score", leaf="1.2", points="1", **where), ward)
+    assert e.value.code in ("unknown_leaf", "invalid_leaf"), e.value
+    with pytest.raises(DomainError) as e:  # 1.1 is worth 3 for a ward: 3 is allowed, 3.5 not
+        env.send(command(ward, "record_self_score", leaf="1.1", points="3.5", **where), ward)
+    env.send(command(ward, "record_self_score", leaf="1.1", points="3", **where), ward)
+    env.submit_unit("ph-b", ward, cycle=CYCLE)  # the ward's table has one leaf: submitted
+    officer = env.register("commune_officer", f"commune:{A}")[0]
+    for leaf, points in (("1.1", "2"), ("1.2", "0")):
+        env.send(
+            command(officer, "record_self_score", cycle=CYCLE, unit=A, leaf=leaf, points=points),
+            officer,
+        )
+    env.submit_unit(A, officer, cycle=CYCLE)
+    council = env.register("council_chair", "authority:dong-hy")[0]
+    approver = env.register("approver", "province:thai-nguyen")[0]
+    for unit in (A, "ph-b"):
+        env.send(
+            command(council, "close_appraisal", cycle=CYCLE, unit=unit, confirm=_open(env, unit)),
+            council,
+        )
+    manifest = env.season_end(CYCLE, council, approver)
+    lines = {line["unit"]: line for line in manifest["ranked"]}
+    assert (lines["ph-b"]["appraised_total"], lines["ph-b"]["index"], lines["ph-b"]["rank"]) == (
+        "3",
+        "100",
+        1,
+    )
+    assert (lines[A]["appraised_total"], lines[A]["rank"]) == ("2", 2)
+
+    model = PrivateModel(tmp_path / "read.sqlite")
+    Follower(env.app, model).catch_up()
+    doc = Queries(model).unit_scores(CYCLE, "ph-b")
+    assert [(n["code"], n["max_points"]) for n in doc["nodes"]] == [("1", "3"), ("1.1", "3")]
+    assert (doc["max_total"], doc["appraised_total"], doc["index"]) == ("3", "3", "100")
+
+    sheet = export.make(env.app, "scoring_sheet", CYCLE, "ph-b")
+    path = tmp_path / "phu-luc-1-phuong.xlsx"
+    files.write(sheet, path)
+    rows = dict(files.read(path).rows)
+    assert "1.2" not in rows and rows["1.1"]["max"] == 3
+    capsys.readouterr()
+    code = main(["verify-document", str(path), "--data-dir", str(env.data_dir), "--json"])
+    assert (code, json.loads(capsys.readouterr().out)["differences"]) == (0, [])
     env.checkpoint()
     assert verify(StoreSource(env.app.tlog), workers=1).findings == []

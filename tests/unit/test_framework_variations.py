@@ -132,3 +132,89 @@ def test_a_result_tables_total_row_is_checked_with_the_caps(tmp_path):
     report = check_table(path, META)
     assert report.totals["achieved"] == 9
     assert [m.code for m in report.mismatches] == []
+
+
+# -- maxima by unit type ----------------------------------------------------------------
+def _typed(tmp_path: Path) -> Framework:
+    section = DOCS.read_text(encoding="utf-8").split("## Variations: maxima by unit type")[1]
+    table = section.split("```text\n")[1].split("```")[0]
+    path = tmp_path / "theo-loai.csv"
+    path.write_text(table, encoding="utf-8")
+    return parse_table(path, META).framework
+
+
+def test_a_ward_is_scored_on_its_own_table(tmp_path):
+    f = _typed(tmp_path)
+    ward = f.for_type("phuong")
+    assert [(n.code, n.max_points) for n in ward.nodes] == [("1", 3), ("1.1", 3)]
+    assert ward.max_total == f.max_total == 3
+    assert f.for_type("xa") is f and f.for_type(None) is f  # no leaf names xã
+    r = compute(ward, _points(**{"1_1": "3"}))
+    assert (r.total, r.index) == (3, 100)
+    with pytest.raises(ValidationFailed) as e:
+        compute(ward, _points(**{"1_1": "1", "1_2": "1"}))
+    assert [p.code for p in e.value.problems] == ["unknown_leaf"]
+
+
+def test_maxima_by_type_round_trip(tmp_path):
+    f = _typed(tmp_path)
+    data = to_dict(f)
+    assert data["format"] == "parindex.framework/2"
+    assert [n.get("max_by_type") for n in data["nodes"]] == [None, {"phuong": "3"}, {"phuong": "0"}]
+    assert from_dict(data) == f
+    for suffix in ("csv", "xlsx"):
+        again = parse_table(export(f, tmp_path / f"ra.{suffix}"), META).framework
+        assert content_digest(again) == content_digest(f)
+
+
+def test_a_types_table_is_checked_when_the_framework_is_built():
+    from domain.framework import RatioBand, Rule, RuleKind
+
+    rule = Rule(kind=RuleKind.RATIO_BANDS, bands=(RatioBand(D(100), D(2)), RatioBand(D(0), D(0))))
+    nodes = [
+        Node("1", "A", D(3)),
+        Node("1.1", "a", D(2), rule=rule, max_by_type=(("phuong", D(1)),)),
+        Node("1.2", "b", D(1), max_by_type=(("phuong", D(2)),)),
+    ]
+    with pytest.raises(ValidationFailed) as e:
+        Framework.build(META, nodes)
+    assert all("(for unit type phuong)" in p.message_en for p in e.value.problems)
+    assert {p.field for p in e.value.problems} == {"1.1"}
+    nodes[1] = Node("1.1", "a", D(2), max_by_type=(("phuong", D(2)),))  # sums to 4, not 3
+    with pytest.raises(ValidationFailed) as e:
+        Framework.build(META, nodes)
+    assert [p.code for p in e.value.problems] == ["type_total_differs"]
+
+
+@pytest.mark.parametrize(
+    ("nodes", "code"),
+    [
+        (
+            [Node("1", "A", D(1), max_by_type=(("phuong", D(1)),)), Node("1.1", "a", D(1))],
+            "max_by_type_on_parent",
+        ),
+        (
+            [Node("1", "A", D(1)), Node("1.1", "a", D(1), max_by_type=(("quan", D(1)),))],
+            "unknown_unit_type",
+        ),
+        (
+            [Node("1", "A", D(1)), Node("1.1", "a", D(1), max_by_type=(("xa", D(-1)),))],
+            "invalid_type_max",
+        ),
+    ],
+)
+def test_a_bad_maximum_by_type_is_refused(nodes, code):
+    with pytest.raises(ValidationFailed) as e:
+        Framework.build(META, nodes)
+    assert [p.code for p in e.value.problems] == [code]
+
+
+def test_a_table_cell_that_is_no_type_and_maximum_names_its_row(tmp_path):
+    path = tmp_path / "sai.csv"
+    path.write_text(
+        "code,title,max_points,Điểm tối đa theo loại đơn vị\n1,A,1,\n1.1,a,1,quận=1\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValidationFailed) as e:
+        parse_table(path, META)
+    assert [(p.code, p.row) for p in e.value.problems] == [("invalid_max_by_type", 3)]
