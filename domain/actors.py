@@ -24,6 +24,7 @@ class Role(StrEnum):
     APPROVER = "approver"
     OBSERVER = "observer"
     AUDITOR = "auditor"
+    SURVEY = "survey"
 
 
 ROLE_NAMES_VI = {
@@ -35,6 +36,7 @@ ROLE_NAMES_VI = {
     Role.APPROVER: "Chủ tịch UBND phê duyệt xếp hạng",
     Role.OBSERVER: "Ủy ban MTTQ (giám sát)",
     Role.AUDITOR: "Kiểm toán, thanh tra",
+    Role.SURVEY: "Đơn vị khảo sát sự hài lòng (SIPAS)",
 }
 
 SCOPE_KINDS = ("province", "authority", "commune")
@@ -119,6 +121,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # year on year: a past cycle's published results, and the link to it
     "import_past_results": frozenset({Role.ADMIN}),
     "link_previous_cycle": frozenset({Role.ADMIN}),
+    # a survey's results (SIPAS): by its own source, or by the admin from its file
+    "record_survey_result": frozenset({Role.SURVEY, Role.ADMIN}),
 }
 
 

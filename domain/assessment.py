@@ -13,7 +13,7 @@ comes in a `When`, so every rule is re-derived the same way by verify.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -24,7 +24,7 @@ from eventsourcing.domain import Aggregate, event
 from domain import improvement_plan, oversight_note, submission
 from domain.actors import Role
 from domain.cycle import Cycle
-from domain.errors import DomainError, Problems
+from domain.errors import DomainError, Problem, Problems
 from domain.framework import Framework, LeafInput, parse_decimal, score
 from domain.ids import EVIDENCE_ID, check_id
 from domain.inputs import (
@@ -33,8 +33,9 @@ from domain.inputs import (
     document_problems,
     id_list_problems,
 )
+from domain.past_results import check_source
 from domain.text import NOTE, check_text
-from domain.totals import unit_totals
+from domain.totals import SURVEY_NOT_YET, unit_totals
 
 ASSESSMENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://parindex/assessments")
 INPUT_FIELDS = ("points", "done", "numerator", "denominator", "not_applicable")
@@ -118,6 +119,9 @@ def check_leaf(framework: Framework, leaf: object, given: dict) -> Decimal:
 def _signer_and_time(command_text: str) -> tuple[str, datetime]:
     command = json.loads(command_text)
     return command["actor"], datetime.fromisoformat(command["issued_at"])
+
+
+MAX_SURVEY_LEAVES = 200
 
 
 class Assessment(Aggregate):
@@ -220,6 +224,7 @@ class Assessment(Aggregate):
     ) -> None:
         self._open_to_commune(when)
         check_leaf(framework, leaf, given)
+        _not_survey(framework, leaf)
         check_text(note, "note", NOTE, required=False)
         self._in_signed_order(leaf, signed)
         self._self_scored(
@@ -245,6 +250,7 @@ class Assessment(Aggregate):
         self, framework: Framework, when: When, leaf: str, reason: str, signed: dict
     ) -> None:
         self._open_to_commune(when)
+        _not_survey(framework, leaf)
         check_leaf(framework, leaf, {"not_applicable": True})
         _require_text(reason, "reason")
         self._in_signed_order(leaf, signed)
@@ -381,6 +387,7 @@ class Assessment(Aggregate):
     def _reviewable(self, framework: Framework, leaf: object, round_: int) -> str:
         _check_leaf_code(framework, leaf)
         assert isinstance(leaf, str)
+        _not_survey(framework, leaf)
         if round_ == 2 and leaf not in self.flags:
             raise DomainError(
                 "not_flagged",
@@ -476,6 +483,7 @@ class Assessment(Aggregate):
                 status=409,
             )
         _check_leaf_code(framework, leaf)
+        _not_survey(framework, leaf)
         if leaf in self.flags:
             raise DomainError(
                 "already_flagged",
@@ -583,6 +591,78 @@ class Assessment(Aggregate):
     def _explanations_submitted(self, answered: list, signed: dict) -> None:
         self.explanations_submitted = True
 
+    # -- a survey's results (khảo sát, SIPAS: docs/FRAMEWORKS.md "Variations") -------------
+    def record_survey(
+        self,
+        framework: Framework,
+        when: When,
+        scores: object,
+        source: object,
+        reason: object,
+        signed: dict,
+    ) -> None:
+        """The survey's points of this unit on the survey leaves, from its source
+        file: each becomes the leaf's self and appraised value, reviewed "survey";
+        until the unit's appraisal closes. Restating a leaf needs a reason."""
+        if when.cycle_closed:
+            raise _cycle_closed(when.cycle.cycle)
+        if self.closed:
+            raise _unit_closed(self.unit)
+        problems = Problems()
+        check_source(source, problems)
+        if not isinstance(scores, dict) or not 1 <= len(scores) <= MAX_SURVEY_LEAVES:
+            problems.add(
+                "invalid_scores",
+                f"scores là bảng mã tiêu chí khảo sát -> điểm (1 đến {MAX_SURVEY_LEAVES}).",
+                f"scores maps survey leaves to points (1 to {MAX_SURVEY_LEAVES}).",
+                field="scores",
+            )
+            scores = {}
+        for leaf, points in scores.items():  # type: ignore[union-attr]
+            at = f"scores.{str(leaf)[:40]}"
+            if leaf not in framework.survey_leaves:
+                problems.add(
+                    "not_survey_leaf",
+                    f"'{str(leaf)[:40]}' không phải tiêu chí khảo sát của bộ tiêu chí.",
+                    f"'{str(leaf)[:40]}' is not a survey leaf of the framework.",
+                    field=at,
+                )
+                continue
+            try:
+                check_leaf(framework, leaf, {"points": points})
+            except DomainError as e:
+                found = e.problems or [Problem(e.code, e.message_vi, e.message_en)]
+                problems.items.extend(replace(p, field=at) for p in found)
+        if reason is not None:
+            check_text(reason, "reason", NOTE)
+        problems.raise_if_any()
+        again = sorted(
+            leaf for leaf in scores if (self.reviewed.get(leaf) or {}).get("how") == "survey"
+        )
+        if again and reason is None:
+            raise DomainError(
+                "reason_required",
+                f"Kết quả khảo sát của {_listed(again)} đã ghi: cần nêu lý do khi ghi lại.",
+                f"The survey result of {_listed(again)} is recorded: say why it is restated.",
+                field="reason",
+                status=422,
+            )
+        for leaf in scores:
+            self._in_signed_order(leaf, signed)
+        self._survey_recorded(
+            scores=dict(scores), source=dict(source), reason=reason, signed=signed
+        )
+
+    @event("SurveyRecorded")
+    def _survey_recorded(
+        self, scores: dict, source: dict, reason: str | None, signed: dict
+    ) -> None:
+        for leaf, points in scores.items():
+            self.self_inputs[leaf] = {"points": points}
+            self.appraised_inputs[leaf] = {"points": points}
+            self.reviewed[leaf] = {"how": "survey", "round": 1}
+            self._signed_at(leaf, signed)
+
     # -- the unit's close (kết thúc thẩm định) ------------------------------------
     def needs_review(self, framework: Framework) -> list[str]:
         """Leaves a close must review or list: never reviewed, or flagged and not
@@ -683,6 +763,7 @@ class Assessment(Aggregate):
                 status=409,
             )
         check_leaf(framework, leaf, given)
+        _not_survey(framework, leaf)
         _require_text(reason, "reason")
         self._check_evidence_ids(evidence_ids, required=True)
         self._in_signed_order(leaf, signed)
@@ -856,8 +937,11 @@ class Assessment(Aggregate):
 
     def submission(self, framework: Framework) -> dict:
         """What the chair signs (domain.submission); refused while a leaf has no
-        self input."""
-        inputs = {leaf: leaf_input(given) for leaf, given in self.self_inputs.items()}
+        self input (a survey leaf not recorded yet counts 0: the commune does not
+        score it)."""
+        given = {leaf: SURVEY_NOT_YET for leaf in framework.survey_leaves}
+        given.update(self.self_inputs)
+        inputs = {leaf: leaf_input(value) for leaf, value in given.items()}
         total = submission.self_total(framework, inputs)
         return submission.content(self.cycle, self.unit, self.self_inputs, self.evidence, total)
 
@@ -931,6 +1015,19 @@ def _require_text(value: object, name: str, code: str = "reason_required") -> No
             field=name,
         )
     check_text(value, name, NOTE)
+
+
+def _not_survey(framework: Framework, leaf: object) -> None:
+    """Refuses the commune's and the appraisers' commands on a survey leaf."""
+    if isinstance(leaf, str) and leaf in framework.survey_leaves:
+        raise DomainError(
+            "survey_leaf",
+            f"Tiêu chí {leaf} lấy điểm từ kết quả khảo sát: xã và người thẩm định không chấm.",
+            f"Leaf {leaf} takes its points from the survey: neither the commune nor the "
+            "appraisers score it.",
+            field="leaf",
+            status=409,
+        )
 
 
 def _check_leaf_code(framework: Framework, leaf: object) -> None:

@@ -13,6 +13,9 @@ from collections.abc import Mapping
 from domain.framework import Framework, canonical, compute
 from domain.framework.decimals import round_half_up
 
+# A survey leaf whose result is not recorded yet scores 0 (docs/FRAMEWORKS.md).
+SURVEY_NOT_YET = {"points": "0"}
+
 
 def unit_totals(
     framework: Framework, self_inputs: Mapping[str, dict], appraised: Mapping[str, dict]
@@ -21,8 +24,9 @@ def unit_totals(
     a self input; `appraised` is each leaf's appraised input (else its self input)."""
     from domain.assessment import leaf_input
 
-    own = compute(framework, {k: leaf_input(v) for k, v in self_inputs.items()})
-    theirs = compute(framework, {k: leaf_input(v) for k, v in appraised.items()})
+    unsurveyed = {leaf: SURVEY_NOT_YET for leaf in framework.survey_leaves}
+    own = compute(framework, {k: leaf_input(v) for k, v in {**unsurveyed, **self_inputs}.items()})
+    theirs = compute(framework, {k: leaf_input(v) for k, v in {**unsurveyed, **appraised}.items()})
     return {
         "self_total": canonical(own.total),
         "appraised_total": canonical(theirs.total),

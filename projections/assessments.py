@@ -216,6 +216,20 @@ def score_confirmed(b: Batch, e: Any, m: Meta) -> None:
     _review(b, e, m, work, e.leaf, "confirmation", stood, "confirmed", e.round, e.note)
 
 
+def survey_recorded(b: Batch, e: Any, m: Meta) -> None:
+    """Each survey leaf's self and appraised input become the survey's points
+    (Assessment._survey_recorded); one history entry a leaf, kind "survey"."""
+    work = b.unit_of(m.originator_id)
+    if work is None:
+        return
+    source = f"{e.source['file_name']} (SHA-256 {e.source['sha256']})"
+    reason = f"{source}; {e.reason}" if e.reason else source
+    for leaf, points in e.scores.items():
+        new = jdump({"points": points})
+        work.leaf(leaf).self_input = new
+        _review(b, e, m, work, leaf, "survey", new, "survey", 1, reason)
+
+
 def score_corrected(b: Batch, e: Any, m: Meta) -> None:
     work = b.unit_of(m.originator_id)
     if work is None:
@@ -446,4 +460,5 @@ HANDLERS = {
     "domain.assessment:Assessment.ExplanationsSubmitted": explanations_submitted,
     "domain.assessment:Assessment.AppraisalClosed": unit_closed,
     "domain.assessment:Assessment.ScoreCorrected": score_corrected,
+    "domain.assessment:Assessment.SurveyRecorded": survey_recorded,
 }

@@ -216,7 +216,9 @@ class Env:
         found = self.app.get(Cycle.create_id(cycle))
         framework = found.framework_for(self.app.framework(found.framework), unit)
         for leaf in framework.leaves:
-            if leaf.code not in assessment().self_inputs:
+            if leaf.code not in assessment().self_inputs and leaf.code not in (
+                framework.survey_leaves  # entered by the survey, never by the commune
+            ):
                 where = {"cycle": cycle, "unit": unit, "leaf": leaf.code}
                 scored = command(officer, "record_self_score", **where, points="0", **signing)
                 self.send(scored, officer)

@@ -82,6 +82,13 @@ class Trace:
                 )
         elif name == "ScoreCorrected":
             self.review.setdefault(event.leaf, []).append(f"Đính chính; lý do: {event.reason}")
+        elif name == "SurveyRecorded":
+            source = event.source
+            line = f"Kết quả khảo sát: tệp {source['file_name']} (SHA-256 {source['sha256']})"
+            if event.reason:
+                line += f"; lý do ghi lại: {event.reason}"
+            for leaf in event.scores:
+                self.review.setdefault(leaf, []).append(line)
 
 
 def _date(text: str | None) -> str | None:
@@ -127,6 +134,8 @@ def _component_note(node: Any) -> str:
     """What a bonus or penalty area adds or takes off, said on its row."""
     if node.component is None:
         return ""
+    if node.component == "survey":
+        return " (kết quả khảo sát, do đơn vị khảo sát nhập)"
     cap = shown(node.cap if node.cap is not None else node.max_points)
     if node.component == "bonus":
         return f" (điểm thưởng: cộng tối đa {cap} điểm)"
@@ -237,7 +246,9 @@ def build(
                 )
             )
             lines = list(trace.review.get(code, []))
-            if submitted and code not in reviewed:
+            if code in framework.survey_leaves and code not in reviewed:
+                lines.append("Chưa có kết quả khảo sát (tính 0 điểm)")
+            elif submitted and code not in reviewed:
                 lines.append("Chưa thẩm định (tính theo điểm tự đánh giá)")
             cells["review"] = cell_text("\n".join(lines))
             flag = flags.get(code)

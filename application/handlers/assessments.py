@@ -315,3 +315,15 @@ def withdraw_submission(ctx: Context) -> list:
     when, assessment, _f = _load(ctx)
     assessment.withdraw_submission(when, ctx.command.get("reason"), ctx.signed.stored())
     return [assessment]
+
+
+@handler("record_survey_result", target=target)
+def record_survey_result(ctx: Context) -> list:
+    """A survey's points for the unit's survey leaves (docs/FRAMEWORKS.md, "Survey")."""
+    check_fields(ctx, (*BASE, "scores", "source", "reason"))
+    when, assessment, framework = _load(ctx)
+    c = ctx.command
+    assessment.record_survey(
+        framework, when, c.get("scores"), c.get("source"), c.get("reason"), ctx.signed.stored()
+    )
+    return [assessment]

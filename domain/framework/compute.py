@@ -18,7 +18,7 @@ from typing import Any
 from domain.errors import Problem, ValidationFailed
 from domain.framework.bands import Band
 from domain.framework.decimals import divide, exact
-from domain.framework.model import Framework
+from domain.framework.model import ADJUSTMENTS, Framework
 from domain.framework.problems import failed, problem
 from domain.framework.scoring import LeafInput, LeafResult, close_gate, open_gate, score
 
@@ -135,7 +135,7 @@ def total_of(framework: Framework, sums: Mapping[str, Decimal]) -> Decimal:
     total = ZERO
     for area in framework.areas:
         points = sums.get(area.code, ZERO)
-        if area.component is None:
+        if area.component not in ADJUSTMENTS:
             total += points
             continue
         points = min(points, area.cap) if area.cap is not None else points
@@ -195,7 +195,7 @@ def _roll_up(framework: Framework, leaves: dict[str, LeafResult]) -> Result:
     nodes = {}
     for node in framework.nodes:
         excluded = all(leaves[x.code].excluded for x in framework.leaves_under(node.code))
-        if framework.component_of(node.code) is None:
+        if framework.component_of(node.code) not in ADJUSTMENTS:
             nodes[node.code] = _node_score(
                 node.code, node.max_points, applicable[node.code], score_sum[node.code], excluded
             )

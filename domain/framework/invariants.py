@@ -143,7 +143,7 @@ def _rule_problems(nodes: list[Node], rows: dict[str, int | None]) -> list[Probl
 
 def _component_problems(nodes: list[Node], rows: dict[str, int | None]) -> list[Problem]:
     """Bonus and penalty: on areas only, each with a cap within its maximum."""
-    from domain.framework.model import COMPONENTS
+    from domain.framework.model import ADJUSTMENTS, COMPONENTS
 
     out: list[Problem] = []
     for node in nodes:
@@ -155,7 +155,7 @@ def _component_problems(nodes: list[Node], rows: dict[str, int | None]) -> list[
             continue
         if node.cap is None:
             continue
-        if node.component is None:
+        if node.component not in ADJUSTMENTS:
             out.append(problem("cap_without_component", column="cap", **where))
         elif (
             not node.cap.is_finite()

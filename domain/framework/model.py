@@ -22,10 +22,13 @@ from domain.framework.rules import Rule
 from domain.framework.text import clean
 
 # What an area adds to the total (docs/FRAMEWORKS.md, "Variations"): None, the
-# criteria scored against the maximum; "bonus" (điểm thưởng) adds its points,
-# at most `cap`; "penalty" (điểm trừ) takes its points off, at most `cap`.
-# Bonus and penalty areas are outside the maximum (100 stays 100).
-COMPONENTS = ("bonus", "penalty")
+# criteria scored against the maximum; "survey" (khảo sát, SIPAS), scored
+# against the maximum but entered by the survey's own source, never by the
+# commune or the appraisers; "bonus" (điểm thưởng) adds its points, at most
+# `cap`; "penalty" (điểm trừ) takes its points off, at most `cap`. Bonus and
+# penalty areas are outside the maximum (100 stays 100).
+COMPONENTS = ("survey", "bonus", "penalty")
+ADJUSTMENTS = ("bonus", "penalty")
 
 
 @dataclass(frozen=True)
@@ -170,7 +173,7 @@ class Framework:
     @property
     def counted_areas(self) -> tuple[Node, ...]:
         """The areas scored against the maximum (not bonus or penalty)."""
-        return tuple(a for a in self.areas if a.component is None)
+        return tuple(a for a in self.areas if a.component not in ADJUSTMENTS)
 
     def component_of(self, code: str) -> str | None:
         """The component of the area `code` is in (None: a scored criterion)."""
@@ -180,6 +183,16 @@ class Framework:
     @property
     def has_variations(self) -> bool:
         return self.typed or any(a.component is not None for a in self.areas)
+
+    @property
+    def survey_leaves(self) -> frozenset[str]:
+        """The leaves whose values the survey's source enters (a survey area's)."""
+        memo = self.__dict__.get("_survey_leaves")
+        if memo is None:
+            memo = self.__dict__["_survey_leaves"] = frozenset(
+                leaf.code for leaf in self.leaves if self.component_of(leaf.code) == "survey"
+            )
+        return memo
 
     @property
     def typed(self) -> bool:

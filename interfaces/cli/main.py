@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         plan_cmd,
         season_cmd,
         serve_cmd,
+        survey_cmd,
         witness_cmd,
     )
 
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         season_cmd,
         cycle_cmd,
         past_cmd,
+        survey_cmd,
         oversight_cmd,
         plan_cmd,
         document_cmd,

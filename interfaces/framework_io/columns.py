@@ -86,6 +86,9 @@ COMPONENT_VALUES = {
     "penalty": "penalty",
     "diem tru": "penalty",
     "tru": "penalty",
+    "survey": "survey",
+    "khao sat": "survey",
+    "sipas": "survey",
 }
 _FIELD_OF = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
 _SEARCH_ROWS = 20

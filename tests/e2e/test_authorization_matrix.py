@@ -38,6 +38,7 @@ SCOPES = {
     "approver": (f"province:{PROVINCE}", "province:bac-kan"),
     "observer": ("*", "province:bac-kan"),
     "auditor": ("*", "province:bac-kan"),
+    "survey": (f"province:{PROVINCE}", "province:bac-kan"),
 }
 
 ALLOWED = {
@@ -70,6 +71,7 @@ ALLOWED = {
     "record_improvement_plan": {"commune_chair"},
     "import_past_results": {"admin"},
     "link_previous_cycle": {"admin"},
+    "record_survey_result": {"survey", "admin"},
 }
 
 _counter = itertools.count(1)
@@ -441,6 +443,26 @@ def _link_previous(world: World, actor: Key) -> dict:
     return {"cycle": CYCLE, "previous": "k2024", "reason": "So sánh với năm 2024"}
 
 
+def _survey_result(world: World, actor: Key) -> dict:
+    """A cycle on a framework with a survey area, xa-01 in it: its survey leaf
+    2.1 recorded again each time (so always with a reason)."""
+    from tests.integration.test_survey import survey_framework
+
+    if (id(world), "survey") not in _CYCLES:
+        framework = survey_framework()
+        world.env.send(command(world.admin, "publish_framework", framework=to_dict(framework)))
+        fields = {**_open_cycle(world, None), "cycle": "survey-1", "framework": str(framework.id)}
+        world.env.send(command(world.admin, "open_cycle", **fields))
+        _CYCLES[(id(world), "survey")] = "survey-1"
+    return {
+        "cycle": "survey-1",
+        "unit": UNITS[0],
+        "scores": {"2.1": f"0.{_unique() % 9 + 1}"},
+        "source": {"file_name": "SIPAS.xlsx", "sha256": "7c" * 32},
+        "reason": "Kết quả khảo sát",
+    }
+
+
 BUILDERS: dict[str, Callable[[World, Key], dict]] = {
     "register_key": _register,
     "revoke_key": _revoke,
@@ -471,6 +493,7 @@ BUILDERS: dict[str, Callable[[World, Key], dict]] = {
     "record_improvement_plan": _plan,
     "import_past_results": _import_past,
     "link_previous_cycle": _link_previous,
+    "record_survey_result": _survey_result,
 }
 
 

@@ -31,6 +31,7 @@ from interfaces.http.signing import authorization  # noqa: E402
 from tests.e2e.http_support import CYCLE, UNITS, Served, World, make_world  # noqa: E402
 
 RANKED = "tn-ranked"  # a cycle whose ranking is published
+PAST = "tn-2024"  # a past cycle imported from its published table
 PLANNED = "tn-planned"  # published, with xa-01 submitted: its improvement plan
 from domain.assessment import Assessment  # noqa: E402
 from tests.support import Key, command  # noqa: E402
@@ -125,6 +126,18 @@ def served(tmp_path_factory) -> Iterator[tuple[World, Served]]:
         command(council, "close_appraisal", cycle=PLANNED, unit=UNITS[0], confirm=confirm), council
     )
     world.env.season_end(PLANNED, council, world.key("approver", "*"))
+    # a past year imported and linked, so the reads carry their `previous` figures
+    past = {
+        "cycle": PAST,
+        "name": "Kết quả năm 2024",
+        "year": 2024,
+        "source": {"file_name": "PL2-2024.xlsx", "sha256": "5e" * 32},
+        "units": [{"unit": UNITS[0], "name": "Xã 01", "total": "80.5", "rank": 1}],
+    }
+    world.env.send(command(world.admin, "import_past_results", **past))
+    for cycle in (CYCLE, RANKED):
+        link = {"cycle": cycle, "previous": PAST, "reason": "So sánh với năm 2024"}
+        world.env.send(command(world.admin, "link_previous_cycle", **link))
     server = Served(world.env.data_dir, workers=2)
     try:
         yield world, server
@@ -184,6 +197,8 @@ def real_case(operation, world: World):
         names.update(cycle=RANKED, version=1)
     if "improvement-plan" in operation.path:
         names.update(cycle=PLANNED)
+    if "/past-cycles" in operation.path:
+        names.update(cycle=PAST)
     path = {k: v for k, v in names.items() if "{" + k + "}" in operation.path}
     query = {
         "/api/v1/log/proof/inclusion": {"index": 0},
