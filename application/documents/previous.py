@@ -61,8 +61,10 @@ def _decimal(text: str | None) -> Decimal | None:
     return None if text is None else Decimal(text)
 
 
-def find(log: Any, cycle: Any) -> Previous | None:
-    """The previous cycle's figures by unit, or None when `cycle` names none."""
+def find(log: Any, cycle: Any, units: tuple[str, ...] = ()) -> Previous | None:
+    """The previous cycle's figures by unit, or None when `cycle` names none.
+    `units`: this cycle's units whose previous sheets will be asked for, so a
+    log read from records is read once more, not once per aggregate."""
     link = cycle.previous
     if link is None:
         return None
@@ -77,8 +79,12 @@ def find(log: Any, cycle: Any) -> Previous | None:
             found.totals[unit] = (_decimal(r.get("total")), r.get("rank"))
             found.sources[unit] = list(r.get("sources", ()))
         return found
+    from domain.cycle import Cycle
+
     oid = Ranking.create_id(link["cycle"])
-    log.need([oid])
+    others = [found.unit(u) for u in units]
+    sheets = [Assessment.create_id(link["cycle"], o) for o in others if o is not None]
+    log.need([oid, Cycle.create_id(link["cycle"]), *sheets])
     published: dict[int, int] = {}
 
     def watch(event: Any, _aggregate: Any, index: int) -> None:

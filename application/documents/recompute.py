@@ -134,7 +134,7 @@ def recompute(log, kind: str, cycle: str, subject: str) -> Document:
         oid = Assessment.create_id(cycle, subject)
         trace = scoring_sheet.Trace()
         assessment = fold(oid, log.events(oid), trace.watch)
-        last = previous.find(log, found)
+        last = previous.find(log, found, (subject,))
         figures = (last, previous.unit_scores(log, last, subject)) if last else None
         framework = found.framework_for(framework, subject)
         return scoring_sheet.build(found, framework, subject, assessment, trace, figures)
