@@ -84,7 +84,7 @@ class FrameworkCache:
 
 def node_rows(framework_id: str, framework: Framework) -> list[tuple]:
     """framework_nodes rows in table order; each leaf's rule in its canonical form."""
-    signed_rules = {n["code"]: n["rule"] for n in to_dict(framework)["nodes"]}
+    signed = {n["code"]: n for n in to_dict(framework)["nodes"]}
     rows = []
     for position, node in enumerate(framework.nodes):
         depth = len(framework.ancestors(node.code))
@@ -99,8 +99,11 @@ def node_rows(framework_id: str, framework: Framework) -> list[tuple]:
                 node.title,
                 dec_text(node.max_points),
                 node.note,
-                jdump(signed_rules.get(node.code)),
+                jdump(signed[node.code]["rule"]),
                 int(framework.is_leaf(node.code)),
+                node.component,
+                None if node.cap is None else dec_text(node.cap),
+                jdump(signed[node.code].get("max_by_type")),
             )
         )
     return rows

@@ -601,6 +601,9 @@ def _node(r: Any) -> dict:
         "note": r["note"],
         "is_leaf": bool(r["is_leaf"]),
         "rule": jload(r["rule"]),
+        "component": r["component"],
+        "cap": r["cap"],
+        "max_by_type": jload(r["max_by_type"]),
     }
 
 

@@ -129,6 +129,9 @@ TABLES: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
             "note": str,
             "rule": str,
             "is_leaf": int,
+            "component": str,  # survey | bonus | penalty (an area's), else null
+            "cap": str,
+            "max_by_type": str,  # JSON {unit type: maximum} of a leaf, else null
         },
         ("framework_id", "code"),
     ),

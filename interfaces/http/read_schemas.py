@@ -79,6 +79,10 @@ class Node(Schema):
     note = NStr()
     is_leaf = Bool()
     rule = Nested(Rule, allow_none=True)
+    # variations (docs/FRAMEWORKS.md): an area's component and cap, a leaf's maxima by type
+    component = NStr(metadata={"description": "survey, bonus or penalty (an area); else null"})
+    cap = NStr()
+    max_by_type = fields.Dict(keys=Str(), values=Str(), allow_none=True)
 
 
 class TreeNode(Node):

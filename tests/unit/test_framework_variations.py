@@ -218,3 +218,17 @@ def test_a_table_cell_that_is_no_type_and_maximum_names_its_row(tmp_path):
     with pytest.raises(ValidationFailed) as e:
         parse_table(path, META)
     assert [(p.code, p.row) for p in e.value.problems] == [("invalid_max_by_type", 3)]
+
+
+def test_the_frameworks_read_shows_the_variations(tmp_path):
+    from projections.frameworks import node_rows
+    from projections.schema import columns
+
+    f = _documented(tmp_path)
+    rows = {r[1]: dict(zip(columns("framework_nodes"), r, strict=True)) for r in node_rows("x", f)}
+    assert (rows["9"]["component"], rows["9"]["cap"]) == ("bonus", "2")
+    assert rows["1.1"]["component"] is None
+    typed = {r[1]: r for r in node_rows("y", _typed(tmp_path))}
+    assert dict(zip(columns("framework_nodes"), typed["1.2"], strict=True))["max_by_type"] == (
+        '{"phuong":"0"}'
+    )
