@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from projections import queries_previous as previous_q
 from projections.rows import jload
 
 _VERSION_COLUMNS = (
@@ -138,6 +139,10 @@ def ranking_version(
     lines = [_line(r) for r in cur.fetchall()]
     cur.execute("SELECT framework FROM cycles WHERE cycle = ?", (cycle,))
     framework = cur.fetchone()["framework"]
+    link = previous_q.link(cur, cycle, upto)
+    before = previous_q.totals(cur, link, [x["unit"] for x in lines]) if link else {}
+    for x in lines:
+        x["previous"] = before.get(x["unit"])
     return {
         "cycle": cycle,
         "framework": framework,
@@ -145,6 +150,7 @@ def ranking_version(
         **_version(row),
         "ranked": [x for x in lines if x["status"] == "submitted"],
         "unranked": [x for x in lines if x["status"] != "submitted"],
+        "previous": previous_q.described(link),
     }
 
 

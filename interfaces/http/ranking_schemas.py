@@ -13,6 +13,8 @@ from interfaces.http.read_schemas import (
     Nested,
     NInt,
     NStr,
+    PreviousLink,
+    PreviousTotal,
     Str,
 )
 from interfaces.http.schemas import PointInTime
@@ -62,6 +64,11 @@ class RankingLine(Schema):
     index = NStr()
     band = NStr()
     into = NStr()
+    previous = Nested(
+        PreviousTotal,
+        allow_none=True,
+        metadata={"description": "last year's {unit, total, rank} of its counterpart"},
+    )
 
 
 class RankingVersion(RankingVersionSummary):
@@ -72,6 +79,7 @@ class RankingVersion(RankingVersionSummary):
         Nested(FrameworkBand), metadata={"description": "the framework's bands: names of the codes"}
     )
     ranked = List(Nested(RankingLine), required=True)
+    previous = Nested(PreviousLink, allow_none=True)
     unranked = List(Nested(RankingLine), required=True)
 
 

@@ -434,3 +434,19 @@ def test_a_forged_previous_year_cell_is_reported(years, tmp_path, capsys):
 
 def _header_row(sheet) -> int:
     return next(r[0].row for r in sheet.iter_rows() if r[0].value == "STT")
+
+
+def test_a_ranking_version_read_carries_last_years_total_beside_each_line(years):
+    for path in ("/api/v1/cycles/c2024/rankings/1", "/api/v1/public/cycles/c2024/rankings/1"):
+        key = None if "public" in path else years.u.council
+        doc = years.http.get(path, key).get_json()
+        lines = {x["unit"]: x for x in [*doc["ranked"], *doc["unranked"]]}
+        assert lines[U]["previous"] == {"unit": U, "total": "78.046", "rank": 2}
+        assert doc["previous"]["cycle"] == "k2023" and doc["previous"]["imported"] is True
+    # the link came after the version was published: as of then, none
+    version = years.http.get("/api/v1/cycles/c2024/rankings", years.u.council).get_json()
+    published = version["versions"][0]["published"]["leaf_index"]
+    doc = years.http.get(
+        f"/api/v1/cycles/c2024/rankings/1?as_of={published}", years.u.council
+    ).get_json()
+    assert doc["previous"] is None
