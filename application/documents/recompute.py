@@ -8,6 +8,7 @@ from a stream of log records (an audit bundle).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from uuid import UUID
 
@@ -24,6 +25,9 @@ from domain.framework_record import framework_aggregate_id
 from domain.ranking import Ranking
 
 FRAMEWORK_TOPIC = "domain.framework_record:"
+# kept whole from the records: every framework, every imported past cycle
+KEPT_TOPICS = (FRAMEWORK_TOPIC, "domain.past_results:")
+CYCLE_OPENED = "domain.cycle:Cycle.Opened"
 
 
 class StoreLog:
@@ -52,7 +56,7 @@ class RecordsLog:
     def __init__(
         self, records: Callable[[], Iterable[tuple]], size: int, kind: str, cycle: str, subject: str
     ):
-        self.records, self.size = records, size
+        self.records, self.size, self.unit = records, size, subject
         wanted = {Cycle.create_id(cycle).hex, _subject_id(kind, cycle, subject).hex}
         wanted.add(Ranking.create_id(cycle).hex)  # a plan needs the cycle published
         self.by_oid, self.complete, self.root = self._read(wanted)
@@ -73,9 +77,29 @@ class RecordsLog:
             except (ValueError, TypeError):
                 complete = False
                 break
-            if oid in by_oid or topic.startswith(FRAMEWORK_TOPIC):
+            if topic == CYCLE_OPENED:
+                self._other_cycle(state, by_oid)
+            if oid in by_oid or topic.startswith(KEPT_TOPICS):
                 by_oid.setdefault(oid, []).append((index, version, topic, state))
         return by_oid, complete and frontier.size == self.size, frontier.root()
+
+    def _other_cycle(self, state: bytes, by_oid: dict) -> None:
+        """Any cycle may be the one a link names as last year's: its cycle, its
+        ranking and its assessment of a unit of the same code are kept as the
+        log is read (a handful of aggregates), so the usual link needs no
+        second pass. A unit map or a past cycle read later still may."""
+        try:
+            code = json.loads(state)["cycle"]
+        except (ValueError, KeyError, TypeError):
+            return  # a damaged event: the document's own fold reports it
+        if not isinstance(code, str):
+            return
+        for oid in (Cycle.create_id(code), Ranking.create_id(code)):
+            by_oid.setdefault(oid.hex, [])
+        try:
+            by_oid.setdefault(Assessment.create_id(code, self.unit).hex, [])
+        except (TypeError, ValueError):
+            pass
 
     def need(self, oids: Iterable[UUID]) -> None:
         missing = {oid.hex for oid in oids} - set(self.by_oid)

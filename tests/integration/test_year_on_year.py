@@ -397,10 +397,11 @@ def test_the_ranking_table_shows_last_years_total_and_rank(years, tmp_path, caps
     assert (code, result["differences"]) == (0, [])
 
 
-def test_verify_document_from_a_bundle_reads_the_previous_cycle_too(years, tmp_path, capsys):
+@pytest.mark.parametrize("unit", [U, "xa-moi"])  # xa-moi: through the unit map
+def test_verify_document_from_a_bundle_reads_the_previous_cycle_too(years, tmp_path, capsys, unit):
     from application.audit.bundle import export_bundle
 
-    _doc, _back, path = _document(years, tmp_path, "scoring_sheet", "c2025", U, "xlsx")
+    _doc, _back, path = _document(years, tmp_path, "scoring_sheet", "c2025", unit, "xlsx")
     bundle = tmp_path / "audit.jsonl"
     app = years.env.app
     export_bundle(app.tlog, bundle, log_key=years.env.log_key, origin=app.settings.origin)
@@ -450,3 +451,26 @@ def test_a_ranking_version_read_carries_last_years_total_beside_each_line(years)
         f"/api/v1/cycles/c2024/rankings/1?as_of={published}", years.u.council
     ).get_json()
     assert doc["previous"] is None
+
+
+def test_a_log_changed_between_the_two_reads_is_reported(years):
+    """A reader of records that needs last year's events reads the log again:
+    an operator who swaps an event between the two reads cannot pass it off."""
+    from application.audit.bundle import StoreSource
+    from application.documents.recompute import RecordsLog, recompute
+
+    app = years.env.app
+    size = app.tlog.size()
+    reads = []
+
+    def records():
+        reads.append(1)
+        for index, hash_, oid, version, topic, state in StoreSource(app.tlog).records():
+            if len(reads) > 1 and index == years.leaves["link_2024"]:
+                state = bytes(state).replace(b"k2023", b"k2022")
+            yield index, hash_, oid, version, topic, state
+
+    log = RecordsLog(records, size, "scoring_sheet", "c2025", "xa-moi")
+    with pytest.raises(DomainError) as e:
+        recompute(log, "scoring_sheet", "c2025", "xa-moi")
+    assert e.value.code == "log_changed" and len(reads) == 2
