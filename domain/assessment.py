@@ -602,8 +602,9 @@ class Assessment(Aggregate):
         signed: dict,
     ) -> None:
         """The survey's points of this unit on the survey leaves, from its source
-        file: each becomes the leaf's self and appraised value, reviewed "survey";
-        until the unit's appraisal closes. Restating a leaf needs a reason."""
+        file: each becomes the leaf's appraised value, reviewed "survey" (the self
+        side counts it 0: the commune does not score it); until the unit's
+        appraisal closes. Restating a leaf needs a reason."""
         if when.cycle_closed:
             raise _cycle_closed(when.cycle.cycle)
         if self.closed:
@@ -657,8 +658,9 @@ class Assessment(Aggregate):
     def _survey_recorded(
         self, scores: dict, source: dict, reason: str | None, signed: dict
     ) -> None:
+        # The appraised side only: the commune never claimed these points, so
+        # its self total (the one its chair signed) counts them 0.
         for leaf, points in scores.items():
-            self.self_inputs[leaf] = {"points": points}
             self.appraised_inputs[leaf] = {"points": points}
             self.reviewed[leaf] = {"how": "survey", "round": 1}
             self._signed_at(leaf, signed)
@@ -666,13 +668,22 @@ class Assessment(Aggregate):
     # -- the unit's close (kết thúc thẩm định) ------------------------------------
     def needs_review(self, framework: Framework) -> list[str]:
         """Leaves a close must review or list: never reviewed, or flagged and not
-        reviewed in round 2 (after the answer)."""
+        reviewed in round 2 (after the answer). Survey leaves are the survey's,
+        never the council's (survey_pending holds the close until they are in)."""
+        survey = framework.survey_leaves
         return [
             leaf.code
             for leaf in framework.leaves
-            if leaf.code not in self.reviewed
-            or (leaf.code in self.flags and self.reviewed[leaf.code]["round"] != 2)
+            if leaf.code not in survey
+            and (
+                leaf.code not in self.reviewed
+                or (leaf.code in self.flags and self.reviewed[leaf.code]["round"] != 2)
+            )
         ]
+
+    def survey_pending(self, framework: Framework) -> list[str]:
+        """Survey leaves without a result yet."""
+        return sorted(leaf for leaf in framework.survey_leaves if leaf not in self.appraised_inputs)
 
     def close(self, framework: Framework, when: When, confirm: object, signed: dict) -> None:
         if when.cycle_closed:
@@ -697,7 +708,15 @@ class Assessment(Aggregate):
         pending = set(open_leaves)
         problems = Problems()
         for i, leaf in enumerate(listed):
-            if not framework.has(leaf) or not framework.is_leaf(leaf):
+            if leaf in framework.survey_leaves:
+                problems.add(
+                    "survey_leaf",
+                    f"Tiêu chí {leaf} lấy điểm từ kết quả khảo sát: hội đồng không xác nhận.",
+                    f"Leaf {leaf} takes its points from the survey: the council does not "
+                    "confirm it.",
+                    field=f"confirm[{i}]",
+                )
+            elif not framework.has(leaf) or not framework.is_leaf(leaf):
                 problems.add(
                     "unknown_leaf",
                     f"'{leaf}' không phải tiêu chí thành phần.",
@@ -712,6 +731,14 @@ class Assessment(Aggregate):
                     field=f"confirm[{i}]",
                 )
         problems.raise_if_any()
+        surveyed = self.survey_pending(framework)
+        if surveyed:
+            raise DomainError(
+                "survey_pending",
+                f"Chưa có kết quả khảo sát của {_listed(surveyed)}: chưa thể kết thúc thẩm định.",
+                f"No survey result yet for {_listed(surveyed)}: the appraisal cannot close.",
+                status=409,
+            )
         missing = [leaf for leaf in open_leaves if leaf not in set(listed)]
         if missing:
             shown = _listed(missing)

@@ -217,7 +217,7 @@ def score_confirmed(b: Batch, e: Any, m: Meta) -> None:
 
 
 def survey_recorded(b: Batch, e: Any, m: Meta) -> None:
-    """Each survey leaf's self and appraised input become the survey's points
+    """Each survey leaf's appraised input becomes the survey's points
     (Assessment._survey_recorded); one history entry a leaf, kind "survey"."""
     work = b.unit_of(m.originator_id)
     if work is None:
@@ -225,9 +225,7 @@ def survey_recorded(b: Batch, e: Any, m: Meta) -> None:
     source = f"{e.source['file_name']} (SHA-256 {e.source['sha256']})"
     reason = f"{source}; {e.reason}" if e.reason else source
     for leaf, points in e.scores.items():
-        new = jdump({"points": points})
-        work.leaf(leaf).self_input = new
-        _review(b, e, m, work, leaf, "survey", new, "survey", 1, reason)
+        _review(b, e, m, work, leaf, "survey", jdump({"points": points}), "survey", 1, reason)
 
 
 def score_corrected(b: Batch, e: Any, m: Meta) -> None:

@@ -26,11 +26,14 @@ EVIDENCE_SELECT = (
 
 
 def _leaf(cur: Any, cycle: str, unit: str, leaf: str) -> Any:
-    """The leaf's framework row if cycle, unit and leaf all exist, else None."""
+    """The leaf's row if cycle, unit and leaf all exist, else None: its maximum
+    as the unit's own table has it (node_scores: the table of its type), and
+    None for a leaf that table leaves out."""
     cur.execute(
-        "SELECT n.code, n.label, n.title, n.max_points FROM units u "
+        "SELECT n.code, n.label, n.title, s.max_points FROM units u "
         "JOIN cycles c ON c.cycle = u.cycle "
         "JOIN framework_nodes n ON n.framework_id = c.framework AND n.code = ? AND n.is_leaf = 1 "
+        "JOIN node_scores s ON s.cycle = u.cycle AND s.unit = u.unit AND s.code = n.code "
         "WHERE u.cycle = ? AND u.unit = ?",
         (leaf, cycle, unit),
     )

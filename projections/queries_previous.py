@@ -15,14 +15,13 @@ from typing import Any
 from projections.rows import jload
 
 
-def link(cur: Any, cycle: str, upto: int | None = None) -> dict | None:
+def link(cur: Any, cycle: str) -> dict | None:
     """The link as signed, with where its figures come from: {cycle, year,
-    imported, code_map, unit_map, version (None: imported or never published)};
-    with `upto` (a log index), None when the link came after it."""
-    cur.execute("SELECT previous, previous_leaf FROM cycles WHERE cycle = ?", (cycle,))
+    imported, code_map, unit_map, version (None: imported or never published)}."""
+    cur.execute("SELECT previous FROM cycles WHERE cycle = ?", (cycle,))
     row = cur.fetchone()
     found = jload(row["previous"]) if row is not None and row["previous"] else None
-    if found is None or (upto is not None and row["previous_leaf"] > upto):
+    if found is None:
         return None
     found["version"] = None
     if not found["imported"]:

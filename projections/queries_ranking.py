@@ -139,7 +139,8 @@ def ranking_version(
     lines = [_line(r) for r in cur.fetchall()]
     cur.execute("SELECT framework FROM cycles WHERE cycle = ?", (cycle,))
     framework = cur.fetchone()["framework"]
-    link = previous_q.link(cur, cycle, upto)
+    # last year's figures as they stand now: not shown in a read as of a moment
+    link = previous_q.link(cur, cycle) if upto is None else None
     before = previous_q.totals(cur, link, [x["unit"] for x in lines]) if link else {}
     for x in lines:
         x["previous"] = before.get(x["unit"])

@@ -146,8 +146,16 @@ def _component_problems(nodes: list[Node], rows: dict[str, int | None]) -> list[
     from domain.framework.model import ADJUSTMENTS, COMPONENTS
 
     out: list[Problem] = []
+    surveyed = {n.code for n in nodes if n.component == "survey" and parent_code(n.code) is None}
     for node in nodes:
         where = {"row": rows[node.code], "field": node.code, "code": node.code}
+        rule = node.rule
+        if (
+            node.code.split(".", 1)[0] in surveyed
+            and rule is not None
+            and rule.kind.value != "manual"
+        ):
+            out.append(problem("survey_rule", column="rule", **where))
         if node.component is not None and (
             node.component not in COMPONENTS or parent_code(node.code) is not None
         ):

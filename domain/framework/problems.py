@@ -59,6 +59,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "điểm trừ (penalty).",
         "Row {code}: only an area (top level) may be a bonus or a penalty area.",
     ),
+    "survey_rule": (
+        "Mục {code}: tiêu chí khảo sát nhận điểm số do đơn vị khảo sát nhập, nên chấm theo "
+        "cách 'manual'.",
+        "Row {code}: a survey leaf takes the points the survey enters, so its rule is manual.",
+    ),
     "cap_without_component": (
         "Mục {code}: mức tối đa được cộng/trừ chỉ dùng cho lĩnh vực điểm thưởng hoặc điểm trừ.",
         "Row {code}: a cap applies to a bonus or penalty area only.",

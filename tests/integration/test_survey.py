@@ -135,6 +135,8 @@ def test_the_survey_sets_its_leaves_and_the_totals_count_them(env, people, tmp_p
     )
     _survey(env, env.admin, scores={"2.1": "0.5"}, reason="Đính chính số liệu khảo sát")
     council = people["council"]
+    # a survey leaf is not the council's to confirm
+    _refused(env, council, "survey_leaf", "close_appraisal", confirm=["1.1", "2.2"])
     env.send(command(council, "close_appraisal", cycle=CYCLE, unit=A, confirm=["1.1"]), council)
     _refused(
         env,
@@ -149,12 +151,13 @@ def test_the_survey_sets_its_leaves_and_the_totals_count_them(env, people, tmp_p
 
     assessment = env.app.get(Assessment.create_id(CYCLE, A), for_update=False)
     assert assessment.totals["appraised_total"] == "7.5"  # 6 + 0.5 + 1
+    assert assessment.totals["self_total"] == "6"  # the commune never claimed the survey's
     assert assessment.reviewed["2.1"] == {"how": "survey", "round": 1}
     sheet = export.make(env.app, "scoring_sheet", CYCLE, A)
     path = tmp_path / "phu-luc-1.xlsx"
     files.write(sheet, path)
     rows = dict(files.read(path).rows)
-    assert rows["2.1"]["appraised"] == D("0.5") and rows["2.2"]["self"] == 1
+    assert rows["2.1"]["appraised"] == D("0.5") and rows["2.2"].get("self") is None
     assert SHA in rows["2.1"]["review"] and "Đính chính số liệu khảo sát" in rows["2.1"]["review"]
     from projections.follower import Follower
     from projections.queries import Queries
@@ -164,7 +167,7 @@ def test_the_survey_sets_its_leaves_and_the_totals_count_them(env, people, tmp_p
     Follower(env.app, model).catch_up()
     doc = Queries(model).unit_scores(CYCLE, A)
     node = next(n for n in doc["nodes"] if n["code"] == "2.1")
-    assert (doc["appraised_total"], doc["max_total"]) == ("7.5", "10")
+    assert (doc["appraised_total"], doc["self_total"], doc["max_total"]) == ("7.5", "6", "10")
     assert (node["appraised_score"], node["review"]) == ("0.5", {"how": "survey", "round": 1})
     history = Queries(model).leaf_history(CYCLE, A, "2.1")
     assert [e["kind"] for e in history["entries"]] == ["survey", "survey"]
@@ -187,6 +190,31 @@ def test_the_survey_sets_its_leaves_and_the_totals_count_them(env, people, tmp_p
 def test_a_bad_survey_result_is_refused_and_writes_nothing(env, people, code, fields):
     fields.setdefault("source", SOURCE)
     _refused(env, people["survey"], code, "record_survey_result", **fields)
+
+
+def test_the_close_waits_for_the_survey_so_no_result_is_shut_out(env, people):
+    officer, council = people["officer"], people["council"]
+    env.send(
+        command(officer, "record_self_score", cycle=CYCLE, unit=A, leaf="1.1", points="8"),
+        officer,
+    )
+    env.submit_unit(A, officer, cycle=CYCLE)
+    _survey(env, people["survey"], scores={"2.1": "1"})
+    e = _refused(env, council, "survey_pending", "close_appraisal", confirm=["1.1"])
+    assert "2.2" in e.message_en
+    _survey(env, people["survey"], scores={"2.2": "1"})
+    env.send(command(council, "close_appraisal", cycle=CYCLE, unit=A, confirm=["1.1"]), council)
+
+
+def test_a_survey_leaf_must_be_scored_by_hand():
+    from domain.errors import ValidationFailed
+    from domain.framework import RatioBand, Rule, RuleKind
+
+    rule = Rule(kind=RuleKind.RATIO_BANDS, bands=(RatioBand(D(100), D(1)), RatioBand(D(0), D(0))))
+    nodes = [Node("1", "SIPAS", D(1), component="survey"), Node("1.1", "a", D(1), rule=rule)]
+    with pytest.raises(ValidationFailed) as e:
+        Framework.build(survey_framework().meta, nodes)
+    assert [(p.code, p.field) for p in e.value.problems] == [("survey_rule", "1.1")]
 
 
 def test_a_commune_or_an_appraiser_cannot_record_a_survey(env, people):

@@ -197,6 +197,10 @@ def test_a_ward_is_scored_on_its_types_table_everywhere(env, tmp_path, capsys):
     doc = Queries(model).unit_scores(CYCLE, "ph-b")
     assert [(n["code"], n["max_points"]) for n in doc["nodes"]] == [("1", "3"), ("1.1", "3")]
     assert (doc["max_total"], doc["appraised_total"], doc["index"]) == ("3", "3", "100")
+    # a leaf's own reads follow the unit's table too
+    assert Queries(model).leaf_history(CYCLE, "ph-b", "1.1")["max_points"] == "3"
+    assert Queries(model).leaf_history(CYCLE, "ph-b", "1.2") is None
+    assert Queries(model).leaf_history(CYCLE, A, "1.2")["max_points"] == "1"
 
     sheet = export.make(env.app, "scoring_sheet", CYCLE, "ph-b")
     path = tmp_path / "phu-luc-1-phuong.xlsx"
