@@ -495,6 +495,7 @@ def ranked_row(r: Any, rank: int) -> dict:
         "applicable_max": r["applicable_max"],
         "self_index": r["self_index"],
         **_totals_shown(r),
+        "previous": None,  # last year's, where the live read finds a link
     }
 
 
@@ -531,6 +532,7 @@ def ranking_doc(
         "rows": rows,
         "not_submitted": others,
         "not_submitted_count": len(others),
+        "previous": None,
     }
 
 

@@ -14,10 +14,12 @@ deadlines of their own (few) are looked at one by one.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 from domain.schedule import DEADLINES
+from projections.frameworks import CachedFramework, cached
 from projections.rows import jload, utc_text
 
 STAGES = ("not_submitted", "round_1", "explanation", "round_2", "closed", "merged")
@@ -60,13 +62,39 @@ def stage(logged: str, merged_into: str | None, unit: str, cal: Calendar, now: d
     return logged
 
 
+# parsed once: a published framework never changes
+_FRAMEWORKS: dict[tuple[str, str], CachedFramework] = {}
+
+
 def _cycle_row(cur: Any, cycle: str) -> Any:
     cur.execute(
-        "SELECT c.*, f.leaf_count FROM cycles c LEFT JOIN frameworks f ON f.id = c.framework "
+        "SELECT c.*, f.leaf_count, f.digest AS framework_digest FROM cycles c "
+        "LEFT JOIN frameworks f ON f.id = c.framework "
         "WHERE c.cycle = ?",
         (cycle,),
     )
     return cur.fetchone()
+
+
+def _leaf_counts(cur: Any, row: Any):
+    """type -> the leaves a unit of that type scores itself: its table's leaves
+    but the survey's (docs/FRAMEWORKS.md, "Variations"); the framework's leaf
+    count when it has no variation."""
+    framework = None
+    if row["framework"] is not None and row["framework_digest"] is not None:
+        key = (row["framework"], row["framework_digest"])  # one id may name two tables
+        framework = _FRAMEWORKS.get(key)  # in two deployments (tests)
+        if framework is None:
+            cur.execute("SELECT data FROM frameworks WHERE id = ?", (row["framework"],))
+            framework = _FRAMEWORKS[key] = cached(json.loads(cur.fetchone()["data"]))
+    if framework is None or not framework.has_variations:
+        return lambda unit_type: row["leaf_count"]
+
+    def count(unit_type: str | None) -> int:
+        view = framework.for_type(unit_type)
+        return len(view.leaves) - len(view.survey_leaves)
+
+    return count
 
 
 def _unit(r: Any, cal: Calendar, leaf_count: int | None, now: datetime) -> dict:
@@ -221,7 +249,8 @@ def cycle_status(
             "ORDER BY s.position",
             (cycle, *page),
         )
-    units = [_unit(r, cal, row["leaf_count"], now) for r in cur.fetchall()]
+    count = _leaf_counts(cur, row)
+    units = [_unit(r, cal, count(r["type"]), now) for r in cur.fetchall()]
     out.update(
         unit_count=sum(totals.values()),
         totals=totals,
@@ -244,6 +273,6 @@ def unit_status(cur: Any, cycle: str, unit: str, now: datetime | None = None) ->
     cal = Calendar(row)
     return {
         "cycle": cycle,
-        **_unit(found, cal, row["leaf_count"], now),
+        **_unit(found, cal, _leaf_counts(cur, row)(found["type"]), now),
         "season": _head(cur, row, now),
     }

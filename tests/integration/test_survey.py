@@ -169,6 +169,7 @@ def test_the_survey_sets_its_leaves_and_the_totals_count_them(env, people, tmp_p
     node = next(n for n in doc["nodes"] if n["code"] == "2.1")
     assert (doc["appraised_total"], doc["self_total"], doc["max_total"]) == ("7.5", "6", "10")
     assert (node["appraised_score"], node["review"]) == ("0.5", {"how": "survey", "round": 1})
+    assert Queries(model).unit_status(CYCLE, A)["scored"] == "1/1"  # survey leaves aside
     history = Queries(model).leaf_history(CYCLE, A, "2.1")
     assert [e["kind"] for e in history["entries"]] == ["survey", "survey"]
     assert all(e["signature_status"] == "valid" for e in history["entries"])

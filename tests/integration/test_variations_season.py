@@ -201,6 +201,9 @@ def test_a_ward_is_scored_on_its_types_table_everywhere(env, tmp_path, capsys):
     assert Queries(model).leaf_history(CYCLE, "ph-b", "1.1")["max_points"] == "3"
     assert Queries(model).leaf_history(CYCLE, "ph-b", "1.2") is None
     assert Queries(model).leaf_history(CYCLE, A, "1.2")["max_points"] == "1"
+    # and its progress counts the leaves of its table: "1/1" for the ward, "2/2" for xa-a
+    assert Queries(model).unit_status(CYCLE, "ph-b")["scored"] == "1/1"
+    assert Queries(model).unit_status(CYCLE, A)["scored"] == "2/2"
 
     sheet = export.make(env.app, "scoring_sheet", CYCLE, "ph-b")
     path = tmp_path / "phu-luc-1-phuong.xlsx"
