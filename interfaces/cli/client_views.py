@@ -18,10 +18,16 @@ KINDS = {
     "explanations_submitted": "nộp giải trình",
     "unit_closed": "kết thúc thẩm định, xác nhận điểm tự chấm",
     "correction": "điều chỉnh sau công bố",
+    "survey": "kết quả khảo sát (SIPAS)",
     "evidence_attached": "nộp minh chứng",
     "evidence_withdrawn": "rút minh chứng",
 }
-REVIEWS = {"adjusted": "điều chỉnh", "confirmed": "xác nhận", "corrected": "đính chính"}
+REVIEWS = {
+    "adjusted": "điều chỉnh",
+    "confirmed": "xác nhận",
+    "corrected": "đính chính",
+    "survey": "khảo sát",
+}
 STAGES = {
     "not_submitted": "chưa nộp",
     "round_1": "đã nộp, thẩm định vòng 1",
@@ -88,9 +94,13 @@ def scores_text(doc: dict) -> str:
         f"xếp loại: {_band(doc.get('band'))}",
         _submission_line(doc.get("submission")),
         _stage_line(doc),
+        *_previous_lines(doc.get("previous")),
         "",
-        f"{'Mã':<10} {'Tối đa':>7} {'Tự chấm':>8} {'Thẩm định':>10}  {'Đánh giá':<15} Tiêu chí",
+        f"{'Mã':<10} {'Tối đa':>7} {'Tự chấm':>8} {'Thẩm định':>10}  {'Đánh giá':<15} "
+        + ("Năm trước  " if doc.get("previous") else "")
+        + "Tiêu chí",
     ]
+    last = bool(doc.get("previous"))
     for n in doc.get("nodes") or []:
         nd = n.get("display") or {}
         mark = " *" if n.get("adjusted") else ""
@@ -102,16 +112,38 @@ def scores_text(doc: dict) -> str:
             flag = n.get("flag")
             if flag:
                 state += "; GT" if flag.get("answered") else "; chờ GT"
+        before = f"{_v(n.get('previous_appraised')):>9}  " if last else ""
         lines.append(
             f"{indent + n['code']:<10} {_v(nd.get('max_points')):>7} "
             f"{_v(nd.get('self_score')):>8} {_v(nd.get('appraised_score')):>10}"
-            f"{mark:2} {state:<15} {title}"
+            f"{mark:2} {state:<15} {before}{title}"
         )
     lines.append(
         "(* điều chỉnh khi thẩm định; v1/v2: vòng thẩm định; chưa thẩm định: tính theo "
         "điểm tự chấm; chờ GT / GT: đã yêu cầu giải trình, chưa / đã giải trình)"
     )
     return "\n".join(lines)
+
+
+def _previous_lines(p: dict | None) -> list[str]:
+    """Which cycle "Năm trước" is, and the unit's total and rank in it."""
+    if not p:
+        return []
+    where = (
+        "nhập từ bảng đã công bố"
+        if p.get("imported")
+        else f"phiên bản xếp hạng {p['version']} đã công bố"
+        if p.get("version")
+        else "chưa công bố xếp hạng"
+    )
+    figures = (
+        f"tổng {_v(p.get('total'))}, hạng {_v(p.get('rank'))}"
+        if p.get("total") is not None or p.get("rank") is not None
+        else "không có số liệu"
+    )
+    return [
+        f"Năm trước: kỳ {p['cycle']} (năm {p['year']}, {where}), {p.get('unit') or '-'}: {figures}"
+    ]
 
 
 def _stage_line(doc: dict) -> str:
@@ -141,14 +173,21 @@ def ranking_text(doc: dict) -> str:
         f"Xếp hạng kỳ {doc['cycle']} (tạm tính theo nhật ký hiện tại): "
         f"{doc.get('total', 0)} đơn vị đã nộp được xếp hạng",
         f"{'Hạng':>4}  {'Mã':<12} {'Tự chấm':>8} {'Thẩm định':>10} {'Chỉ số':>7}  "
-        f"{'Xếp loại':<11} Tên",
+        f"{'Xếp loại':<11} "
+        + (f"{'Năm trước':>10} {'Hạng':>5}  " if doc.get("previous") else "")
+        + "Tên",
     ]
+    last = doc.get("previous")
+    if last:
+        lines.insert(1, f"Năm trước: kỳ {last['cycle']} (năm {last['year']})")
     for r in doc.get("rows") or []:
         d = r.get("display") or {}
+        p = r.get("previous") or {}
+        before = f"{_v(p.get('total')):>10} {_v(p.get('rank')):>5}  " if last else ""
         lines.append(
             f"{r['rank']:>4}  {r['unit']:<12} {_v(d.get('self_total')):>8} "
             f"{_v(d.get('appraised_total')):>10} {_v(d.get('index')):>7}  "
-            f"{_band(r.get('band')):<11} {_v(r.get('unit_name'))}"
+            f"{_band(r.get('band')):<11} {before}{_v(r.get('unit_name'))}"
         )
     others = doc.get("not_submitted") or []
     if others:

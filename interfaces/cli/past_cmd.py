@@ -70,7 +70,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     sha = past_results.sha256_of(args.file)
     if args.ranking:
         units, skipped = past_results.read_ranking(args.file)
-        text = f"Đọc {len(units)} đơn vị từ bảng xếp hạng (bỏ qua {skipped} dòng không có mã)"
+        text = (
+            f"Đọc {len(units)} đơn vị từ bảng xếp hạng (bỏ qua {skipped} dòng không có mã "
+            "hoặc không có điểm, thứ hạng)"
+        )
     else:
         if not args.unit_name:
             raise DomainError(

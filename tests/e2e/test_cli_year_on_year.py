@@ -97,7 +97,7 @@ def test_a_province_brings_in_2023_and_compares_2025_with_it(site, tmp_path, cap
         capsys, site, table, "--ranking", "--reason", "Bảng xếp hạng chính thức"
     )
     assert code == 0, err
-    assert "Đọc 2 đơn vị từ bảng xếp hạng (bỏ qua 2 dòng không có mã)" in out
+    assert "Đọc 2 đơn vị từ bảng xếp hạng (bỏ qua 2 dòng không có mã hoặc không có điểm" in out
 
     code, out, err = run_cli_as(capsys, site, "officer", "past", "show", "tn-2023", "--json")
     assert code == 0, err
@@ -132,6 +132,20 @@ def test_a_province_brings_in_2023_and_compares_2025_with_it(site, tmp_path, cap
     code, out, err = run_cli_as(capsys, site, "officer", "cycle", "show", "--cycle", CYCLE)
     assert code == 0, err
     assert "So sánh với năm trước: kỳ tn-2023 (năm 2023, nhập từ bảng đã công bố)" in out
+    # the reads a council looks at show last year beside this year
+    code, out, err = run_cli_as(capsys, site, "officer", "ranking", "--cycle", CYCLE)
+    assert code == 0, err
+    assert "Năm trước: kỳ tn-2023 (năm 2023)" in out
+    code, out, err = run_cli_as(
+        capsys, site, "officer", "scores", "--cycle", CYCLE, "--unit", UNITS[0]
+    )
+    assert code == 0, err
+    assert (
+        "Năm trước: kỳ tn-2023 (năm 2023, nhập từ bảng đã công bố), xa-01: tổng 99.25, hạng 1"
+        in out
+    )
+    row = next(line for line in out.splitlines() if line.strip().startswith("1.1.1 "))
+    assert "     0.75  " in row  # last year's 1.1.1, in its own column
 
 
 def test_a_ranking_table_with_a_bad_figure_names_its_row_and_signs_nothing(site, tmp_path, capsys):
