@@ -238,6 +238,7 @@ def cycle_status(
     out = _head(cur, row, now)
     totals = _totals(cur, cycle, cal, now, logged)
     limit, offset = max(0, int(limit)), max(0, int(offset))
+    count = _leaf_counts(cur, row)  # before the units' query: it may read the framework
     if page is None:
         cur.execute(
             _UNIT_SELECT + "WHERE s.cycle = ? ORDER BY s.position LIMIT ? OFFSET ?",
@@ -249,7 +250,6 @@ def cycle_status(
             "ORDER BY s.position",
             (cycle, *page),
         )
-    count = _leaf_counts(cur, row)
     units = [_unit(r, cal, count(r["type"]), now) for r in cur.fetchall()]
     out.update(
         unit_count=sum(totals.values()),
