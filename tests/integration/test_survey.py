@@ -257,3 +257,14 @@ def test_an_unrecorded_survey_counts_zero_for_the_self_total():
 
     r = compute(f, {"1.1": LeafInput(points=D(8))}, allow_missing=True)
     assert (r.total, r.max_total) == (8, 10)
+
+
+def test_a_survey_score_nobody_signed_is_reported(env, people):
+    """The operator raises a recorded survey score in the stored event (the
+    signed command still says 0.25): verify reports that event."""
+    leaf = _survey(env, people["survey"], scores={"2.1": "0.25"})["log_index"]
+    op = Operator(env)
+    op.rewrite(leaf, lambda state: state.update(scores={"2.1": "1"}))
+    op.reseal()
+    report = verify(StoreSource(env.app.tlog), log_key=env.log_key, workers=1)
+    assert leaf in {f.position.get("leaf_index") for f in report.findings}

@@ -474,3 +474,13 @@ def test_a_log_changed_between_the_two_reads_is_reported(years):
     with pytest.raises(DomainError) as e:
         recompute(log, "scoring_sheet", "c2025", "xa-moi")
     assert e.value.code == "log_changed" and len(reads) == 2
+
+
+def test_an_import_under_a_code_nobody_signed_is_reported(small):
+    """The operator renames the past cycle in the stored event (the signed
+    command still names k2023): verify reports that event."""
+    leaf = small.send(command(small.admin, "import_past_results", **PAST))["log_index"]
+    op = Operator(small)
+    op.rewrite(leaf, lambda state: state.update(cycle="k2021"))
+    op.reseal()
+    assert any(found == leaf for _kind, found in _findings(small))
